@@ -1,0 +1,106 @@
+"""All configuration in one place.
+
+Read once from the environment (prefix ``VOICE_``, nested sections joined with ``__``, e.g.
+``VOICE_TRANSCRIPTION__MODEL=base``) and an optional ``.env`` file. Everything else receives a
+``Settings`` object; nothing reads the environment on its own.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SourceCredentials(BaseModel):
+    """Basic-auth credentials used when fetching audio from URLs that start with ``prefix``."""
+
+    prefix: str
+    username: str
+    password: SecretStr
+
+
+class FetchSettings(BaseModel):
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 30.0
+    max_bytes: int = 50 * 1024 * 1024
+    retries: int = 3
+    backoff_s: float = 0.5
+    sources: list[SourceCredentials] = Field(default_factory=list)
+
+
+class AudioSettings(BaseModel):
+    max_duration_s: float = 600.0
+    sample_rate: int = 16000
+    loudness_lufs: float = -18.0
+    # A file whose loudest 10 ms frame stays under this level holds nothing a person said.
+    silence_dbfs: float = -55.0
+    # Silero VAD: less speech than this in total is treated as no speech (a hang-up, a beep, noise).
+    min_speech_s: float = 0.4
+    vad_threshold: float = 0.5
+    ffmpeg_binary: str | None = None
+
+
+class TranscriptionSettings(BaseModel):
+    engine: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
+    model: str = "base"
+    # Explicit model folders by name, e.g. {"base": "/models/base"}; they win over packaged weights.
+    model_paths: dict[str, Path] = Field(default_factory=dict)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    compute_type: str = "default"  # int8 on CPU, float16 on CUDA
+    cpu_threads: int = 0  # 0: CTranslate2/torch decide
+    beam_size: int = 5
+    language: str | None = None
+    # Where packaged weights are assembled (and converted for openai-whisper); shared by all data dirs.
+    cache_dir: Path = Path.home() / ".cache" / "voice" / "models"
+    # Last resort for names with no path and no package: a normal hub download (needs internet).
+    allow_download: bool = True
+
+
+class SummarySettings(BaseModel):
+    default_region: str = "US"
+
+
+class WorkerSettings(BaseModel):
+    enabled: bool = True
+    concurrency: int = 1
+    poll_interval_s: float = 1.0
+    lease_s: float = 120.0
+
+
+class ApiSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_upload_bytes: int = 50 * 1024 * 1024
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="VOICE_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    data_dir: Path = Path("./data")
+    database_url: str | None = None  # default: SQLite file inside data_dir
+    log_level: str = "INFO"
+    fetch: FetchSettings = Field(default_factory=FetchSettings)
+    audio: AudioSettings = Field(default_factory=AudioSettings)
+    transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)
+    summary: SummarySettings = Field(default_factory=SummarySettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'voice.db').resolve()}"
+
+    @property
+    def audio_dir(self) -> Path:
+        return self.data_dir / "audio"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
