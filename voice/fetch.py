@@ -1,0 +1,96 @@
+"""Fetch voicemail audio over http(s): streamed to disk, size-capped, retried on transient faults."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from voice.config import FetchSettings
+from voice.errors import FetchError, TransientFetchError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    path: Path
+    size_bytes: int
+    content_type: str | None
+
+
+def check_url(url: str) -> None:
+    """Refuse URLs we must not store: other schemes, and credentials inside the URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchError("audio_url must be an http or https URL")
+    if parts.username or parts.password:
+        raise FetchError(
+            "audio_url must not carry credentials; configure them per source (VOICE_FETCH__SOURCES)"
+        )
+
+
+def redact(url: str) -> str:
+    """The URL without query string, safe for logs (signed URLs carry tokens there)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}{parts.path}"
+
+
+def _auth_for(url: str, settings: FetchSettings) -> httpx.BasicAuth | None:
+    for source in sorted(settings.sources, key=lambda s: len(s.prefix), reverse=True):
+        if url.startswith(source.prefix):
+            return httpx.BasicAuth(source.username, source.password.get_secret_value())
+    return None
+
+
+def _download_once(client: httpx.Client, url: str, dest: Path, settings: FetchSettings) -> Fetched:
+    try:
+        with client.stream("GET", url) as response:
+            if response.status_code >= 500 or response.status_code == 429:
+                raise TransientFetchError(f"the audio server answered HTTP {response.status_code}")
+            if response.status_code >= 400:
+                raise FetchError(f"the audio server refused the request: HTTP {response.status_code}")
+            declared = response.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > settings.max_bytes:
+                raise FetchError(f"the audio is larger than the {settings.max_bytes} byte limit")
+            size = 0
+            with dest.open("wb") as out:
+                for chunk in response.iter_bytes(1 << 16):
+                    size += len(chunk)
+                    if size > settings.max_bytes:
+                        raise FetchError(f"the audio is larger than the {settings.max_bytes} byte limit")
+                    out.write(chunk)
+            return Fetched(dest, size, response.headers.get("content-type"))
+    except httpx.TimeoutException as exc:
+        raise TransientFetchError(f"timed out fetching the audio ({exc.__class__.__name__})") from exc
+    except httpx.TransportError as exc:
+        raise TransientFetchError(f"could not reach the audio server ({exc.__class__.__name__})") from exc
+
+
+def fetch_to_file(url: str, dest: Path, settings: FetchSettings) -> Fetched:
+    """Download ``url`` into ``dest``; retry timeouts, connection errors and 5xx with backoff."""
+    check_url(url)
+    timeout = httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with httpx.Client(timeout=timeout, follow_redirects=True, max_redirects=5,
+                      auth=_auth_for(url, settings)) as client:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return _download_once(client, url, dest, settings)
+            except TransientFetchError as exc:
+                dest.unlink(missing_ok=True)
+                if attempt > settings.retries:
+                    raise TransientFetchError(f"{exc} (gave up after {attempt} attempts)") from exc
+                delay = settings.backoff_s * (2 ** (attempt - 1)) * (0.5 + random.random())
+                log.info("fetch of %s failed (%s); retry %d in %.1f s", redact(url), exc, attempt, delay)
+                time.sleep(delay)
+            except FetchError:
+                dest.unlink(missing_ok=True)
+                raise

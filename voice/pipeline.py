@@ -1,0 +1,181 @@
+"""The voicemail pipeline: fetch -> normalise -> detect speech -> transcribe -> summarise -> store.
+
+Each stage is a plain function in its own module; this module only chains them for one voicemail
+and records the state changes. Adapters (HTTP API, CLI, worker) all call ``process_voicemail`` or
+``process_file``.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from voice import store
+from voice.audio import NormalisedAudio, normalise
+from voice.config import Settings
+from voice.engines import Engine, get_engine
+from voice.errors import VoicemailError
+from voice.fetch import fetch_to_file
+from voice.models import Status, Summary, TranscriptRevision
+from voice.speech import SpeechActivity, detect_speech, speech_only
+from voice.summary import Summary as SummaryData
+from voice.summary import summarise
+from voice.transcribe import Transcript, transcribe
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What ``process_file`` found in one audio file (no database involved)."""
+
+    file: str
+    status: str
+    reason: str | None
+    audio: NormalisedAudio | None
+    activity: SpeechActivity | None
+    transcript: Transcript | None
+    summary: SummaryData | None
+    timings: dict[str, float]
+
+
+def voicemail_dir(settings: Settings, vm_id: str) -> Path:
+    # Paths come only from generated ids, never from client-supplied names.
+    return settings.audio_dir / vm_id[:2] / vm_id
+
+
+def analyse(
+    source: Path,
+    work_dir: Path,
+    settings: Settings,
+    engine: Engine,
+    language: str | None = None,
+    caller_id: str | None = None,
+    on_stage: object = None,
+) -> FileResult:
+    """Normalise, detect speech, transcribe and summarise one local file."""
+    timings: dict[str, float] = {}
+
+    def stage(name: str) -> None:
+        if callable(on_stage):
+            on_stage(name)
+
+    t = time.perf_counter()
+    stage(Status.NORMALISING)
+    try:
+        audio = normalise(source, work_dir / "normalised.wav", settings.audio)
+    except VoicemailError as exc:
+        return FileResult(str(source), Status.FAILED, str(exc), None, None, None, None, timings)
+    activity, samples = detect_speech(audio.path, settings.audio)
+    timings["normalise_s"] = round(time.perf_counter() - t, 3)
+    if not activity.has_speech:
+        return FileResult(str(source), Status.NO_SPEECH, activity.reason, audio, activity, None, None, timings)
+
+    stage(Status.TRANSCRIBING)
+    t = time.perf_counter()
+    transcript = transcribe(
+        engine, speech_only(samples, activity, settings.audio.sample_rate), language or settings.transcription.language
+    )
+    timings["transcribe_s"] = round(time.perf_counter() - t, 3)
+    if not transcript.text.strip():
+        reason = "no words were recognised in the speech"
+        return FileResult(str(source), Status.NO_SPEECH, reason, audio, activity, transcript, None, timings)
+
+    stage(Status.SUMMARISING)
+    t = time.perf_counter()
+    summary = summarise(
+        transcript.text, transcript.language, default_region=settings.summary.default_region, caller_id=caller_id
+    )
+    timings["summarise_s"] = round(time.perf_counter() - t, 3)
+    return FileResult(str(source), Status.DONE, None, audio, activity, transcript, summary, timings)
+
+
+def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmaker[Session]) -> str:
+    """Run the whole pipeline for one claimed voicemail; return its final status.
+
+    Failures of this voicemail end in ``failed`` with a readable reason; they never propagate.
+    ``store.LeaseLost`` does propagate: another worker owns the job now, and we must stop quietly.
+    """
+    with sm() as session:
+        vm = store.get_voicemail(session, vm_id)
+        if vm is None:
+            return Status.FAILED
+        audio_url, source_path = vm.audio_url, vm.source_path
+        language, caller_id = vm.language_hint, vm.call.from_number
+    work_dir = voicemail_dir(settings, vm_id)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    try:
+        if not source_path or not Path(source_path).exists():
+            if not audio_url:
+                raise VoicemailError("the voicemail has neither an uploaded file nor an audio URL")
+            store.advance(sm, vm_id, owner, Status.FETCHING)
+            t = time.perf_counter()
+            fetched = fetch_to_file(audio_url, work_dir / "source", settings.fetch)
+            timings["fetch_s"] = round(time.perf_counter() - t, 3)
+            source_path = str(fetched.path)
+            store.advance(sm, vm_id, owner, Status.FETCHING, f"fetched {fetched.size_bytes} bytes",
+                          source_path=source_path)
+
+        def on_stage(name: str) -> None:
+            store.advance(sm, vm_id, owner, name)
+
+        engine = get_engine(settings.transcription)
+        result = analyse(Path(source_path), work_dir, settings, engine, language, caller_id, on_stage)
+    except store.LeaseLost:
+        raise
+    except VoicemailError as exc:
+        store.finish(sm, vm_id, owner, Status.FAILED, str(exc))
+        return Status.FAILED
+    except Exception as exc:  # a bug or an environment fault: fail this one, keep the worker alive
+        log.exception("voicemail %s failed unexpectedly", vm_id)
+        store.finish(sm, vm_id, owner, Status.FAILED, f"internal error: {exc.__class__.__name__}: {exc}"[:500])
+        return Status.FAILED
+
+    timings.update(result.timings)
+    timings["total_s"] = round(time.perf_counter() - started, 3)
+    fields: dict = {}
+    if result.audio is not None:
+        fields = dict(
+            audio_path=str(result.audio.path),
+            duration_s=round(result.audio.duration_s, 3),
+            source_info=result.audio.source.as_dict(),
+            speech_s=round(result.activity.speech_s, 3) if result.activity else None,
+        )
+    revision = summary = None
+    if result.transcript is not None and result.status == Status.DONE:
+        tr = result.transcript
+        revision = TranscriptRevision(
+            engine=tr.engine, model=tr.model, language=tr.language, language_probability=tr.language_probability,
+            text=tr.text, segments=[s.as_dict() for s in tr.segments], confidence=tr.confidence, timings=timings,
+        )
+        if result.summary is not None:
+            summary = Summary(
+                summariser="builtin", text=result.summary.text, caller_name=result.summary.caller_name,
+                callback_number=result.summary.callback_number, request=result.summary.request,
+            )
+    store.finish(sm, vm_id, owner, result.status, result.reason, revision, summary, **fields)
+    return result.status
+
+
+def store_upload(settings: Settings, vm_id: str, fileobj, max_bytes: int) -> Path:  # type: ignore[no-untyped-def]
+    """Copy an uploaded file under a generated name; raise VoicemailError when it is too large."""
+    target_dir = voicemail_dir(settings, vm_id)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / "source"
+    written = 0
+    with target.open("wb") as out:
+        while chunk := fileobj.read(1 << 16):
+            written += len(chunk)
+            if written > max_bytes:
+                out.close()
+                shutil.rmtree(target_dir, ignore_errors=True)
+                raise VoicemailError(f"the upload is larger than the {max_bytes} byte limit")
+            out.write(chunk)
+    return target

@@ -1,0 +1,142 @@
+"""Built-in summariser: no network, no model. A one-line note an agent reads in two seconds."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+import phonenumbers
+
+# Spoken digits, so "five five five, oh one three four" becomes a number phonenumbers can read.
+_DIGITS = {
+    "en": {"zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4",
+           "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"},
+    "es": {"cero": "0", "uno": "1", "dos": "2", "tres": "3", "cuatro": "4", "cinco": "5", "seis": "6",
+           "siete": "7", "ocho": "8", "nueve": "9"},
+    "fr": {"zéro": "0", "zero": "0", "un": "1", "deux": "2", "trois": "3", "quatre": "4", "cinq": "5",
+           "six": "6", "sept": "7", "huit": "8", "neuf": "9"},
+    "de": {"null": "0", "eins": "1", "zwei": "2", "zwo": "2", "drei": "3", "vier": "4", "fünf": "5",
+           "sechs": "6", "sieben": "7", "acht": "8", "neun": "9"},
+    "pt": {"zero": "0", "um": "1", "dois": "2", "três": "3", "tres": "3", "quatro": "4", "cinco": "5",
+           "seis": "6", "sete": "7", "oito": "8", "nove": "9"},
+}
+_MULTIPLIERS = {"double": 2, "triple": 3}
+
+_NAME = r"([A-ZÀ-Ý][\w'’-]+(?:\s+[A-ZÀ-Ý][\w'’-]+)?)"
+_NAME_PATTERNS = [
+    rf"\bmy name is {_NAME}", rf"\bthis is {_NAME}", rf"\bit'?s {_NAME} (?:from|here|calling)",
+    rf"\b{_NAME} (?:here|calling)\b", rf"\bje m'appelle {_NAME}", rf"\bc'est {_NAME}",
+    rf"\bme llamo {_NAME}", rf"\bmi nombre es {_NAME}", rf"\bsoy {_NAME}", rf"\bmein name ist {_NAME}",
+    rf"\bhier (?:ist|spricht) {_NAME}", rf"\bich bin {_NAME}", rf"\bmeu nome é {_NAME}",
+    rf"\baqui é (?:o |a )?{_NAME}",
+]
+_NOT_NAMES = {"I", "It", "This", "The", "Your", "My", "We", "A", "An", "Just", "Calling", "Regarding",
+              "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Here"}
+_REQUEST_CUES = re.compile(
+    r"call (me|us)? ?back|callback|call me|give me a call|get back to|please|need|want|would like|"
+    r"calling (about|regarding|to|because)|question|appointment|reschedul|cancel|invoice|order|bill|"
+    r"deliver|refund|problem|issue|urgent|asap|\?|llámame|llamar|rappel|zurückruf|rückruf|ligar|retorn",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Summary:
+    text: str
+    caller_name: str | None
+    callback_number: str | None
+    request: str | None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def spoken_digits_to_numbers(text: str, language: str = "en") -> str:
+    """Rewrite runs of spoken digits ("five five five oh one") as digit strings ("55501")."""
+    table = {**_DIGITS["en"], **_DIGITS.get(language[:2], {})}
+    tokens = re.findall(r"[\w'’]+|[^\w\s]+|\s+", text)
+    out: list[str] = []
+    run: list[str] = []
+    pending_mult = 1
+
+    def flush() -> None:
+        nonlocal run
+        if len(run) >= 3:
+            out.append("".join(run))
+        elif run:
+            out.append(" ".join(run))
+        run = []
+
+    for tok in tokens:
+        low = tok.lower()
+        if low in _MULTIPLIERS:
+            pending_mult = _MULTIPLIERS[low]
+            continue
+        digit = table.get(low) if not low.isdigit() else low
+        # Only used to find numbers: a short run ("one more thing") is never read as a phone number.
+        if digit is not None:
+            run.append(digit * pending_mult)
+            pending_mult = 1
+            continue
+        if run and (tok.isspace() or tok in {",", "-", "."}):
+            continue  # digits grouped with pauses still belong together
+        flush()
+        pending_mult = 1
+        out.append(tok)
+    flush()
+    return "".join(out)
+
+
+def find_callback_number(text: str, language: str, region: str, caller_id: str | None) -> str | None:
+    """The first phone number said in the message, as E.164 (region from config, else caller id)."""
+    if caller_id:
+        try:
+            parsed = phonenumbers.parse(caller_id, region)
+            region = phonenumbers.region_code_for_number(parsed) or region
+        except phonenumbers.NumberParseException:
+            pass
+    for candidate in (text, spoken_digits_to_numbers(text, language)):
+        for match in phonenumbers.PhoneNumberMatcher(candidate, region, leniency=phonenumbers.Leniency.POSSIBLE):
+            return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+    return None
+
+
+def find_caller_name(text: str) -> str | None:
+    for pattern in _NAME_PATTERNS:
+        for m in re.finditer(pattern, text, flags=re.I):
+            words = [w for w in m.group(1).split() if w[:1].isupper()]
+            while words and words[-1] in _NOT_NAMES:
+                words.pop()
+            if words and words[0] not in _NOT_NAMES:
+                return " ".join(words)
+    return None
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?。？！])\s*", text) if s.strip()]
+
+
+def find_request(text: str) -> str | None:
+    """The sentence that says what the caller wants, shortened to about 25 words."""
+    sentences = _sentences(text)
+    if not sentences:
+        return None
+    scored = [(len(_REQUEST_CUES.findall(s)), -i, s) for i, s in enumerate(sentences)]
+    best = max(scored)[2] if max(scored)[0] > 0 else sentences[0]
+    words = best.split()
+    return " ".join(words[:25]) + ("…" if len(words) > 25 else "")
+
+
+def summarise(
+    text: str, language: str = "en", *, default_region: str = "US", caller_id: str | None = None
+) -> Summary:
+    text = text.strip()
+    if not text:
+        return Summary("No message.", None, None, None)
+    name = find_caller_name(text)
+    number = find_callback_number(text, language, default_region, caller_id)
+    request = find_request(text)
+    parts = [f"{name or 'Caller'}: {request}" if request else (name or "Caller")]
+    if number:
+        parts.append(f"Call back {number}.")
+    return Summary(" ".join(parts), name, number, request)

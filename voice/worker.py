@@ -1,0 +1,94 @@
+"""The embedded worker: threads in the serving process that take jobs from the database.
+
+Jobs live in the database, not in memory: on restart, queued voicemails and in-flight ones whose
+lease expired (their worker died) are picked up again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from voice import store
+from voice.config import Settings
+from voice.engines import get_engine
+from voice.pipeline import process_voicemail
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+
+
+class Worker:
+    def __init__(self, settings: Settings, sm: sessionmaker[Session]) -> None:
+        self.settings = settings
+        self.sm = sm
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.processed = 0
+
+    def start(self) -> None:
+        for i in range(max(1, self.settings.worker.concurrency)):
+            thread = threading.Thread(target=self._run, name=f"voice-worker-{i}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def notify(self) -> None:
+        """A voicemail was queued: look now instead of at the next poll."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _owner(self) -> str:
+        return f"{socket.gethostname()[:20]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+    def _run(self) -> None:
+        try:
+            get_engine(self.settings.transcription)  # load the model once, before the first job
+        except Exception:
+            log.exception("could not load the transcription model; jobs will fail with the reason")
+        while not self._stop.is_set():
+            try:
+                if not self.run_once():
+                    self._wake.wait(self.settings.worker.poll_interval_s)
+                    self._wake.clear()
+            except Exception:  # the database went away for a moment, say; keep serving
+                log.exception("worker loop error")
+                self._stop.wait(self.settings.worker.poll_interval_s)
+
+    def run_once(self) -> bool:
+        """Process one voicemail if there is one; return whether there was."""
+        owner = self._owner()
+        lease = self.settings.worker.lease_s
+        vm_id = store.claim_next(self.sm, owner, lease, MAX_ATTEMPTS)
+        if vm_id is None:
+            return False
+        heartbeat_stop = threading.Event()
+
+        def heartbeat() -> None:
+            while not heartbeat_stop.wait(lease / 3):
+                if not store.renew_lease(self.sm, vm_id, owner, lease):
+                    return
+
+        beat = threading.Thread(target=heartbeat, name=f"lease-{vm_id[:8]}", daemon=True)
+        beat.start()
+        try:
+            status = process_voicemail(vm_id, owner, self.settings, self.sm)
+            log.info("voicemail %s: %s", vm_id, status)
+        except store.LeaseLost:
+            log.warning("voicemail %s was taken over by another worker; dropped our result", vm_id)
+        finally:
+            heartbeat_stop.set()
+            beat.join()
+        self.processed += 1
+        return True
