@@ -113,7 +113,9 @@ def find_caller_name(text: str) -> str | None:
 
 
 def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?。？！])\s*", text) if s.strip()]
+    # Split after sentence punctuation, but not after titles ("Mr. Quilter").
+    parts = re.split(r"(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bMrs\.)(?<=[.!?。？！])\s+", text)
+    return [s.strip() for s in parts if s.strip()]
 
 
 def find_request(text: str) -> str | None:

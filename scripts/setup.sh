@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Create or reuse .venv and install Voice with both engines and the test tools. No root, no model hub.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null || PY=python3
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+# torch first and pinned: an unpinned torch (asked for by openai-whisper) pulls GBs of CUDA wheels.
+.venv/bin/pip install -q "torch==2.13.0"
+.venv/bin/pip install -q -e ".[openai-whisper,postgres${VOICE_EXTRAS:+,$VOICE_EXTRAS}]"
+# openai-whisper's metadata wants triton (1 GB, GPU only); its real dependencies come from the extra above.
+.venv/bin/python -c "import whisper" 2>/dev/null || .venv/bin/pip install -q --no-deps "openai-whisper==20250625"

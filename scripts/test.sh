@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Set up (or reuse) .venv, lint, type-check and run the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VOICE_EXTRAS=test bash scripts/setup.sh
+.venv/bin/ruff check voice api tests bench
+.venv/bin/mypy voice
+.venv/bin/python -m pytest "$@"

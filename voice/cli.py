@@ -1,0 +1,148 @@
+"""The ``voice`` command line: serve, transcribe files, submit files to a server, migrate."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from voice.config import get_settings
+
+app = typer.Typer(
+    help="Voice: voicemail transcription and triage.", no_args_is_help=True, pretty_exceptions_enable=False
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+err = Console(stderr=True)
+
+AUDIO_SUFFIXES = {".wav", ".mp3", ".ogg", ".opus", ".amr", ".awb", ".m4a", ".aac", ".flac", ".webm", ".gsm"}
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="bind address")] = None,  # noqa: UP045
+    port: Annotated[Optional[int], typer.Option(help="port")] = None,  # noqa: UP045
+    worker: Annotated[bool, typer.Option(help="run the embedded worker")] = True,
+) -> None:
+    """Run the HTTP API with the in-process worker."""
+    import uvicorn
+
+    settings = get_settings()
+    settings.worker.enabled = worker
+    # A string reference keeps voice/ from importing api/ (api imports voice, never the reverse).
+    uvicorn.run("api.main:create_app", factory=True, host=host or settings.api.host,
+                port=port or settings.api.port, log_level=settings.log_level.lower())
+
+
+@app.command()
+def transcribe(
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="audio files")],
+    engine: Annotated[Optional[str], typer.Option(help="faster-whisper | openai-whisper")] = None,  # noqa: UP045
+    model: Annotated[Optional[str], typer.Option(help="tiny.en, base, ... or a folder")] = None,  # noqa: UP045
+    language: Annotated[Optional[str], typer.Option(help="language hint, e.g. en")] = None,  # noqa: UP045
+    format: Annotated[str, typer.Option("--format", help="text | json")] = "text",
+) -> None:
+    """Transcribe and summarise files locally (no server, no database)."""
+    from voice.engines import ENGINES, get_engine
+    from voice.pipeline import analyse
+
+    settings = get_settings()
+    if engine and engine not in ENGINES:
+        raise typer.BadParameter(f"choose one of {', '.join(ENGINES)}", param_hint="--engine")
+    eng = get_engine(settings.transcription, model=model, engine=engine)
+    failures = 0
+    with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
+        task = progress.add_task("transcribing", total=len(files))
+        for path in files:
+            with tempfile.TemporaryDirectory(prefix="voice-") as tmp:
+                result = analyse(path, Path(tmp), settings, eng, language)
+            progress.advance(task)
+            failures += result.status == "failed"
+            tr, sm = result.transcript, result.summary
+            record = {
+                "file": str(path), "status": result.status, "reason": result.reason,
+                "language": tr.language if tr else None,
+                "duration_s": round(result.audio.duration_s, 3) if result.audio else None,
+                "text": tr.text if tr else "",
+                "segments": [s.as_dict() for s in tr.segments] if tr else [],
+                "confidence": tr.confidence if tr else None,
+                "summary": sm.as_dict() if sm else None,
+                "engine": eng.name, "model": eng.model,
+                "source": result.audio.source.as_dict() if result.audio else None,
+                "timings": result.timings,
+            }
+            if format == "json":
+                print(json.dumps(record, ensure_ascii=False), flush=True)
+            else:
+                print(f"== {path} [{result.status}]" + (f" {result.reason}" if result.reason else ""))
+                if tr and tr.text:
+                    print(tr.text)
+                if sm:
+                    print(f"Summary: {sm.text}")
+    raise typer.Exit(1 if failures == len(files) else 0)
+
+
+@app.command()
+def submit(
+    paths: Annotated[list[Path], typer.Argument(exists=True, help="audio files or folders (e.g. samples/)")],
+    url: Annotated[str, typer.Option(help="server base URL")] = "http://127.0.0.1:8000",
+    wait: Annotated[bool, typer.Option(help="wait for results and print them")] = True,
+    timeout: Annotated[float, typer.Option(help="seconds to wait")] = 600.0,
+) -> None:
+    """Upload audio files to a running server. A NAME.json beside NAME.wav is sent as its call record."""
+    import httpx
+
+    files = sorted(p for path in paths for p in ([path] if path.is_file() else path.iterdir())
+                   if p.suffix.lower() in AUDIO_SUFFIXES)
+    ids: dict[str, Path] = {}
+    with httpx.Client(base_url=url, timeout=60) as client:
+        for f in files:
+            call_json = f.with_suffix(".json")
+            data = {"call": call_json.read_text()} if call_json.exists() else {}
+            with f.open("rb") as fh:
+                r = client.post("/v1/voicemails", files={"file": (f.name, fh)}, data=data)
+            r.raise_for_status()
+            ids[r.json()["id"]] = f
+            err.print(f"queued {f} as {r.json()['id']}")
+        if not wait:
+            return
+        deadline = time.monotonic() + timeout
+        pending = set(ids)
+        while pending and time.monotonic() < deadline:
+            for vm_id in sorted(pending):
+                vm = client.get(f"/v1/voicemails/{vm_id}").json()
+                if vm["status"] in ("done", "no_speech", "failed"):
+                    pending.discard(vm_id)
+                    summary = (vm.get("summary") or {}).get("text") or vm.get("status_reason") or ""
+                    print(f"{ids[vm_id].name}: {vm['status']}: {summary}")
+                    if vm.get("text"):
+                        print(f"    {vm['text']}")
+            time.sleep(0.5)
+        if pending:
+            err.print(f"{len(pending)} voicemail(s) still processing after {timeout:.0f} s")
+            raise typer.Exit(1)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply Alembic migrations to the configured database."""
+    from voice import db
+
+    settings = get_settings()
+    db.upgrade(settings.db_url, revision)
+    err.print(f"database at revision {revision}")
+
+
+def main() -> None:
+    app(prog_name="voice")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
