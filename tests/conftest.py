@@ -1,0 +1,228 @@
+"""Real parts for tests: speech clips from shared/, a local HTTP audio server, a real `voice serve`."""
+
+from __future__ import annotations
+
+import csv
+import http.server
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import jiwer
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEECH = Path(os.environ.get("VOICE_SPEECH_DIR", ROOT.parent / "shared" / "speech"))
+VOICE = str(Path(sys.executable).parent / "voice")
+
+
+def _manifest() -> dict[str, dict[str, str]]:
+    with (SPEECH / "manifest.tsv").open() as fh:
+        rows = list(csv.reader(fh, delimiter="\t"))
+    header = rows[0]
+    return {r[0]: dict(zip(header, r, strict=False)) | {"reference": r[-1]} for r in rows[1:]}
+
+
+MANIFEST = _manifest() if (SPEECH / "manifest.tsv").exists() else {}
+
+_NORMALISE = jiwer.Compose([
+    jiwer.ToLowerCase(), jiwer.SubstituteWords({"mister": "mr", "mr.": "mr"}), jiwer.RemovePunctuation(),
+    jiwer.RemoveMultipleSpaces(), jiwer.Strip(), jiwer.ReduceToListOfListOfWords(),
+])
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    return float(jiwer.wer(reference, hypothesis, reference_transform=_NORMALISE, hypothesis_transform=_NORMALISE))
+
+
+def reference(clip: str) -> str:
+    return MANIFEST[clip]["reference"]
+
+
+def clip_path(clip: str) -> Path:
+    path = SPEECH / f"{clip}.flac"
+    if not path.exists():
+        pytest.fail(f"speech clip {path} missing: tests need shared/speech beside the checkout")
+    return path
+
+
+def ffmpeg() -> str:
+    from voice.audio import ffmpeg_binary
+
+    return ffmpeg_binary()
+
+
+def encode(src: Path, dst: Path, *args: str, binary: str | None = None) -> Path:
+    subprocess.run([binary or ffmpeg(), "-loglevel", "error", "-y", "-i", str(src), *args, str(dst)], check=True)
+    return dst
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    server_version = "TestAudio/1"
+    calls: dict[str, int]  # path -> requests seen
+    auth: str | None = None
+
+    def log_message(self, *args: object) -> None:  # quiet
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.calls[self.path] = self.calls.get(self.path, 0) + 1
+        if self.path.startswith("/status/"):
+            code = int(self.path.split("/")[2])
+            self.send_response(code)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if self.path.startswith("/flaky/"):  # 503 twice, then the file
+            if self.calls[self.path] <= 2:
+                self.send_response(503)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.path = "/" + self.path.split("/", 2)[2]
+        if self.path.startswith("/private/"):
+            if self.headers.get("Authorization") != self.auth:
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="rec"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.path = "/" + self.path.split("/", 2)[2]
+        super().do_GET()
+
+
+@dataclass
+class AudioServer:
+    root: Path
+    url: str
+    calls: dict[str, int] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="session")
+def audio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AudioServer]:
+    import base64
+
+    root = tmp_path_factory.mktemp("served")
+    calls: dict[str, int] = {}
+    handler = type("H", (_Handler,), {"calls": calls, "auth": "Basic " + base64.b64encode(b"rec:s3cret-pw").decode()})
+
+    def factory(*a, **kw):  # type: ignore[no-untyped-def]
+        return handler(*a, directory=str(root), **kw)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), factory)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield AudioServer(root, f"http://127.0.0.1:{server.server_address[1]}", calls)
+    server.shutdown()
+    server.server_close()
+
+
+@dataclass
+class VoiceServer:
+    url: str
+    data_dir: Path
+    env: dict[str, str]
+    proc: subprocess.Popen | None = None
+    log: Path | None = None
+
+    def start(self) -> None:
+        port = int(self.url.rsplit(":", 1)[1])
+        assert self.log is not None
+        with self.log.open("ab") as logfh:
+            self.proc = subprocess.Popen([VOICE, "serve", "--port", str(port)], env=self.env,
+                                         cwd=self.data_dir, stdout=logfh, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    pass
+                if httpx.get(self.url + "/healthz", timeout=5).status_code == 200:
+                    return
+            except (OSError, httpx.HTTPError):
+                pass
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"voice serve exited: {self.log.read_text() if self.log else ''}")
+            time.sleep(0.3)
+        raise RuntimeError("voice serve did not become healthy")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def post_url(self, audio_url: str, **call: object) -> str:
+        r = httpx.post(self.url + "/v1/voicemails", json={"audio_url": audio_url, "call": call}, timeout=30)
+        assert r.status_code == 202, r.text
+        return str(r.json()["id"])
+
+    def get(self, vm_id: str) -> dict:
+        r = httpx.get(f"{self.url}/v1/voicemails/{vm_id}", timeout=30)
+        r.raise_for_status()
+        return r.json()  # type: ignore[no-any-return]
+
+    def wait(self, vm_id: str, timeout: float = 180) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            vm = self.get(vm_id)
+            if vm["status"] in ("done", "no_speech", "failed"):
+                return vm
+            time.sleep(0.2)
+        raise AssertionError(f"voicemail {vm_id} not finished after {timeout} s: {self.get(vm_id)}")
+
+
+def make_server(tmp: Path, **env: str) -> VoiceServer:
+    data = tmp / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    full_env = {
+        **os.environ,
+        "VOICE_DATA_DIR": str(data),
+        "VOICE_TRANSCRIPTION__MODEL": "tiny.en",
+        "VOICE_TRANSCRIPTION__CPU_THREADS": "2",
+        "VOICE_TRANSCRIPTION__ALLOW_DOWNLOAD": "false",
+        "VOICE_LOG_LEVEL": "INFO",
+        "HF_HUB_OFFLINE": "1",
+        **env,
+    }
+    return VoiceServer(f"http://127.0.0.1:{free_port()}", data, full_env, log=tmp / "server.log")
+
+
+@pytest.fixture(scope="session")
+def voice_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VoiceServer]:
+    """One real `voice serve` (uvicorn, SQLite WAL, embedded worker, tiny.en) for the session."""
+    server = make_server(
+        tmp_path_factory.mktemp("voice"),
+        VOICE_FETCH__MAX_BYTES=str(3 * 1024 * 1024),
+        VOICE_AUDIO__MAX_DURATION_S="60",
+        VOICE_FETCH__RETRIES="2",
+        VOICE_FETCH__BACKOFF_S="0.1",
+        VOICE_FETCH__SOURCES='[{"prefix": "http://127.0.0.1", "username": "rec", "password": "s3cret-pw"}]',
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def have_ffmpeg() -> str:
+    if shutil.which(ffmpeg()) is None and not Path(ffmpeg()).exists():
+        pytest.fail("no ffmpeg")
+    return ffmpeg()
