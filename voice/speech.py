@@ -46,7 +46,8 @@ class SpeechAudio:
 
 
 def load_samples(path: Path) -> tuple[AudioSegment, np.ndarray]:
-    segment = AudioSegment.from_wav(str(path))
+    with path.open("rb") as fh:  # pydub leaves a file it opened itself unclosed
+        segment = AudioSegment.from_wav(fh)
     samples = np.asarray(segment.get_array_of_samples(), dtype=np.float32) / 32768.0
     return segment, samples
 
