@@ -78,7 +78,7 @@ def spoken_digits_to_numbers(text: str, language: str = "en") -> str:
             run.append(digit * pending_mult)
             pending_mult = 1
             continue
-        if run and (tok.isspace() or tok in {",", "-", "."}):
+        if (run or pending_mult > 1) and (tok.isspace() or tok in {",", "-", "."}):
             continue  # digits grouped with pauses still belong together
         flush()
         pending_mult = 1
