@@ -34,8 +34,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 app.state.worker.stop()
             engine.dispose()
 
-    app = FastAPI(title="Voice", version=__version__, lifespan=lifespan,
-                  description="Voicemail transcription and triage.")
+    app = FastAPI(
+        title="Voice",
+        version=__version__,
+        lifespan=lifespan,
+        description="Voicemail transcription and triage.",
+    )
     app.state.settings = settings
     app.include_router(health.router)
     app.include_router(voicemails.router)

@@ -34,14 +34,22 @@ def _manifest() -> dict[str, dict[str, str]]:
 
 MANIFEST = _manifest() if (SPEECH / "manifest.tsv").exists() else {}
 
-_NORMALISE = jiwer.Compose([
-    jiwer.ToLowerCase(), jiwer.SubstituteWords({"mister": "mr", "mr.": "mr"}), jiwer.RemovePunctuation(),
-    jiwer.RemoveMultipleSpaces(), jiwer.Strip(), jiwer.ReduceToListOfListOfWords(),
-])
+_NORMALISE = jiwer.Compose(
+    [
+        jiwer.ToLowerCase(),
+        jiwer.SubstituteWords({"mister": "mr", "mr.": "mr"}),
+        jiwer.RemovePunctuation(),
+        jiwer.RemoveMultipleSpaces(),
+        jiwer.Strip(),
+        jiwer.ReduceToListOfListOfWords(),
+    ]
+)
 
 
 def wer(reference: str, hypothesis: str) -> float:
-    return float(jiwer.wer(reference, hypothesis, reference_transform=_NORMALISE, hypothesis_transform=_NORMALISE))
+    return float(
+        jiwer.wer(reference, hypothesis, reference_transform=_NORMALISE, hypothesis_transform=_NORMALISE)
+    )
 
 
 def reference(clip: str) -> str:
@@ -62,7 +70,9 @@ def ffmpeg() -> str:
 
 
 def encode(src: Path, dst: Path, *args: str, binary: str | None = None) -> Path:
-    subprocess.run([binary or ffmpeg(), "-loglevel", "error", "-y", "-i", str(src), *args, str(dst)], check=True)
+    subprocess.run(
+        [binary or ffmpeg(), "-loglevel", "error", "-y", "-i", str(src), *args, str(dst)], check=True
+    )
     return dst
 
 
@@ -119,7 +129,9 @@ def audio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AudioServ
 
     root = tmp_path_factory.mktemp("served")
     calls: dict[str, int] = {}
-    handler = type("H", (_Handler,), {"calls": calls, "auth": "Basic " + base64.b64encode(b"rec:s3cret-pw").decode()})
+    handler = type(
+        "H", (_Handler,), {"calls": calls, "auth": "Basic " + base64.b64encode(b"rec:s3cret-pw").decode()}
+    )
 
     def factory(*a, **kw):  # type: ignore[no-untyped-def]
         return handler(*a, directory=str(root), **kw)
@@ -144,8 +156,13 @@ class VoiceServer:
         port = int(self.url.rsplit(":", 1)[1])
         assert self.log is not None
         with self.log.open("ab") as logfh:
-            self.proc = subprocess.Popen([VOICE, "serve", "--port", str(port)], env=self.env,
-                                         cwd=self.data_dir, stdout=logfh, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [VOICE, "serve", "--port", str(port)],
+                env=self.env,
+                cwd=self.data_dir,
+                stdout=logfh,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:

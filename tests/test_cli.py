@@ -10,9 +10,14 @@ VOICE = str(Path(sys.executable).parent / "voice")
 
 def test_transcribe_json_lines(tmp_path: Path) -> None:
     files = [ROOT / "samples" / "en_mulaw_voicemail.wav", ROOT / "samples" / "hangup_line_noise.wav"]
-    out = subprocess.run([VOICE, "transcribe", *map(str, files), "--model", "tiny.en", "--format", "json"],
-                         capture_output=True, text=True, check=True, cwd=tmp_path,
-                         env={"PATH": "/usr/bin:/bin", "HOME": str(Path.home()), "HF_HUB_OFFLINE": "1"})
+    out = subprocess.run(
+        [VOICE, "transcribe", *map(str, files), "--model", "tiny.en", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(Path.home()), "HF_HUB_OFFLINE": "1"},
+    )
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r["status"] for r in lines] == ["done", "no_speech"]
     first = lines[0]

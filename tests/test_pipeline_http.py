@@ -25,7 +25,10 @@ FORMATS = {
     "mp3": ("a.mp3", ["-c:a", "libmp3lame", "-b:a", "32k"]),
     "ogg_opus": ("a.ogg", ["-c:a", "libopus", "-b:a", "16k"]),
     "amr_nb": ("a.amr", ["-ar", "8000", "-ac", "1", "-c:a", "libopencore_amrnb", "-b:a", "7.95k"]),
-    "amr_wb": ("a.amr", ["-ar", "16000", "-ac", "1", "-c:a", "libvo_amrwbenc", "-b:a", "12.65k", "-f", "amr"]),
+    "amr_wb": (
+        "a.amr",
+        ["-ar", "16000", "-ac", "1", "-c:a", "libvo_amrwbenc", "-b:a", "12.65k", "-f", "amr"],
+    ),
     "m4a_aac": ("a.m4a", ["-c:a", "aac", "-b:a", "32k"]),
     "flac": ("a.flac", ["-c:a", "flac"]),
     "webm_opus": ("a.webm", ["-c:a", "libopus", "-b:a", "24k", "-vn"]),
@@ -38,7 +41,9 @@ def _amr_wb_encoder() -> str | None:
     """An ffmpeg with libvo_amrwbenc (imageio-ffmpeg's has no AMR-WB encoder; Debian's ffmpeg does)."""
     for candidate in (shutil.which("ffmpeg"), "/usr/bin/ffmpeg"):
         if candidate and Path(candidate).exists():
-            out = subprocess.run([candidate, "-hide_banner", "-encoders"], capture_output=True, text=True).stdout
+            out = subprocess.run(
+                [candidate, "-hide_banner", "-encoders"], capture_output=True, text=True
+            ).stdout
             if "libvo_amrwbenc" in out:
                 return candidate
     return None
@@ -66,7 +71,9 @@ def make_format(name: str, src: Path, out_dir: Path) -> Path:
 @pytest.mark.parametrize("fmt", list(FORMATS))
 def test_format_end_to_end(fmt: str, audio_server: AudioServer, voice_server: VoiceServer) -> None:
     path = make_format(fmt, clip_path(CLIP), audio_server.root)
-    vm_id = voice_server.post_url(f"{audio_server.url}/{path.name}", external_id=f"fmt-{fmt}", **{"from": "+12125550134"})
+    vm_id = voice_server.post_url(
+        f"{audio_server.url}/{path.name}", external_id=f"fmt-{fmt}", **{"from": "+12125550134"}
+    )
     vm = voice_server.wait(vm_id)
     assert vm["status"] == "done", vm
     score = wer(reference(CLIP), vm["transcript"]["text"])
@@ -86,8 +93,12 @@ def test_upload_multipart(voice_server: VoiceServer, tmp_path: Path) -> None:
 
     path = encode(clip_path("en_jfk_inaugural"), tmp_path / "jfk.mp3", "-c:a", "libmp3lame")
     with path.open("rb") as fh:
-        r = httpx.post(voice_server.url + "/v1/voicemails", files={"file": ("../../etc/passwd", fh)},
-                       data={"call": '{"from": "+12125550134", "mailbox": "sales"}'}, timeout=30)
+        r = httpx.post(
+            voice_server.url + "/v1/voicemails",
+            files={"file": ("../../etc/passwd", fh)},
+            data={"call": '{"from": "+12125550134", "mailbox": "sales"}'},
+            timeout=30,
+        )
     assert r.status_code == 202
     vm = voice_server.wait(r.json()["id"])
     assert vm["status"] == "done"
@@ -117,7 +128,9 @@ def test_bad_inputs_fail_with_reasons_and_worker_carries_on(
     full = encode(clip_path(CLIP), root / "full.mp3", "-c:a", "libmp3lame")
     (root / "truncated.mp3").write_bytes(full.read_bytes()[:300])
     (root / "huge.wav").write_bytes(os.urandom(4 * 1024 * 1024))
-    long = encode(clip_path(CLIP), root / "long.wav", "-af", "apad=pad_dur=70", "-ar", "8000", "-c:a", "pcm_mulaw")
+    long = encode(
+        clip_path(CLIP), root / "long.wav", "-af", "apad=pad_dur=70", "-ar", "8000", "-c:a", "pcm_mulaw"
+    )
 
     cases = {
         "silence.wav": ("no_speech", "silence"),

@@ -32,7 +32,9 @@ def test_converter_maps_every_openai_whisper_parameter(tmp_path) -> None:  # typ
     import whisper
 
     path = resolve_model("base", TranscriptionSettings(cache_dir=tmp_path))
-    dims, state = to_openai_state(read_ctranslate2(path / "model.bin"), json.loads((path / "config.json").read_text()))
+    dims, state = to_openai_state(
+        read_ctranslate2(path / "model.bin"), json.loads((path / "config.json").read_text())
+    )
     assert dims["n_audio_layer"] == 6 and dims["n_audio_head"] == 8 and dims["n_vocab"] == 51865
     model = whisper.model.Whisper(whisper.model.ModelDimensions(**dims))
     expected = model.state_dict()

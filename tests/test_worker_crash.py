@@ -12,8 +12,16 @@ from tests.conftest import AudioServer, clip_path, encode, make_server, referenc
 
 def test_kill_9_during_transcription_resumes_once(audio_server: AudioServer, tmp_path: Path) -> None:
     # A long voicemail (JFK clip repeated to about 60 s) so the kill lands inside transcription.
-    long = encode(clip_path("en_jfk_inaugural"), audio_server.root / "long-jfk.wav",
-                  "-af", "aloop=loop=4:size=485100", "-ar", "8000", "-c:a", "pcm_mulaw")
+    long = encode(
+        clip_path("en_jfk_inaugural"),
+        audio_server.root / "long-jfk.wav",
+        "-af",
+        "aloop=loop=4:size=485100",
+        "-ar",
+        "8000",
+        "-c:a",
+        "pcm_mulaw",
+    )
     server = make_server(tmp_path, VOICE_WORKER__LEASE_S="4", VOICE_TRANSCRIPTION__CPU_THREADS="1")
     server.start()
     try:

@@ -106,8 +106,7 @@ def normalise(src: Path, dst: Path, settings: AudioSettings, timeout_s: float = 
     # loudnorm (EBU R128) lifts quiet callers and tames loud ones; aresample after it because
     # loudnorm works at 192 kHz internally.
     filters = (
-        f"highpass=f=60,loudnorm=I={settings.loudness_lufs}:TP=-2:LRA=11,"
-        f"aresample={settings.sample_rate}"
+        f"highpass=f=60,loudnorm=I={settings.loudness_lufs}:TP=-2:LRA=11,aresample={settings.sample_rate}"
     )
     stream = ffmpeg.input(str(src), t=cap + 1.0).output(
         str(dst), ac=1, ar=settings.sample_rate, acodec="pcm_s16le", af=filters, f="wav", vn=None
@@ -118,7 +117,9 @@ def normalise(src: Path, dst: Path, settings: AudioSettings, timeout_s: float = 
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired as exc:
-        raise BadAudio(f"decoding took longer than {timeout_s:.0f} s; the file is probably malformed") from exc
+        raise BadAudio(
+            f"decoding took longer than {timeout_s:.0f} s; the file is probably malformed"
+        ) from exc
     stderr = proc.stderr.decode("utf-8", "replace")
     info = parse_banner(stderr, size)
     if proc.returncode != 0:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -37,8 +36,13 @@ def serve(
     settings = get_settings()
     settings.worker.enabled = worker
     # A string reference keeps voice/ from importing api/ (api imports voice, never the reverse).
-    uvicorn.run("api.main:create_app", factory=True, host=host or settings.api.host,
-                port=port or settings.api.port, log_level=settings.log_level.lower())
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=host or settings.api.host,
+        port=port or settings.api.port,
+        log_level=settings.log_level.lower(),
+    )
 
 
 @app.command()
@@ -67,14 +71,17 @@ def transcribe(
             failures += result.status == "failed"
             tr, sm = result.transcript, result.summary
             record = {
-                "file": str(path), "status": result.status, "reason": result.reason,
+                "file": str(path),
+                "status": result.status,
+                "reason": result.reason,
                 "language": tr.language if tr else None,
                 "duration_s": round(result.audio.duration_s, 3) if result.audio else None,
                 "text": tr.text if tr else "",
                 "segments": [s.as_dict() for s in tr.segments] if tr else [],
                 "confidence": tr.confidence if tr else None,
                 "summary": sm.as_dict() if sm else None,
-                "engine": eng.name, "model": eng.model,
+                "engine": eng.name,
+                "model": eng.model,
                 "source": result.audio.source.as_dict() if result.audio else None,
                 "timings": result.timings,
             }
@@ -99,8 +106,12 @@ def submit(
     """Upload audio files to a running server. A NAME.json beside NAME.wav is sent as its call record."""
     import httpx
 
-    files = sorted(p for path in paths for p in ([path] if path.is_file() else path.iterdir())
-                   if p.suffix.lower() in AUDIO_SUFFIXES)
+    files = sorted(
+        p
+        for path in paths
+        for p in ([path] if path.is_file() else path.iterdir())
+        if p.suffix.lower() in AUDIO_SUFFIXES
+    )
     ids: dict[str, Path] = {}
     with httpx.Client(base_url=url, timeout=60) as client:
         for f in files:
@@ -145,4 +156,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -68,7 +68,9 @@ def read_ctranslate2(path: Path) -> dict[str, np.ndarray]:
         if scale is not None and arr.dtype in (np.int8, np.int16):
             scale = scale.astype(np.float32)
             # Per-row scales for 2-D weights: value = q / scale.
-            arr = arr.astype(np.float32) / (scale.reshape(-1, *([1] * (arr.ndim - 1))) if scale.ndim else scale)
+            arr = arr.astype(np.float32) / (
+                scale.reshape(-1, *([1] * (arr.ndim - 1))) if scale.ndim else scale
+            )
         out[name] = arr.astype(np.float32)
     return out
 

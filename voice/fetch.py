@@ -77,8 +77,9 @@ def fetch_to_file(url: str, dest: Path, settings: FetchSettings) -> Fetched:
     check_url(url)
     timeout = httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with httpx.Client(timeout=timeout, follow_redirects=True, max_redirects=5,
-                      auth=_auth_for(url, settings)) as client:
+    with httpx.Client(
+        timeout=timeout, follow_redirects=True, max_redirects=5, auth=_auth_for(url, settings)
+    ) as client:
         attempt = 0
         while True:
             attempt += 1

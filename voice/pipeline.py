@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -56,13 +58,13 @@ def analyse(
     engine: Engine,
     language: str | None = None,
     caller_id: str | None = None,
-    on_stage: object = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> FileResult:
     """Normalise, detect speech, transcribe and summarise one local file."""
     timings: dict[str, float] = {}
 
     def stage(name: str) -> None:
-        if callable(on_stage):
+        if on_stage is not None:
             on_stage(name)
 
     t = time.perf_counter()
@@ -74,12 +76,16 @@ def analyse(
     activity, samples = detect_speech(audio.path, settings.audio)
     timings["normalise_s"] = round(time.perf_counter() - t, 3)
     if not activity.has_speech:
-        return FileResult(str(source), Status.NO_SPEECH, activity.reason, audio, activity, None, None, timings)
+        return FileResult(
+            str(source), Status.NO_SPEECH, activity.reason, audio, activity, None, None, timings
+        )
 
     stage(Status.TRANSCRIBING)
     t = time.perf_counter()
     transcript = transcribe(
-        engine, speech_only(samples, activity, settings.audio.sample_rate), language or settings.transcription.language
+        engine,
+        speech_only(samples, activity, settings.audio.sample_rate),
+        language or settings.transcription.language,
     )
     timings["transcribe_s"] = round(time.perf_counter() - t, 3)
     if not transcript.text.strip():
@@ -89,7 +95,10 @@ def analyse(
     stage(Status.SUMMARISING)
     t = time.perf_counter()
     summary = summarise(
-        transcript.text, transcript.language, default_region=settings.summary.default_region, caller_id=caller_id
+        transcript.text,
+        transcript.language,
+        default_region=settings.summary.default_region,
+        caller_id=caller_id,
     )
     timings["summarise_s"] = round(time.perf_counter() - t, 3)
     return FileResult(str(source), Status.DONE, None, audio, activity, transcript, summary, timings)
@@ -120,8 +129,14 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
             fetched = fetch_to_file(audio_url, work_dir / "source", settings.fetch)
             timings["fetch_s"] = round(time.perf_counter() - t, 3)
             source_path = str(fetched.path)
-            store.advance(sm, vm_id, owner, Status.FETCHING, f"fetched {fetched.size_bytes} bytes",
-                          source_path=source_path)
+            store.advance(
+                sm,
+                vm_id,
+                owner,
+                Status.FETCHING,
+                f"fetched {fetched.size_bytes} bytes",
+                source_path=source_path,
+            )
 
         def on_stage(name: str) -> None:
             store.advance(sm, vm_id, owner, name)
@@ -135,7 +150,9 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
         return Status.FAILED
     except Exception as exc:  # a bug or an environment fault: fail this one, keep the worker alive
         log.exception("voicemail %s failed unexpectedly", vm_id)
-        store.finish(sm, vm_id, owner, Status.FAILED, f"internal error: {exc.__class__.__name__}: {exc}"[:500])
+        store.finish(
+            sm, vm_id, owner, Status.FAILED, f"internal error: {exc.__class__.__name__}: {exc}"[:500]
+        )
         return Status.FAILED
 
     timings.update(result.timings)
@@ -152,19 +169,28 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
     if result.transcript is not None and result.status == Status.DONE:
         tr = result.transcript
         revision = TranscriptRevision(
-            engine=tr.engine, model=tr.model, language=tr.language, language_probability=tr.language_probability,
-            text=tr.text, segments=[s.as_dict() for s in tr.segments], confidence=tr.confidence, timings=timings,
+            engine=tr.engine,
+            model=tr.model,
+            language=tr.language,
+            language_probability=tr.language_probability,
+            text=tr.text,
+            segments=[s.as_dict() for s in tr.segments],
+            confidence=tr.confidence,
+            timings=timings,
         )
         if result.summary is not None:
             summary = Summary(
-                summariser="builtin", text=result.summary.text, caller_name=result.summary.caller_name,
-                callback_number=result.summary.callback_number, request=result.summary.request,
+                summariser="builtin",
+                text=result.summary.text,
+                caller_name=result.summary.caller_name,
+                callback_number=result.summary.callback_number,
+                request=result.summary.request,
             )
     store.finish(sm, vm_id, owner, result.status, result.reason, revision, summary, **fields)
     return result.status
 
 
-def store_upload(settings: Settings, vm_id: str, fileobj, max_bytes: int) -> Path:  # type: ignore[no-untyped-def]
+def store_upload(settings: Settings, vm_id: str, fileobj: BinaryIO, max_bytes: int) -> Path:
     """Copy an uploaded file under a generated name; raise VoicemailError when it is too large."""
     target_dir = voicemail_dir(settings, vm_id)
     target_dir.mkdir(parents=True, exist_ok=True)

@@ -68,7 +68,8 @@ def detect_speech(path: Path, settings: AudioSettings) -> tuple[SpeechActivity, 
     regions = tuple(get_speech_timestamps(samples, options, sampling_rate=settings.sample_rate))
     speech_s = sum(r["end"] - r["start"] for r in regions) / settings.sample_rate
     if speech_s < settings.min_speech_s:
-        reason = f"no speech detected ({speech_s:.1f} s of voice activity in {len(samples) / settings.sample_rate:.1f} s)"
+        total_s = len(samples) / settings.sample_rate
+        reason = f"no speech detected ({speech_s:.1f} s of voice activity in {total_s:.1f} s)"
         return SpeechActivity(peak, rms, speech_s, regions, reason), samples
     return SpeechActivity(peak, rms, speech_s, regions, None), samples
 

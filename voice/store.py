@@ -98,7 +98,9 @@ def claim_next(sm: sessionmaker[Session], owner: str, lease_s: float, max_attemp
                 attempts = session.scalar(select(Voicemail.attempts).where(Voicemail.id == vm_id)) or 0
                 if attempts > max_attempts:
                     _finish_locked(
-                        session, vm_id, Status.FAILED,
+                        session,
+                        vm_id,
+                        Status.FAILED,
                         f"processing was interrupted {attempts - 1} times; giving up on this voicemail",
                     )
                     session.commit()
@@ -141,8 +143,15 @@ def _finish_locked(session: Session, vm_id: str, status: str, reason: str | None
     session.execute(
         update(Voicemail)
         .where(Voicemail.id == vm_id)
-        .values(status=status, status_reason=reason, lease_owner=None, lease_expires_at=None,
-                finished_at=utcnow(), updated_at=utcnow(), **fields)
+        .values(
+            status=status,
+            status_reason=reason,
+            lease_owner=None,
+            lease_expires_at=None,
+            finished_at=utcnow(),
+            updated_at=utcnow(),
+            **fields,
+        )
     )
     session.add(VoicemailEvent(voicemail_id=vm_id, status=status, detail=reason))
 

@@ -9,29 +9,113 @@ import phonenumbers
 
 # Spoken digits, so "five five five, oh one three four" becomes a number phonenumbers can read.
 _DIGITS = {
-    "en": {"zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4",
-           "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"},
-    "es": {"cero": "0", "uno": "1", "dos": "2", "tres": "3", "cuatro": "4", "cinco": "5", "seis": "6",
-           "siete": "7", "ocho": "8", "nueve": "9"},
-    "fr": {"zéro": "0", "zero": "0", "un": "1", "deux": "2", "trois": "3", "quatre": "4", "cinq": "5",
-           "six": "6", "sept": "7", "huit": "8", "neuf": "9"},
-    "de": {"null": "0", "eins": "1", "zwei": "2", "zwo": "2", "drei": "3", "vier": "4", "fünf": "5",
-           "sechs": "6", "sieben": "7", "acht": "8", "neun": "9"},
-    "pt": {"zero": "0", "um": "1", "dois": "2", "três": "3", "tres": "3", "quatro": "4", "cinco": "5",
-           "seis": "6", "sete": "7", "oito": "8", "nove": "9"},
+    "en": {
+        "zero": "0",
+        "oh": "0",
+        "o": "0",
+        "one": "1",
+        "two": "2",
+        "three": "3",
+        "four": "4",
+        "five": "5",
+        "six": "6",
+        "seven": "7",
+        "eight": "8",
+        "nine": "9",
+    },
+    "es": {
+        "cero": "0",
+        "uno": "1",
+        "dos": "2",
+        "tres": "3",
+        "cuatro": "4",
+        "cinco": "5",
+        "seis": "6",
+        "siete": "7",
+        "ocho": "8",
+        "nueve": "9",
+    },
+    "fr": {
+        "zéro": "0",
+        "zero": "0",
+        "un": "1",
+        "deux": "2",
+        "trois": "3",
+        "quatre": "4",
+        "cinq": "5",
+        "six": "6",
+        "sept": "7",
+        "huit": "8",
+        "neuf": "9",
+    },
+    "de": {
+        "null": "0",
+        "eins": "1",
+        "zwei": "2",
+        "zwo": "2",
+        "drei": "3",
+        "vier": "4",
+        "fünf": "5",
+        "sechs": "6",
+        "sieben": "7",
+        "acht": "8",
+        "neun": "9",
+    },
+    "pt": {
+        "zero": "0",
+        "um": "1",
+        "dois": "2",
+        "três": "3",
+        "tres": "3",
+        "quatro": "4",
+        "cinco": "5",
+        "seis": "6",
+        "sete": "7",
+        "oito": "8",
+        "nove": "9",
+    },
 }
 _MULTIPLIERS = {"double": 2, "triple": 3}
 
 _NAME = r"([A-ZÀ-Ý][\w'’-]+(?:\s+[A-ZÀ-Ý][\w'’-]+)?)"
 _NAME_PATTERNS = [
-    rf"\bmy name is {_NAME}", rf"\bthis is {_NAME}", rf"\bit'?s {_NAME} (?:from|here|calling)",
-    rf"\b{_NAME} (?:here|calling)\b", rf"\bje m'appelle {_NAME}", rf"\bc'est {_NAME}",
-    rf"\bme llamo {_NAME}", rf"\bmi nombre es {_NAME}", rf"\bsoy {_NAME}", rf"\bmein name ist {_NAME}",
-    rf"\bhier (?:ist|spricht) {_NAME}", rf"\bich bin {_NAME}", rf"\bmeu nome é {_NAME}",
+    rf"\bmy name is {_NAME}",
+    rf"\bthis is {_NAME}",
+    rf"\bit'?s {_NAME} (?:from|here|calling)",
+    rf"\b{_NAME} (?:here|calling)\b",
+    rf"\bje m'appelle {_NAME}",
+    rf"\bc'est {_NAME}",
+    rf"\bme llamo {_NAME}",
+    rf"\bmi nombre es {_NAME}",
+    rf"\bsoy {_NAME}",
+    rf"\bmein name ist {_NAME}",
+    rf"\bhier (?:ist|spricht) {_NAME}",
+    rf"\bich bin {_NAME}",
+    rf"\bmeu nome é {_NAME}",
     rf"\baqui é (?:o |a )?{_NAME}",
 ]
-_NOT_NAMES = {"I", "It", "This", "The", "Your", "My", "We", "A", "An", "Just", "Calling", "Regarding",
-              "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Here"}
+_NOT_NAMES = {
+    "I",
+    "It",
+    "This",
+    "The",
+    "Your",
+    "My",
+    "We",
+    "A",
+    "An",
+    "Just",
+    "Calling",
+    "Regarding",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "Here",
+}
 _REQUEST_CUES = re.compile(
     r"call (me|us)? ?back|callback|call me|give me a call|get back to|please|need|want|would like|"
     r"calling (about|regarding|to|because)|question|appointment|reschedul|cancel|invoice|order|bill|"
@@ -96,7 +180,9 @@ def find_callback_number(text: str, language: str, region: str, caller_id: str |
         except phonenumbers.NumberParseException:
             pass
     for candidate in (text, spoken_digits_to_numbers(text, language)):
-        for match in phonenumbers.PhoneNumberMatcher(candidate, region, leniency=phonenumbers.Leniency.POSSIBLE):
+        for match in phonenumbers.PhoneNumberMatcher(
+            candidate, region, leniency=phonenumbers.Leniency.POSSIBLE
+        ):
             return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
     return None
 

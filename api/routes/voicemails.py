@@ -39,9 +39,14 @@ router = APIRouter(prefix="/v1/voicemails", tags=["voicemails"])
 
 def _call_info(call: CallIn) -> store.CallInfo:
     return store.CallInfo(
-        external_id=call.external_id, source=call.source, from_number=call.from_number,
-        to_number=call.to_number, mailbox=call.mailbox, started_at=call.started_at,
-        duration_s=call.duration_s, metadata=call.metadata,
+        external_id=call.external_id,
+        source=call.source,
+        from_number=call.from_number,
+        to_number=call.to_number,
+        mailbox=call.mailbox,
+        started_at=call.started_at,
+        duration_s=call.duration_s,
+        metadata=call.metadata,
     )
 
 
@@ -50,18 +55,34 @@ def _summary(vm: Voicemail) -> SummaryOut | None:
     if rev is None or rev.summary is None:
         return None
     s = rev.summary
-    return SummaryOut(text=s.text, caller_name=s.caller_name, callback_number=s.callback_number, request=s.request)
+    return SummaryOut(
+        text=s.text, caller_name=s.caller_name, callback_number=s.callback_number, request=s.request
+    )
 
 
 def _out(vm: Voicemail) -> dict[str, Any]:
     c = vm.call
     return dict(
-        id=vm.id, status=vm.status, status_reason=vm.status_reason, created_at=vm.created_at,
-        finished_at=vm.finished_at, duration_s=vm.duration_s, source=vm.source_info or {},
-        call=CallOut(id=c.id, external_id=c.external_id, source=c.source, from_number=c.from_number,
-                     to_number=c.to_number, mailbox=c.mailbox, started_at=c.started_at,
-                     duration_s=c.duration_s, metadata=c.meta or {}),
-        summary=_summary(vm), text=vm.current_revision.text if vm.current_revision else None,
+        id=vm.id,
+        status=vm.status,
+        status_reason=vm.status_reason,
+        created_at=vm.created_at,
+        finished_at=vm.finished_at,
+        duration_s=vm.duration_s,
+        source=vm.source_info or {},
+        call=CallOut(
+            id=c.id,
+            external_id=c.external_id,
+            source=c.source,
+            from_number=c.from_number,
+            to_number=c.to_number,
+            mailbox=c.mailbox,
+            started_at=c.started_at,
+            duration_s=c.duration_s,
+            metadata=c.meta or {},
+        ),
+        summary=_summary(vm),
+        text=vm.current_revision.text if vm.current_revision else None,
     )
 
 
@@ -120,8 +141,13 @@ async def create_voicemail(
             path = store_upload(settings, vm_id, upload.file, settings.api.max_upload_bytes)
         except VoicemailError as exc:
             raise HTTPException(413, str(exc)) from exc
-        vm = store.create_voicemail(session, _call_info(call), original_filename=(upload.filename or "")[:255],
-                                    language_hint=language, voicemail_id=vm_id)
+        vm = store.create_voicemail(
+            session,
+            _call_info(call),
+            original_filename=(upload.filename or "")[:255],
+            language_hint=language,
+            voicemail_id=vm_id,
+        )
         vm.source_path = str(path)
     else:
         try:
@@ -132,8 +158,9 @@ async def create_voicemail(
             check_url(body.audio_url)
         except VoicemailError as exc:
             raise HTTPException(422, str(exc)) from exc
-        vm = store.create_voicemail(session, _call_info(body.call), audio_url=body.audio_url,
-                                    language_hint=body.language)
+        vm = store.create_voicemail(
+            session, _call_info(body.call), audio_url=body.audio_url, language_hint=body.language
+        )
     session.commit()
     return _accepted(request, response, vm.id)
 
@@ -147,7 +174,9 @@ def list_voicemails(
 ) -> VoicemailList:
     """Newest first, optionally only one status."""
     items = store.list_voicemails(session, status_, limit, offset)
-    return VoicemailList(items=[VoicemailOut(**_out(vm)) for vm in items], counts=store.count_by_status(session))
+    return VoicemailList(
+        items=[VoicemailOut(**_out(vm)) for vm in items], counts=store.count_by_status(session)
+    )
 
 
 @router.get("/{voicemail_id}", response_model=VoicemailDetail)
@@ -159,10 +188,17 @@ def get_voicemail(voicemail_id: str, session: Session = Depends(get_session)) ->
     transcript = None
     if rev is not None:
         transcript = TranscriptOut(
-            revision=rev.number, engine=rev.engine, model=rev.model, language=rev.language,
-            language_probability=rev.language_probability, text=rev.text, confidence=rev.confidence,
-            segments=[SegmentOut(**s) for s in rev.segments], timings=rev.timings or {},
-            summary=_summary(vm), created_at=rev.created_at,
+            revision=rev.number,
+            engine=rev.engine,
+            model=rev.model,
+            language=rev.language,
+            language_probability=rev.language_probability,
+            text=rev.text,
+            confidence=rev.confidence,
+            segments=[SegmentOut(**s) for s in rev.segments],
+            timings=rev.timings or {},
+            summary=_summary(vm),
+            created_at=rev.created_at,
         )
     history = [EventOut(status=e.status, detail=e.detail, at=e.at) for e in vm.events]
     return VoicemailDetail(**_out(vm), transcript=transcript, history=history)

@@ -42,7 +42,9 @@ _cache: dict[tuple, Engine] = {}
 _lock = threading.Lock()
 
 
-def get_engine(settings: TranscriptionSettings, model: str | None = None, engine: str | None = None) -> Engine:
+def get_engine(
+    settings: TranscriptionSettings, model: str | None = None, engine: str | None = None
+) -> Engine:
     """The engine for these settings, loaded once per process and reused."""
     engine = engine or settings.engine
     model = model or settings.model

@@ -39,9 +39,9 @@ class OpenAIWhisperEngine:
 
     def _detect_language(self, audio: np.ndarray) -> tuple[str, float]:
         whisper = self._whisper
-        mel = whisper.log_mel_spectrogram(
-            whisper.pad_or_trim(audio), self._model.dims.n_mels
-        ).to(self._model.device)
+        mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(audio), self._model.dims.n_mels).to(
+            self._model.device
+        )
         _, probs = self._model.detect_language(mel)
         language = max(probs, key=probs.get)
         return language, float(probs[language])
