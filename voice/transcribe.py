@@ -73,9 +73,9 @@ def _keep(seg: RawSegment) -> bool:
     # Whisper's own rule for silent windows, applied per segment.
     if seg.no_speech_prob > 0.6 and seg.avg_logprob < -1.0:
         return False
-    if _HALLUCINATIONS.search(text) and (seg.avg_logprob < -0.5 or seg.no_speech_prob > 0.3):
-        return False
-    return seg.compression_ratio <= 2.4 or len(text.split()) < 8
+    # Loops (high compression ratio) were already retried at higher temperature by the engine and are
+    # cut by _collapse_repeats; dropping such segments would also drop a caller who repeats themselves.
+    return not (_HALLUCINATIONS.search(text) and (seg.avg_logprob < -0.5 or seg.no_speech_prob > 0.3))
 
 
 def clean_segments(raw: tuple[RawSegment, ...], audio: SpeechAudio) -> tuple[Segment, ...]:
