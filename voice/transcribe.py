@@ -108,12 +108,10 @@ def confidence_of(segments: tuple[Segment, ...]) -> float:
 
 
 def _join(segments: tuple[Segment, ...], language: str) -> str:
-    sep = "" if language in {"zh", "ja", "th", "lo", "my", "yue"} else " "
-    return (
-        _collapse_repeats(sep.join(s.text for s in segments).strip())
-        if sep
-        else "".join(s.text for s in segments)
-    )
+    # Languages written without spaces between words are joined as they are.
+    if language in {"zh", "ja", "th", "lo", "my", "yue"}:
+        return "".join(s.text for s in segments)
+    return _collapse_repeats(" ".join(s.text for s in segments).strip())
 
 
 def transcribe(engine: Engine, audio: SpeechAudio, language: str | None = None) -> Transcript:

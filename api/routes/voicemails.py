@@ -38,16 +38,8 @@ router = APIRouter(prefix="/v1/voicemails", tags=["voicemails"])
 
 
 def _call_info(call: CallIn) -> store.CallInfo:
-    return store.CallInfo(
-        external_id=call.external_id,
-        source=call.source,
-        from_number=call.from_number,
-        to_number=call.to_number,
-        mailbox=call.mailbox,
-        started_at=call.started_at,
-        duration_s=call.duration_s,
-        metadata=call.metadata,
-    )
+    # CallIn's field names are CallInfo's (the aliases "from"/"to" exist only on the wire).
+    return store.CallInfo(**call.model_dump())
 
 
 def _summary(vm: Voicemail) -> SummaryOut | None:
