@@ -1,4 +1,4 @@
-"""The FastAPI app. ``create_app()`` wires settings, database and the embedded worker."""
+"""The FastAPI app. ``create_app()`` wires settings, database, the embedded worker and webhooks."""
 
 from __future__ import annotations
 
@@ -6,12 +6,25 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 
-from api.routes import health, voicemails
+from api.auth import principal
+from api.routes import calls, health, keys, transcriptions, twilio, voicemails
 from voice import __version__, db
 from voice.config import Settings, get_settings
+from voice.webhooks import Dispatcher
 from voice.worker import Worker
+
+DESCRIPTION = """Voicemail transcription and triage.
+
+Every endpoint except `/healthz` needs an API key (`voice keys create --name NAME --role ingest|agent|admin`),
+sent as `Authorization: Bearer vk_...`. A missing or wrong key gets 401, a key without the role 403.
+Roles: **ingest** posts voicemails and reads its own; **agent** reads every voicemail and call and updates
+agent state; **admin** also reprocesses, deletes and manages keys. Twilio's callback is authenticated by
+its X-Twilio-Signature instead.
+"""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -27,20 +40,44 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.worker.enabled:
             app.state.worker = Worker(settings, app.state.sessionmaker)
             app.state.worker.start()
+        # Every serving process delivers due webhooks; deliveries are claimed by compare-and-set.
+        app.state.webhooks = Dispatcher(settings, app.state.sessionmaker)
+        app.state.webhooks.start()
         try:
             yield
         finally:
+            app.state.webhooks.stop()
             if app.state.worker is not None:
                 app.state.worker.stop()
             engine.dispose()
 
+    public_docs = settings.api.public_docs
     app = FastAPI(
         title="Voice",
         version=__version__,
         lifespan=lifespan,
-        description="Voicemail transcription and triage.",
+        description=DESCRIPTION,
+        openapi_url="/openapi.json" if public_docs else None,
+        docs_url="/docs" if public_docs else None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.include_router(health.router)
     app.include_router(voicemails.router)
+    app.include_router(calls.router)
+    app.include_router(keys.router)
+    app.include_router(twilio.router)
+    app.include_router(transcriptions.router)
+    transcriptions.install_error_handler(app)
+
+    if not public_docs:  # the same documents, behind a key
+
+        @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(principal)])
+        def openapi() -> JSONResponse:
+            return JSONResponse(app.openapi())
+
+        @app.get("/docs", include_in_schema=False, dependencies=[Depends(principal)])
+        def docs() -> HTMLResponse:
+            return get_swagger_ui_html(openapi_url="/openapi.json", title="Voice API")
+
     return app

@@ -1,11 +1,17 @@
-"""API schemas (separate from the database models)."""
+"""API schemas (separate from the database models), with the examples /openapi.json shows."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+StatusName = Literal[
+    "queued", "fetching", "normalising", "transcribing", "summarising", "done", "no_speech", "failed"
+]
+RoleName = Literal["ingest", "agent", "admin"]
+AgentStateName = Literal["new", "in_progress", "handled"]
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -15,27 +21,58 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 class CallIn(BaseModel):
-    external_id: str | None = Field(None, max_length=200, examples=["CA1234"])
-    source: str = Field("api", max_length=50)
-    from_number: str | None = Field(None, alias="from", max_length=64, examples=["+15550134"])
-    to_number: str | None = Field(None, alias="to", max_length=64)
-    mailbox: str | None = Field(None, max_length=100)
-    started_at: datetime | None = None
+    external_id: str | None = Field(
+        None, max_length=200, description="the call's id in your system", examples=["CA1234"]
+    )
+    source: str = Field("api", max_length=50, description="your system's name", examples=["crm"])
+    from_number: str | None = Field(None, alias="from", max_length=64, examples=["+12125550134"])
+    to_number: str | None = Field(None, alias="to", max_length=64, examples=["+12125550100"])
+    mailbox: str | None = Field(None, max_length=100, examples=["sales"])
+    started_at: datetime | None = Field(None, examples=["2026-11-23T09:15:00Z"])
     duration_s: float | None = Field(None, ge=0)
     metadata: dict[str, Any] = Field(default_factory=dict)
 
-    model_config = {"populate_by_name": True}
+    model_config = ConfigDict(populate_by_name=True)
 
 
 class VoicemailIn(BaseModel):
     audio_url: str = Field(..., max_length=4000, examples=["https://pbx.example.com/rec/123.wav"])
     call: CallIn = Field(default_factory=CallIn)
     language: str | None = Field(None, max_length=8, examples=["en"])
+    recording_id: str | None = Field(
+        None, max_length=200, description="your id for this recording", examples=["RE5678"]
+    )
+    callback_url: str | None = Field(
+        None,
+        max_length=2000,
+        description="where to POST the signed completion webhook (default: the key's webhook URL)",
+        examples=["https://crm.example.com/hooks/voice"],
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "audio_url": "https://pbx.example.com/rec/123.wav",
+                    "call": {
+                        "external_id": "CA123",
+                        "source": "crm",
+                        "from": "+12125550134",
+                        "to": "+12125550100",
+                        "mailbox": "sales",
+                        "started_at": "2026-11-23T09:15:00Z",
+                    },
+                    "recording_id": "RE123",
+                    "callback_url": "https://crm.example.com/hooks/voice",
+                }
+            ]
+        }
+    )
 
 
 class Accepted(BaseModel):
-    id: str
-    status: str
+    id: str = Field(examples=["4f1c2a9e8b7d4e0f9a1b2c3d4e5f6a7b"])
+    status: StatusName = Field(examples=["queued"])
 
 
 class SegmentOut(BaseModel):
@@ -47,9 +84,9 @@ class SegmentOut(BaseModel):
 
 
 class SummaryOut(BaseModel):
-    text: str
-    caller_name: str | None
-    callback_number: str | None
+    text: str = Field(examples=["Maria Lopez asks for a callback about invoice 4471."])
+    caller_name: str | None = Field(examples=["Maria Lopez"])
+    callback_number: str | None = Field(examples=["+12125550134"])
     request: str | None
 
 
@@ -93,13 +130,17 @@ class EventOut(BaseModel):
 
 class VoicemailOut(BaseModel):
     id: str
-    status: str
+    status: StatusName
     status_reason: str | None
     created_at: datetime
     finished_at: datetime | None
     duration_s: float | None
     source: dict[str, Any]
+    recording_id: str | None
+    agent_state: AgentStateName
+    assignee: str | None
     call: CallOut
+    language: str | None
     summary: SummaryOut | None
     text: str | None
 
@@ -113,4 +154,69 @@ class VoicemailDetail(VoicemailOut):
 
 class VoicemailList(BaseModel):
     items: list[VoicemailOut]
-    counts: dict[str, int]
+    next_cursor: str | None = Field(
+        description="pass as ?cursor= for the next page; null on the last page", examples=[None]
+    )
+    counts: dict[str, int] = Field(examples=[{"done": 41, "queued": 2, "failed": 1}])
+
+
+class AgentUpdate(BaseModel):
+    agent_state: AgentStateName | None = None
+    assignee: str | None = Field(None, max_length=100, description="null unassigns")
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"agent_state": "handled", "assignee": "dana"}]}
+    )
+
+
+class CallDetail(CallOut):
+    voicemails: list[VoicemailDetail]
+
+
+class KeyIn(BaseModel):
+    name: str = Field(..., min_length=1, max_length=100, examples=["crm"])
+    role: RoleName = Field(..., examples=["ingest"])
+    webhook_url: str | None = Field(
+        None, max_length=2000, description="default completion webhook for this key's voicemails"
+    )
+
+
+class KeyOut(BaseModel):
+    id: str
+    name: str
+    role: RoleName
+    prefix: str = Field(description="the public part of the key, vk_<prefix>_...")
+    webhook_url: str | None
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    _tz = field_validator("created_at", "last_used_at", "revoked_at")(_aware)
+
+
+class KeyCreated(KeyOut):
+    key: str = Field(description="shown only now; store it", examples=["vk_3f9a1c2b4d5e_Zx..."])
+    webhook_secret: str = Field(
+        description="Standard Webhooks secret that signs this key's webhooks", examples=["whsec_..."]
+    )
+
+
+class WebhookAttemptOut(BaseModel):
+    at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+    _tz = field_validator("at")(_aware)
+
+
+class WebhookDeliveryOut(BaseModel):
+    id: str = Field(description="the webhook-id header, the same on every retry", examples=["msg_4f1c..."])
+    event: str = Field(examples=["voicemail.done"])
+    url: str
+    state: Literal["pending", "delivered", "gave_up"]
+    attempts: list[WebhookAttemptOut]
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+
+    _tz = field_validator("next_attempt_at", "delivered_at")(_aware)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import http.server
+import json
 import os
 import shutil
 import signal
@@ -151,8 +152,22 @@ class VoiceServer:
     env: dict[str, str]
     proc: subprocess.Popen | None = None
     log: Path | None = None
+    admin_key: str = ""
+
+    def create_key(self, role: str, name: str | None = None, webhook_url: str | None = None) -> dict:
+        """A key made by the real CLI on the server's database: {"id", "key", "webhook_secret", ...}."""
+        args = [VOICE, "keys", "create", "--name", name or f"test-{role}", "--role", role, "--json"]
+        if webhook_url:
+            args += ["--webhook-url", webhook_url]
+        out = subprocess.run(args, env=self.env, cwd=self.data_dir, capture_output=True, text=True, check=True)
+        return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+    def headers(self, key: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key or self.admin_key}"}
 
     def start(self) -> None:
+        if not self.admin_key:
+            self.admin_key = self.create_key("admin", "test-admin")["key"]
         port = int(self.url.rsplit(":", 1)[1])
         assert self.log is not None
         with self.log.open("ab") as logfh:
@@ -186,13 +201,18 @@ class VoiceServer:
                 self.proc.kill()
                 self.proc.wait()
 
-    def post_url(self, audio_url: str, **call: object) -> str:
-        r = httpx.post(self.url + "/v1/voicemails", json={"audio_url": audio_url, "call": call}, timeout=30)
+    def post_url(self, audio_url: str, key: str | None = None, **call: object) -> str:
+        r = httpx.post(
+            self.url + "/v1/voicemails",
+            json={"audio_url": audio_url, "call": call},
+            headers=self.headers(key),
+            timeout=30,
+        )
         assert r.status_code == 202, r.text
         return str(r.json()["id"])
 
     def get(self, vm_id: str) -> dict:
-        r = httpx.get(f"{self.url}/v1/voicemails/{vm_id}", timeout=30)
+        r = httpx.get(f"{self.url}/v1/voicemails/{vm_id}", headers=self.headers(), timeout=30)
         r.raise_for_status()
         return r.json()  # type: ignore[no-any-return]
 
@@ -217,6 +237,8 @@ def make_server(tmp: Path, **env: str) -> VoiceServer:
         "VOICE_TRANSCRIPTION__ALLOW_DOWNLOAD": "false",
         "VOICE_LOG_LEVEL": "INFO",
         "HF_HUB_OFFLINE": "1",
+        # The test audio and webhook servers listen on loopback, which Voice refuses by default.
+        "VOICE_FETCH__ALLOW_NETWORKS": '["127.0.0.0/8", "::1/128"]',
         **env,
     }
     return VoiceServer(f"http://127.0.0.1:{free_port()}", data, full_env, log=tmp / "server.log")

@@ -97,6 +97,7 @@ def test_upload_multipart(voice_server: VoiceServer, tmp_path: Path) -> None:
             voice_server.url + "/v1/voicemails",
             files={"file": ("../../etc/passwd", fh)},
             data={"call": '{"from": "+12125550134", "mailbox": "sales"}'},
+            headers=voice_server.headers(),
             timeout=30,
         )
     assert r.status_code == 202
@@ -104,7 +105,9 @@ def test_upload_multipart(voice_server: VoiceServer, tmp_path: Path) -> None:
     assert vm["status"] == "done"
     assert wer(reference("en_jfk_inaugural"), vm["text"]) < 0.2
     assert vm["call"]["mailbox"] == "sales"
-    listed = httpx.get(voice_server.url + "/v1/voicemails", params={"status": "done"}).json()
+    listed = httpx.get(
+        voice_server.url + "/v1/voicemails", params={"status": "done"}, headers=voice_server.headers()
+    ).json()
     assert any(item["id"] == vm["id"] for item in listed["items"])
     assert all(item["status"] == "done" for item in listed["items"])
 
@@ -167,12 +170,17 @@ def test_fetch_retries_and_basic_auth_without_leaking(
     assert wer(reference("en_arctic_a0010"), private["text"]) < 0.3
     import httpx
 
-    assert "s3cret-pw" not in httpx.get(voice_server.url + "/v1/voicemails?limit=500").text
+    listing = httpx.get(voice_server.url + "/v1/voicemails?limit=500", headers=voice_server.headers())
+    assert listing.status_code == 200 and "s3cret-pw" not in listing.text
     db = voice_server.data_dir / "voice.db"
     for path in [db, Path(str(db) + "-wal"), voice_server.log]:
         if path and path.exists():
             assert b"s3cret-pw" not in path.read_bytes(), path
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    r = httpx.post(voice_server.url + "/v1/voicemails", json={"audio_url": "http://u:p@127.0.0.1/x.wav"})
+    r = httpx.post(
+        voice_server.url + "/v1/voicemails",
+        json={"audio_url": "http://u:p@127.0.0.1/x.wav"},
+        headers=voice_server.headers(),
+    )
     assert r.status_code == 422 and "credentials" in r.text

@@ -97,8 +97,36 @@ def _explain_failure(stderr: str) -> str:
     return f"ffmpeg could not decode the file: {last[0][:200]}"
 
 
-def normalise(src: Path, dst: Path, settings: AudioSettings, timeout_s: float = 300.0) -> NormalisedAudio:
-    """Decode ``src`` into ``dst`` (16 kHz mono s16 WAV, loudness-normalised) or raise BadAudio."""
+# Headerless telephony formats (Asterisk writes these) cannot be probed: the file name says what they are.
+RAW_INPUTS: dict[str, dict[str, str | int]] = {
+    ".ulaw": {"f": "mulaw", "ar": 8000, "ac": 1},
+    ".ul": {"f": "mulaw", "ar": 8000, "ac": 1},
+    ".pcm": {"f": "mulaw", "ar": 8000, "ac": 1},  # Asterisk's "pcm" format is mu-law
+    ".alaw": {"f": "alaw", "ar": 8000, "ac": 1},
+    ".al": {"f": "alaw", "ar": 8000, "ac": 1},
+    ".sln": {"f": "s16le", "ar": 8000, "ac": 1},
+    ".raw": {"f": "s16le", "ar": 8000, "ac": 1},
+    ".sln16": {"f": "s16le", "ar": 16000, "ac": 1},
+    ".gsm": {"f": "gsm"},
+    ".g722": {"f": "g722"},
+    ".g729": {"f": "g729"},
+}
+
+
+def input_options(name: str | None) -> dict[str, str | int]:
+    """ffmpeg input options for a file called ``name`` (only raw formats need any)."""
+    if not name:
+        return {}
+    return dict(RAW_INPUTS.get(Path(name.split("?", 1)[0]).suffix.lower(), {}))
+
+
+def normalise(
+    src: Path, dst: Path, settings: AudioSettings, timeout_s: float = 300.0, name: str | None = None
+) -> NormalisedAudio:
+    """Decode ``src`` into ``dst`` (16 kHz mono s16 WAV, loudness-normalised) or raise BadAudio.
+
+    ``name`` is the file name the audio came with; it matters only for headerless formats.
+    """
     size = src.stat().st_size
     if size == 0:
         raise BadAudio("the audio file is empty (0 bytes)")
@@ -108,7 +136,7 @@ def normalise(src: Path, dst: Path, settings: AudioSettings, timeout_s: float = 
     filters = (
         f"highpass=f=60,loudnorm=I={settings.loudness_lufs}:TP=-2:LRA=11,aresample={settings.sample_rate}"
     )
-    stream = ffmpeg.input(str(src), t=cap + 1.0).output(
+    stream = ffmpeg.input(str(src), t=cap + 1.0, **input_options(name)).output(
         str(dst), ac=1, ar=settings.sample_rate, acodec="pcm_s16le", af=filters, f="wav", vn=None
     )
     cmd = [ffmpeg_binary(settings.ffmpeg_binary), "-hide_banner", "-nostdin", "-y"] + stream.get_args()

@@ -19,6 +19,16 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+keys_app = typer.Typer(
+    help="API keys (stored hashed; a key is shown once, when created).", no_args_is_help=True
+)
+app.add_typer(keys_app, name="keys")
+ingest_app = typer.Typer(help="Bring voicemails in from other systems.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+KeyOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--key", envvar="VOICE_API_KEY", help="API key (or set VOICE_API_KEY)", show_default=False),
+]
 err = Console(stderr=True)
 
 AUDIO_SUFFIXES = {".wav", ".mp3", ".ogg", ".opus", ".amr", ".awb", ".m4a", ".aac", ".flac", ".webm", ".gsm"}
@@ -102,9 +112,12 @@ def submit(
     url: Annotated[str, typer.Option(help="server base URL")] = "http://127.0.0.1:8000",
     wait: Annotated[bool, typer.Option(help="wait for results and print them")] = True,
     timeout: Annotated[float, typer.Option(help="seconds to wait")] = 600.0,
+    key: KeyOption = None,
 ) -> None:
     """Upload audio files to a running server. A NAME.json beside NAME.wav is sent as its call record."""
     import httpx
+
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
 
     files = sorted(
         p
@@ -113,12 +126,15 @@ def submit(
         if p.suffix.lower() in AUDIO_SUFFIXES
     )
     ids: dict[str, Path] = {}
-    with httpx.Client(base_url=url, timeout=60) as client:
+    with httpx.Client(base_url=url, timeout=60, headers=headers) as client:
         for f in files:
             call_json = f.with_suffix(".json")
             data = {"call": call_json.read_text()} if call_json.exists() else {}
             with f.open("rb") as fh:
                 r = client.post("/v1/voicemails", files={"file": (f.name, fh)}, data=data)
+            if r.status_code in (401, 403):
+                err.print(f"[red]{r.json().get('detail')}[/red] (pass --key or set VOICE_API_KEY)")
+                raise typer.Exit(2)
             r.raise_for_status()
             ids[r.json()["id"]] = f
             err.print(f"queued {f} as {r.json()['id']}")
@@ -149,6 +165,93 @@ def db_upgrade(revision: str = "head") -> None:
     settings = get_settings()
     db.upgrade(settings.db_url, revision)
     err.print(f"database at revision {revision}")
+
+
+def _session():  # type: ignore[no-untyped-def]
+    from voice import db
+
+    settings = get_settings()
+    db.upgrade(settings.db_url)
+    return db.make_sessionmaker(db.make_engine(settings.db_url))()
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="who uses it, e.g. crm")],
+    role: Annotated[str, typer.Option(help="ingest | agent | admin")],
+    webhook_url: Annotated[Optional[str], typer.Option(help="default completion webhook URL")] = None,  # noqa: UP045
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Create a key and print it (the only time it is shown)."""
+    from voice import keys
+
+    with _session() as session:
+        try:
+            new = keys.create_key(session, name, role, webhook_url)
+        except keys.ApiKeyError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        session.commit()
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "id": new.id,
+                    "name": new.name,
+                    "role": new.role,
+                    "key": new.key,
+                    "webhook_secret": new.webhook_secret,
+                    "webhook_url": new.webhook_url,
+                }
+            )
+        )
+        return
+    print(new.key)
+    err.print(f"key {new.name!r} ({new.role}) id {new.id}; webhook secret: {new.webhook_secret}")
+    err.print("Store the key now: it cannot be shown again.")
+
+
+@keys_app.command("list")
+def keys_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """Every key with its role and state (never the secrets)."""
+    from voice import keys
+
+    with _session() as session:
+        rows = keys.list_keys(session)
+    out = [
+        {
+            "id": r.id,
+            "name": r.name,
+            "role": r.role,
+            "prefix": r.prefix,
+            "created_at": r.created_at.isoformat(),
+            "last_used_at": r.last_used_at and r.last_used_at.isoformat(),
+            "revoked": r.revoked_at is not None,
+        }
+        for r in rows
+    ]
+    if as_json:
+        print(json.dumps(out))
+        return
+    for r in out:
+        state = "revoked" if r["revoked"] else "active"
+        print(
+            f"{r['id']}  {r['name']:<20} {r['role']:<7} vk_{r['prefix']}_…  {state}"
+            f"  last used {r['last_used_at']}"
+        )
+
+
+@keys_app.command("revoke")
+def keys_revoke(key: Annotated[str, typer.Argument(help="key id or name")]) -> None:
+    """Revoke a key: it stops working at once."""
+    from voice import keys
+
+    with _session() as session:
+        try:
+            row = keys.revoke_key(session, key)
+        except keys.ApiKeyError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        session.commit()
+    err.print(f"revoked {row.name!r} ({row.id})")
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ Read once from the environment (prefix ``VOICE_``, nested sections joined with `
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Literal
 
@@ -30,6 +31,11 @@ class FetchSettings(BaseModel):
     retries: int = 3
     backoff_s: float = 0.5
     sources: list[SourceCredentials] = Field(default_factory=list)
+    max_redirects: int = 5
+    # Audio URLs and webhook URLs come from outside: hosts that resolve to loopback, private, link-local,
+    # multicast, unspecified, reserved or cloud-metadata addresses are refused unless listed here,
+    # e.g. ["10.20.0.0/16"] for your own PBX network.
+    allow_networks: list[IPv4Network | IPv6Network] = Field(default_factory=list)
 
 
 class AudioSettings(BaseModel):
@@ -75,6 +81,36 @@ class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
     max_upload_bytes: int = 50 * 1024 * 1024
+    # /docs and /openapi.json describe the API and hold no data; set false to require a key for them too.
+    public_docs: bool = True
+
+
+class TwilioAccount(BaseModel):
+    account_sid: str
+    auth_token: SecretStr
+    # Name of an API key that owns this account's voicemails: its webhook URL and secret are used
+    # for their completion webhooks, and an ingest key of that name can read them.
+    api_key_name: str | None = None
+
+
+class TwilioSettings(BaseModel):
+    accounts: list[TwilioAccount] = Field(default_factory=list)
+    # The base URL Twilio calls (https://voice.example.com) when a proxy sits in front of Voice:
+    # signatures cover the exact URL Twilio requested.
+    public_url: str | None = None
+    # Recordings are fetched with the account's credentials, so only from Twilio's own hosts.
+    media_prefixes: list[str] = Field(default_factory=lambda: ["https://api.twilio.com/"])
+    media_format: Literal["wav", "mp3"] = "wav"
+
+
+class WebhookSettings(BaseModel):
+    timeout_s: float = 10.0
+    # Retries back off exponentially from backoff_s (with jitter) up to max_backoff_s between attempts,
+    # and stop once a delivery is older than max_age_s.
+    backoff_s: float = 5.0
+    max_backoff_s: float = 3600.0
+    max_age_s: float = 24 * 3600.0
+    poll_interval_s: float = 1.0
 
 
 class Settings(BaseSettings):
@@ -91,6 +127,8 @@ class Settings(BaseSettings):
     summary: SummarySettings = Field(default_factory=SummarySettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    twilio: TwilioSettings = Field(default_factory=TwilioSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
     @property
     def db_url(self) -> str:

@@ -1,4 +1,8 @@
-"""Fetch voicemail audio over http(s): streamed to disk, size-capped, retried on transient faults."""
+"""Fetch voicemail audio over http(s): streamed to disk, size-capped, retried on transient faults.
+
+Every connection goes through ``voice.urlguard``: only public addresses (or networks the operator
+allowed), checked on each redirect hop and pinned for the connection.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from voice import urlguard
 from voice.config import FetchSettings
 from voice.errors import FetchError, TransientFetchError
 
@@ -24,15 +29,10 @@ class Fetched:
     content_type: str | None
 
 
-def check_url(url: str) -> None:
-    """Refuse URLs we must not store: other schemes, and credentials inside the URL."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FetchError("audio_url must be an http or https URL")
-    if parts.username or parts.password:
-        raise FetchError(
-            "audio_url must not carry credentials; configure them per source (VOICE_FETCH__SOURCES)"
-        )
+def check_url(url: str, settings: FetchSettings) -> None:
+    """Refuse, before storing it, a URL we would never fetch: other schemes, credentials inside the
+    URL, literal addresses that are not public. Names are resolved and checked at fetch time."""
+    urlguard.check_url(url, settings.allow_networks)
 
 
 def redact(url: str) -> str:
@@ -66,19 +66,28 @@ def _download_once(client: httpx.Client, url: str, dest: Path, settings: FetchSe
                         raise FetchError(f"the audio is larger than the {settings.max_bytes} byte limit")
                     out.write(chunk)
             return Fetched(dest, size, response.headers.get("content-type"))
+    except httpx.TooManyRedirects as exc:
+        raise FetchError("the audio URL redirected too many times") from exc
     except httpx.TimeoutException as exc:
         raise TransientFetchError(f"timed out fetching the audio ({exc.__class__.__name__})") from exc
     except httpx.TransportError as exc:
         raise TransientFetchError(f"could not reach the audio server ({exc.__class__.__name__})") from exc
 
 
-def fetch_to_file(url: str, dest: Path, settings: FetchSettings) -> Fetched:
-    """Download ``url`` into ``dest``; retry timeouts, connection errors and 5xx with backoff."""
-    check_url(url)
+def fetch_to_file(url: str, dest: Path, settings: FetchSettings, auth: httpx.Auth | None = None) -> Fetched:
+    """Download ``url`` into ``dest``; retry timeouts, connection errors and 5xx with backoff.
+
+    ``auth`` (named credentials of an integration, such as a Twilio account) wins over the per-prefix
+    credentials in ``settings.sources``. httpx drops it on a redirect to another host.
+    """
+    check_url(url, settings)
     timeout = httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with httpx.Client(
-        timeout=timeout, follow_redirects=True, max_redirects=5, auth=_auth_for(url, settings)
+    with urlguard.safe_client(
+        settings.allow_networks,
+        timeout,
+        max_redirects=settings.max_redirects,
+        auth=auth or _auth_for(url, settings),
     ) as client:
         attempt = 0
         while True:

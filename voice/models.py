@@ -37,8 +37,49 @@ class Status:
     ALL = (QUEUED, *IN_FLIGHT, *FINAL)
 
 
+class Role:
+    """What an API key may do. Each role includes the rights of the ones before it, except that
+    ingest keys see only the voicemails they posted."""
+
+    INGEST = "ingest"  # post voicemails, read their own
+    AGENT = "agent"  # read every voicemail and call, update agent state
+    ADMIN = "admin"  # also reprocess, delete, manage keys
+
+    ALL = (INGEST, AGENT, ADMIN)
+
+
+class AgentState:
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    HANDLED = "handled"
+
+    ALL = (NEW, IN_PROGRESS, HANDLED)
+
+
+class ApiKey(Base):
+    """A credential for the API. Only a hash of the secret part is kept."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    # The public part of the key ("vk_<prefix>_<secret>"), for lookup; the secret is only hashed.
+    prefix: Mapped[str] = mapped_column(String(24), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    # Completion webhooks for voicemails posted with this key, unless a voicemail names its own URL.
+    webhook_url: Mapped[str | None] = mapped_column(Text)
+    # Standard Webhooks signing secret ("whsec_..."); kept because every delivery is signed with it.
+    webhook_secret: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
 class CallRecord(Base):
     __tablename__ = "call_records"
+    # One record per call of a source: a second recording of the same call joins the same record.
+    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_call_records_source_external"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     external_id: Mapped[str | None] = mapped_column(String(200), index=True)
@@ -56,7 +97,11 @@ class CallRecord(Base):
 
 class Voicemail(Base):
     __tablename__ = "voicemails"
-    __table_args__ = (Index("ix_voicemails_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_voicemails_status_created", "status", "created_at"),
+        UniqueConstraint("api_key_id", "idempotency_key", name="uq_voicemails_idempotency"),
+        UniqueConstraint("dedupe_key", name="uq_voicemails_dedupe_key"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     call_id: Mapped[str] = mapped_column(ForeignKey("call_records.id", ondelete="CASCADE"), index=True)
@@ -76,6 +121,19 @@ class Voicemail(Base):
     lease_expires_at: Mapped[datetime | None]
     # No database-level foreign key: it would make a cycle with transcript_revisions.voicemail_id.
     current_revision_id: Mapped[str | None] = mapped_column(String(32))
+    api_key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"), index=True)
+    # Idempotency-Key header of the post that created it (unique per API key), and a hash of that post.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    # The upstream system's own id for this recording (Twilio RecordingSid, Asterisk msg_id).
+    recording_id: Mapped[str | None] = mapped_column(String(200))
+    # "source|external call id|recording id": the same recording of the same call is one voicemail.
+    dedupe_key: Mapped[str | None] = mapped_column(String(460))
+    # Named credentials resolved from config at fetch time (e.g. "twilio:AC..."), never the secret.
+    fetch_auth: Mapped[str | None] = mapped_column(String(100))
+    callback_url: Mapped[str | None] = mapped_column(Text)
+    agent_state: Mapped[str] = mapped_column(String(20), default=AgentState.NEW)
+    assignee: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None]
@@ -149,3 +207,48 @@ class Summary(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     revision: Mapped[TranscriptRevision] = relationship(back_populates="summary")
+
+
+class WebhookDelivery(Base):
+    """One completion event for one receiver. Its id is the webhook-id header, the same on every retry."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),)
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    GAVE_UP = "gave_up"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: f"msg_{new_id()}")
+    voicemail_id: Mapped[str] = mapped_column(ForeignKey("voicemails.id", ondelete="CASCADE"), index=True)
+    api_key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
+    event: Mapped[str] = mapped_column(String(40))
+    url: Mapped[str] = mapped_column(Text)
+    # The exact body that is signed and sent, so every retry carries the same message.
+    payload: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20), default=PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]
+
+    attempt_log: Mapped[list[WebhookAttempt]] = relationship(
+        back_populates="delivery", order_by="WebhookAttempt.id", cascade="all, delete-orphan"
+    )
+
+
+class WebhookAttempt(Base):
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[str] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+
+    delivery: Mapped[WebhookDelivery] = relationship(back_populates="attempt_log")

@@ -7,6 +7,7 @@ and records the state changes. Adapters (HTTP API, CLI, worker) all call ``proce
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 import time
@@ -14,13 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import urlsplit
 
+import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from voice import store
+from voice import store, twilio
 from voice.audio import NormalisedAudio, normalise
 from voice.config import Settings
-from voice.engines import Engine, get_engine
+from voice.engines import DecodeOptions, Engine, get_engine
 from voice.errors import VoicemailError
 from voice.fetch import fetch_to_file
 from voice.models import Status, Summary, TranscriptRevision
@@ -59,6 +62,8 @@ def analyse(
     language: str | None = None,
     caller_id: str | None = None,
     on_stage: Callable[[str], None] | None = None,
+    name: str | None = None,
+    options: DecodeOptions | None = None,
 ) -> FileResult:
     """Normalise, detect speech, transcribe and summarise one local file."""
     timings: dict[str, float] = {}
@@ -70,7 +75,7 @@ def analyse(
     t = time.perf_counter()
     stage(Status.NORMALISING)
     try:
-        audio = normalise(source, work_dir / "normalised.wav", settings.audio)
+        audio = normalise(source, work_dir / "normalised.wav", settings.audio, name=name or source.name)
     except VoicemailError as exc:
         return FileResult(str(source), Status.FAILED, str(exc), None, None, None, None, timings)
     activity, samples = detect_speech(audio.path, settings.audio)
@@ -86,6 +91,7 @@ def analyse(
         engine,
         speech_only(samples, activity, settings.audio.sample_rate),
         language or settings.transcription.language,
+        options,
     )
     timings["transcribe_s"] = round(time.perf_counter() - t, 3)
     if not transcript.text.strip():
@@ -104,6 +110,13 @@ def analyse(
     return FileResult(str(source), Status.DONE, None, audio, activity, transcript, summary, timings)
 
 
+def named_auth(name: str | None, settings: Settings) -> httpx.Auth | None:
+    """Credentials an integration named for this voicemail, looked up in config at fetch time."""
+    if name and name.startswith("twilio:"):
+        return twilio.recording_auth(name.split(":", 1)[1], settings.twilio)
+    return None
+
+
 def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmaker[Session]) -> str:
     """Run the whole pipeline for one claimed voicemail; return its final status.
 
@@ -114,8 +127,9 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
         vm = store.get_voicemail(session, vm_id)
         if vm is None:
             return Status.FAILED
-        audio_url, source_path = vm.audio_url, vm.source_path
+        audio_url, source_path, fetch_auth = vm.audio_url, vm.source_path, vm.fetch_auth
         language, caller_id = vm.language_hint, vm.call.from_number
+        name = vm.original_filename or (urlsplit(audio_url).path if audio_url else None)
     work_dir = voicemail_dir(settings, vm_id)
     work_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -126,7 +140,9 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
                 raise VoicemailError("the voicemail has neither an uploaded file nor an audio URL")
             store.advance(sm, vm_id, owner, Status.FETCHING)
             t = time.perf_counter()
-            fetched = fetch_to_file(audio_url, work_dir / "source", settings.fetch)
+            fetched = fetch_to_file(
+                audio_url, work_dir / "source", settings.fetch, named_auth(fetch_auth, settings)
+            )
             timings["fetch_s"] = round(time.perf_counter() - t, 3)
             source_path = str(fetched.path)
             store.advance(
@@ -142,7 +158,7 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
             store.advance(sm, vm_id, owner, name)
 
         engine = get_engine(settings.transcription)
-        result = analyse(Path(source_path), work_dir, settings, engine, language, caller_id, on_stage)
+        result = analyse(Path(source_path), work_dir, settings, engine, language, caller_id, on_stage, name)
     except store.LeaseLost:
         raise
     except VoicemailError as exc:
@@ -190,18 +206,31 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
     return result.status
 
 
-def store_upload(settings: Settings, vm_id: str, fileobj: BinaryIO, max_bytes: int) -> Path:
-    """Copy an uploaded file under a generated name; raise VoicemailError when it is too large."""
+def save_stream(fileobj: BinaryIO, target: Path, max_bytes: int) -> str:
+    """Copy ``fileobj`` to ``target``; return its sha256. Over ``max_bytes``, keep nothing and raise."""
+    written = 0
+    digest = hashlib.sha256()
+    try:
+        with target.open("wb") as out:
+            while chunk := fileobj.read(1 << 16):
+                written += len(chunk)
+                if written > max_bytes:
+                    raise VoicemailError(f"the upload is larger than the {max_bytes} byte limit")
+                digest.update(chunk)
+                out.write(chunk)
+    except VoicemailError:
+        target.unlink(missing_ok=True)
+        raise
+    return digest.hexdigest()
+
+
+def store_upload(settings: Settings, vm_id: str, fileobj: BinaryIO, max_bytes: int) -> tuple[Path, str]:
+    """Copy an uploaded file under a generated name; return its path and sha256."""
     target_dir = voicemail_dir(settings, vm_id)
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / "source"
-    written = 0
-    with target.open("wb") as out:
-        while chunk := fileobj.read(1 << 16):
-            written += len(chunk)
-            if written > max_bytes:
-                out.close()
-                shutil.rmtree(target_dir, ignore_errors=True)
-                raise VoicemailError(f"the upload is larger than the {max_bytes} byte limit")
-            out.write(chunk)
-    return target
+    try:
+        return target, save_stream(fileobj, target, max_bytes)
+    except VoicemailError:
+        shutil.rmtree(target_dir, ignore_errors=True)
+        raise

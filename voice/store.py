@@ -7,14 +7,19 @@ second current revision.
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from voice import webhooks
 from voice.models import CallRecord, Status, Summary, TranscriptRevision, Voicemail, VoicemailEvent, utcnow
+from voice.phone import to_e164
 
 
 class LeaseLost(RuntimeError):
@@ -33,6 +38,53 @@ class CallInfo:
     metadata: dict[str, Any] | None = None
 
 
+class IdempotencyConflict(ValueError):
+    """An Idempotency-Key was used again for a different request."""
+
+
+def dedupe_key(call: CallInfo, recording_id: str | None) -> str | None:
+    """The same recording of the same call from the same source is one voicemail."""
+    if not call.external_id:
+        return None
+    return f"{call.source}|{call.external_id}|{recording_id or ''}"[:460]
+
+
+def _existing(
+    session: Session, api_key_id: str | None, idempotency_key: str | None, dedupe: str | None
+) -> Voicemail | None:
+    if idempotency_key:
+        found = session.scalar(
+            select(Voicemail).where(
+                Voicemail.api_key_id == api_key_id, Voicemail.idempotency_key == idempotency_key
+            )
+        )
+        if found is not None:
+            return found
+    if dedupe:
+        return session.scalar(select(Voicemail).where(Voicemail.dedupe_key == dedupe))
+    return None
+
+
+def _call_record(session: Session, call: CallInfo) -> CallRecord:
+    """The call's record: found by (source, external id) and completed with what we learnt, or new."""
+    record = None
+    if call.external_id:
+        record = session.scalar(
+            select(CallRecord).where(
+                CallRecord.source == call.source, CallRecord.external_id == call.external_id
+            )
+        )
+    if record is None:
+        record = CallRecord(external_id=call.external_id, source=call.source, meta={})
+        session.add(record)
+    for attr in ("from_number", "to_number", "mailbox", "started_at", "duration_s"):
+        if getattr(record, attr) is None and getattr(call, attr) is not None:
+            setattr(record, attr, getattr(call, attr))
+    if call.metadata:
+        record.meta = {**call.metadata, **(record.meta or {})}
+    return record
+
+
 def create_voicemail(
     session: Session,
     call: CallInfo,
@@ -41,30 +93,68 @@ def create_voicemail(
     original_filename: str | None = None,
     language_hint: str | None = None,
     voicemail_id: str | None = None,
-) -> Voicemail:
-    record = CallRecord(
-        external_id=call.external_id,
-        source=call.source,
-        from_number=call.from_number,
-        to_number=call.to_number,
-        mailbox=call.mailbox,
-        started_at=call.started_at,
-        duration_s=call.duration_s,
-        meta=call.metadata or {},
-    )
-    vm = Voicemail(
-        call=record,
-        audio_url=audio_url,
-        original_filename=original_filename,
-        language_hint=language_hint,
-        status=Status.QUEUED,
-    )
-    if voicemail_id:
-        vm.id = voicemail_id
-    session.add_all([record, vm])
-    session.flush()
-    session.add(VoicemailEvent(voicemail_id=vm.id, status=Status.QUEUED, detail="received"))
-    return vm
+    source_path: str | None = None,
+    recording_id: str | None = None,
+    callback_url: str | None = None,
+    fetch_auth: str | None = None,
+    api_key_id: str | None = None,
+    idempotency_key: str | None = None,
+    request_hash: str | None = None,
+    status: str = Status.QUEUED,
+    status_reason: str | None = None,
+) -> tuple[Voicemail, bool]:
+    """Store a new voicemail, or return the one this request already made; flushed, not committed.
+
+    Returns ``(voicemail, created)``. A repeated Idempotency-Key (per API key) or the same
+    (source, external call id, recording id) returns the first voicemail. The database's unique
+    constraints decide races between concurrent posts.
+    """
+    dedupe = dedupe_key(call, recording_id)
+    for _ in range(3):
+        existing = _existing(session, api_key_id, idempotency_key, dedupe)
+        if existing is not None:
+            if (
+                idempotency_key
+                and existing.idempotency_key == idempotency_key
+                and existing.request_hash
+                and request_hash
+                and existing.request_hash != request_hash
+            ):
+                raise IdempotencyConflict("this Idempotency-Key was already used for a different request")
+            return existing, False
+        try:
+            vm = Voicemail(
+                call=_call_record(session, call),
+                audio_url=audio_url,
+                original_filename=original_filename,
+                language_hint=language_hint,
+                source_path=source_path,
+                recording_id=recording_id,
+                dedupe_key=dedupe,
+                callback_url=callback_url,
+                fetch_auth=fetch_auth,
+                api_key_id=api_key_id,
+                idempotency_key=idempotency_key,
+                request_hash=request_hash,
+                status=status,
+                status_reason=status_reason,
+                finished_at=utcnow() if status in Status.FINAL else None,
+            )
+            if voicemail_id:
+                vm.id = voicemail_id
+            session.add(vm)
+            session.flush()
+            session.add(VoicemailEvent(voicemail_id=vm.id, status=Status.QUEUED, detail="received"))
+            if status != Status.QUEUED:
+                session.add(VoicemailEvent(voicemail_id=vm.id, status=status, detail=status_reason))
+            session.flush()
+            if status in Status.FINAL:  # ended on arrival (a recording the source says is absent)
+                webhooks.enqueue_completion(session, vm.id)
+            return vm, True
+        except IntegrityError:
+            # A concurrent post of the same voicemail (or call) won; the next round finds it.
+            session.rollback()
+    raise RuntimeError("could not store the voicemail: conflicting concurrent writes")
 
 
 def _claimable(now: datetime) -> Any:
@@ -154,6 +244,9 @@ def _finish_locked(session: Session, vm_id: str, status: str, reason: str | None
         )
     )
     session.add(VoicemailEvent(voicemail_id=vm_id, status=status, detail=reason))
+    session.flush()
+    # The completion webhook is written in the same transaction (an outbox): never lost, never early.
+    webhooks.enqueue_completion(session, vm_id)
 
 
 def finish(
@@ -206,19 +299,171 @@ def get_voicemail(session: Session, vm_id: str) -> Voicemail | None:
     )
 
 
+@dataclass(frozen=True)
+class VoicemailFilter:
+    status: str | None = None
+    mailbox: str | None = None
+    caller: str | None = None  # as given, and as E.164
+    language: str | None = None
+    since: datetime | None = None  # received at or after
+    until: datetime | None = None  # received before
+    api_key_id: str | None = None  # ingest keys see only their own
+
+
+def _filtered(query: Any, f: VoicemailFilter, default_region: str = "US") -> Any:
+    if f.status:
+        query = query.where(Voicemail.status == f.status)
+    if f.api_key_id:
+        query = query.where(Voicemail.api_key_id == f.api_key_id)
+    if f.mailbox or f.caller:
+        calls = select(CallRecord.id)
+        if f.mailbox:
+            calls = calls.where(CallRecord.mailbox == f.mailbox)
+        if f.caller:
+            numbers = {f.caller, to_e164(f.caller, default_region) or f.caller}
+            calls = calls.where(CallRecord.from_number.in_(numbers))
+        query = query.where(Voicemail.call_id.in_(calls))
+    if f.language:
+        query = query.where(
+            Voicemail.current_revision_id.in_(
+                select(TranscriptRevision.id).where(TranscriptRevision.language == f.language)
+            )
+        )
+    if f.since:
+        query = query.where(Voicemail.created_at >= f.since)
+    if f.until:
+        query = query.where(Voicemail.created_at < f.until)
+    return query
+
+
+def encode_cursor(vm: Voicemail) -> str:
+    created = vm.created_at.replace(tzinfo=None) if vm.created_at.tzinfo else vm.created_at
+    raw = json.dumps([created.isoformat(), vm.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created, vm_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(created).replace(tzinfo=UTC), str(vm_id)
+    except (ValueError, TypeError) as exc:
+        raise ValueError("cursor is not one this API gave out") from exc
+
+
 def list_voicemails(
-    session: Session, status: str | None = None, limit: int = 50, offset: int = 0
-) -> list[Voicemail]:
-    query = select(Voicemail).options(
-        selectinload(Voicemail.call),
-        selectinload(Voicemail.current_revision).selectinload(TranscriptRevision.summary),
+    session: Session,
+    f: VoicemailFilter,
+    limit: int = 50,
+    cursor: str | None = None,
+    default_region: str = "US",
+) -> tuple[list[Voicemail], str | None]:
+    """Newest first; returns the page and the cursor of the next one (None at the end).
+
+    The cursor is the (received time, id) of the last item, so pages hold steady while new
+    voicemails arrive.
+    """
+    query = _filtered(
+        select(Voicemail).options(
+            selectinload(Voicemail.call),
+            selectinload(Voicemail.current_revision).selectinload(TranscriptRevision.summary),
+        ),
+        f,
+        default_region,
     )
-    if status:
-        query = query.where(Voicemail.status == status)
-    query = query.order_by(Voicemail.created_at.desc(), Voicemail.id.desc()).limit(limit).offset(offset)
-    return list(session.scalars(query))
+    if cursor:
+        created, vm_id = decode_cursor(cursor)
+        query = query.where(
+            or_(
+                Voicemail.created_at < created,
+                (Voicemail.created_at == created) & (Voicemail.id < vm_id),
+            )
+        )
+    query = query.order_by(Voicemail.created_at.desc(), Voicemail.id.desc()).limit(limit + 1)
+    items = list(session.scalars(query))
+    more = len(items) > limit
+    items = items[:limit]
+    return items, (encode_cursor(items[-1]) if more and items else None)
 
 
-def count_by_status(session: Session) -> dict[str, int]:
-    rows = session.execute(select(Voicemail.status, func.count()).group_by(Voicemail.status))
+def get_call(session: Session, call_id: str) -> CallRecord | None:
+    return session.scalar(
+        select(CallRecord)
+        .where(CallRecord.id == call_id)
+        .options(
+            selectinload(CallRecord.voicemails).selectinload(Voicemail.events),
+            selectinload(CallRecord.voicemails)
+            .selectinload(Voicemail.revisions)
+            .selectinload(TranscriptRevision.summary),
+            selectinload(CallRecord.voicemails)
+            .selectinload(Voicemail.current_revision)
+            .selectinload(TranscriptRevision.summary),
+        )
+    )
+
+
+def set_agent_state(
+    session: Session,
+    vm: Voicemail,
+    who: str,
+    state: str | None = None,
+    assignee: str | None = None,
+    unassign: bool = False,
+) -> None:
+    """An agent's change (handled, in progress, assigned), kept in the voicemail's history."""
+    changes = []
+    if state is not None and state != vm.agent_state:
+        vm.agent_state = state
+        changes.append(f"marked {state}")
+    if unassign and vm.assignee is not None:
+        vm.assignee = None
+        changes.append("unassigned")
+    elif assignee is not None and assignee != vm.assignee:
+        vm.assignee = assignee
+        changes.append(f"assigned to {assignee}")
+    if changes:
+        vm.updated_at = utcnow()
+        session.add(
+            VoicemailEvent(voicemail_id=vm.id, status=vm.status, detail=f"{who}: {', '.join(changes)}")
+        )
+
+
+def requeue(session: Session, vm_id: str, who: str) -> bool:
+    """Queue a finished voicemail again (a new revision will be added); False while it is in flight."""
+    result = session.execute(
+        update(Voicemail)
+        .where(Voicemail.id == vm_id, Voicemail.status.in_(Status.FINAL))
+        .values(
+            status=Status.QUEUED,
+            status_reason=None,
+            attempts=0,
+            lease_owner=None,
+            lease_expires_at=None,
+            finished_at=None,
+            updated_at=utcnow(),
+        )
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.add(
+        VoicemailEvent(voicemail_id=vm_id, status=Status.QUEUED, detail=f"reprocess requested by {who}")
+    )
+    return True
+
+
+def delete_voicemail(session: Session, vm: Voicemail) -> None:
+    """Delete a voicemail with its history, revisions and deliveries; the call record goes with its
+    last voicemail."""
+    call = vm.call
+    session.delete(vm)
+    session.flush()
+    remaining = session.scalar(select(func.count()).where(Voicemail.call_id == call.id))
+    if not remaining:
+        session.delete(call)
+
+
+def count_by_status(session: Session, api_key_id: str | None = None) -> dict[str, int]:
+    query = select(Voicemail.status, func.count()).group_by(Voicemail.status)
+    if api_key_id:
+        query = query.where(Voicemail.api_key_id == api_key_id)
+    rows = session.execute(query)
     return {status: int(n) for status, n in rows}

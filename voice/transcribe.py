@@ -7,8 +7,16 @@ import re
 import time
 from dataclasses import asdict, dataclass
 
-from voice.engines import Engine, RawSegment
+from voice.engines import DecodeOptions, Engine, RawSegment
 from voice.speech import SpeechAudio
+
+
+@dataclass(frozen=True)
+class Word:
+    start: float
+    end: float
+    word: str
+    probability: float
 
 
 @dataclass(frozen=True)
@@ -18,9 +26,14 @@ class Segment:
     text: str
     avg_logprob: float
     no_speech_prob: float
+    temperature: float = 0.0
+    words: tuple[Word, ...] = ()
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        if not self.words:
+            del out["words"]  # only asked for by the OpenAI-compatible endpoint
+        return out
 
 
 @dataclass(frozen=True)
@@ -93,6 +106,16 @@ def clean_segments(raw: tuple[RawSegment, ...], audio: SpeechAudio) -> tuple[Seg
                 text=text,
                 avg_logprob=round(seg.avg_logprob, 4),
                 no_speech_prob=round(seg.no_speech_prob, 4),
+                temperature=seg.temperature,
+                words=tuple(
+                    Word(
+                        start=audio.original_time(w.start),
+                        end=audio.original_time(w.end, is_end=True),
+                        word=w.word,
+                        probability=round(w.probability, 4),
+                    )
+                    for w in seg.words
+                ),
             )
         )
     return tuple(out)
@@ -114,9 +137,11 @@ def _join(segments: tuple[Segment, ...], language: str) -> str:
     return _collapse_repeats(" ".join(s.text for s in segments).strip())
 
 
-def transcribe(engine: Engine, audio: SpeechAudio, language: str | None = None) -> Transcript:
+def transcribe(
+    engine: Engine, audio: SpeechAudio, language: str | None = None, options: DecodeOptions | None = None
+) -> Transcript:
     started = time.perf_counter()
-    raw = engine.transcribe(audio.samples, language)
+    raw = engine.transcribe(audio.samples, language, options)
     seconds = time.perf_counter() - started
     segments = clean_segments(raw.segments, audio)
     return Transcript(

@@ -1,99 +1,112 @@
-"""POST /v1/voicemails (URL or upload), GET list and detail."""
+"""/v1/voicemails: post (URL or upload, idempotent), list with filters and a cursor, read, agent
+state, reprocess, delete."""
 
 from __future__ import annotations
 
+import hashlib
 import json
-from typing import Any, Literal
+import shutil
+from datetime import datetime
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
+from api.auth import as_admin, as_agent, as_ingest
 from api.deps import get_session, get_settings
 from api.schemas import (
     Accepted,
+    AgentUpdate,
     CallIn,
-    CallOut,
-    EventOut,
-    SegmentOut,
-    SummaryOut,
-    TranscriptOut,
+    StatusName,
     VoicemailDetail,
     VoicemailIn,
     VoicemailList,
-    VoicemailOut,
+    WebhookAttemptOut,
+    WebhookDeliveryOut,
 )
-from voice import store
+from api.views import voicemail_detail, voicemail_out
+from voice import store, urlguard
 from voice.config import Settings
 from voice.errors import VoicemailError
 from voice.fetch import check_url
-from voice.models import Status, Voicemail, new_id
-from voice.pipeline import store_upload
-
-StatusName = Literal[
-    "queued", "fetching", "normalising", "transcribing", "summarising", "done", "no_speech", "failed"
-]
+from voice.keys import Principal
+from voice.models import Role, Voicemail, WebhookDelivery, new_id
+from voice.phone import to_e164
+from voice.pipeline import store_upload, voicemail_dir
 
 router = APIRouter(prefix="/v1/voicemails", tags=["voicemails"])
 
+IDEMPOTENCY_HEADER = Header(
+    None,
+    alias="Idempotency-Key",
+    max_length=200,
+    description="a retried POST with the same key returns the first voicemail instead of a second one",
+)
 
-def _call_info(call: CallIn) -> store.CallInfo:
+
+def _call_info(call: CallIn, settings: Settings) -> store.CallInfo:
     # CallIn's field names are CallInfo's (the aliases "from"/"to" exist only on the wire).
-    return store.CallInfo(**call.model_dump())
+    info = call.model_dump()
+    raw = info["from_number"]
+    e164 = to_e164(raw, settings.summary.default_region)
+    if e164 and e164 != raw:  # one form for every caller, so filters and repeat-caller checks match
+        info["from_number"] = e164
+        info["metadata"] = {**info["metadata"], "from_as_received": raw}
+    return store.CallInfo(**info)
 
 
-def _summary(vm: Voicemail) -> SummaryOut | None:
-    rev = vm.current_revision
-    if rev is None or rev.summary is None:
-        return None
-    s = rev.summary
-    return SummaryOut(
-        text=s.text, caller_name=s.caller_name, callback_number=s.callback_number, request=s.request
-    )
+def _check_callback(url: str | None, settings: Settings) -> None:
+    if url:
+        try:
+            urlguard.check_url(url, settings.fetch.allow_networks, what="callback_url")
+        except VoicemailError as exc:
+            raise HTTPException(422, str(exc)) from exc
 
 
-def _out(vm: Voicemail) -> dict[str, Any]:
-    c = vm.call
-    return dict(
-        id=vm.id,
-        status=vm.status,
-        status_reason=vm.status_reason,
-        created_at=vm.created_at,
-        finished_at=vm.finished_at,
-        duration_s=vm.duration_s,
-        source=vm.source_info or {},
-        call=CallOut(
-            id=c.id,
-            external_id=c.external_id,
-            source=c.source,
-            from_number=c.from_number,
-            to_number=c.to_number,
-            mailbox=c.mailbox,
-            started_at=c.started_at,
-            duration_s=c.duration_s,
-            metadata=c.meta or {},
-        ),
-        summary=_summary(vm),
-        text=vm.current_revision.text if vm.current_revision else None,
-    )
+def _visible(session: Session, vm_id: str, who: Principal) -> Voicemail:
+    vm = store.get_voicemail(session, vm_id)
+    # Ingest keys see only their own voicemails; others do not exist for them.
+    if vm is None or (who.role == Role.INGEST and vm.api_key_id != who.key_id):
+        raise HTTPException(404, "voicemail not found")
+    return vm
 
 
-def _accepted(request: Request, response: Response, vm_id: str) -> Accepted:
+def _accepted(request: Request, response: Response, vm: Voicemail, created: bool) -> Accepted:
     worker = getattr(request.app.state, "worker", None)
-    if worker is not None:
+    if created and worker is not None:
         worker.notify()
-    response.headers["Location"] = f"/v1/voicemails/{vm_id}"
-    return Accepted(id=vm_id, status=Status.QUEUED)
+    if not created:
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = f"/v1/voicemails/{vm.id}"
+    return Accepted(id=vm.id, status=vm.status)  # type: ignore[arg-type]
 
 
 @router.post(
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
+    responses={
+        202: {
+            "description": "queued; a repeated post gets the first voicemail and Idempotent-Replayed: true",
+            "content": {
+                "application/json": {
+                    "example": {"id": "4f1c2a9e8b7d4e0f9a1b2c3d4e5f6a7b", "status": "queued"}
+                }
+            },
+        },
+        401: {"description": "missing, invalid or revoked API key"},
+        413: {"description": "upload larger than the limit"},
+        422: {"description": "bad body, refused URL, or an Idempotency-Key reused for another request"},
+    },
     openapi_extra={
         "requestBody": {
             "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/VoicemailIn"}},
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/VoicemailIn"},
+                    "example": VoicemailIn.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
+                },
                 "multipart/form-data": {
                     "schema": {
                         "type": "object",
@@ -102,8 +115,14 @@ def _accepted(request: Request, response: Response, vm_id: str) -> Accepted:
                             "file": {"type": "string", "format": "binary"},
                             "call": {"type": "string", "description": "call record as JSON"},
                             "language": {"type": "string"},
+                            "recording_id": {"type": "string"},
+                            "callback_url": {"type": "string"},
                         },
-                    }
+                    },
+                    "example": {
+                        "call": '{"external_id": "1700000000-00000001", "source": "asterisk"}',
+                        "recording_id": "1700000000-00000001",
+                    },
                 },
             },
             "required": True,
@@ -115,8 +134,13 @@ async def create_voicemail(
     response: Response,
     session: Session = Depends(get_session),
     settings: Settings = Depends(get_settings),
+    who: Principal = Depends(as_ingest),
+    idempotency_key: str | None = IDEMPOTENCY_HEADER,
 ) -> Accepted:
-    """Queue a voicemail: JSON with ``audio_url`` and a call record, or a multipart upload."""
+    """Queue a voicemail: JSON with ``audio_url`` and a call record, or a multipart upload.
+
+    Idempotent: the same ``Idempotency-Key`` from the same key, or the same (call source,
+    ``call.external_id``, ``recording_id``), returns the first voicemail."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         form = await request.form(max_part_size=settings.api.max_upload_bytes)
@@ -127,70 +151,194 @@ async def create_voicemail(
             call = CallIn.model_validate(json.loads(str(form.get("call") or "{}")))
         except (ValueError, ValidationError) as exc:
             raise HTTPException(422, f"'call' must be a JSON call record: {exc}") from exc
-        language = str(form["language"]) if form.get("language") else None
+        fields = {k: str(form[k])[:2000] for k in ("language", "recording_id", "callback_url") if form.get(k)}
+        _check_callback(fields.get("callback_url"), settings)
         vm_id = new_id()
         try:
-            path = store_upload(settings, vm_id, upload.file, settings.api.max_upload_bytes)
+            path, digest = store_upload(settings, vm_id, upload.file, settings.api.max_upload_bytes)
         except VoicemailError as exc:
             raise HTTPException(413, str(exc)) from exc
-        vm = store.create_voicemail(
-            session,
-            _call_info(call),
-            original_filename=(upload.filename or "")[:255],
-            language_hint=language,
-            voicemail_id=vm_id,
-        )
-        vm.source_path = str(path)
-    else:
+        request_hash = hashlib.sha256(
+            json.dumps([digest, call.model_dump(mode="json"), fields], sort_keys=True).encode()
+        ).hexdigest()
         try:
-            body = VoicemailIn.model_validate_json(await request.body())
+            vm, created = store.create_voicemail(
+                session,
+                _call_info(call, settings),
+                original_filename=(upload.filename or "")[:255],
+                language_hint=fields.get("language", "")[:8] or None,
+                recording_id=fields.get("recording_id", "")[:200] or None,
+                callback_url=fields.get("callback_url"),
+                voicemail_id=vm_id,
+                source_path=str(path),
+                api_key_id=who.key_id,
+                idempotency_key=idempotency_key,
+                request_hash=request_hash,
+            )
+        except store.IdempotencyConflict as exc:
+            shutil.rmtree(voicemail_dir(settings, vm_id), ignore_errors=True)
+            raise HTTPException(422, str(exc)) from exc
+        if not created:  # a replay: the first post's file is the one we keep
+            shutil.rmtree(voicemail_dir(settings, vm_id), ignore_errors=True)
+    else:
+        raw = await request.body()
+        try:
+            body = VoicemailIn.model_validate_json(raw)
         except ValidationError as exc:
             raise HTTPException(422, json.loads(exc.json(include_url=False))) from exc
         try:
-            check_url(body.audio_url)
+            check_url(body.audio_url, settings.fetch)
         except VoicemailError as exc:
             raise HTTPException(422, str(exc)) from exc
-        vm = store.create_voicemail(
-            session, _call_info(body.call), audio_url=body.audio_url, language_hint=body.language
-        )
+        _check_callback(body.callback_url, settings)
+        try:
+            vm, created = store.create_voicemail(
+                session,
+                _call_info(body.call, settings),
+                audio_url=body.audio_url,
+                language_hint=body.language,
+                recording_id=body.recording_id,
+                callback_url=body.callback_url,
+                api_key_id=who.key_id,
+                idempotency_key=idempotency_key,
+                request_hash=hashlib.sha256(body.model_dump_json().encode()).hexdigest(),
+            )
+        except store.IdempotencyConflict as exc:
+            raise HTTPException(422, str(exc)) from exc
     session.commit()
-    return _accepted(request, response, vm.id)
+    return _accepted(request, response, vm, created)
 
 
 @router.get("", response_model=VoicemailList)
 def list_voicemails(
     session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings),
+    who: Principal = Depends(as_ingest),
     status_: StatusName | None = Query(None, alias="status"),
+    mailbox: str | None = Query(None, max_length=100, examples=["sales"]),
+    caller: str | None = Query(
+        None, max_length=64, description="caller number, any format", examples=["+12125550134"]
+    ),
+    language: str | None = Query(None, max_length=8, examples=["en"]),
+    since: datetime | None = Query(
+        None, description="received at or after", examples=["2026-11-23T00:00:00Z"]
+    ),
+    until: datetime | None = Query(None, description="received before"),
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    cursor: str | None = Query(None, description="next_cursor of the previous page"),
 ) -> VoicemailList:
-    """Newest first, optionally only one status."""
-    items = store.list_voicemails(session, status_, limit, offset)
+    """Newest first. Ingest keys see only the voicemails they posted."""
+    scope = who.key_id if who.role == Role.INGEST else None
+    f = store.VoicemailFilter(status_, mailbox, caller, language, since, until, scope)
+    try:
+        items, next_cursor = store.list_voicemails(session, f, limit, cursor, settings.summary.default_region)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
     return VoicemailList(
-        items=[VoicemailOut(**_out(vm)) for vm in items], counts=store.count_by_status(session)
+        items=[voicemail_out(vm) for vm in items],
+        next_cursor=next_cursor,
+        counts=store.count_by_status(session, scope),
     )
 
 
 @router.get("/{voicemail_id}", response_model=VoicemailDetail)
-def get_voicemail(voicemail_id: str, session: Session = Depends(get_session)) -> VoicemailDetail:
-    vm = store.get_voicemail(session, voicemail_id)
-    if vm is None:
-        raise HTTPException(404, "voicemail not found")
-    rev = vm.current_revision
-    transcript = None
-    if rev is not None:
-        transcript = TranscriptOut(
-            revision=rev.number,
-            engine=rev.engine,
-            model=rev.model,
-            language=rev.language,
-            language_probability=rev.language_probability,
-            text=rev.text,
-            confidence=rev.confidence,
-            segments=[SegmentOut(**s) for s in rev.segments],
-            timings=rev.timings or {},
-            summary=_summary(vm),
-            created_at=rev.created_at,
+def get_voicemail(
+    voicemail_id: str,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(as_ingest),
+) -> VoicemailDetail:
+    """Status, history, the call record, and the current transcript with its summary."""
+    return voicemail_detail(_visible(session, voicemail_id, who))
+
+
+@router.get("/{voicemail_id}/webhooks", response_model=list[WebhookDeliveryOut])
+def list_webhook_deliveries(
+    voicemail_id: str,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(as_ingest),
+) -> list[WebhookDeliveryOut]:
+    """Completion webhooks of this voicemail with every delivery attempt (time, HTTP status, error)."""
+    vm = _visible(session, voicemail_id, who)
+    rows = session.scalars(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.voicemail_id == vm.id)
+        .options(selectinload(WebhookDelivery.attempt_log))
+        .order_by(WebhookDelivery.created_at)
+    )
+    return [
+        WebhookDeliveryOut(
+            id=d.id,
+            event=d.event,
+            url=d.url,
+            state=d.state,  # type: ignore[arg-type]
+            attempts=[
+                WebhookAttemptOut(
+                    at=a.at, status_code=a.status_code, error=a.error, duration_ms=a.duration_ms
+                )
+                for a in d.attempt_log
+            ],
+            next_attempt_at=d.next_attempt_at if d.state == WebhookDelivery.PENDING else None,
+            delivered_at=d.delivered_at,
         )
-    history = [EventOut(status=e.status, detail=e.detail, at=e.at) for e in vm.events]
-    return VoicemailDetail(**_out(vm), transcript=transcript, history=history)
+        for d in rows
+    ]
+
+
+@router.patch("/{voicemail_id}", response_model=VoicemailDetail)
+def update_agent_state(
+    voicemail_id: str,
+    update: AgentUpdate,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(as_agent),
+) -> VoicemailDetail:
+    """Agent state: new, in progress or handled, and who it is assigned to."""
+    vm = _visible(session, voicemail_id, who)
+    store.set_agent_state(
+        session,
+        vm,
+        who.name,
+        state=update.agent_state,
+        assignee=update.assignee,
+        unassign="assignee" in update.model_fields_set and update.assignee is None,
+    )
+    session.commit()
+    return voicemail_detail(_visible(session, voicemail_id, who))
+
+
+@router.post(
+    "/{voicemail_id}/reprocess",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Accepted,
+    responses={409: {"description": "the voicemail is being processed now"}},
+)
+def reprocess(
+    voicemail_id: str,
+    request: Request,
+    response: Response,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(as_admin),
+) -> Accepted:
+    """Run a finished voicemail through the pipeline again; the new transcript becomes a new revision."""
+    _visible(session, voicemail_id, who)
+    if not store.requeue(session, voicemail_id, who.name):
+        raise HTTPException(409, "the voicemail is queued or being processed; try again when it has finished")
+    session.commit()
+    vm = _visible(session, voicemail_id, who)
+    return _accepted(request, response, vm, True)
+
+
+@router.delete("/{voicemail_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_voicemail(
+    voicemail_id: str,
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings),
+    who: Principal = Depends(as_admin),
+) -> Response:
+    """Delete the voicemail, its audio, transcripts and history (and its call record if it was the last)."""
+    vm = _visible(session, voicemail_id, who)
+    if vm.status in ("fetching", "normalising", "transcribing", "summarising"):
+        raise HTTPException(409, "the voicemail is being processed; try again when it has finished")
+    store.delete_voicemail(session, vm)
+    session.commit()
+    shutil.rmtree(voicemail_dir(settings, voicemail_id), ignore_errors=True)
+    return Response(status_code=204)

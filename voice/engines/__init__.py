@@ -12,6 +12,14 @@ from voice.config import TranscriptionSettings
 
 
 @dataclass(frozen=True)
+class RawWord:
+    start: float
+    end: float
+    word: str
+    probability: float
+
+
+@dataclass(frozen=True)
 class RawSegment:
     start: float
     end: float
@@ -19,6 +27,17 @@ class RawSegment:
     avg_logprob: float
     no_speech_prob: float
     compression_ratio: float
+    temperature: float = 0.0
+    words: tuple[RawWord, ...] = ()
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """Per-request decoding choices (the OpenAI-compatible endpoint exposes them)."""
+
+    prompt: str | None = None  # Whisper's initial prompt: spellings, names, context
+    temperature: float | None = None  # None: Whisper's fallback schedule 0.0, 0.2, ... 1.0
+    word_timestamps: bool = False
 
 
 @dataclass(frozen=True)
@@ -32,7 +51,9 @@ class Engine(Protocol):
     name: str
     model: str
 
-    def transcribe(self, audio: np.ndarray, language: str | None) -> RawTranscription:
+    def transcribe(
+        self, audio: np.ndarray, language: str | None, options: DecodeOptions | None = None
+    ) -> RawTranscription:
         """Transcribe 16 kHz mono float32 samples; segment times are relative to ``audio``."""
         ...
 

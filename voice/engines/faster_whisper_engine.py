@@ -8,7 +8,7 @@ import numpy as np
 from faster_whisper import WhisperModel
 
 from voice.config import TranscriptionSettings
-from voice.engines import RawSegment, RawTranscription
+from voice.engines import DecodeOptions, RawSegment, RawTranscription, RawWord
 from voice.weights import resolve_model
 
 
@@ -46,7 +46,13 @@ class FasterWhisperEngine:
         # thread here, so concurrent callers queue rather than oversubscribe the cores.
         self._lock = threading.Lock()
 
-    def transcribe(self, audio: np.ndarray, language: str | None) -> RawTranscription:
+    def transcribe(
+        self, audio: np.ndarray, language: str | None, options: DecodeOptions | None = None
+    ) -> RawTranscription:
+        options = options or DecodeOptions()
+        extra: dict = {}
+        if options.temperature is not None:
+            extra["temperature"] = options.temperature
         with self._lock:
             segments, info = self._model.transcribe(
                 audio,
@@ -58,6 +64,9 @@ class FasterWhisperEngine:
                 compression_ratio_threshold=2.4,
                 log_prob_threshold=-1.0,
                 no_speech_threshold=0.6,
+                initial_prompt=options.prompt or None,
+                word_timestamps=options.word_timestamps,
+                **extra,
             )
             # transcribe() is lazy: the work happens while iterating.
             out = tuple(
@@ -68,6 +77,11 @@ class FasterWhisperEngine:
                     avg_logprob=float(s.avg_logprob),
                     no_speech_prob=float(s.no_speech_prob),
                     compression_ratio=float(s.compression_ratio),
+                    temperature=float(s.temperature or 0.0),
+                    words=tuple(
+                        RawWord(float(w.start), float(w.end), w.word, float(w.probability))
+                        for w in (s.words or ())
+                    ),
                 )
                 for s in segments
             )

@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+import json
 import threading
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from voice.config import TranscriptionSettings
 from voice.convert import convert_to_openai
-from voice.engines import RawSegment, RawTranscription
+from voice.engines import DecodeOptions, RawSegment, RawTranscription, RawWord
 from voice.weights import resolve_model
+
+
+def _set_alignment_heads(model: Any, config: Path, torch: Any) -> None:
+    """Word timestamps use the cross-attention heads that track time; whisper.load_model(path) does
+    not know them for a local file, but the CTranslate2 config.json lists them."""
+    try:
+        heads = json.loads(config.read_text()).get("alignment_heads")
+    except (OSError, ValueError):
+        return
+    if not heads:
+        return
+    dims = model.dims
+    mask = torch.zeros(dims.n_text_layer, dims.n_text_head, dtype=torch.bool)
+    for layer, head in heads:
+        mask[layer, head] = True
+    model.register_buffer("alignment_heads", mask.to_sparse(), persistent=False)
 
 
 class OpenAIWhisperEngine:
@@ -33,7 +52,9 @@ class OpenAIWhisperEngine:
         if settings.cpu_threads:
             torch.set_num_threads(settings.cpu_threads)
         checkpoint = convert_to_openai(resolve_model(model, settings))
+        model_dir = resolve_model(model, settings)
         self._model = whisper.load_model(str(checkpoint), device=device)
+        _set_alignment_heads(self._model, model_dir / "config.json", torch)
         self.multilingual = bool(self._model.is_multilingual)
         self._lock = threading.Lock()
 
@@ -46,7 +67,13 @@ class OpenAIWhisperEngine:
         language = max(probs, key=probs.get)
         return language, float(probs[language])
 
-    def transcribe(self, audio: np.ndarray, language: str | None) -> RawTranscription:
+    def transcribe(
+        self, audio: np.ndarray, language: str | None, options: DecodeOptions | None = None
+    ) -> RawTranscription:
+        options = options or DecodeOptions()
+        extra: dict = {}
+        if options.temperature is not None:
+            extra["temperature"] = options.temperature
         with self._lock:
             probability = 1.0
             if not self.multilingual:
@@ -65,6 +92,9 @@ class OpenAIWhisperEngine:
                 logprob_threshold=-1.0,
                 no_speech_threshold=0.6,
                 verbose=None,
+                initial_prompt=options.prompt or None,
+                word_timestamps=options.word_timestamps,
+                **extra,
             )
         segments = tuple(
             RawSegment(
@@ -74,6 +104,11 @@ class OpenAIWhisperEngine:
                 avg_logprob=float(s["avg_logprob"]),
                 no_speech_prob=float(s["no_speech_prob"]),
                 compression_ratio=float(s["compression_ratio"]),
+                temperature=float(s.get("temperature") or 0.0),
+                words=tuple(
+                    RawWord(float(w["start"]), float(w["end"]), w["word"], float(w["probability"]))
+                    for w in s.get("words") or ()
+                ),
             )
             for s in result["segments"]
         )

@@ -1,0 +1,33 @@
+"""/v1/calls/{call_id}: a call record with all its voicemails, transcripts and summaries."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException
+from sqlalchemy.orm import Session
+
+from api.auth import as_ingest
+from api.deps import get_session
+from api.schemas import CallDetail
+from api.views import call_detail
+from voice import store
+from voice.keys import Principal
+from voice.models import Role
+
+router = APIRouter(prefix="/v1/calls", tags=["calls"])
+
+
+@router.get("/{call_id}", response_model=CallDetail, responses={404: {"description": "no such call"}})
+def get_call(
+    call_id: str,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(as_ingest),
+) -> CallDetail:
+    """The call record (ids in Voice and upstream, numbers, mailbox) with every voicemail of the call."""
+    call = store.get_call(session, call_id)
+    if call is None:
+        raise HTTPException(404, "call not found")
+    if who.role == Role.INGEST:
+        call.voicemails = [vm for vm in call.voicemails if vm.api_key_id == who.key_id]
+        if not call.voicemails:
+            raise HTTPException(404, "call not found")
+    return call_detail(call)
