@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import http.server
 import json
@@ -83,6 +84,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+TWILIO_SID = "AC" + "0123456789abcdef" * 2
+TWILIO_TOKEN = "twilio-auth-token-for-tests"
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
     server_version = "TestAudio/1"
     calls: dict[str, int]  # path -> requests seen
@@ -106,6 +111,21 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
                 self.end_headers()
                 return
             self.path = "/" + self.path.split("/", 2)[2]
+        if self.path.startswith("/redirect-to/"):  # 302 to the rest of the path, taken as a URL
+            self.send_response(302)
+            self.send_header("Location", self.path.split("/", 2)[2])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if self.path.startswith("/2010-04-01/Accounts/"):  # Twilio's media URLs, with its basic auth
+            expected = "Basic " + base64.b64encode(f"{TWILIO_SID}:{TWILIO_TOKEN}".encode()).decode()
+            if self.headers.get("Authorization") != expected:
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="Twilio API"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.path = "/" + self.path.rsplit("/", 1)[1]
         if self.path.startswith("/private/"):
             if self.headers.get("Authorization") != self.auth:
                 self.send_response(401)
@@ -126,8 +146,6 @@ class AudioServer:
 
 @pytest.fixture(scope="session")
 def audio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AudioServer]:
-    import base64
-
     root = tmp_path_factory.mktemp("served")
     calls: dict[str, int] = {}
     handler = type(
@@ -159,7 +177,9 @@ class VoiceServer:
         args = [VOICE, "keys", "create", "--name", name or f"test-{role}", "--role", role, "--json"]
         if webhook_url:
             args += ["--webhook-url", webhook_url]
-        out = subprocess.run(args, env=self.env, cwd=self.data_dir, capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            args, env=self.env, cwd=self.data_dir, capture_output=True, text=True, check=True
+        )
         return json.loads(out.stdout)  # type: ignore[no-any-return]
 
     def headers(self, key: str | None = None) -> dict[str, str]:
@@ -244,11 +264,72 @@ def make_server(tmp: Path, **env: str) -> VoiceServer:
     return VoiceServer(f"http://127.0.0.1:{free_port()}", data, full_env, log=tmp / "server.log")
 
 
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class WebhookReceiver:
+    """A local HTTP endpoint that records every POST; paths /fail-N/... answer 500 N times first."""
+
+    url: str
+    received: list[Received] = field(default_factory=list)
+
+    def wait_for(self, predicate: object, timeout: float = 120) -> list[Received]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [r for r in list(self.received) if predicate(r)]  # type: ignore[operator]
+            if found:
+                return found
+            time.sleep(0.1)
+        raise AssertionError(f"no matching webhook after {timeout} s; got {[r.path for r in self.received]}")
+
+
 @pytest.fixture(scope="session")
-def voice_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VoiceServer]:
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver("")
+    counts: dict[str, int] = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            counts[self.path] = counts.get(self.path, 0) + 1
+            code = 200
+            if self.path.startswith("/fail-"):
+                code = 500 if counts[self.path] <= int(self.path.split("/")[1][5:]) else 200
+            receiver.received.append(Received(self.path, dict(self.headers.items()), body))
+            self.send_response(code)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield receiver
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def voice_server(
+    tmp_path_factory: pytest.TempPathFactory, audio_server: AudioServer
+) -> Iterator[VoiceServer]:
     """One real `voice serve` (uvicorn, SQLite WAL, embedded worker, tiny.en) for the session."""
     server = make_server(
         tmp_path_factory.mktemp("voice"),
+        VOICE_TWILIO__ACCOUNTS=json.dumps(
+            [{"account_sid": TWILIO_SID, "auth_token": TWILIO_TOKEN, "api_key_name": "twilio-owner"}]
+        ),
+        VOICE_TWILIO__MEDIA_PREFIXES=json.dumps([audio_server.url + "/2010-04-01/"]),
+        VOICE_WEBHOOKS__BACKOFF_S="0.3",
+        VOICE_WEBHOOKS__POLL_INTERVAL_S="0.2",
         VOICE_FETCH__MAX_BYTES=str(3 * 1024 * 1024),
         VOICE_AUDIO__MAX_DURATION_S="60",
         VOICE_FETCH__RETRIES="2",

@@ -422,9 +422,7 @@ def set_agent_state(
         changes.append(f"assigned to {assignee}")
     if changes:
         vm.updated_at = utcnow()
-        session.add(
-            VoicemailEvent(voicemail_id=vm.id, status=vm.status, detail=f"{who}: {', '.join(changes)}")
-        )
+        vm.events.append(VoicemailEvent(status=vm.status, detail=f"{who}: {', '.join(changes)}"))
 
 
 def requeue(session: Session, vm_id: str, who: str) -> bool:

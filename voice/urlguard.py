@@ -97,7 +97,7 @@ def check_url(url: str, allow: Sequence[Network] = (), what: str = "audio_url") 
         )
     ip = _literal(parts.hostname)
     if ip is not None and (reason := refusal(ip, allow)):
-        raise UrlRefused(_refused_text(parts.hostname, str(ip), reason))
+        raise UrlRefused(f"{what}: {_refused_text(parts.hostname, str(ip), reason)}")
 
 
 def _refused_text(host: str, ip: str, reason: str) -> str:

@@ -1,0 +1,82 @@
+"""/v1/audio/transcriptions driven by the official openai SDK, for every response_format."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import openai
+import pytest
+
+from tests.conftest import VoiceServer, clip_path, encode, reference, wer
+
+CLIP = "en_ls_1995-1837-0001"
+
+
+@pytest.fixture(scope="module")
+def client(voice_server: VoiceServer) -> openai.OpenAI:
+    key = voice_server.create_key("ingest", "openai-sdk")["key"]
+    return openai.OpenAI(base_url=voice_server.url + "/v1", api_key=key, max_retries=0, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def audio(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return encode(clip_path(CLIP), tmp_path_factory.mktemp("oa") / "clip.mp3", "-c:a", "libmp3lame")
+
+
+def test_json_and_text(client: openai.OpenAI, audio: Path) -> None:
+    with audio.open("rb") as fh:
+        result = client.audio.transcriptions.create(model="whisper-1", file=fh)
+    assert wer(reference(CLIP), result.text) < 0.2
+    with audio.open("rb") as fh:
+        text = client.audio.transcriptions.create(model="tiny.en", file=fh, response_format="text")
+    assert isinstance(text, str) and wer(reference(CLIP), text) < 0.2
+
+
+@pytest.mark.parametrize("fmt", ["srt", "vtt"])
+def test_subtitles(client: openai.OpenAI, audio: Path, fmt: str) -> None:
+    with audio.open("rb") as fh:
+        subs = client.audio.transcriptions.create(model="whisper-1", file=fh, response_format=fmt)  # type: ignore[call-overload]
+    assert isinstance(subs, str)
+    sep = "," if fmt == "srt" else r"\."
+    cues = re.findall(rf"(\d\d):(\d\d):(\d\d){sep}(\d\d\d) --> (\d\d):(\d\d):(\d\d){sep}(\d\d\d)", subs)
+    assert cues, subs
+    assert subs.startswith("1\n") if fmt == "srt" else subs.startswith("WEBVTT\n\n")
+    last_end = int(cues[-1][6]) + int(cues[-1][7]) / 1000
+    assert 6 < last_end < 9.5
+    words = re.sub(r"^(WEBVTT|\d+|.*-->.*)$", "", subs, flags=re.M)
+    assert wer(reference(CLIP), words) < 0.2
+
+
+def test_verbose_json_with_words_prompt_and_temperature(client: openai.OpenAI, audio: Path) -> None:
+    with audio.open("rb") as fh:
+        result = client.audio.transcriptions.create(
+            model="whisper-1",
+            file=fh,
+            response_format="verbose_json",
+            timestamp_granularities=["word", "segment"],
+            language="en",
+            prompt="A story read aloud.",
+            temperature=0.2,
+        )
+    assert result.language == "english" and result.duration == pytest.approx(8.73, abs=0.3)
+    assert wer(reference(CLIP), result.text) < 0.25
+    assert result.segments and result.segments[0].start >= 0 and result.segments[-1].end <= 9.5
+    assert result.words and len(result.words) >= 15
+    starts = [w.start for w in result.words]
+    assert starts == sorted(starts) and all(w.end >= w.start for w in result.words)
+
+
+def test_errors_in_openai_shape(client: openai.OpenAI, voice_server: VoiceServer, tmp_path: Path) -> None:
+    bad = tmp_path / "notes.wav"
+    bad.write_bytes(b"%PDF-1.4 not audio at all" * 100)
+    with bad.open("rb") as fh, pytest.raises(openai.BadRequestError) as exc:
+        client.audio.transcriptions.create(model="whisper-1", file=fh)
+    assert "not audio" in str(exc.value)
+    with bad.open("rb") as fh, pytest.raises(openai.NotFoundError) as missing:
+        client.audio.transcriptions.create(model="large-v9", file=fh)
+    assert "large-v9" in str(missing.value)
+    wrong = openai.OpenAI(base_url=voice_server.url + "/v1", api_key="vk_wrong_key", max_retries=0)
+    with bad.open("rb") as fh, pytest.raises(openai.AuthenticationError):
+        wrong.audio.transcriptions.create(model="whisper-1", file=fh)
+    assert "whisper-1" in [m.id for m in client.models.list()]

@@ -1,0 +1,111 @@
+"""Twilio's recording status callback, signed by the official twilio library's RequestValidator."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+from twilio.request_validator import RequestValidator
+
+from tests.conftest import (
+    TWILIO_SID,
+    TWILIO_TOKEN,
+    AudioServer,
+    VoiceServer,
+    clip_path,
+    encode,
+    reference,
+    wer,
+)
+
+CALLBACK = "/v1/integrations/twilio/recording"
+
+
+def _callback(audio_server: AudioServer, recording_sid: str, **extra: str) -> dict[str, str]:
+    return {
+        "AccountSid": TWILIO_SID,
+        "CallSid": "CA" + uuid.uuid4().hex,
+        "RecordingSid": recording_sid,
+        # Twilio's RecordingUrl has no suffix; Voice adds the media format (.wav).
+        "RecordingUrl": f"{audio_server.url}/2010-04-01/Accounts/{TWILIO_SID}/Recordings/{recording_sid}",
+        "RecordingStatus": "completed",
+        "RecordingDuration": "3",
+        "RecordingChannels": "1",
+        "RecordingSource": "RecordVerb",
+        "RecordingStartTime": "Mon, 23 Nov 2026 09:15:00 +0000",
+        "From": "+12125550134",
+        "To": "+12125550100",
+        **extra,
+    }
+
+
+def _post(
+    server: VoiceServer, params: dict[str, str], token: str = TWILIO_TOKEN, url: str | None = None
+) -> httpx.Response:
+    target = url or server.url + CALLBACK
+    signature = RequestValidator(token).compute_signature(target, params)
+    return httpx.post(
+        server.url + CALLBACK, data=params, headers={"X-Twilio-Signature": signature}, timeout=30
+    )
+
+
+def test_signed_callback_fetches_with_account_credentials(
+    voice_server: VoiceServer, audio_server: AudioServer
+) -> None:
+    sid = "RE" + uuid.uuid4().hex
+    encode(clip_path("en_arctic_a0024"), audio_server.root / f"{sid}.wav", "-ar", "8000", "-c:a", "pcm_mulaw")
+    params = _callback(audio_server, sid)
+    r = _post(voice_server, params)
+    assert r.status_code == 200, r.text
+    vm = voice_server.wait(r.json()["id"])
+    assert vm["status"] == "done", vm
+    assert wer(reference("en_arctic_a0024"), vm["text"]) < 0.3
+    assert vm["recording_id"] == sid
+    call = vm["call"]
+    assert call["source"] == "twilio" and call["external_id"] == params["CallSid"]
+    assert call["from_number"] == "+12125550134" and call["to_number"] == "+12125550100"
+    assert call["started_at"].startswith("2026-11-23T09:15:00")
+    media = f"/2010-04-01/Accounts/{TWILIO_SID}/Recordings/{sid}.wav"
+    assert audio_server.calls[media] == 1  # one request, and it carried the account's basic auth
+
+    again = _post(voice_server, params)  # Twilio retrying the same callback
+    assert again.json()["id"] == vm["id"] and again.headers["idempotent-replayed"] == "true"
+    assert audio_server.calls[media] == 1
+
+    db = voice_server.data_dir / "voice.db"
+    stored = db.read_bytes() + (db.parent / "voice.db-wal").read_bytes()
+    assert TWILIO_TOKEN.encode() not in stored and TWILIO_TOKEN not in (
+        voice_server.log.read_text() if voice_server.log else ""
+    )
+
+
+def test_forged_callbacks_are_refused(voice_server: VoiceServer, audio_server: AudioServer) -> None:
+    params = _callback(audio_server, "RE" + uuid.uuid4().hex)
+    target = voice_server.url + CALLBACK
+    good = RequestValidator(TWILIO_TOKEN).compute_signature(target, params)
+
+    tampered = {**params, "From": "+19995550000"}
+    r = httpx.post(target, data=tampered, headers={"X-Twilio-Signature": good})
+    assert r.status_code == 403 and "does not match" in r.json()["detail"]
+    assert _post(voice_server, params, token="not-the-token").status_code == 403
+    assert httpx.post(target, data=params).status_code == 403  # no signature
+    other_account = {**params, "AccountSid": "AC" + "f" * 32}
+    assert _post(voice_server, other_account).status_code == 403
+    # Signed for another URL (a replay against another endpoint) does not count either.
+    assert _post(voice_server, params, url=target + "?x=1").status_code == 403
+    listed = httpx.get(voice_server.url + "/v1/voicemails?limit=500", headers=voice_server.headers()).json()
+    assert not any(i["recording_id"] == params["RecordingSid"] for i in listed["items"])
+
+
+def test_absent_recording_and_foreign_media_host(
+    voice_server: VoiceServer, audio_server: AudioServer
+) -> None:
+    sid = "RE" + uuid.uuid4().hex
+    r = _post(voice_server, _callback(audio_server, sid, RecordingStatus="absent", RecordingDuration="0"))
+    assert r.status_code == 200 and r.json()["status"] == "no_speech"
+    vm = voice_server.get(r.json()["id"])
+    assert "absent" in vm["status_reason"]
+    # The account's credentials go only to Twilio's media hosts, even on a correctly signed callback.
+    foreign = _callback(audio_server, sid, RecordingUrl="https://attacker.example/rec")
+    r = _post(voice_server, foreign)
+    assert r.status_code == 422 and "media host" in r.json()["detail"]
