@@ -6,13 +6,16 @@ import json
 import tempfile
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
 from rich.progress import Progress
 
 from voice.config import get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 app = typer.Typer(
     help="Voice: voicemail transcription and triage.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -167,7 +170,8 @@ def db_upgrade(revision: str = "head") -> None:
     err.print(f"database at revision {revision}")
 
 
-def _session():  # type: ignore[no-untyped-def]
+def _session() -> Session:
+    """A session on the configured database, migrated first (the CLI may run before any server)."""
     from voice import db
 
     settings = get_settings()
