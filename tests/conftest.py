@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import http.server
 import json
@@ -144,9 +145,9 @@ class AudioServer:
     calls: dict[str, int] = field(default_factory=dict)
 
 
-@pytest.fixture(scope="session")
-def audio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AudioServer]:
-    root = tmp_path_factory.mktemp("served")
+@contextlib.contextmanager
+def serve_directory(root: Path, host: str = "127.0.0.1") -> Iterator[AudioServer]:
+    """A local HTTP server for audio files (with the test paths /status/, /flaky/, /private/, ...)."""
     calls: dict[str, int] = {}
     handler = type(
         "H", (_Handler,), {"calls": calls, "auth": "Basic " + base64.b64encode(b"rec:s3cret-pw").decode()}
@@ -155,12 +156,20 @@ def audio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AudioServ
     def factory(*a, **kw):  # type: ignore[no-untyped-def]
         return handler(*a, directory=str(root), **kw)
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), factory)
+    server = http.server.ThreadingHTTPServer((host, 0), factory)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield AudioServer(root, f"http://127.0.0.1:{server.server_address[1]}", calls)
-    server.shutdown()
-    server.server_close()
+    try:
+        yield AudioServer(root, f"http://{host}:{server.server_address[1]}", calls)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def audio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AudioServer]:
+    with serve_directory(tmp_path_factory.mktemp("served")) as server:
+        yield server
 
 
 @dataclass
