@@ -170,6 +170,79 @@ def db_upgrade(revision: str = "head") -> None:
     err.print(f"database at revision {revision}")
 
 
+@ingest_app.command("asterisk")
+def ingest_asterisk(
+    spool: Annotated[
+        Path, typer.Argument(exists=True, file_okay=False, help="e.g. /var/spool/asterisk/voicemail")
+    ],
+    url: Annotated[str, typer.Option(help="Voice server base URL")] = "http://127.0.0.1:8000",
+    key: KeyOption = None,
+    watch: Annotated[bool, typer.Option(help="keep watching the spool for new messages")] = False,
+    interval: Annotated[float, typer.Option(help="seconds between scans with --watch")] = 5.0,
+    settle: Annotated[float, typer.Option(help="a message must be unchanged this long")] = 2.0,
+    state: Annotated[Optional[Path], typer.Option(help="file remembering what was sent")] = None,  # noqa: UP045
+) -> None:
+    """Send app_voicemail messages (INBOX/msgNNNN.txt + audio) to a Voice server, each once.
+
+    The server refuses a message it already has (source asterisk + msg_id), so a lost state file or
+    two ingesters never make duplicates; the state file only saves re-uploading."""
+    import hashlib
+    import os
+
+    import httpx
+
+    from voice import asterisk
+
+    if not key:
+        raise typer.BadParameter("an ingest key is needed (--key or VOICE_API_KEY)", param_hint="--key")
+    digest = hashlib.sha256(str(spool.resolve()).encode()).hexdigest()[:12]
+    state_path = state or get_settings().data_dir / "ingest" / f"asterisk-{digest}.json"
+    sent: dict[str, str] = json.loads(state_path.read_text()) if state_path.exists() else {}
+
+    def remember(msg_key: str, vm_id: str) -> None:
+        sent[msg_key] = vm_id
+        state_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(sent, indent=0))
+        os.replace(tmp, state_path)  # atomic: a crash never leaves half a state file
+
+    failures = 0
+    with httpx.Client(base_url=url, timeout=120, headers={"Authorization": f"Bearer {key}"}) as client:
+        while True:
+            for txt in asterisk.scan(spool):
+                try:
+                    msg = asterisk.read_message(txt, settle)
+                except asterisk.NotReady:
+                    continue  # picked up on a later scan
+                except (ValueError, OSError) as exc:
+                    err.print(f"[yellow]skipped {txt}: {exc}[/yellow]")
+                    continue
+                if msg.key in sent:
+                    continue
+                with msg.audio.open("rb") as fh:
+                    r = client.post(
+                        "/v1/voicemails",
+                        files={"file": (msg.audio.name, fh)},
+                        # No Idempotency-Key: a message moved to Old/ is the same message with other
+                        # metadata; (source, msg_id) is what makes it one voicemail.
+                        data={"call": json.dumps(msg.call_record()), "recording_id": msg.key},
+                    )
+                if r.status_code != 202:
+                    failures += 1
+                    err.print(f"[red]{txt}: HTTP {r.status_code}: {r.text[:300]}[/red]")
+                    if r.status_code in (401, 403):
+                        raise typer.Exit(2)
+                    continue
+                vm_id = r.json()["id"]
+                remember(msg.key, vm_id)
+                replay = " (the server already had it)" if r.headers.get("idempotent-replayed") else ""
+                print(f"{txt.relative_to(spool)} -> {vm_id}{replay}", flush=True)
+            if not watch:
+                break
+            time.sleep(interval)
+    raise typer.Exit(1 if failures else 0)
+
+
 def _session() -> Session:
     """A session on the configured database, migrated first (the CLI may run before any server)."""
     from voice import db
