@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 StatusName = Literal[
     "queued", "fetching", "normalising", "transcribing", "summarising", "done", "no_speech", "failed"
 ]
 RoleName = Literal["ingest", "agent", "admin"]
+VM_ID_EXAMPLE = "4f1c2a9e8b7d4e0f9a1b2c3d4e5f6a7b"
+VoicemailId = Annotated[str, Path(description="the voicemail's id", examples=[VM_ID_EXAMPLE])]
+CallId = Annotated[
+    str, Path(description="the call record's id in Voice", examples=["9b8a7c6d5e4f30211a2b3c4d5e6f7a8b"])
+]
+KeyId = Annotated[str, Path(description="the key's id", examples=["0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"])]
 AgentStateName = Literal["new", "in_progress", "handled"]
 
 
@@ -182,6 +189,23 @@ class KeyIn(BaseModel):
 
 
 class KeyOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f",
+                    "name": "crm",
+                    "role": "ingest",
+                    "prefix": "3f9a1c2b4d5e",
+                    "webhook_url": "https://crm.example.com/hooks/voice",
+                    "created_at": "2026-11-23T09:00:00Z",
+                    "last_used_at": "2026-11-23T09:15:02Z",
+                    "revoked_at": None,
+                }
+            ]
+        }
+    )
+
     id: str
     name: str
     role: RoleName

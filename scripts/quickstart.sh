@@ -5,6 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 PORT=${VOICE_API__PORT:-8000}
+# Every endpoint but /healthz needs an API key: make an admin key for this machine once and keep it
+# in ./data/quickstart.key (the database keeps only its hash).
+KEYFILE="${VOICE_DATA_DIR:-data}/quickstart.key"
+if [ ! -s "$KEYFILE" ]; then
+  mkdir -p "$(dirname "$KEYFILE")"
+  .venv/bin/voice keys create --name quickstart --role admin > "$KEYFILE.tmp" && mv "$KEYFILE.tmp" "$KEYFILE"
+  chmod 600 "$KEYFILE"
+fi
+VOICE_API_KEY=$(cat "$KEYFILE")
+export VOICE_API_KEY
 .venv/bin/voice serve --port "$PORT" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null' INT TERM
@@ -14,4 +24,5 @@ for _ in $(seq 1 120); do
 done
 .venv/bin/voice submit samples/ --url "http://127.0.0.1:$PORT"
 echo "Voice is running on http://127.0.0.1:$PORT (API docs at /docs). Ctrl-C stops it."
+echo "Admin API key (in $KEYFILE): curl -H \"Authorization: Bearer \$(cat $KEYFILE)\" http://127.0.0.1:$PORT/v1/voicemails"
 wait $SERVER

@@ -8,6 +8,7 @@ import csv
 import http.server
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -70,6 +71,21 @@ def ffmpeg() -> str:
     from voice.audio import ffmpeg_binary
 
     return ffmpeg_binary()
+
+
+def ffmpeg_with_encoder(encoder: str, why: str) -> str:
+    """An ffmpeg that has ``encoder`` (imageio-ffmpeg's build lacks AMR-WB and GSM; Debian's has them).
+    Under CI=true its absence fails the test instead of skipping it."""
+    for candidate in (shutil.which("ffmpeg"), "/usr/bin/ffmpeg"):
+        if candidate and Path(candidate).exists():
+            out = subprocess.run(
+                [candidate, "-hide_banner", "-encoders"], capture_output=True, text=True
+            ).stdout
+            if re.search(rf"\s{re.escape(encoder)}\s", out):
+                return candidate
+    if os.environ.get("CI"):
+        pytest.fail(f"CI needs Debian's ffmpeg (libavcodec-extra) with {encoder}: {why}")
+    pytest.skip(f"no ffmpeg with {encoder} here (install Debian's ffmpeg and libavcodec-extra)")
 
 
 def encode(src: Path, dst: Path, *args: str, binary: str | None = None) -> Path:

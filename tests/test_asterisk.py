@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
 
 import httpx
-import pytest
 
-from tests.conftest import VOICE, VoiceServer, clip_path, reference, wer
+from tests.conftest import VOICE, VoiceServer, clip_path, ffmpeg_with_encoder, reference, wer
 from voice.asterisk import parse_callerid
 
 MSG = """;
@@ -34,16 +31,7 @@ category=
 
 
 def _ffmpeg_with_gsm() -> str:
-    for candidate in (shutil.which("ffmpeg"), "/usr/bin/ffmpeg"):
-        if candidate and Path(candidate).exists():
-            encoders = subprocess.run(
-                [candidate, "-hide_banner", "-encoders"], capture_output=True, text=True
-            ).stdout
-            if "libgsm_ms" in encoders:
-                return candidate
-    if os.environ.get("CI"):
-        pytest.fail("CI needs Debian's ffmpeg (libgsm) to write GSM and WAV49 spool files")
-    pytest.skip("no ffmpeg with libgsm here (install Debian's ffmpeg)")
+    return ffmpeg_with_encoder("libgsm_ms", "GSM and WAV49 spool files")
 
 
 def _message(
@@ -89,23 +77,27 @@ def _message(
     return stem.with_suffix(".txt")
 
 
+def _command(server: VoiceServer, spool: Path, key: str, state: Path, *extra: str) -> list[str]:
+    return [
+        VOICE,
+        "ingest",
+        "asterisk",
+        str(spool),
+        "--url",
+        server.url,
+        "--key",
+        key,
+        "--settle",
+        "0",
+        "--state",
+        str(state),
+        *extra,
+    ]
+
+
 def _ingest(server: VoiceServer, spool: Path, key: str, state: Path, *extra: str) -> list[str]:
     out = subprocess.run(
-        [
-            VOICE,
-            "ingest",
-            "asterisk",
-            str(spool),
-            "--url",
-            server.url,
-            "--key",
-            key,
-            "--settle",
-            "0",
-            "--state",
-            str(state),
-            *extra,
-        ],
+        _command(server, spool, key, state, *extra),
         env=server.env,
         capture_output=True,
         text=True,
@@ -188,23 +180,7 @@ def test_spool_ingested_once_in_every_format(voice_server: VoiceServer, tmp_path
 
     # --watch picks up the message Asterisk was still writing, once it is complete.
     proc = subprocess.Popen(
-        [
-            VOICE,
-            "ingest",
-            "asterisk",
-            str(spool),
-            "--url",
-            voice_server.url,
-            "--key",
-            key,
-            "--settle",
-            "0",
-            "--state",
-            str(state),
-            "--watch",
-            "--interval",
-            "0.3",
-        ],
+        _command(voice_server, spool, key, state, "--watch", "--interval", "0.3"),
         env=voice_server.env,
         stdout=subprocess.PIPE,
         text=True,

@@ -39,4 +39,13 @@ def test_db_upgrade_on_postgres_when_available() -> None:
     engine = create_engine(url)
     tables = set(inspect(engine).get_table_names())
     engine.dispose()
-    assert {"call_records", "voicemails", "voicemail_events", "transcript_revisions", "summaries"} <= tables
+    assert {
+        "call_records",
+        "voicemails",
+        "voicemail_events",
+        "transcript_revisions",
+        "summaries",
+        "api_keys",
+        "webhook_deliveries",
+        "webhook_attempts",
+    } <= tables

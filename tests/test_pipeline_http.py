@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.conftest import AudioServer, VoiceServer, clip_path, encode, reference, wer
+from tests.conftest import AudioServer, VoiceServer, clip_path, encode, ffmpeg_with_encoder, reference, wer
 
 CLIP = "en_ls_1995-1837-0001"  # 8.7 s, LibriSpeech test-clean
 
@@ -37,18 +35,6 @@ FORMATS = {
 MAX_WER = {"wav_gsm610": 0.35, "amr_nb": 0.35, "wav_mulaw": 0.3, "wav_alaw": 0.3}
 
 
-def _amr_wb_encoder() -> str | None:
-    """An ffmpeg with libvo_amrwbenc (imageio-ffmpeg's has no AMR-WB encoder; Debian's ffmpeg does)."""
-    for candidate in (shutil.which("ffmpeg"), "/usr/bin/ffmpeg"):
-        if candidate and Path(candidate).exists():
-            out = subprocess.run(
-                [candidate, "-hide_banner", "-encoders"], capture_output=True, text=True
-            ).stdout
-            if "libvo_amrwbenc" in out:
-                return candidate
-    return None
-
-
 def make_format(name: str, src: Path, out_dir: Path) -> Path:
     filename, args = FORMATS[name]
     dst = out_dir / f"{name}-{filename}"
@@ -58,11 +44,7 @@ def make_format(name: str, src: Path, out_dir: Path) -> Path:
         sf.write(dst, data, rate, format="WAV", subtype="GSM610")
         return dst
     if name == "amr_wb":
-        binary = _amr_wb_encoder()
-        if binary is None:
-            if os.environ.get("CI"):
-                pytest.fail("CI must be able to make AMR-WB: install Debian's ffmpeg (libavcodec-extra)")
-            pytest.skip("no AMR-WB encoder here (install Debian's ffmpeg with libavcodec-extra)")
+        binary = ffmpeg_with_encoder("libvo_amrwbenc", "the AMR-WB fixture")
         return encode(src, dst, *args, binary=binary)
     assert args is not None
     return encode(src, dst, *args)

@@ -89,7 +89,13 @@ def _explain_failure(stderr: str) -> str:
     text = stderr.lower()
     if "does not contain any stream" in text or "matches no streams" in text:
         return "the file holds no audio stream"
-    if "invalid data found" in text or "could not find codec" in text or "unknown format" in text:
+    # "detected only with low score ... misdetection possible": ffmpeg guessed a format from stray bytes.
+    if (
+        "invalid data found" in text
+        or "could not find codec" in text
+        or "unknown format" in text
+        or "misdetection possible" in text
+    ):
         return "the file is not audio in a format we can decode (or it is corrupt)"
     if "invalid argument" in text or "error while decoding" in text or "end of file" in text:
         return "the audio could not be decoded: the file is truncated or corrupt"

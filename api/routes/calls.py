@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import as_ingest
 from api.deps import get_session
-from api.schemas import CallDetail
+from api.schemas import CallDetail, CallId
 from api.views import call_detail
 from voice import store
 from voice.keys import Principal
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/calls", tags=["calls"])
 
 @router.get("/{call_id}", response_model=CallDetail, responses={404: {"description": "no such call"}})
 def get_call(
-    call_id: str,
+    call_id: CallId,
     session: Session = Depends(get_session),
     who: Principal = Depends(as_ingest),
 ) -> CallDetail:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import as_admin
 from api.deps import get_session, get_settings
-from api.schemas import KeyCreated, KeyIn, KeyOut
+from api.schemas import KeyCreated, KeyId, KeyIn, KeyOut
 from voice import keys, urlguard
 from voice.config import Settings
 from voice.errors import VoicemailError
@@ -58,7 +58,7 @@ def create_key(
 
 @router.delete("/{key_id}", response_model=KeyOut, responses={404: {"description": "no such key"}})
 def revoke_key(
-    key_id: str, session: Session = Depends(get_session), _: Principal = Depends(as_admin)
+    key_id: KeyId, session: Session = Depends(get_session), _: Principal = Depends(as_admin)
 ) -> KeyOut:
     """Revoke a key: it stops working at once; its voicemails stay."""
     row = session.get(ApiKey, key_id)

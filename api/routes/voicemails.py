@@ -21,6 +21,7 @@ from api.schemas import (
     CallIn,
     StatusName,
     VoicemailDetail,
+    VoicemailId,
     VoicemailIn,
     VoicemailList,
     WebhookAttemptOut,
@@ -243,7 +244,7 @@ def list_voicemails(
 
 @router.get("/{voicemail_id}", response_model=VoicemailDetail)
 def get_voicemail(
-    voicemail_id: str,
+    voicemail_id: VoicemailId,
     session: Session = Depends(get_session),
     who: Principal = Depends(as_ingest),
 ) -> VoicemailDetail:
@@ -253,7 +254,7 @@ def get_voicemail(
 
 @router.get("/{voicemail_id}/webhooks", response_model=list[WebhookDeliveryOut])
 def list_webhook_deliveries(
-    voicemail_id: str,
+    voicemail_id: VoicemailId,
     session: Session = Depends(get_session),
     who: Principal = Depends(as_ingest),
 ) -> list[WebhookDeliveryOut]:
@@ -286,7 +287,7 @@ def list_webhook_deliveries(
 
 @router.patch("/{voicemail_id}", response_model=VoicemailDetail)
 def update_agent_state(
-    voicemail_id: str,
+    voicemail_id: VoicemailId,
     update: AgentUpdate,
     session: Session = Depends(get_session),
     who: Principal = Depends(as_agent),
@@ -312,7 +313,7 @@ def update_agent_state(
     responses={409: {"description": "the voicemail is being processed now"}},
 )
 def reprocess(
-    voicemail_id: str,
+    voicemail_id: VoicemailId,
     request: Request,
     response: Response,
     session: Session = Depends(get_session),
@@ -329,7 +330,7 @@ def reprocess(
 
 @router.delete("/{voicemail_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_voicemail(
-    voicemail_id: str,
+    voicemail_id: VoicemailId,
     session: Session = Depends(get_session),
     settings: Settings = Depends(get_settings),
     who: Principal = Depends(as_admin),

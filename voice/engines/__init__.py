@@ -39,6 +39,16 @@ class DecodeOptions:
     temperature: float | None = None  # None: Whisper's fallback schedule 0.0, 0.2, ... 1.0
     word_timestamps: bool = False
 
+    def whisper_kwargs(self) -> dict[str, object]:
+        """The keyword arguments both engines' transcribe() take for these options."""
+        out: dict[str, object] = {
+            "initial_prompt": self.prompt or None,
+            "word_timestamps": self.word_timestamps,
+        }
+        if self.temperature is not None:
+            out["temperature"] = self.temperature
+        return out
+
 
 @dataclass(frozen=True)
 class RawTranscription:

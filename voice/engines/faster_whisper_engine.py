@@ -49,10 +49,7 @@ class FasterWhisperEngine:
     def transcribe(
         self, audio: np.ndarray, language: str | None, options: DecodeOptions | None = None
     ) -> RawTranscription:
-        options = options or DecodeOptions()
-        extra: dict = {}
-        if options.temperature is not None:
-            extra["temperature"] = options.temperature
+        extra = (options or DecodeOptions()).whisper_kwargs()
         with self._lock:
             segments, info = self._model.transcribe(
                 audio,
@@ -64,8 +61,6 @@ class FasterWhisperEngine:
                 compression_ratio_threshold=2.4,
                 log_prob_threshold=-1.0,
                 no_speech_threshold=0.6,
-                initial_prompt=options.prompt or None,
-                word_timestamps=options.word_timestamps,
                 **extra,
             )
             # transcribe() is lazy: the work happens while iterating.

@@ -70,10 +70,7 @@ class OpenAIWhisperEngine:
     def transcribe(
         self, audio: np.ndarray, language: str | None, options: DecodeOptions | None = None
     ) -> RawTranscription:
-        options = options or DecodeOptions()
-        extra: dict = {}
-        if options.temperature is not None:
-            extra["temperature"] = options.temperature
+        extra = (options or DecodeOptions()).whisper_kwargs()
         with self._lock:
             probability = 1.0
             if not self.multilingual:
@@ -92,8 +89,6 @@ class OpenAIWhisperEngine:
                 logprob_threshold=-1.0,
                 no_speech_threshold=0.6,
                 verbose=None,
-                initial_prompt=options.prompt or None,
-                word_timestamps=options.word_timestamps,
                 **extra,
             )
         segments = tuple(
