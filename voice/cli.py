@@ -283,7 +283,8 @@ def keys_create(
         )
         return
     print(new.key)
-    err.print(f"key {new.name!r} ({new.role}) id {new.id}; webhook secret: {new.webhook_secret}")
+    err.print(f"key {new.name!r} ({new.role}) id {new.id}", soft_wrap=True)
+    err.print(f"webhook secret: {new.webhook_secret}", soft_wrap=True)
     err.print("Store the key now: it cannot be shown again.")
 
 

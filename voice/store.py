@@ -337,7 +337,8 @@ def _filtered(query: Any, f: VoicemailFilter, default_region: str = "US") -> Any
 
 
 def encode_cursor(vm: Voicemail) -> str:
-    created = vm.created_at.replace(tzinfo=None) if vm.created_at.tzinfo else vm.created_at
+    # UTC, naive: SQLite hands back naive UTC, PostgreSQL aware times in the session's zone.
+    created = vm.created_at.astimezone(UTC).replace(tzinfo=None) if vm.created_at.tzinfo else vm.created_at
     raw = json.dumps([created.isoformat(), vm.id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 

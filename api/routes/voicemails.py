@@ -33,7 +33,7 @@ from voice.config import Settings
 from voice.errors import VoicemailError
 from voice.fetch import check_url
 from voice.keys import Principal
-from voice.models import Role, Voicemail, WebhookDelivery, new_id
+from voice.models import Role, Status, Voicemail, WebhookDelivery, new_id
 from voice.phone import to_e164
 from voice.pipeline import store_upload, voicemail_dir
 
@@ -337,7 +337,7 @@ def delete_voicemail(
 ) -> Response:
     """Delete the voicemail, its audio, transcripts and history (and its call record if it was the last)."""
     vm = _visible(session, voicemail_id, who)
-    if vm.status in ("fetching", "normalising", "transcribing", "summarising"):
+    if vm.status in Status.IN_FLIGHT:
         raise HTTPException(409, "the voicemail is being processed; try again when it has finished")
     store.delete_voicemail(session, vm)
     session.commit()
