@@ -90,11 +90,37 @@ class SegmentOut(BaseModel):
     no_speech_prob: float
 
 
+class ReferenceOut(BaseModel):
+    kind: str = Field(examples=["invoice"])
+    value: str = Field(examples=["4471"])
+
+
 class SummaryOut(BaseModel):
-    text: str = Field(examples=["Maria Lopez asks for a callback about invoice 4471."])
+    """The triage of one transcript revision (see the README for each field and the priority)."""
+
+    text: str = Field(
+        examples=["Maria Lopez from Acme Plumbing has a billing question about invoice 4471, before Friday."]
+    )
     caller_name: str | None = Field(examples=["Maria Lopez"])
+    organisation: str | None = Field(None, examples=["Acme Plumbing"])
     callback_number: str | None = Field(examples=["+12125550134"])
+    callback_time_text: str | None = Field(None, examples=["before Friday"])
+    callback_time: datetime | None = Field(None, examples=["2026-11-27T00:00:00Z"])
+    email: str | None = Field(None, examples=["maria@acme.example"])
+    references: list[ReferenceOut] = Field(default_factory=list)
     request: str | None
+    intent: str | None = Field(None, examples=["billing"])
+    intent_confidence: float | None = Field(None, examples=[0.58])
+    urgency: Literal["low", "normal", "high", "urgent"] | None = Field(None, examples=["high"])
+    urgency_reasons: list[str] = Field(default_factory=list, examples=[["said “asap”"]])
+    sentiment: Literal["negative", "neutral", "positive"] | None = Field(None, examples=["neutral"])
+    sentiment_score: float | None = Field(None, examples=[0.0])
+    flags: list[str] = Field(default_factory=list, examples=[["low_confidence"]])
+    priority: float | None = Field(None, description="without waiting time", examples=[46.0])
+    summariser: str = Field("builtin", examples=["builtin"])
+    error: str | None = Field(None, description="why the configured LLM summariser was not used")
+
+    _tz = field_validator("callback_time")(_aware)
 
 
 class TranscriptOut(BaseModel):
@@ -146,6 +172,10 @@ class VoicemailOut(BaseModel):
     recording_id: str | None
     agent_state: AgentStateName
     assignee: str | None
+    priority: float | None = Field(
+        description="triage priority plus 1 point per hour waiting (at most 24) until handled",
+        examples=[52.0],
+    )
     call: CallOut
     language: str | None
     summary: SummaryOut | None

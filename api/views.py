@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from api.schemas import (
     CallDetail,
     CallOut,
     EventOut,
+    ReferenceOut,
     SegmentOut,
     SummaryOut,
     TranscriptOut,
@@ -35,8 +38,38 @@ def summary_out(rev: TranscriptRevision | None) -> SummaryOut | None:
         return None
     s = rev.summary
     return SummaryOut(
-        text=s.text, caller_name=s.caller_name, callback_number=s.callback_number, request=s.request
+        text=s.text,
+        caller_name=s.caller_name,
+        organisation=s.organisation,
+        callback_number=s.callback_number,
+        callback_time_text=s.callback_time_text,
+        callback_time=s.callback_time,
+        email=s.email,
+        references=[ReferenceOut(**r) for r in s.references or []],
+        request=s.request,
+        intent=s.intent,
+        intent_confidence=s.intent_confidence,
+        urgency=s.urgency,  # type: ignore[arg-type]
+        urgency_reasons=s.urgency_reasons or [],
+        sentiment=s.sentiment,  # type: ignore[arg-type]
+        sentiment_score=s.sentiment_score,
+        flags=s.flags or [],
+        priority=s.priority,
+        summariser=s.summariser,
+        error=s.error,
     )
+
+
+def current_priority(vm: Voicemail, now: datetime | None = None) -> float | None:
+    """The stored triage priority plus 1 point per hour waiting (at most 24), until handled."""
+    if vm.priority is None:
+        return None
+    if vm.agent_state == "handled":
+        return vm.priority
+    now = now or datetime.now(UTC)
+    received = vm.created_at if vm.created_at.tzinfo else vm.created_at.replace(tzinfo=UTC)
+    hours = max(0.0, (now - received).total_seconds() / 3600)
+    return round(vm.priority + min(hours, 24.0), 1)
 
 
 def transcript_out(rev: TranscriptRevision | None) -> TranscriptOut | None:
@@ -70,6 +103,7 @@ def voicemail_out(vm: Voicemail, call: CallOut | None = None) -> VoicemailOut:
         recording_id=vm.recording_id,
         agent_state=vm.agent_state,  # type: ignore[arg-type]
         assignee=vm.assignee,
+        priority=current_priority(vm),
         call=call or call_out(vm.call),
         language=rev.language if rev else None,
         summary=summary_out(rev),

@@ -25,8 +25,12 @@ def test_transcribe_json_lines(tmp_path: Path) -> None:
         assert key in first
     assert first["engine"] == "faster-whisper" and first["model"] == "tiny.en" and first["language"] == "en"
     assert wer(reference("en_ls_1272-128104-0000"), first["text"]) < 0.2
-    assert set(first["summary"]) >= {"text", "caller_name", "callback_number"}
-    assert lines[1]["text"] == "" and lines[1]["summary"] is None
+    assert set(first["summary"]) >= {
+        "text", "caller_name", "organisation", "callback_number", "callback_time", "email", "references",
+        "intent", "intent_confidence", "urgency", "urgency_reasons", "sentiment", "flags", "priority",
+    }  # fmt: skip
+    assert lines[1]["text"] == "" and lines[1]["summary"]["intent"] == "no_message"
+    assert lines[1]["summary"]["flags"] == ["no_speech"]
 
 
 def test_db_upgrade_on_postgres_when_available() -> None:

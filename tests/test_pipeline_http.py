@@ -134,7 +134,12 @@ def test_bad_inputs_fail_with_reasons_and_worker_carries_on(
         vm = voice_server.wait(ids[name])
         assert vm["status"] == status, (name, vm)
         assert vm["status_reason"] and words in vm["status_reason"], (name, vm["status_reason"])
-        assert vm["transcript"] is None and vm["text"] is None, name
+        if status == "failed":
+            assert vm["transcript"] is None and vm["text"] is None and vm["priority"] is None, name
+        else:  # no speech still gets a triage card, so the inbox can sort it (last)
+            assert vm["text"] == "" and vm["transcript"]["segments"] == [], name
+            assert vm["summary"]["intent"] == "no_message" and vm["summary"]["flags"] == ["no_speech"], name
+            assert vm["summary"]["urgency"] == "low" and vm["priority"] < 10, name
     assert audio_server.calls["/status/500"] == 3  # retried twice on 5xx
     assert audio_server.calls["/missing.wav"] == 1  # never on 4xx
     done = voice_server.wait(good_id)

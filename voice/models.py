@@ -133,6 +133,8 @@ class Voicemail(Base):
     fetch_auth: Mapped[str | None] = mapped_column(String(100))
     callback_url: Mapped[str | None] = mapped_column(Text)
     agent_state: Mapped[str] = mapped_column(String(20), default=AgentState.NEW)
+    # The current revision's triage priority (without waiting time), kept here to sort the inbox.
+    priority: Mapped[float | None] = mapped_column(Float, index=True)
     assignee: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -184,6 +186,8 @@ class TranscriptRevision(Base):
     segments: Mapped[list[Any]] = mapped_column(JSON, default=list)
     confidence: Mapped[float | None] = mapped_column(Float)
     timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Hash of the first words: the same recorded message from many numbers is a robocall.
+    fingerprint: Mapped[str | None] = mapped_column(String(40), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     voicemail: Mapped[Voicemail] = relationship(back_populates="revisions", foreign_keys=[voicemail_id])
@@ -204,6 +208,22 @@ class Summary(Base):
     caller_name: Mapped[str | None] = mapped_column(String(200))
     callback_number: Mapped[str | None] = mapped_column(String(32))
     request: Mapped[str | None] = mapped_column(Text)
+    # Triage (voice/triage.py): what an agent needs to decide whom to call back first.
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    callback_time_text: Mapped[str | None] = mapped_column(String(200))
+    callback_time: Mapped[datetime | None]
+    email: Mapped[str | None] = mapped_column(String(320))
+    references: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    intent: Mapped[str | None] = mapped_column(String(32), index=True)
+    intent_confidence: Mapped[float | None] = mapped_column(Float)
+    urgency: Mapped[str | None] = mapped_column(String(10), index=True)
+    urgency_reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    sentiment: Mapped[str | None] = mapped_column(String(10))
+    sentiment_score: Mapped[float | None] = mapped_column(Float)
+    flags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    priority: Mapped[float | None] = mapped_column(Float)
+    # Why an optional summariser (an LLM) was not used and the built-in result was stored instead.
+    error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     revision: Mapped[TranscriptRevision] = relationship(back_populates="summary")

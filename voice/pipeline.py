@@ -12,7 +12,8 @@ import logging
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
@@ -28,9 +29,8 @@ from voice.errors import VoicemailError
 from voice.fetch import fetch_to_file
 from voice.models import Status, Summary, TranscriptRevision
 from voice.speech import SpeechActivity, detect_speech, speech_only
-from voice.summary import Summary as SummaryData
-from voice.summary import summarise
 from voice.transcribe import Transcript, transcribe
+from voice.triage import CallContext, Triage, fingerprint, no_speech_triage, triage
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class FileResult:
     audio: NormalisedAudio | None
     activity: SpeechActivity | None
     transcript: Transcript | None
-    summary: SummaryData | None
+    summary: Triage | None
     timings: dict[str, float]
 
 
@@ -60,12 +60,18 @@ def analyse(
     settings: Settings,
     engine: Engine,
     language: str | None = None,
-    caller_id: str | None = None,
+    context: CallContext | None = None,
     on_stage: Callable[[str], None] | None = None,
     name: str | None = None,
     options: DecodeOptions | None = None,
+    same_text: Callable[[str], int] | None = None,
 ) -> FileResult:
-    """Normalise, detect speech, transcribe and summarise one local file."""
+    """Normalise, detect speech, transcribe and triage one local file.
+
+    ``context`` says what is known of the call (start, caller id, earlier calls); ``same_text`` counts
+    other callers who left the same words (a robocall), given the transcript's fingerprint.
+    """
+    context = context or CallContext(region=settings.summary.default_region)
     timings: dict[str, float] = {}
 
     def stage(name: str) -> None:
@@ -81,8 +87,9 @@ def analyse(
     activity, samples = detect_speech(audio.path, settings.audio)
     timings["normalise_s"] = round(time.perf_counter() - t, 3)
     if not activity.has_speech:
+        note = no_speech_triage(activity.reason)
         return FileResult(
-            str(source), Status.NO_SPEECH, activity.reason, audio, activity, None, None, timings
+            str(source), Status.NO_SPEECH, activity.reason, audio, activity, None, note, timings
         )
 
     stage(Status.TRANSCRIBING)
@@ -96,16 +103,15 @@ def analyse(
     timings["transcribe_s"] = round(time.perf_counter() - t, 3)
     if not transcript.text.strip():
         reason = "no words were recognised in the speech"
-        return FileResult(str(source), Status.NO_SPEECH, reason, audio, activity, transcript, None, timings)
+        note = no_speech_triage(reason, transcript.language)
+        return FileResult(str(source), Status.NO_SPEECH, reason, audio, activity, transcript, note, timings)
 
     stage(Status.SUMMARISING)
     t = time.perf_counter()
-    summary = summarise(
-        transcript.text,
-        transcript.language,
-        default_region=settings.summary.default_region,
-        caller_id=caller_id,
-    )
+    print_ = fingerprint(transcript.text)
+    if same_text is not None and print_ is not None:
+        context = replace(context, same_text_callers=same_text(print_))
+    summary = triage(transcript.text, transcript.language, replace(context, confidence=transcript.confidence))
     timings["summarise_s"] = round(time.perf_counter() - t, 3)
     return FileResult(str(source), Status.DONE, None, audio, activity, transcript, summary, timings)
 
@@ -130,6 +136,20 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
         audio_url, source_path, fetch_auth = vm.audio_url, vm.source_path, vm.fetch_auth
         language, caller_id = vm.language_hint, vm.call.from_number
         name = vm.original_filename or (urlsplit(audio_url).path if audio_url else None)
+        started_at = vm.call.started_at or vm.created_at
+        if started_at.tzinfo is None:
+            started_at = started_at.replace(tzinfo=UTC)  # SQLite gives back naive UTC
+        context = CallContext(
+            started_at=started_at,
+            caller_id=caller_id,
+            region=settings.summary.default_region,
+            repeat_calls=store.earlier_calls_from(session, caller_id, vm_id, started_at),
+        )
+
+    def same_text(print_: str) -> int:
+        with sm() as session:
+            return store.callers_with_fingerprint(session, print_, caller_id, started_at)
+
     work_dir = voicemail_dir(settings, vm_id)
     work_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -158,7 +178,17 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
             store.advance(sm, vm_id, owner, name)
 
         engine = get_engine(settings.transcription)
-        result = analyse(Path(source_path), work_dir, settings, engine, language, caller_id, on_stage, name)
+        result = analyse(
+            Path(source_path),
+            work_dir,
+            settings,
+            engine,
+            language,
+            context,
+            on_stage,
+            name,
+            same_text=same_text,
+        )
     except store.LeaseLost:
         raise
     except VoicemailError as exc:
@@ -182,28 +212,51 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
             speech_s=round(result.activity.speech_s, 3) if result.activity else None,
         )
     revision = summary = None
-    if result.transcript is not None and result.status == Status.DONE:
+    if result.summary is not None:  # done, or no speech: both get a triage card
         tr = result.transcript
-        revision = TranscriptRevision(
-            engine=tr.engine,
-            model=tr.model,
-            language=tr.language,
-            language_probability=tr.language_probability,
-            text=tr.text,
-            segments=[s.as_dict() for s in tr.segments],
-            confidence=tr.confidence,
-            timings=timings,
+        engine_name, model = (
+            (tr.engine, tr.model) if tr else (settings.transcription.engine, settings.transcription.model)
         )
-        if result.summary is not None:
-            summary = Summary(
-                summariser="builtin",
-                text=result.summary.text,
-                caller_name=result.summary.caller_name,
-                callback_number=result.summary.callback_number,
-                request=result.summary.request,
-            )
+        revision = TranscriptRevision(
+            engine=engine_name,
+            model=model,
+            language=tr.language if tr else None,
+            language_probability=tr.language_probability if tr else None,
+            text=tr.text if tr and result.status == Status.DONE else "",
+            segments=[s.as_dict() for s in tr.segments] if tr and result.status == Status.DONE else [],
+            confidence=tr.confidence if tr else None,
+            timings=timings,
+            fingerprint=result.summary.fingerprint,
+        )
+        summary = summary_row(result.summary)
+        fields["priority"] = result.summary.priority
     store.finish(sm, vm_id, owner, result.status, result.reason, revision, summary, **fields)
     return result.status
+
+
+def summary_row(t: Triage) -> Summary:
+    """The database row for a triage result."""
+    return Summary(
+        summariser=t.summariser,
+        text=t.summary,
+        caller_name=t.caller_name,
+        callback_number=t.callback_number,
+        request=t.request,
+        organisation=t.organisation,
+        callback_time_text=t.callback_time_text,
+        callback_time=t.callback_time,
+        email=t.email,
+        references=[{"kind": r.kind, "value": r.value} for r in t.references],
+        intent=t.intent,
+        intent_confidence=t.intent_confidence,
+        urgency=t.urgency,
+        urgency_reasons=list(t.urgency_reasons),
+        sentiment=t.sentiment,
+        sentiment_score=t.sentiment_score,
+        flags=list(t.flags),
+        priority=t.priority,
+        error=t.error,
+    )
 
 
 def save_stream(fileobj: BinaryIO, target: Path, max_bytes: int) -> str:

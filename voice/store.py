@@ -386,6 +386,42 @@ def list_voicemails(
     return items, (encode_cursor(items[-1]) if more and items else None)
 
 
+def earlier_calls_from(session: Session, number: str | None, vm_id: str, before: datetime) -> int:
+    """Other voicemails from ``number`` in the 24 h before ``before``: a caller trying again."""
+    if not number:
+        return 0
+    since = before - timedelta(hours=24)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Voicemail)
+            .join(CallRecord, Voicemail.call_id == CallRecord.id)
+            .where(
+                CallRecord.from_number == number,
+                Voicemail.id != vm_id,
+                Voicemail.created_at >= since,
+                Voicemail.created_at <= before + timedelta(minutes=5),
+            )
+        )
+        or 0
+    )
+
+
+def callers_with_fingerprint(session: Session, print_: str, number: str | None, before: datetime) -> int:
+    """How many other numbers left the same words in the week before: a recorded robocall."""
+    since = before - timedelta(days=7)
+    query = (
+        select(func.count(func.distinct(CallRecord.from_number)))
+        .select_from(TranscriptRevision)
+        .join(Voicemail, TranscriptRevision.voicemail_id == Voicemail.id)
+        .join(CallRecord, Voicemail.call_id == CallRecord.id)
+        .where(TranscriptRevision.fingerprint == print_, TranscriptRevision.created_at >= since)
+    )
+    if number:
+        query = query.where(CallRecord.from_number != number)
+    return int(session.scalar(query) or 0)
+
+
 def get_call(session: Session, call_id: str) -> CallRecord | None:
     return session.scalar(
         select(CallRecord)
