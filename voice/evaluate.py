@@ -13,6 +13,8 @@ from typing import Any
 
 from voice.triage import INTENTS, CallContext, Triage, triage
 
+__all__ = ["DEFAULT_SET", "INTENTS", "Example", "Report", "evaluate", "load", "macro_f1"]
+
 DEFAULT_SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "triage" / "voicemails.jsonl"
 
 

@@ -77,45 +77,38 @@ _DIGITS = {
 }
 _MULTIPLIERS = {"double": 2, "triple": 3}
 
-_NAME = r"([A-ZÀ-Ý][\w'’-]+(?:\s+[A-ZÀ-Ý][\w'’-]+)?)"
+_NAME = r"((?:[A-ZÀ-Ý][\w'’-]+)(?:\s+(?:O'|Mc)?[A-ZÀ-Ý][\w'’-]+)?)"
+_TITLES = r"(?:(?:Mister|Mr\.?|Mrs\.?|Ms\.?|Miss|Dr\.?|Doctor|Officer|Reverend|Father|Professor|Pastor)\s+)?"
+# The cue words are matched in any case, the name only when capitalised (Whisper capitalises names).
 _NAME_PATTERNS = [
-    rf"\bmy name is {_NAME}",
-    rf"\bthis is {_NAME}",
-    rf"\bit'?s {_NAME} (?:from|here|calling)",
-    rf"\b{_NAME} (?:here|calling)\b",
-    rf"\bje m'appelle {_NAME}",
-    rf"\bc'est {_NAME}",
-    rf"\bme llamo {_NAME}",
-    rf"\bmi nombre es {_NAME}",
-    rf"\bsoy {_NAME}",
-    rf"\bmein name ist {_NAME}",
-    rf"\bhier (?:ist|spricht) {_NAME}",
-    rf"\bich bin {_NAME}",
-    rf"\bmeu nome é {_NAME}",
-    rf"\baqui é (?:o |a )?{_NAME}",
+    rf"(?i:\bmy name is|\bmy name's|\bthe name is|\bname's) {_TITLES}{_NAME}",
+    rf"(?i:\bthis is) {_TITLES}{_NAME}",
+    rf"(?i:\bit'?s|\bit is) {_TITLES}{_NAME}(?=\s*(?:[,.!]|(?i:here|from|calling|again|speaking)\b))",
+    rf"(?i:\bI'?m|\bI am) {_TITLES}{_NAME}(?=\s*(?:[,.!]|(?i:from|and|calling|here)\b|$))",
+    rf"\b{_TITLES}{_NAME} (?i:here|calling|speaking)\b",
+    rf"(?i:\bunder the name) {_NAME}",
+    rf"(?i:\bplease call|\bcall|\bask for) {_TITLES}{_NAME} (?i:at|on)\s+\d",
+    rf"(?i:\bje m'appelle|\bc'est|\bici) {_NAME}",
+    rf"(?i:\bme llamo|\bmi nombre es|\bsoy|\bhabla) {_NAME}",
+    rf"(?i:\bmein name ist|\bhier (?:ist|spricht)|\bich bin) {_NAME}",
+    rf"(?i:\bmeu nome é|\baqui é(?: o| a)?|\bsou (?:o |a )?) {_NAME}",
+    rf"(?i:\bmi chiamo|\bsono) {_NAME}",
+    # a sign-off: "..., Lisa Tran, 714 555 0118." or "It's Natalie." at the end
+    rf"[,.]\s+{_NAME},?\s+(?:(?i:at|on)\s+)?\(?\d{{3}}",
 ]
-_NOT_NAMES = {
-    "I",
-    "It",
-    "This",
-    "The",
-    "Your",
-    "My",
-    "We",
-    "A",
-    "An",
-    "Just",
-    "Calling",
-    "Regarding",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-    "Here",
-}
+# Capitalised words that start a sentence or a call but are nobody's name.
+_NOT_NAMES = frozenset(
+    re.findall(
+        r"\S+",
+        """
+    I I'm It It's This The Your My We A An Just Calling Regarding
+    Monday Tuesday Wednesday Thursday Friday Saturday Sunday Here Hi Hello Hey Yes Yeah Please
+    Thanks Thank Sorry Call Good Dear Dad Mom Mum Mama Grandma Honey Sweetie Darling
+    Auntie Uncle Buddy Mate Oh Okay So And Social Security Medicare Congratulations Attention Officer
+    Doctor Professor Hola Bonjour Hallo Olá Oi Ciao Buongiorno Guten Buenos Buenas
+    """,
+    )
+)
 _REQUEST_CUES = re.compile(
     r"call (me|us)? ?back|callback|call me|give me a call|get back to|please|need|want|would like|"
     r"calling (about|regarding|to|because)|question|appointment|reschedul|cancel|invoice|order|bill|"
@@ -172,28 +165,57 @@ def spoken_digits_to_numbers(text: str, language: str = "en") -> str:
 
 
 def find_callback_number(text: str, language: str, region: str, caller_id: str | None) -> str | None:
-    """The first phone number said in the message, as E.164 (region from config, else caller id)."""
+    """The first phone number said in the message, as E.164 (region from the caller id, else config)."""
+    default_region = region
     if caller_id:
         try:
             parsed = phonenumbers.parse(caller_id, region)
-            region = phonenumbers.region_code_for_number(parsed) or region
+            # By country code: numbers outside allocated ranges (test and drama numbers) have no region.
+            region = phonenumbers.region_code_for_country_code(parsed.country_code or 0) or region
+            if region == "001":  # non-geographic (+800 ...)
+                region = default_region
         except phonenumbers.NumberParseException:
             pass
-    for candidate in (text, spoken_digits_to_numbers(text, language)):
+    possible: list[str] = []
+    for candidate in (text, _area_code_first(spoken_digits_to_numbers(text, language))):
         for match in phonenumbers.PhoneNumberMatcher(
             candidate, region, leniency=phonenumbers.Leniency.POSSIBLE
         ):
-            return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
-    return None
+            before = candidate[max(0, match.start - 25) : match.start].lower()
+            if _REFERENCE_BEFORE.search(before):
+                continue  # "order number 55390" is not a phone number
+            e164 = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+            national = str(match.number.national_number)
+            # A whole number wins over a merely "possible" short one.
+            if phonenumbers.is_valid_number(match.number) or len(national) >= 9:
+                return e164
+            possible.append(e164)
+    return possible[0] if possible else None
+
+
+_REFERENCE_BEFORE = re.compile(
+    r"(?:order|invoice|account|case|ticket|claim|policy|reference|confirmation|tracking|member|customer)"
+    r"(?:\s+(?:number|no\.?|#|id))?[\s:#]*(?:is\s+)?$|订单号是?\s*$",
+)
+
+
+def _area_code_first(text: str) -> str:
+    """ "555 0161, area code 312" -> "312 555 0161": callers often give the area code last."""
+    m = re.search(r"(\d{3}[\s,.-]*\d{4})[\s,.]*(?:and the |with |in )?area code[\s,]*(\d{3})", text, re.I)
+    if m:
+        return text[: m.start()] + f"{m.group(2)} {m.group(1)}" + text[m.end() :]
+    return text
 
 
 def find_caller_name(text: str) -> str | None:
     for pattern in _NAME_PATTERNS:
-        for m in re.finditer(pattern, text, flags=re.I):
-            words = [w for w in m.group(1).split() if w[:1].isupper()]
+        for m in re.finditer(pattern, text):
+            words = m.group(1).split()
+            if words and words[0] in _NOT_NAMES:
+                continue
             while words and words[-1] in _NOT_NAMES:
                 words.pop()
-            if words and words[0] not in _NOT_NAMES:
+            if words and not words[-1].endswith(("'s", "’s")):
                 return " ".join(words)
     return None
 

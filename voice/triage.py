@@ -129,6 +129,7 @@ _WRONG_NUMBER = _rx(
     r"meant to call",
     r"sorry,? (?:i think )?i (?:have|got) the wrong",
     r"not the right number",
+    r"(?:isn't|is not) the right number",
 )
 _EMERGENCY = _rx(
     r"emergency",
@@ -166,7 +167,7 @@ _URGENT = _rx(
 _TODAY = _rx(
     r"today",
     r"tonight",
-    r"this (?:morning|afternoon|evening)",
+    r"this (?:afternoon|evening)",
     r"by (?:the )?end of (?:the )?day",
     r"end of business",
     r"within the (?:hour|next hour)",
@@ -182,6 +183,7 @@ _REPEAT_WORDS = _rx(
     r"nobody (?:has )?called me back",
     r"calling (?:again|back again)",
     r"left (?:you )?(?:a|another) message",
+    r"every time I call",
 )
 
 _INTENT_CUES: dict[str, list[tuple[str, float]]] = {
@@ -193,11 +195,15 @@ _INTENT_CUES: dict[str, list[tuple[str, float]]] = {
         (r"consultation", 1.0),
         (r"check-?up", 1.0),
         (r"cleaning", 0.8),
-        (r"(?:an? )?(?:slot|opening)", 0.8),
+        (r"(?:an? )?(?:slots?|opening)", 0.8),
+        (r"meeting", 1.2),
+        (r"table for", 1.5),
+        (r"book(?:ed)? a table", 2.0),
         (r"confirm (?:my|the|our) (?:visit|booking|reservation)", 1.5),
         (r"reservation", 1.2),
         (r"move (?:my|the) (?:visit|booking)", 1.5),
-        (r"cita", 2.0),
+        (r"cita|consulta", 2.0),
+        (r"appuntamento", 2.0),
         (r"termin", 1.5),
         (r"rendez-vous", 2.0),
     ],
@@ -210,18 +216,26 @@ _INTENT_CUES: dict[str, list[tuple[str, float]]] = {
         (r"refund", 1.8),
         (r"statement", 1.2),
         (r"balance", 1.0),
+        (r"renewal", 1.5),
+        (r"card on file", 2.0),
+        (r"update (?:the|my) (?:credit )?card", 2.0),
         (r"receipt", 1.0),
         (r"double[- ]charged", 2.0),
         (r"late fee", 2.0),
         (r"direct debit", 1.5),
         (r"credit card", 0.8),
         (r"pay (?:my|the|this|an?)", 1.2),
-        (r"factura", 2.0),
+        (r"factura|fatura", 2.0),
         (r"rechnung", 2.0),
         (r"facture", 2.0),
     ],
     "support": [
         (r"not working", 2.0),
+        (
+            r"(?:isn't|aren't|wasn't|is not|are not|won't|will not|doesn't|does not|stopped|keeps?) "
+            r"(?:work|sync|load|connect|print|charg|start|turn|respond|open)\w*",
+            2.0,
+        ),
         (r"stopped working", 2.0),
         (r"(?:doesn't|does not|won't|will not|isn't) (?:work|turn on|start|connect|load)", 2.0),
         (r"broken", 1.5),
@@ -232,23 +246,35 @@ _INTENT_CUES: dict[str, list[tuple[str, float]]] = {
         (r"(?:can't|cannot|can not) (?:log ?in|sign in|access|connect|get)", 2.0),
         (r"password", 1.5),
         (r"outage", 2.0),
-        (r"internet (?:is )?down", 2.0),
-        (r"(?:is|went) down", 1.0),
+        (r"internet (?:is |has been )?down", 2.0),
+        (r"(?:is|went|has been|been) down", 1.2),
+        (r"invalid", 1.0),
+        (r"locked out", 1.5),
         (r"set ?up", 0.8),
         (r"install\w*", 1.0),
         (r"leak\w*", 1.2),
-        (r"repair", 1.5),
+        (r"repair\w*", 1.5),
+        (r"crash(?:es|ed|ing)?", 2.0),
+        (r"(?:isn't|is not|not) responding", 1.5),
         (r"fix", 1.0),
         (r"technician", 1.2),
         (r"send (?:someone|somebody|a plumber|an electrician|a technician)", 2.0),
         (r"burst pipe|water everywhere|(?:is|are) leaking", 2.0),
         (r"no (?:hot water|power|signal|internet|service)", 2.0),
         (r"no funciona", 2.0),
+        (r"fuga", 2.0),
+        (r"vazamento", 2.0),
+        (r"ausgefallen", 2.0),
+        (r"kein warmes wasser", 2.0),
+        (r"panne", 2.0),
     ],
     "sales_lead": [
         (r"quote", 2.0),
         (r"pricing", 2.0),
         (r"price[sd]?", 1.2),
+        (r"(?:would|will|does it) cost", 1.5),
+        (r"do you do", 1.2),
+        (r"renovations?", 1.0),
         (r"interested in", 2.0),
         (r"purchas\w*", 1.5),
         (r"buy(?:ing)?", 1.2),
@@ -263,7 +289,7 @@ _INTENT_CUES: dict[str, list[tuple[str, float]]] = {
         (r"(?:more )?information about your", 1.2),
         (r"presupuesto", 2.0),
         (r"angebot", 1.5),
-        (r"devis", 2.0),
+        (r"devis|preventivo|orçamento", 2.0),
         (r"\d+ (?:units|licen[cs]es|seats)", 1.5),
         (r"open (?:an|a new) account", 1.5),
     ],
@@ -271,7 +297,9 @@ _INTENT_CUES: dict[str, list[tuple[str, float]]] = {
         (r"complain\w*", 2.5),
         (r"unacceptable", 2.0),
         (r"disappoint\w*", 1.8),
-        (r"terrible", 1.5),
+        (r"terribl\w*", 1.5),
+        (r"gone downhill", 2.0),
+        (r"escalat\w*", 1.5),
         (r"awful", 1.5),
         (r"rude", 1.8),
         (r"worst", 1.5),
@@ -285,7 +313,8 @@ _INTENT_CUES: dict[str, list[tuple[str, float]]] = {
         (r"(?:poor|bad|lousy) service", 2.0),
         (r"angry", 1.2),
         (r"upset", 1.2),
-        (r"queja", 2.0),
+        (r"queja\w*|quejar\w*", 2.0),
+        (r"nunca vino", 2.0),
         (r"beschwerde", 2.0),
         (r"plainte", 2.0),
     ],
@@ -299,10 +328,12 @@ _INTENT_CUES: dict[str, list[tuple[str, float]]] = {
         (r"terminat\w*", 1.8),
         (r"close (?:my|our) account", 2.5),
         (r"(?:don't|do not) want to renew", 2.5),
-        (r"stop (?:the|my) (?:service|subscription|deliveries)", 2.0),
+        (r"stop (?:the|my|our) (?:\w+ )?(?:service|subscription|deliveries|orders?)", 2.5),
         (r"opt out", 1.2),
-        (r"end (?:my|our) (?:contract|subscription)", 2.0),
+        (r"end (?:my|our|the) (?:\w+ )?(?:contract|subscription|membership|plan)", 2.5),
         (r"cancelar", 2.0),
+        (r"résilier|resilier", 2.5),
+        (r"disdire", 2.5),
         (r"kündig\w*", 2.5),
     ],
     "delivery": [
@@ -316,6 +347,7 @@ _INTENT_CUES: dict[str, list[tuple[str, float]]] = {
         (r"driver", 1.2),
         (r"(?:hasn't|has not|never) arrived", 2.0),
         (r"dispatch\w*", 1.2),
+        (r"arrived", 1.2),
         (r"drop(?:ped)? off", 1.2),
         (r"pick ?up", 0.8),
         (r"pedido", 1.5),
@@ -332,10 +364,15 @@ _INTENT_CUES: dict[str, list[tuple[str, float]]] = {
         (r"it's (?:just )?me", 2.0),
         (r"just (?:wanted|calling) to (?:say hi|check in|catch up|see how you)", 2.5),
         (r"miss you", 2.5),
-        (r"buddy|mate\b", 1.0),
+        (r"buddy", 1.0),
+        (r"mate", 0.4),
         (r"the kids", 1.5),
         (r"family", 0.8),
-        (r"te quiero", 2.5),
+        (
+            r"te quiero|ti voglio bene|je t'aime|ich liebe dich|un bacio|besos|bisous"
+            r"|sono io|soy yo|c'est moi",
+            2.5,
+        ),
         (r"mamá|papá", 2.0),
     ],
     "callback_request": [
@@ -347,14 +384,29 @@ _INTENT_CUES: dict[str, list[tuple[str, float]]] = {
         (r"call me (?:at|on)", 1.2),
         (r"callback", 1.5),
         (r"speak (?:to|with) (?:you|someone)", 1.0),
+        (r"(?:have|had) a (?:quick )?word", 1.2),
+        (r"ring (?:me|us)(?: back)?", 1.5),
+        (r"give (?:me|us) a bell", 1.5),
         (r"talk to (?:you|someone)", 1.0),
         (r"llámame|llámeme", 1.5),
         (r"rappel(?:er|ez)", 1.5),
         (r"zurückrufen|rückruf", 1.5),
     ],
 }
+# Chinese has no spaces, so these are matched as plain substrings.
+_CJK_CUES: dict[str, list[tuple[str, float]]] = {
+    "appointment": [("预约", 2.0), ("会议", 1.5), ("约个时间", 2.0)],
+    "billing": [("账单", 2.0), ("多收", 2.0), ("发票", 2.0), ("付款", 1.5), ("退款", 1.8)],
+    "support": [("坏了", 2.0), ("不能用", 2.0), ("故障", 2.0), ("维修", 1.5)],
+    "sales_lead": [("价格", 2.0), ("报价", 2.0), ("感兴趣", 1.5)],
+    "complaint": [("投诉", 2.5), ("不满意", 2.0)],
+    "cancellation": [("取消", 2.0), ("退订", 2.5)],
+    "delivery": [("快递", 2.0), ("送货", 2.0), ("包裹", 2.0), ("还没有到", 1.5)],
+    "callback_request": [("回电话", 1.5), ("给我打电话", 1.5)],
+}
 _INTENT_RX = {
     intent: [(re.compile(r"\b(?:" + p + r")\b", re.I), w) for p, w in cues]
+    + [(re.compile(re.escape(p)), w) for p, w in _CJK_CUES.get(intent, [])]
     for intent, cues in _INTENT_CUES.items()
 }
 
@@ -386,7 +438,7 @@ _SPOKEN_JOINS = {"dot": ".", "underscore": "_", "dash": "-"}
 _REF = re.compile(
     r"\b(order|invoice|account|case|ticket|claim|policy|reference|confirmation|booking|tracking|work order|"
     r"pedido|factura|cuenta|rechnung|bestellung|commande|facture)"
-    r"(?:\s+(?:number|no\.?|num(?:ber)?|#|nummer|número|numéro|ID))?[\s:#]*(?:is\s+)?"
+    r"(?:,?\s+(?:number|no\.?|num(?:ber)?|#|nummer|número|numéro|ID))?[\s:#]*(?:is\s+)?"
     r"([A-Z]{0,4}[-\s]?\d[\d\s-]{1,18}\d|[A-Z]{1,4}-?\d{2,}|\d{2,})",
     re.I,
 )
@@ -419,7 +471,10 @@ _TIME_WORDS = re.compile(
 def find_email(text: str) -> str | None:
     if m := _EMAIL.search(text):
         return m.group(0).rstrip(".").lower()
-    if m := _SPOKEN_EMAIL.search(text):
+    for start in range(len(text)):
+        m = _SPOKEN_EMAIL.match(text, start) if text[start - 1 : start] in ("", " ") else None
+        if m is None or m.group(1).lower() in _PRONOUNS:
+            continue  # "reach me at nicole dot dubois at ..." is not me@nicole.dubois
         local, domain = (
             re.sub(r"\s+(dot|underscore|dash)\s+", lambda j: _SPOKEN_JOINS[j.group(1).lower()], g)
             for g in (m.group(1), m.group(2))
@@ -428,8 +483,17 @@ def find_email(text: str) -> str | None:
     return None
 
 
+_PRONOUNS = frozenset({"me", "us", "you", "him", "her", "them", "it", "is", "email", "mail"})
+
+
+_CJK_REF = re.compile(r"(订单|发票|账户|单)号?(?:码)?是?\s*([A-Z0-9-]{3,})")
+_CJK_REF_KINDS = {"订单": "order", "单": "order", "发票": "invoice", "账户": "account"}
+
+
 def find_references(text: str, language: str) -> tuple[Reference, ...]:
     seen: dict[str, Reference] = {}
+    for m in _CJK_REF.finditer(text):
+        seen[m.group(2)] = Reference(_CJK_REF_KINDS[m.group(1)], m.group(2))
     for source in (text, spoken_digits_to_numbers(text, language)):
         for m in _REF.finditer(source):
             kind = m.group(1).lower()
@@ -500,6 +564,16 @@ def find_callback_time(
     return None, None
 
 
+def _is_deadline(phrase: str, when: datetime, start: datetime) -> bool:
+    """ "by 5", "before Friday" within 24 h, or any time later the same day; not "after", "around",
+    or "tomorrow morning" (that is when they are free, not a deadline)."""
+    ahead = when - start.astimezone(UTC)
+    if not timedelta(0) <= ahead <= timedelta(hours=24):
+        return False
+    first = phrase.split()[0].lower() if phrase.split() else ""
+    return first in ("by", "before", "until") or when.date() == start.astimezone(UTC).date()
+
+
 def _resolve_time(phrase: str, started_at: datetime | None) -> datetime | None:
     import dateparser
 
@@ -523,8 +597,10 @@ def fingerprint(text: str) -> str | None:
     return hashlib.sha1(" ".join(words[:40]).encode()).hexdigest()
 
 
-def classify_intent(text: str) -> tuple[str, float, dict[str, float]]:
+def classify_intent(text: str, sentiment: str = "neutral") -> tuple[str, float, dict[str, float]]:
     scores = {intent: sum(w for rx, w in cues if rx.search(text)) for intent, cues in _INTENT_RX.items()}
+    if sentiment == "negative" and scores["complaint"] > 0:
+        scores["complaint"] += 1.0  # an angry caller with a grievance is complaining
     ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
     (best, top), (_, second) = ranked[0], ranked[1]
     if top <= 0:
@@ -532,7 +608,7 @@ def classify_intent(text: str) -> tuple[str, float, dict[str, float]]:
     # A callback request names no subject; any subject wins over it.
     if best == "callback_request":
         subject = max((kv for kv in ranked if kv[0] != "callback_request"), key=lambda kv: kv[1])
-        if subject[1] >= 1.5:
+        if subject[1] >= 1.0:
             best, top, second = subject[0], subject[1], scores["callback_request"]
     confidence = min(0.97, 0.5 + 0.5 * (top - min(second, top)) / (top + 1.0))
     return best, round(confidence, 3), scores
@@ -609,12 +685,27 @@ def no_speech_triage(reason: str | None, language: str | None = None) -> Triage:
     )
 
 
+_FILLERS = frozenset(
+    re.findall(
+        r"\S+",
+        "hello hi hey um uh er erm hmm oh okay ok yeah yes no never mind bye sorry "
+        "hola allo allô hallo alô oi pronto ciao 喂 你好 嗯",
+    )
+)
+
+
+def _is_hang_up(text: str) -> bool:
+    """Nothing but fillers ("Hello? Hello?", "Um, never mind"): the caller hung up without a message."""
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    return len(words) < 2 and not re.search(r"\d", text) or all(w in _FILLERS for w in words)
+
+
 def triage(text: str, language: str | None, context: CallContext | None = None) -> Triage:
     """The sticky note for one transcript."""
     context = context or CallContext()
     text = " ".join(text.split())
     lang = (language or "en").lower()
-    if not text or len(re.findall(r"\w+", text)) < 2:
+    if _is_hang_up(text):
         return no_speech_triage("no words", language)
     english = lang.startswith("en")
     name = find_caller_name(text)
@@ -637,11 +728,9 @@ def triage(text: str, language: str | None, context: CallContext | None = None) 
             "spam_robocall",
             min(0.97, 0.7 + 0.1 * spam_hits + 0.05 * context.same_text_callers),
         )
-    elif english:
-        intent, confidence, _ = classify_intent(text)
     else:
-        intent, confidence, _ = classify_intent(text)
-        if intent == "other" and number:
+        intent, confidence, _ = classify_intent(text, sentiment)
+        if not english and intent == "other" and number:
             intent, confidence = "callback_request", 0.5
     low_confidence = context.confidence is not None and context.confidence < LOW_CONFIDENCE
     if low_confidence:
@@ -659,11 +748,7 @@ def triage(text: str, language: str | None, context: CallContext | None = None) 
         if m := _TODAY.search(text):
             reasons.append(f"wants it “{m.group(0)}”")
         start = context.started_at or datetime.now(UTC)
-        if (
-            when is not None
-            and timedelta(0) <= when - start.astimezone(UTC) <= timedelta(hours=24)
-            and not _TODAY.search(text)
-        ):
+        if when is not None and not _TODAY.search(text) and _is_deadline(time_text or "", when, start):
             reasons.append(f"deadline within 24 h ({time_text})")
         if context.repeat_calls or _REPEAT_WORDS.search(text):
             calls = (
@@ -674,12 +759,14 @@ def triage(text: str, language: str | None, context: CallContext | None = None) 
             reasons.append(calls)
         if sentiment == "negative":
             reasons.append("negative tone")
+        if intent == "complaint" and sentiment != "positive":
+            reasons.append("a complaint")  # unhappy customers are the ones who leave
         points = 2 * bool(_EMERGENCY.search(text)) + len(reasons)
         if _EMERGENCY.search(text) or points >= 3:
             urgency = "urgent"
         elif points >= 1:
             urgency = "high"
-        elif intent == "personal" or (intent == "other" and not number):
+        elif intent == "personal":
             urgency = "low"
 
     who = name or ("A caller" if english else None)
