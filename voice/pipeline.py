@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from voice import store, twilio
+from voice import llm, store, twilio
 from voice.audio import NormalisedAudio, normalise
 from voice.config import Settings
 from voice.engines import DecodeOptions, Engine, get_engine
@@ -111,8 +111,13 @@ def analyse(
     print_ = fingerprint(transcript.text)
     if same_text is not None and print_ is not None:
         context = replace(context, same_text_callers=same_text(print_))
-    summary = triage(transcript.text, transcript.language, replace(context, confidence=transcript.confidence))
+    context = replace(context, confidence=transcript.confidence)
+    summary = triage(transcript.text, transcript.language, context)
     timings["summarise_s"] = round(time.perf_counter() - t, 3)
+    if settings.summary.llm.base_url:
+        t = time.perf_counter()
+        summary = llm.refine(summary, transcript.text, transcript.language, context, settings.summary.llm)
+        timings["llm_s"] = round(time.perf_counter() - t, 3)
     return FileResult(str(source), Status.DONE, None, audio, activity, transcript, summary, timings)
 
 

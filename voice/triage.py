@@ -560,7 +560,7 @@ def find_callback_time(
         for m in _TIME_WORDS.finditer(sentence):
             phrase = m.group(0).strip(" ,.")
             if phrase:
-                return phrase, _resolve_time(m.group(2), started_at)
+                return phrase, resolve_time(m.group(2), started_at)
     return None, None
 
 
@@ -574,7 +574,7 @@ def _is_deadline(phrase: str, when: datetime, start: datetime) -> bool:
     return first in ("by", "before", "until") or when.date() == start.astimezone(UTC).date()
 
 
-def _resolve_time(phrase: str, started_at: datetime | None) -> datetime | None:
+def resolve_time(phrase: str, started_at: datetime | None) -> datetime | None:
     import dateparser
 
     base = (started_at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
