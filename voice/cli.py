@@ -81,7 +81,9 @@ def transcribe(
         task = progress.add_task("transcribing", total=len(files))
         for path in files:
             with tempfile.TemporaryDirectory(prefix="voice-") as tmp:
-                result = analyse(path, Path(tmp), settings, eng, language)
+                result = analyse(
+                    path, Path(tmp), settings, eng, language, redact_pii=settings.redaction.redact_pii
+                )
             progress.advance(task)
             failures += result.status == "failed"
             tr, sm = result.transcript, result.summary

@@ -83,6 +83,21 @@ class SummarySettings(BaseModel):
     llm: LLMSettings = Field(default_factory=LLMSettings)
 
 
+class RedactionSettings(BaseModel):
+    """Mask card numbers, social security numbers, account numbers and emails before anything is stored."""
+
+    redact_pii: bool = False
+    # Per-mailbox overrides, e.g. {"billing": true, "sales": false}; other mailboxes follow redact_pii.
+    mailboxes: dict[str, bool] = Field(default_factory=dict)
+    # Agents need callback numbers, so they stay visible unless this is set.
+    callback_numbers: bool = False
+
+    def applies(self, mailbox: str | None) -> bool:
+        if mailbox is not None and mailbox in self.mailboxes:
+            return self.mailboxes[mailbox]
+        return self.redact_pii
+
+
 class WorkerSettings(BaseModel):
     enabled: bool = True
     concurrency: int = 1
@@ -138,6 +153,7 @@ class Settings(BaseSettings):
     audio: AudioSettings = Field(default_factory=AudioSettings)
     transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)
     summary: SummarySettings = Field(default_factory=SummarySettings)
+    redaction: RedactionSettings = Field(default_factory=RedactionSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)

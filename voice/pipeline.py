@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from voice import llm, store, twilio
+from voice import llm, redact, store, twilio
 from voice.audio import NormalisedAudio, normalise
 from voice.config import Settings
 from voice.engines import DecodeOptions, Engine, get_engine
@@ -65,6 +65,7 @@ def analyse(
     name: str | None = None,
     options: DecodeOptions | None = None,
     same_text: Callable[[str], int] | None = None,
+    redact_pii: bool = False,
 ) -> FileResult:
     """Normalise, detect speech, transcribe and triage one local file.
 
@@ -112,11 +113,18 @@ def analyse(
     if same_text is not None and print_ is not None:
         context = replace(context, same_text_callers=same_text(print_))
     context = replace(context, confidence=transcript.confidence)
+    # Triage reads the words as said (it needs the callback number); only masked text leaves this function.
     summary = triage(transcript.text, transcript.language, context)
+    phones, region = settings.redaction.callback_numbers, context.region
+    if redact_pii:
+        transcript, kinds = redact.redact_transcript(transcript, phones, region)
+        summary = redact.redact_triage(summary, kinds, phones, region)
     timings["summarise_s"] = round(time.perf_counter() - t, 3)
-    if settings.summary.llm.base_url:
+    if settings.summary.llm.base_url:  # an outside service sees the masked text only
         t = time.perf_counter()
         summary = llm.refine(summary, transcript.text, transcript.language, context, settings.summary.llm)
+        if redact_pii:
+            summary = redact.redact_triage(summary, set(), phones, region)
         timings["llm_s"] = round(time.perf_counter() - t, 3)
     return FileResult(str(source), Status.DONE, None, audio, activity, transcript, summary, timings)
 
@@ -140,6 +148,7 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
             return Status.FAILED
         audio_url, source_path, fetch_auth = vm.audio_url, vm.source_path, vm.fetch_auth
         language, caller_id = vm.language_hint, vm.call.from_number
+        redact_pii = settings.redaction.applies(vm.call.mailbox)
         name = vm.original_filename or (urlsplit(audio_url).path if audio_url else None)
         started_at = vm.call.started_at or vm.created_at
         if started_at.tzinfo is None:
@@ -193,6 +202,7 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
             on_stage,
             name,
             same_text=same_text,
+            redact_pii=redact_pii,
         )
     except store.LeaseLost:
         raise

@@ -164,6 +164,23 @@ def spoken_digits_to_numbers(text: str, language: str = "en") -> str:
     return "".join(out)
 
 
+_TEXT2NUM = {"en", "fr", "es", "pt", "de", "nl", "it", "da"}
+
+
+def numbers_as_digits(text: str, language: str = "en") -> str:
+    """Number words as digits ("two hundred twelve five hundred fifty five" -> "212 555"), as Whisper
+    often writes phone and card numbers; text2num leaves a lone "one more thing" alone."""
+    lang = (language or "en")[:2]
+    if lang not in _TEXT2NUM:
+        return text
+    from text_to_num import alpha2digit
+
+    try:
+        return str(alpha2digit(text, lang))
+    except Exception:  # a parser quirk must never cost a voicemail its triage
+        return text
+
+
 def find_callback_number(text: str, language: str, region: str, caller_id: str | None) -> str | None:
     """The first phone number said in the message, as E.164 (region from the caller id, else config)."""
     default_region = region
@@ -177,7 +194,12 @@ def find_callback_number(text: str, language: str, region: str, caller_id: str |
         except phonenumbers.NumberParseException:
             pass
     possible: list[str] = []
-    for candidate in (text, _area_code_first(spoken_digits_to_numbers(text, language))):
+    candidates = (
+        text,
+        _area_code_first(spoken_digits_to_numbers(text, language)),
+        _area_code_first(spoken_digits_to_numbers(numbers_as_digits(text, language), language)),
+    )
+    for candidate in candidates:
         for match in phonenumbers.PhoneNumberMatcher(
             candidate, region, leniency=phonenumbers.Leniency.POSSIBLE
         ):

@@ -468,9 +468,18 @@ _TIME_WORDS = re.compile(
 # --- fields ---------------------------------------------------------------------------------------
 
 
+# Whisper often writes "dana at example.com": a spoken "at" before a written domain.
+HALF_SPOKEN_EMAIL = re.compile(
+    r"\b([a-z0-9][a-z0-9._-]*)\s+at\s+([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})\b", re.I
+)
+
+
 def find_email(text: str) -> str | None:
     if m := _EMAIL.search(text):
         return m.group(0).rstrip(".").lower()
+    for m in HALF_SPOKEN_EMAIL.finditer(text):
+        if m.group(1).lower() not in _PRONOUNS:
+            return f"{m.group(1)}@{m.group(2)}".lower()
     for start in range(len(text)):
         m = _SPOKEN_EMAIL.match(text, start) if text[start - 1 : start] in ("", " ") else None
         if m is None or m.group(1).lower() in _PRONOUNS:

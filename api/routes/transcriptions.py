@@ -214,7 +214,14 @@ async def create_transcription(
             except ModelNotFound as exc:
                 raise OpenAIError(404, str(exc), "model", "model_not_found") from exc
             return analyse(
-                path, path.parent, settings, engine, language, name=upload.filename, options=options
+                path,
+                path.parent,
+                settings,
+                engine,
+                language,
+                name=upload.filename,
+                options=options,
+                redact_pii=settings.redaction.redact_pii,
             )
 
     result = await run_in_threadpool(run)
