@@ -92,6 +92,15 @@ def test_other_languages_numbers_and_emails() -> None:
     assert zh.callback_number == "+8613812345678" and zh.language == "zh"
 
 
+def test_mailbox_region_wins_over_the_caller_id() -> None:
+    said = "Please call me back on 020 7946 0018."
+    assert triage(said, "en", CallContext(caller_id="+12125550100", region="US")).callback_number is None
+    gb = CallContext(caller_id="+12125550100", region="GB", region_fixed=True)
+    assert triage(said, "en", gb).callback_number == "+442079460018"
+    by_caller = CallContext(caller_id="+442079460000", region="US")
+    assert triage(said, "en", by_caller).callback_number == "+442079460018"
+
+
 def test_no_speech_and_low_confidence() -> None:
     silent = no_speech_triage("silence")
     assert silent.intent == "no_message" and silent.flags == ("no_speech",) and silent.urgency == "low"

@@ -80,6 +80,8 @@ class LLMSettings(BaseModel):
 
 class SummarySettings(BaseModel):
     default_region: str = "US"
+    # A mailbox's own region wins over the caller id's country, e.g. {"uk-support": "GB"}.
+    mailbox_regions: dict[str, str] = Field(default_factory=dict)
     llm: LLMSettings = Field(default_factory=LLMSettings)
 
 

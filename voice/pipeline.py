@@ -153,10 +153,12 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
         started_at = vm.call.started_at or vm.created_at
         if started_at.tzinfo is None:
             started_at = started_at.replace(tzinfo=UTC)  # SQLite gives back naive UTC
+        mailbox_region = settings.summary.mailbox_regions.get(vm.call.mailbox or "")
         context = CallContext(
             started_at=started_at,
             caller_id=caller_id,
-            region=settings.summary.default_region,
+            region=mailbox_region or settings.summary.default_region,
+            region_fixed=mailbox_region is not None,
             repeat_calls=store.earlier_calls_from(session, caller_id, vm_id, started_at),
         )
 

@@ -87,6 +87,8 @@ class CallContext:
     started_at: datetime | None = None
     caller_id: str | None = None
     region: str = "US"
+    # True when the region came from the mailbox's config: then the caller id does not change it.
+    region_fixed: bool = False
     confidence: float | None = None  # the transcript's
     repeat_calls: int = 0  # earlier voicemails from the same number within 24 h
     same_text_callers: int = 0  # other numbers that left the same text recently
@@ -718,7 +720,9 @@ def triage(text: str, language: str | None, context: CallContext | None = None) 
         return no_speech_triage("no words", language)
     english = lang.startswith("en")
     name = find_caller_name(text)
-    number = find_callback_number(text, lang, context.region, context.caller_id)
+    number = find_callback_number(
+        text, lang, context.region, None if context.region_fixed else context.caller_id
+    )
     email = find_email(text)
     refs = find_references(text, lang)
     request = find_request(text)
