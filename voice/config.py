@@ -115,6 +115,17 @@ class ApiSettings(BaseModel):
     public_docs: bool = True
 
 
+class WebSettings(BaseModel):
+    """The agents' web inbox at /."""
+
+    # Signs session cookies. Unset: a random key is made once and kept in the data dir (0600); set it
+    # when several API replicas serve the inbox.
+    secret_key: SecretStr | None = None
+    # Send the session cookie only over HTTPS; turn on behind TLS.
+    secure_cookie: bool = False
+    session_hours: float = 12.0
+
+
 class TwilioAccount(BaseModel):
     account_sid: str
     auth_token: SecretStr
@@ -159,6 +170,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
     @property

@@ -18,7 +18,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from voice import webhooks
-from voice.models import CallRecord, Status, Summary, TranscriptRevision, Voicemail, VoicemailEvent, utcnow
+from voice.models import (
+    AgentState,
+    CallRecord,
+    Status,
+    Summary,
+    TranscriptRevision,
+    Voicemail,
+    VoicemailEvent,
+    utcnow,
+)
 from voice.phone import to_e164
 
 
@@ -308,6 +317,13 @@ class VoicemailFilter:
     since: datetime | None = None  # received at or after
     until: datetime | None = None  # received before
     api_key_id: str | None = None  # ingest keys see only their own
+    intent: str | None = None
+    urgency: str | None = None
+    # The inbox's state: new, in_progress, handled (agent state of processed voicemails), or
+    # failed, no_speech, processing (the pipeline's).
+    inbox_state: str | None = None
+    assignee: str | None = None
+    sort: str = "newest"  # or "priority"
 
 
 def _filtered(query: Any, f: VoicemailFilter, default_region: str = "US") -> Any:
@@ -329,6 +345,21 @@ def _filtered(query: Any, f: VoicemailFilter, default_region: str = "US") -> Any
                 select(TranscriptRevision.id).where(TranscriptRevision.language == f.language)
             )
         )
+    if f.intent or f.urgency:
+        triaged = select(TranscriptRevision.id).join(Summary, Summary.revision_id == TranscriptRevision.id)
+        if f.intent:
+            triaged = triaged.where(Summary.intent == f.intent)
+        if f.urgency:
+            triaged = triaged.where(Summary.urgency == f.urgency)
+        query = query.where(Voicemail.current_revision_id.in_(triaged))
+    if f.inbox_state in AgentState.ALL:
+        query = query.where(Voicemail.status == Status.DONE, Voicemail.agent_state == f.inbox_state)
+    elif f.inbox_state in (Status.FAILED, Status.NO_SPEECH):
+        query = query.where(Voicemail.status == f.inbox_state)
+    elif f.inbox_state == "processing":
+        query = query.where(Voicemail.status.in_((Status.QUEUED, *Status.IN_FLIGHT)))
+    if f.assignee:
+        query = query.where(Voicemail.assignee == f.assignee)
     if f.since:
         query = query.where(Voicemail.created_at >= f.since)
     if f.until:
@@ -336,17 +367,22 @@ def _filtered(query: Any, f: VoicemailFilter, default_region: str = "US") -> Any
     return query
 
 
+_NO_PRIORITY = -1.0  # failed or still processing: after every triaged voicemail
+
+
 def encode_cursor(vm: Voicemail) -> str:
     # UTC, naive: SQLite hands back naive UTC, PostgreSQL aware times in the session's zone.
     created = vm.created_at.astimezone(UTC).replace(tzinfo=None) if vm.created_at.tzinfo else vm.created_at
-    raw = json.dumps([created.isoformat(), vm.id]).encode()
+    priority = vm.priority if vm.priority is not None else _NO_PRIORITY
+    raw = json.dumps([created.isoformat(), vm.id, priority]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
+def decode_cursor(cursor: str) -> tuple[datetime, str, float]:
     try:
-        created, vm_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(created).replace(tzinfo=UTC), str(vm_id)
+        created, vm_id, *rest = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        priority = float(rest[0]) if rest else _NO_PRIORITY
+        return datetime.fromisoformat(created).replace(tzinfo=UTC), str(vm_id), priority
     except (ValueError, TypeError) as exc:
         raise ValueError("cursor is not one this API gave out") from exc
 
@@ -371,15 +407,29 @@ def list_voicemails(
         f,
         default_region,
     )
-    if cursor:
-        created, vm_id = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                Voicemail.created_at < created,
-                (Voicemail.created_at == created) & (Voicemail.id < vm_id),
+    priority = func.coalesce(Voicemail.priority, _NO_PRIORITY)
+    if f.sort == "priority":  # highest first; among equals the one waiting longest
+        if cursor:
+            created, vm_id, last = decode_cursor(cursor)
+            query = query.where(
+                or_(
+                    priority < last,
+                    (priority == last) & (Voicemail.created_at > created),
+                    (priority == last) & (Voicemail.created_at == created) & (Voicemail.id > vm_id),
+                )
             )
-        )
-    query = query.order_by(Voicemail.created_at.desc(), Voicemail.id.desc()).limit(limit + 1)
+        query = query.order_by(priority.desc(), Voicemail.created_at.asc(), Voicemail.id.asc())
+    else:
+        if cursor:
+            created, vm_id, _ = decode_cursor(cursor)
+            query = query.where(
+                or_(
+                    Voicemail.created_at < created,
+                    (Voicemail.created_at == created) & (Voicemail.id < vm_id),
+                )
+            )
+        query = query.order_by(Voicemail.created_at.desc(), Voicemail.id.desc())
+    query = query.limit(limit + 1)
     items = list(session.scalars(query))
     more = len(items) > limit
     items = items[:limit]

@@ -1,0 +1,298 @@
+"""The agents' web inbox: sign-in, the inbox, one voicemail, and the actions on it (server-rendered)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from api.deps import get_session, get_settings
+from api.routes.transcriptions import subtitles
+from api.views import current_priority
+from api.web import check_csrf, current_user, render
+from voice import store, users
+from voice.config import Settings
+from voice.models import AgentState, Status, TranscriptRevision, User, Voicemail, VoicemailNote
+from voice.transcribe import Segment
+from voice.triage import INTENTS, URGENCIES
+
+router = APIRouter(include_in_schema=False)
+
+INBOX_STATES = ("new", "in_progress", "handled", "failed", "no_speech", "processing")
+
+
+def inbox_state(vm: Voicemail) -> str:
+    if vm.status in (Status.FAILED, Status.NO_SPEECH):
+        return vm.status
+    if vm.status != Status.DONE:
+        return "processing"
+    return vm.agent_state
+
+
+def _safe_next(url: str | None) -> str:
+    # Only local paths: a crafted ?next= must not send a signed-in agent to another site.
+    if url and url.startswith("/") and not url.startswith("//"):
+        return url
+    return "/"
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/", error: str | None = None) -> Response:  # noqa: A002
+    return render(request, "login.html", next=_safe_next(next), error=error)
+
+
+@router.post("/login", dependencies=[Depends(check_csrf)])
+def login(
+    request: Request,
+    username: str = Form(...),
+    password: str = Form(...),
+    next: str = Form("/"),  # noqa: A002
+    session: Session = Depends(get_session),
+) -> Response:
+    user = users.authenticate(session, username, password)
+    if user is None:
+        session.commit()
+        query = urlencode({"next": _safe_next(next), "error": "Wrong user name or password."})
+        return RedirectResponse(f"/login?{query}", status_code=303)
+    session.commit()
+    request.session.clear()  # a fresh session (and CSRF token) after signing in
+    request.session.update({"user_id": user.id, "csrf": None})
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout", dependencies=[Depends(check_csrf)])
+def logout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/")
+def inbox(
+    request: Request,
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings),
+    sort: str = Query("newest", pattern="^(newest|priority)$"),
+    mailbox: str | None = Query(None, max_length=100),
+    state: str | None = Query(None),
+    intent: str | None = Query(None),
+    urgency: str | None = Query(None),
+    language: str | None = Query(None, max_length=8),
+    since: str | None = Query(None, description="YYYY-MM-DD"),
+    until: str | None = Query(None, description="YYYY-MM-DD"),
+    mine: bool = Query(False),
+    cursor: str | None = Query(None),
+) -> Response:
+    def day(value: str | None, plus: int = 0) -> datetime | None:
+        if not value:
+            return None
+        try:
+            return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC) + timedelta(days=plus)
+        except ValueError:
+            return None
+
+    f = store.VoicemailFilter(
+        mailbox=mailbox or None,
+        language=language or None,
+        since=day(since),
+        until=day(until, 1),
+        intent=intent if intent in INTENTS else None,
+        urgency=urgency if urgency in URGENCIES else None,
+        inbox_state=state if state in INBOX_STATES else None,
+        assignee=user.username if mine else None,
+        sort=sort,
+    )
+    try:
+        items, next_cursor = store.list_voicemails(session, f, 50, cursor, settings.summary.default_region)
+    except ValueError:
+        items, next_cursor = store.list_voicemails(session, f, 50, None, settings.summary.default_region)
+    params = {
+        k: v
+        for k, v in {
+            "sort": sort, "mailbox": mailbox, "state": state, "intent": intent, "urgency": urgency,
+            "language": language, "since": since, "until": until, "mine": "1" if mine else None,
+        }.items()
+        if v
+    }  # fmt: skip
+    mailboxes = sorted({m for (m,) in session.execute(select(store.CallRecord.mailbox).distinct()) if m})
+    rows = [
+        {"vm": vm, "state": inbox_state(vm), "priority": current_priority(vm), "summary": _summary(vm)}
+        for vm in items
+    ]
+    return render(
+        request,
+        "inbox.html",
+        user=user,
+        rows=rows,
+        params=params,
+        next_url=f"/?{urlencode({**params, 'cursor': next_cursor})}" if next_cursor else None,
+        mailboxes=mailboxes,
+        intents=INTENTS,
+        urgencies=URGENCIES,
+        states=INBOX_STATES,
+        newest_id=items[0].id if items and sort == "newest" and not cursor else None,
+    )
+
+
+def _summary(vm: Voicemail):  # type: ignore[no-untyped-def]
+    return vm.current_revision.summary if vm.current_revision is not None else None
+
+
+def _voicemail(session: Session, vm_id: str) -> Voicemail:
+    vm = session.scalar(
+        select(Voicemail)
+        .where(Voicemail.id == vm_id)
+        .options(
+            selectinload(Voicemail.call),
+            selectinload(Voicemail.events),
+            selectinload(Voicemail.revisions).selectinload(TranscriptRevision.summary),
+        )
+    )
+    if vm is None:
+        raise HTTPException(404, "voicemail not found")
+    return vm
+
+
+@router.get("/voicemails/{vm_id}")
+def voicemail_page(
+    vm_id: str,
+    request: Request,
+    rev: int | None = None,
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> Response:
+    vm = _voicemail(session, vm_id)
+    revision = next((r for r in vm.revisions if r.number == rev), None) or next(
+        (r for r in vm.revisions if r.id == vm.current_revision_id), None
+    )
+    notes = list(
+        session.scalars(
+            select(VoicemailNote)
+            .where(VoicemailNote.voicemail_id == vm.id)
+            .order_by(VoicemailNote.created_at)
+        )
+    )
+    agents = [u.username for u in users.list_users(session) if u.disabled_at is None]
+    return render(
+        request,
+        "voicemail.html",
+        user=user,
+        vm=vm,
+        state=inbox_state(vm),
+        revision=revision,
+        summary=revision.summary if revision else None,
+        notes=notes,
+        agents=agents,
+        priority=current_priority(vm),
+    )
+
+
+def _back(vm_id: str) -> Response:
+    return RedirectResponse(f"/voicemails/{vm_id}", status_code=303)
+
+
+@router.post("/voicemails/{vm_id}/state", dependencies=[Depends(check_csrf)])
+def set_state(
+    vm_id: str,
+    state: str = Form(...),
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> Response:
+    if state not in AgentState.ALL:
+        raise HTTPException(422, "unknown state")
+    store.set_agent_state(session, _voicemail(session, vm_id), user.username, state=state)
+    session.commit()
+    return _back(vm_id)
+
+
+@router.post("/voicemails/{vm_id}/assign", dependencies=[Depends(check_csrf)])
+def assign(
+    vm_id: str,
+    assignee: str = Form(""),
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> Response:
+    vm = _voicemail(session, vm_id)
+    store.set_agent_state(session, vm, user.username, assignee=assignee or None, unassign=not assignee)
+    session.commit()
+    return _back(vm_id)
+
+
+@router.post("/voicemails/{vm_id}/notes", dependencies=[Depends(check_csrf)])
+def add_note(
+    vm_id: str,
+    text: str = Form(..., max_length=4000),
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> Response:
+    vm = _voicemail(session, vm_id)
+    if text.strip():
+        session.add(VoicemailNote(voicemail_id=vm.id, author=user.username, text=text.strip()))
+        session.commit()
+    return _back(vm_id)
+
+
+@router.post("/voicemails/{vm_id}/reprocess", dependencies=[Depends(check_csrf)])
+def reprocess(
+    vm_id: str,
+    request: Request,
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> Response:
+    if user.role != "admin":
+        raise HTTPException(403, "only admins reprocess voicemails")
+    if not store.requeue(session, _voicemail(session, vm_id).id, user.username):
+        raise HTTPException(409, "the voicemail is being processed; try again when it has finished")
+    session.commit()
+    worker = getattr(request.app.state, "worker", None)
+    if worker is not None:
+        worker.notify()
+    return _back(vm_id)
+
+
+@router.get("/voicemails/{vm_id}/audio")
+def audio(vm_id: str, _: User = Depends(current_user), session: Session = Depends(get_session)) -> Response:
+    """The normalised audio, with HTTP Range support so the player can seek."""
+    vm = session.get(Voicemail, vm_id)
+    if vm is None or not vm.audio_path or not Path(vm.audio_path).exists():
+        raise HTTPException(404, "no audio for this voicemail")
+    return FileResponse(
+        vm.audio_path, media_type="audio/wav", headers={"Cache-Control": "private, max-age=3600"}
+    )
+
+
+@router.get("/voicemails/{vm_id}/transcript.{fmt}")
+def transcript_download(
+    vm_id: str,
+    fmt: str,
+    rev: int | None = None,
+    _: User = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> Response:
+    if fmt not in ("txt", "srt", "vtt"):
+        raise HTTPException(404, "txt, srt or vtt")
+    vm = _voicemail(session, vm_id)
+    revision = next((r for r in vm.revisions if r.number == rev), None) or next(
+        (r for r in vm.revisions if r.id == vm.current_revision_id), None
+    )
+    if revision is None:
+        raise HTTPException(404, "no transcript yet")
+    if fmt == "txt":
+        body = revision.text + "\n"
+    else:
+        segments = tuple(
+            Segment(s["start"], s["end"], s["text"], s["avg_logprob"], s["no_speech_prob"])
+            for s in revision.segments
+        )
+        body = subtitles(segments, fmt)
+    name = f"voicemail-{vm.id[:8]}-r{revision.number}.{fmt}"
+    return PlainTextResponse(
+        body,
+        media_type="text/vtt" if fmt == "vtt" else "text/plain",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

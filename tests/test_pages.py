@@ -1,0 +1,117 @@
+"""The web inbox over real HTTP: sign-in, CSRF, the inbox, a voicemail page, audio ranges, actions."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.conftest import VOICE, AudioServer, VoiceServer, clip_path, encode
+
+
+def _user(server: VoiceServer, name: str, role: str, password: str) -> None:
+    args = [VOICE, "users", "create", name, "--role", role, "--password-stdin"]
+    subprocess.run(args, input=password + "\n", text=True, env=server.env, cwd=server.data_dir, check=True)
+
+
+def _csrf(html: str) -> str:
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert m, html[:500]
+    return m.group(1)
+
+
+@pytest.fixture(scope="module")
+def agent(voice_server: VoiceServer) -> Iterator[httpx.Client]:
+    _user(voice_server, "alice", "agent", "correct horse battery")
+    with httpx.Client(base_url=voice_server.url, timeout=30) as client:
+        page = client.get("/login")
+        r = client.post(
+            "/login",
+            data={
+                "username": "alice",
+                "password": "correct horse battery",
+                "next": "/",
+                "csrf_token": _csrf(page.text),
+            },
+        )
+        assert r.status_code == 303 and r.headers["location"] == "/"
+        cookie = r.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=lax" in cookie
+        yield client
+
+
+def test_nothing_without_a_session(voice_server: VoiceServer) -> None:
+    with httpx.Client(base_url=voice_server.url) as anon:
+        for path in ("/", "/voicemails/abc", "/voicemails/abc/audio", "/voicemails/abc/transcript.txt"):
+            r = anon.get(path)
+            assert r.status_code == 303 and r.headers["location"].startswith("/login?next="), path
+        assert anon.get("/login").status_code == 200
+        page = anon.get("/login")
+        no_token = anon.post("/login", data={"username": "alice", "password": "x"})
+        assert no_token.status_code == 403 and "form" in no_token.json()["detail"]
+        wrong = anon.post(
+            "/login", data={"username": "nobody", "password": "x" * 12, "csrf_token": _csrf(page.text)}
+        )
+        assert wrong.status_code == 303 and "error=" in wrong.headers["location"]
+        assert anon.get("/").status_code == 303
+        evil = anon.get("/login", params={"next": "//evil.example/"})
+        assert 'name="next" value="/"' in evil.text
+
+
+def test_inbox_voicemail_page_audio_and_actions(
+    agent: httpx.Client, voice_server: VoiceServer, audio_server: AudioServer
+) -> None:
+    encode(clip_path("en_ls_1995-1837-0001"), audio_server.root / "page.wav")
+    vm_id = voice_server.post_url(
+        f"{audio_server.url}/page.wav", mailbox="support", **{"from": "+12125550142"}
+    )
+    vm = voice_server.wait(vm_id)
+    assert vm["status"] == "done"
+
+    inbox = agent.get("/", params={"mailbox": "support"})
+    assert inbox.status_code == 200 and f"/voicemails/{vm_id}" in inbox.text
+    assert vm["summary"]["text"].split()[0] in inbox.text
+    assert agent.get("/", params={"sort": "priority", "state": "new"}).status_code == 200
+
+    page = agent.get(f"/voicemails/{vm_id}")
+    assert page.status_code == 200
+    starts = re.findall(r'data-start="([\d.]+)"', page.text)
+    assert len(starts) >= 2 and f'src="/voicemails/{vm_id}/audio"' in page.text
+    assert 'href="tel:+12125550142"' in page.text
+
+    audio = agent.get(f"/voicemails/{vm_id}/audio", headers={"Range": "bytes=1000-1999"})
+    assert audio.status_code == 206 and len(audio.content) == 1000
+    assert audio.headers["content-range"].startswith("bytes 1000-1999/")
+
+    srt = agent.get(f"/voicemails/{vm_id}/transcript.srt")
+    assert srt.status_code == 200 and "-->" in srt.text and "attachment" in srt.headers["content-disposition"]
+    assert agent.get(f"/voicemails/{vm_id}/transcript.txt").text.strip() == vm["transcript"]["text"]
+
+    token = _csrf(page.text)
+    refused = agent.post(f"/voicemails/{vm_id}/state", data={"state": "handled"})
+    assert refused.status_code == 403
+    done = agent.post(f"/voicemails/{vm_id}/state", data={"state": "handled", "csrf_token": token})
+    assert done.status_code == 303
+    agent.post(f"/voicemails/{vm_id}/assign", data={"assignee": "alice", "csrf_token": token})
+    agent.post(
+        f"/voicemails/{vm_id}/notes", data={"text": "Called back, left a message.", "csrf_token": token}
+    )
+    after = agent.get(f"/voicemails/{vm_id}").text
+    assert "Reopen" in after and "Called back, left a message." in after
+    api = voice_server.get(vm_id)
+    assert api["agent_state"] == "handled" and api["assignee"] == "alice"
+    assert any(e["detail"] == "alice: marked handled" for e in api["history"])
+    handled = agent.get("/", params={"state": "handled", "mine": "1"}).text
+    assert f"/voicemails/{vm_id}" in handled
+    # Agents cannot reprocess.
+    assert agent.post(f"/voicemails/{vm_id}/reprocess", data={"csrf_token": token}).status_code == 403
+
+
+def test_sign_out(agent: httpx.Client) -> None:
+    page = agent.get("/")
+    r = agent.post("/logout", data={"csrf_token": _csrf(page.text)})
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+    assert agent.get("/").status_code == 303

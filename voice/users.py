@@ -1,0 +1,87 @@
+"""People who sign in to the web inbox: passwords hashed with argon2id (argon2-cffi's defaults)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from voice.models import User, utcnow
+
+ROLES = ("agent", "admin")
+MIN_PASSWORD = 10
+
+
+class UserError(ValueError):
+    """A user could not be created or changed; the message says why."""
+
+
+@lru_cache(maxsize=1)
+def _hasher() -> PasswordHasher:
+    return PasswordHasher()
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    # Verifying against this for unknown names makes them cost as much as a wrong password.
+    return _hasher().hash("not a password anyone has")
+
+
+def create_user(session: Session, username: str, password: str, role: str) -> User:
+    username = username.strip()
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}")
+    if not username or len(username) > 100 or any(c.isspace() for c in username):
+        raise UserError("a user name is 1 to 100 characters without spaces")
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"a password needs at least {MIN_PASSWORD} characters")
+    if session.scalar(select(User.id).where(User.username == username)):
+        raise UserError(f"user {username!r} already exists")
+    user = User(username=username, password_hash=_hasher().hash(password), role=role)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(session: Session, username: str, password: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise UserError(f"no user {username!r}")
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"a password needs at least {MIN_PASSWORD} characters")
+    user.password_hash = _hasher().hash(password)
+    session.flush()
+    return user
+
+
+def disable_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise UserError(f"no user {username!r}")
+    user.disabled_at = user.disabled_at or utcnow()
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The user for these credentials, or None (unknown, wrong password or disabled)."""
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    stored = user.password_hash if user is not None else _dummy_hash()
+    try:
+        _hasher().verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or user.disabled_at is not None:
+        return None
+    if _hasher().check_needs_rehash(user.password_hash):  # parameters were raised since
+        user.password_hash = _hasher().hash(password)
+    user.last_login_at = utcnow()
+    session.flush()
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
