@@ -15,6 +15,13 @@ if [ ! -s "$KEYFILE" ]; then
 fi
 VOICE_API_KEY=$(cat "$KEYFILE")
 export VOICE_API_KEY
+# A web inbox user "admin" with a random password, kept beside the key (mode 0600).
+PWFILE="${VOICE_DATA_DIR:-data}/quickstart.password"
+if [ ! -s "$PWFILE" ]; then
+  .venv/bin/python -c "import secrets; print(secrets.token_urlsafe(12))" > "$PWFILE.tmp"
+  chmod 600 "$PWFILE.tmp"
+  .venv/bin/voice users create admin --role admin --password-stdin < "$PWFILE.tmp" && mv "$PWFILE.tmp" "$PWFILE"
+fi
 .venv/bin/voice serve --port "$PORT" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null' INT TERM
@@ -25,4 +32,5 @@ done
 .venv/bin/voice submit samples/ --url "http://127.0.0.1:$PORT"
 echo "Voice is running on http://127.0.0.1:$PORT (API docs at /docs). Ctrl-C stops it."
 echo "Admin API key (in $KEYFILE): curl -H \"Authorization: Bearer \$(cat $KEYFILE)\" http://127.0.0.1:$PORT/v1/voicemails"
+echo "Web inbox: http://127.0.0.1:$PORT/ as admin, password in $PWFILE"
 wait $SERVER

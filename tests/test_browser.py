@@ -1,0 +1,135 @@
+"""The web inbox in real headless Chromium (Debian's, driven by Playwright) against a real server with
+real processed voicemails. Screenshots go to the test's folder (and to docs/ with VOICE_SCREENSHOTS=docs)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, VOICE, AudioServer, clip_path, ffmpeg, make_server
+
+CHROMIUM = "/usr/bin/chromium"
+LONG_CLIPS = ["en_ls_198-209-0000", "en_ls_3436-172162-0000", "en_ls_5703-47212-0000"]
+
+
+def _browser_or_skip() -> None:
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        playwright_missing = True
+    else:
+        playwright_missing = False
+    if playwright_missing or not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(
+                "CI needs Debian's chromium and the playwright package (.ci/run and setup install them)"
+            )
+        pytest.skip("no Chromium or playwright here")
+
+
+@pytest.fixture(scope="module")
+def inbox_server(
+    tmp_path_factory: pytest.TempPathFactory, audio_server: AudioServer
+) -> Iterator[tuple[str, Path]]:
+    _browser_or_skip()
+    tmp = tmp_path_factory.mktemp("browser")
+    long = audio_server.root / "browser-long.wav"
+    inputs = [arg for c in LONG_CLIPS for arg in ("-i", str(clip_path(c)))]
+    concat = "".join(f"[{i}:a]" for i in range(len(LONG_CLIPS))) + f"concat=n={len(LONG_CLIPS)}:v=0:a=1"
+    subprocess.run(
+        [ffmpeg(), "-loglevel", "error", "-y", *inputs, "-filter_complex", concat, "-ar", "8000", str(long)],
+        check=True,
+    )
+    # VOICE_BROWSER_MODEL=base for the README's screenshots (tiny.en is English only).
+    server = make_server(tmp, VOICE_TRANSCRIPTION__MODEL=os.environ.get("VOICE_BROWSER_MODEL", "tiny.en"))
+    server.start()
+    subprocess.run(
+        [VOICE, "users", "create", "dana", "--role", "agent", "--password-stdin"],
+        input="a long passphrase\n", text=True, env=server.env, cwd=server.data_dir, check=True,
+    )  # fmt: skip
+    samples = ROOT / "samples"
+    ids = [
+        server.post_url(f"{audio_server.url}/{long.name}", mailbox="support", **{"from": "+12125550111"}),
+    ]
+    for name, mailbox, caller in (
+        ("en_mulaw_voicemail.wav", "sales", "+12125550134"),
+        ("es_whatsapp_note.ogg", "ventas", "+34612345678"),
+        ("hangup_line_noise.wav", "support", "+12125550199"),
+    ):
+        shutil.copy(samples / name, audio_server.root / f"browser-{name}")
+        ids.append(server.post_url(f"{audio_server.url}/browser-{name}", mailbox=mailbox, **{"from": caller}))
+    for vm_id in ids:
+        server.wait(vm_id, timeout=300)
+    try:
+        yield server.url, tmp
+    finally:
+        server.stop()
+
+
+def test_agent_flow_in_chromium(inbox_server: tuple[str, Path]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    url, out = inbox_server
+    shots = Path(os.environ["VOICE_SCREENSHOTS"]) if os.environ.get("VOICE_SCREENSHOTS") else out
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--autoplay-policy=no-user-gesture-required",
+            ],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1360, "height": 820})
+            page.goto(url + "/voicemails/whatever")
+            assert "/login" in page.url  # no session: the sign-in page, and nothing else
+            page.fill("input[name=username]", "dana")
+            page.fill("input[name=password]", "a long passphrase")
+            page.click("button[type=submit]")
+            page.wait_for_url(url + "/voicemails/whatever")  # back where the agent wanted to go (a 404 here)
+            page.goto(url + "/")
+            rows = page.locator("#inbox tbody tr[data-href]")
+            assert rows.count() == 4
+            assert page.locator("text=No message: the caller hung up or said nothing.").count() == 1
+            page.screenshot(path=str(shots / "inbox.png"), full_page=True)
+
+            page.keyboard.press("j")
+            page.keyboard.press("j")
+            assert page.locator("#inbox tr.selected").count() == 1
+            page.goto(url + "/?mailbox=support&state=new")
+            assert page.locator("#inbox tbody tr[data-href]").count() == 1
+            page.keyboard.press("j")
+            page.keyboard.press("Enter")
+            page.wait_for_url("**/voicemails/*")
+            segments = page.locator(".segments li")
+            assert segments.count() >= 3
+            third = float(segments.nth(2).get_attribute("data-start") or "0")
+            assert third > 1.0
+            page.wait_for_function("document.getElementById('player').readyState >= 1")
+            segments.nth(2).click()
+            page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {third}) < 1.0")
+            page.wait_for_selector(".segments li.playing")
+            page.evaluate("document.getElementById('player').pause()")
+            page.screenshot(path=str(shots / "voicemail.png"), full_page=True)
+
+            page.keyboard.press("h")  # mark handled
+            page.wait_for_selector("text=Reopen")
+            assert "marked handled" in page.inner_text(".history")
+
+            page.click("button:has-text('Sign out')")
+            page.wait_for_url("**/login")
+            page.goto(url + "/")
+            assert "/login" in page.url
+        finally:
+            browser.close()
+    assert (shots / "inbox.png").stat().st_size > 10_000 and (shots / "voicemail.png").stat().st_size > 10_000
