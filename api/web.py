@@ -15,14 +15,25 @@ from typing import Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from api.deps import get_session
+from voice import search
 from voice.config import Settings
 from voice.models import User
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+def highlight(passage: str) -> Markup:
+    """A search passage as HTML: the text escaped first, then the match markers turned into <mark>."""
+    escaped = str(escape(passage))
+    return Markup(escaped.replace(search.START, "<mark>").replace(search.STOP, "</mark>"))
+
+
+templates.env.filters["highlight"] = highlight
 
 
 def secret_key(settings: Settings) -> str:

@@ -108,6 +108,15 @@ def test_agent_flow_in_chromium(inbox_server: tuple[str, Path]) -> None:
             assert page.locator("#inbox tr.selected").count() == 1
             page.goto(url + "/?mailbox=support&state=new")
             assert page.locator("#inbox tbody tr[data-href]").count() == 1
+
+            # Search a word that is in one transcript only; the match is highlighted.
+            page.goto(url + "/")
+            page.keyboard.press("/")
+            page.keyboard.type("Tilney")
+            page.keyboard.press("Enter")
+            page.wait_for_url("**q=Tilney**")
+            assert page.locator("#inbox tbody tr[data-href]").count() == 1
+            assert page.locator("#inbox mark").first.inner_text().lower() == "tilney"
             page.keyboard.press("j")
             page.keyboard.press("Enter")
             page.wait_for_url("**/voicemails/*")

@@ -110,6 +110,30 @@ def test_inbox_voicemail_page_audio_and_actions(
     assert agent.post(f"/voicemails/{vm_id}/reprocess", data={"csrf_token": token}).status_code == 403
 
 
+def test_search_highlight_cannot_inject_markup() -> None:
+    from api.web import highlight
+    from voice.search import START, STOP
+
+    html = str(highlight(f"<script>alert(1)</script> {START}invoice{STOP} & co"))
+    assert html == "&lt;script&gt;alert(1)&lt;/script&gt; <mark>invoice</mark> &amp; co"
+
+
+def test_api_search(voice_server: VoiceServer, audio_server: AudioServer) -> None:
+    encode(clip_path("en_arctic_aew_a0003"), audio_server.root / "search.wav")
+    vm = voice_server.wait(voice_server.post_url(f"{audio_server.url}/search.wav", mailbox="search-test"))
+    word = max(re.findall(r"[A-Za-z]+", vm["text"]), key=len)
+    found = httpx.get(
+        voice_server.url + "/v1/voicemails",
+        params={"q": word, "mailbox": "search-test"},
+        headers=voice_server.headers(),
+    ).json()
+    assert [i["id"] for i in found["items"]] == [vm["id"]]
+    none = httpx.get(
+        voice_server.url + "/v1/voicemails", params={"q": "xylophonequartz"}, headers=voice_server.headers()
+    )
+    assert none.json()["items"] == []
+
+
 def test_sign_out(agent: httpx.Client) -> None:
     page = agent.get("/")
     r = agent.post("/logout", data={"csrf_token": _csrf(page.text)})

@@ -17,7 +17,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from voice import webhooks
+from voice import search, webhooks
 from voice.models import (
     AgentState,
     CallRecord,
@@ -293,6 +293,8 @@ def finish(
                 session.add(summary)
             fields["current_revision_id"] = revision.id
         _finish_locked(session, vm_id, status, reason, **fields)
+        if revision is not None:
+            search.reindex(session, vm_id)
         session.commit()
 
 
@@ -324,9 +326,10 @@ class VoicemailFilter:
     inbox_state: str | None = None
     assignee: str | None = None
     sort: str = "newest"  # or "priority"
+    q: str | None = None  # full-text search over transcript and summary
 
 
-def _filtered(query: Any, f: VoicemailFilter, default_region: str = "US") -> Any:
+def _filtered(session: Session, query: Any, f: VoicemailFilter, default_region: str = "US") -> Any:
     if f.status:
         query = query.where(Voicemail.status == f.status)
     if f.api_key_id:
@@ -360,6 +363,8 @@ def _filtered(query: Any, f: VoicemailFilter, default_region: str = "US") -> Any
         query = query.where(Voicemail.status.in_((Status.QUEUED, *Status.IN_FLIGHT)))
     if f.assignee:
         query = query.where(Voicemail.assignee == f.assignee)
+    if f.q and (ids := search.matching(session, f.q)) is not None:
+        query = query.where(Voicemail.id.in_(ids))
     if f.since:
         query = query.where(Voicemail.created_at >= f.since)
     if f.until:
@@ -400,6 +405,7 @@ def list_voicemails(
     voicemails arrive.
     """
     query = _filtered(
+        session,
         select(Voicemail).options(
             selectinload(Voicemail.call),
             selectinload(Voicemail.current_revision).selectinload(TranscriptRevision.summary),
@@ -539,6 +545,7 @@ def delete_voicemail(session: Session, vm: Voicemail) -> None:
     """Delete a voicemail with its history, revisions and deliveries; the call record goes with its
     last voicemail."""
     call = vm.call
+    search.remove(session, vm.id)  # FTS5 tables have no foreign keys to cascade
     session.delete(vm)
     session.flush()
     remaining = session.scalar(select(func.count()).where(Voicemail.call_id == call.id))

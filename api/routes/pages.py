@@ -15,7 +15,7 @@ from api.deps import get_session, get_settings
 from api.routes.transcriptions import subtitles
 from api.views import current_priority
 from api.web import check_csrf, current_user, render
-from voice import store, users
+from voice import search, store, users
 from voice.config import Settings
 from voice.models import AgentState, Status, TranscriptRevision, User, Voicemail, VoicemailNote
 from voice.transcribe import Segment
@@ -86,6 +86,7 @@ def inbox(
     since: str | None = Query(None, description="YYYY-MM-DD"),
     until: str | None = Query(None, description="YYYY-MM-DD"),
     mine: bool = Query(False),
+    q: str | None = Query(None, max_length=200),
     cursor: str | None = Query(None),
 ) -> Response:
     def day(value: str | None, plus: int = 0) -> datetime | None:
@@ -106,6 +107,7 @@ def inbox(
         inbox_state=state if state in INBOX_STATES else None,
         assignee=user.username if mine else None,
         sort=sort,
+        q=q or None,
     )
     try:
         items, next_cursor = store.list_voicemails(session, f, 50, cursor, settings.summary.default_region)
@@ -115,13 +117,20 @@ def inbox(
         k: v
         for k, v in {
             "sort": sort, "mailbox": mailbox, "state": state, "intent": intent, "urgency": urgency,
-            "language": language, "since": since, "until": until, "mine": "1" if mine else None,
+            "language": language, "since": since, "until": until, "mine": "1" if mine else None, "q": q,
         }.items()
         if v
     }  # fmt: skip
     mailboxes = sorted({m for (m,) in session.execute(select(store.CallRecord.mailbox).distinct()) if m})
+    passages = search.snippets(session, q, [vm.id for vm in items]) if q else {}
     rows = [
-        {"vm": vm, "state": inbox_state(vm), "priority": current_priority(vm), "summary": _summary(vm)}
+        {
+            "vm": vm,
+            "state": inbox_state(vm),
+            "priority": current_priority(vm),
+            "summary": _summary(vm),
+            "match": passages.get(vm.id),
+        }
         for vm in items
     ]
     return render(

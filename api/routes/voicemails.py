@@ -226,11 +226,14 @@ def list_voicemails(
     ),
     until: datetime | None = Query(None, description="received before"),
     limit: int = Query(50, ge=1, le=500),
+    q: str | None = Query(
+        None, max_length=200, description="words in the transcript or summary", examples=["invoice"]
+    ),
     cursor: str | None = Query(None, description="next_cursor of the previous page"),
 ) -> VoicemailList:
     """Newest first. Ingest keys see only the voicemails they posted."""
     scope = who.key_id if who.role == Role.INGEST else None
-    f = store.VoicemailFilter(status_, mailbox, caller, language, since, until, scope)
+    f = store.VoicemailFilter(status_, mailbox, caller, language, since, until, scope, q=q or None)
     try:
         items, next_cursor = store.list_voicemails(session, f, limit, cursor, settings.summary.default_region)
     except ValueError as exc:

@@ -18,7 +18,7 @@
     if (e.key === "j") select(current + 1);
     else if (e.key === "k") select(current - 1);
     else if (e.key === "Enter" && current >= 0) window.location = rows[current].dataset.href;
-    else if (e.key === "/") { const f = document.querySelector("#filters [name=q], #filters select"); if (f) { e.preventDefault(); f.focus(); } }
+    else if (e.key === "/") { const f = document.querySelector("#filters [name=q]"); if (f) { e.preventDefault(); f.focus(); } }
     else if (e.key === "h") { const b = document.getElementById("mark-handled"); if (b) b.click(); }
   });
 
