@@ -18,6 +18,7 @@ from api.routes import calls, health, keys, pages, transcriptions, twilio, voice
 from api.web import HERE, SignInRequired, secret_key
 from voice import __version__, db
 from voice.config import Settings, get_settings
+from voice.sla import Sweeper
 from voice.webhooks import Dispatcher
 from voice.worker import Worker
 
@@ -47,9 +48,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Every serving process delivers due webhooks; deliveries are claimed by compare-and-set.
         app.state.webhooks = Dispatcher(settings, app.state.sessionmaker)
         app.state.webhooks.start()
+        app.state.sla = Sweeper(settings, app.state.sessionmaker)
+        app.state.sla.start()
         try:
             yield
         finally:
+            app.state.sla.stop()
             app.state.webhooks.stop()
             if app.state.worker is not None:
                 app.state.worker.stop()

@@ -176,12 +176,15 @@ class VoicemailOut(BaseModel):
         description="triage priority plus 1 point per hour waiting (at most 24) until handled",
         examples=[52.0],
     )
+    overdue_at: datetime | None = Field(
+        None, description="when it went past its mailbox's callback deadline without being handled"
+    )
     call: CallOut
     language: str | None
     summary: SummaryOut | None
     text: str | None
 
-    _tz = field_validator("created_at", "finished_at")(_aware)
+    _tz = field_validator("created_at", "finished_at", "overdue_at")(_aware)
 
 
 class VoicemailDetail(VoicemailOut):

@@ -104,6 +104,7 @@ def voicemail_out(vm: Voicemail, call: CallOut | None = None) -> VoicemailOut:
         agent_state=vm.agent_state,  # type: ignore[arg-type]
         assignee=vm.assignee,
         priority=current_priority(vm),
+        overdue_at=vm.overdue_at,
         call=call or call_out(vm.call),
         language=rev.language if rev else None,
         summary=summary_out(rev),

@@ -100,6 +100,19 @@ class RedactionSettings(BaseModel):
         return self.redact_pii
 
 
+class SlaSettings(BaseModel):
+    """Callback deadlines: a voicemail not handled this long after it arrived is overdue."""
+
+    default_hours: float = 4.0
+    mailboxes: dict[str, float] = Field(default_factory=dict)  # e.g. {"sales": 1, "billing": 24}
+    # Overdue voicemails rise by this much in the priority order.
+    priority_boost: float = 30.0
+    check_interval_s: float = 30.0
+
+    def hours_for(self, mailbox: str | None) -> float:
+        return self.mailboxes.get(mailbox or "", self.default_hours)
+
+
 class WorkerSettings(BaseModel):
     enabled: bool = True
     concurrency: int = 1
@@ -167,6 +180,7 @@ class Settings(BaseSettings):
     transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)
     summary: SummarySettings = Field(default_factory=SummarySettings)
     redaction: RedactionSettings = Field(default_factory=RedactionSettings)
+    sla: SlaSettings = Field(default_factory=SlaSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)

@@ -133,8 +133,10 @@ class Voicemail(Base):
     fetch_auth: Mapped[str | None] = mapped_column(String(100))
     callback_url: Mapped[str | None] = mapped_column(Text)
     agent_state: Mapped[str] = mapped_column(String(20), default=AgentState.NEW)
-    # The current revision's triage priority (without waiting time), kept here to sort the inbox.
+    # The current revision's triage priority (without waiting time), kept here to sort the inbox; raised
+    # once when the voicemail goes past its mailbox's callback deadline (overdue_at).
     priority: Mapped[float | None] = mapped_column(Float, index=True)
+    overdue_at: Mapped[datetime | None]
     assignee: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -54,6 +54,9 @@ def payload_for(vm: Voicemail, event: str) -> dict[str, Any]:
             "recording_id": vm.recording_id,
             "duration_s": vm.duration_s,
             "finished_at": _iso(vm.finished_at),
+            "overdue_at": _iso(vm.overdue_at),
+            "agent_state": vm.agent_state,
+            "assignee": vm.assignee,
             "call": {
                 "id": call.id,
                 "external_id": call.external_id,
@@ -95,8 +98,9 @@ def payload_for(vm: Voicemail, event: str) -> dict[str, Any]:
     }
 
 
-def enqueue_completion(session: Session, vm_id: str) -> WebhookDelivery | None:
-    """Write the delivery for a voicemail that just ended, in the caller's transaction.
+def enqueue_completion(session: Session, vm_id: str, event: str | None = None) -> WebhookDelivery | None:
+    """Write the delivery for a voicemail that just ended (or another event, such as
+    ``voicemail.overdue``), in the caller's transaction.
 
     The receiver is the voicemail's own callback_url, else its API key's default; the secret is the
     key's. A voicemail with neither (or no key to sign with) sends nothing.
@@ -116,7 +120,7 @@ def enqueue_completion(session: Session, vm_id: str) -> WebhookDelivery | None:
     url = vm.callback_url or (key.webhook_url if key is not None else None)
     if key is None or not url:
         return None
-    event = f"voicemail.{vm.status}"
+    event = event or f"voicemail.{vm.status}"
     delivery = WebhookDelivery(
         voicemail_id=vm.id,
         api_key_id=key.id,
