@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -35,7 +35,7 @@ def _browser_or_skip() -> None:
 @pytest.fixture(scope="module")
 def inbox_server(
     tmp_path_factory: pytest.TempPathFactory, audio_server: AudioServer
-) -> Iterator[tuple[str, Path]]:
+) -> Iterator[tuple[str, Path, Callable[[str, str, str], str]]]:
     _browser_or_skip()
     tmp = tmp_path_factory.mktemp("browser")
     long = audio_server.root / "browser-long.wav"
@@ -65,16 +65,20 @@ def inbox_server(
         ids.append(server.post_url(f"{audio_server.url}/browser-{name}", mailbox=mailbox, **{"from": caller}))
     for vm_id in ids:
         server.wait(vm_id, timeout=300)
+
+    def post(name: str, mailbox: str, caller: str) -> str:
+        return server.post_url(f"{audio_server.url}/{name}", mailbox=mailbox, **{"from": caller})
+
     try:
-        yield server.url, tmp
+        yield server.url, tmp, post
     finally:
         server.stop()
 
 
-def test_agent_flow_in_chromium(inbox_server: tuple[str, Path]) -> None:
+def test_agent_flow_in_chromium(inbox_server: tuple[str, Path, Callable[[str, str, str], str]]) -> None:
     from playwright.sync_api import sync_playwright
 
-    url, out = inbox_server
+    url, out, post = inbox_server
     shots = Path(os.environ["VOICE_SCREENSHOTS"]) if os.environ.get("VOICE_SCREENSHOTS") else out
     shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
@@ -103,11 +107,18 @@ def test_agent_flow_in_chromium(inbox_server: tuple[str, Path]) -> None:
             assert page.locator("text=No message: the caller hung up or said nothing.").count() == 1
             page.screenshot(path=str(shots / "inbox.png"), full_page=True)
 
+            # A new voicemail appears at the top without a reload.
+            first_before = rows.first.get_attribute("data-id")
+            new_id = post("browser-en_mulaw_voicemail.wav", "live", "+12125550177")
+            page.wait_for_selector(f"#inbox tr[data-id='{new_id}']", timeout=60_000)
+            assert rows.count() == 5 and rows.first.get_attribute("data-id") == new_id != first_before
+
             page.keyboard.press("j")
             page.keyboard.press("j")
             assert page.locator("#inbox tr.selected").count() == 1
             page.goto(url + "/?mailbox=support&state=new")
             assert page.locator("#inbox tbody tr[data-href]").count() == 1
+            assert page.locator("#inbox tr.state-no_speech").count() == 0
 
             # Search a word that is in one transcript only; the match is highlighted.
             page.goto(url + "/")

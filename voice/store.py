@@ -327,6 +327,7 @@ class VoicemailFilter:
     assignee: str | None = None
     sort: str = "newest"  # or "priority"
     q: str | None = None  # full-text search over transcript and summary
+    newer_than: datetime | None = None  # received strictly after (the inbox's live updates)
 
 
 def _filtered(session: Session, query: Any, f: VoicemailFilter, default_region: str = "US") -> Any:
@@ -369,6 +370,8 @@ def _filtered(session: Session, query: Any, f: VoicemailFilter, default_region: 
         query = query.where(Voicemail.created_at >= f.since)
     if f.until:
         query = query.where(Voicemail.created_at < f.until)
+    if f.newer_than:
+        query = query.where(Voicemail.created_at > f.newer_than)
     return query
 
 

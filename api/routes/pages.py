@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
@@ -71,59 +73,67 @@ def logout(request: Request) -> Response:
     return RedirectResponse("/login", status_code=303)
 
 
-@router.get("/")
-def inbox(
-    request: Request,
-    user: User = Depends(current_user),
-    session: Session = Depends(get_session),
-    settings: Settings = Depends(get_settings),
+@dataclass(frozen=True)
+class InboxQuery:
+    sort: str = "newest"
+    mailbox: str | None = None
+    state: str | None = None
+    intent: str | None = None
+    urgency: str | None = None
+    language: str | None = None
+    since: str | None = None  # YYYY-MM-DD
+    until: str | None = None
+    mine: bool = False
+    q: str | None = None
+
+    def params(self) -> dict[str, str]:
+        """The query string that reproduces this view (without a cursor)."""
+        values = {**asdict(self), "mine": "1" if self.mine else None}
+        return {k: str(v) for k, v in values.items() if v}
+
+    def filter(self, user: User) -> store.VoicemailFilter:
+        def day(value: str | None, plus: int = 0) -> datetime | None:
+            try:
+                return (
+                    datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC) + timedelta(days=plus)
+                    if value
+                    else None
+                )
+            except ValueError:
+                return None
+
+        return store.VoicemailFilter(
+            mailbox=self.mailbox or None,
+            language=self.language or None,
+            since=day(self.since),
+            until=day(self.until, 1),
+            intent=self.intent if self.intent in INTENTS else None,
+            urgency=self.urgency if self.urgency in URGENCIES else None,
+            inbox_state=self.state if self.state in INBOX_STATES else None,
+            assignee=user.username if self.mine else None,
+            sort=self.sort if self.sort in ("newest", "priority") else "newest",
+            q=self.q or None,
+        )
+
+
+def inbox_query(
     sort: str = Query("newest", pattern="^(newest|priority)$"),
     mailbox: str | None = Query(None, max_length=100),
-    state: str | None = Query(None),
-    intent: str | None = Query(None),
-    urgency: str | None = Query(None),
+    state: str | None = Query(None, max_length=20),
+    intent: str | None = Query(None, max_length=32),
+    urgency: str | None = Query(None, max_length=10),
     language: str | None = Query(None, max_length=8),
-    since: str | None = Query(None, description="YYYY-MM-DD"),
-    until: str | None = Query(None, description="YYYY-MM-DD"),
+    since: str | None = Query(None, max_length=10),
+    until: str | None = Query(None, max_length=10),
     mine: bool = Query(False),
     q: str | None = Query(None, max_length=200),
-    cursor: str | None = Query(None),
-) -> Response:
-    def day(value: str | None, plus: int = 0) -> datetime | None:
-        if not value:
-            return None
-        try:
-            return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC) + timedelta(days=plus)
-        except ValueError:
-            return None
+) -> InboxQuery:
+    return InboxQuery(sort, mailbox, state, intent, urgency, language, since, until, mine, q)
 
-    f = store.VoicemailFilter(
-        mailbox=mailbox or None,
-        language=language or None,
-        since=day(since),
-        until=day(until, 1),
-        intent=intent if intent in INTENTS else None,
-        urgency=urgency if urgency in URGENCIES else None,
-        inbox_state=state if state in INBOX_STATES else None,
-        assignee=user.username if mine else None,
-        sort=sort,
-        q=q or None,
-    )
-    try:
-        items, next_cursor = store.list_voicemails(session, f, 50, cursor, settings.summary.default_region)
-    except ValueError:
-        items, next_cursor = store.list_voicemails(session, f, 50, None, settings.summary.default_region)
-    params = {
-        k: v
-        for k, v in {
-            "sort": sort, "mailbox": mailbox, "state": state, "intent": intent, "urgency": urgency,
-            "language": language, "since": since, "until": until, "mine": "1" if mine else None, "q": q,
-        }.items()
-        if v
-    }  # fmt: skip
-    mailboxes = sorted({m for (m,) in session.execute(select(store.CallRecord.mailbox).distinct()) if m})
+
+def _rows(session: Session, items: list[Voicemail], q: str | None) -> list[dict[str, Any]]:
     passages = search.snippets(session, q, [vm.id for vm in items]) if q else {}
-    rows = [
+    return [
         {
             "vm": vm,
             "state": inbox_state(vm),
@@ -133,19 +143,60 @@ def inbox(
         }
         for vm in items
     ]
+
+
+@router.get("/")
+def inbox(
+    request: Request,
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings),
+    view: InboxQuery = Depends(inbox_query),
+    cursor: str | None = Query(None),
+) -> Response:
+    f = view.filter(user)
+    region = settings.summary.default_region
+    try:
+        items, next_cursor = store.list_voicemails(session, f, 50, cursor, region)
+    except ValueError:  # a stale or hand-made cursor: start from the top
+        items, next_cursor = store.list_voicemails(session, f, 50, None, region)
+    params = view.params()
+    mailboxes = sorted({m for (m,) in session.execute(select(store.CallRecord.mailbox).distinct()) if m})
+    live = f.sort == "newest" and not cursor  # new voicemails slide in at the top of the first page
     return render(
         request,
         "inbox.html",
         user=user,
-        rows=rows,
+        rows=_rows(session, items, view.q),
         params=params,
         next_url=f"/?{urlencode({**params, 'cursor': next_cursor})}" if next_cursor else None,
         mailboxes=mailboxes,
         intents=INTENTS,
         urgencies=URGENCIES,
         states=INBOX_STATES,
-        newest_id=items[0].id if items and sort == "newest" and not cursor else None,
+        newest_id=items[0].id if items and live else "",
+        poll_url=f"/inbox/rows?{urlencode(params)}" if live else "",
     )
+
+
+@router.get("/inbox/rows")
+def new_rows(
+    request: Request,
+    after: str = Query("", max_length=32),
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings),
+    view: InboxQuery = Depends(inbox_query),
+) -> Response:
+    """Rows for voicemails newer than ``after`` in this view, newest first (polled by the inbox page)."""
+    newest = session.get(Voicemail, after) if after else None
+    if after and newest is None:
+        return Response(status_code=204)
+    f = replace(view.filter(user), sort="newest", newer_than=newest.created_at if newest else None)
+    items, _ = store.list_voicemails(session, f, 50, None, settings.summary.default_region)
+    if not items:
+        return Response(status_code=204)
+    return render(request, "_rows.html", rows=_rows(session, items, view.q))
 
 
 def _summary(vm: Voicemail):  # type: ignore[no-untyped-def]

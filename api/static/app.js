@@ -1,25 +1,57 @@
-// Small progressive enhancement: keyboard navigation in the inbox, and segments that seek the audio.
+// Small progressive enhancement: keyboard navigation and live rows in the inbox, and transcript
+// segments that seek the audio on a voicemail page.
 (function () {
   "use strict";
-  const rows = Array.from(document.querySelectorAll("#inbox tr[data-href]"));
+  const table = document.getElementById("inbox");
+  const rows = () => Array.from(document.querySelectorAll("#inbox tr[data-href]"));
   let current = -1;
+
   function select(i) {
-    if (!rows.length) return;
-    current = Math.max(0, Math.min(rows.length - 1, i));
-    rows.forEach((r, j) => r.classList.toggle("selected", j === current));
-    rows[current].scrollIntoView({ block: "nearest" });
+    const all = rows();
+    if (!all.length) return;
+    current = Math.max(0, Math.min(all.length - 1, i));
+    all.forEach((r, j) => r.classList.toggle("selected", j === current));
+    all[current].scrollIntoView({ block: "nearest" });
   }
-  rows.forEach((row, i) => row.addEventListener("click", (e) => {
-    if (e.target.closest("a, button, input, select")) return;
-    window.location = row.dataset.href;
-  }));
+
+  if (table) {
+    table.addEventListener("click", (e) => {
+      const row = e.target.closest("tr[data-href]");
+      if (row && !e.target.closest("a, button, input, select")) window.location = row.dataset.href;
+    });
+    // New voicemails slide in at the top of the first page, newest first, without a reload.
+    const poll = table.dataset.poll;
+    if (poll) {
+      setInterval(async () => {
+        const sep = poll.includes("?") ? "&" : "?";
+        const response = await fetch(`${poll}${sep}after=${encodeURIComponent(table.dataset.newest || "")}`,
+          { headers: { "Accept": "text/html" }, credentials: "same-origin" });
+        if (response.status !== 200) return;
+        const holder = document.createElement("tbody");
+        holder.innerHTML = await response.text();
+        const fresh = Array.from(holder.querySelectorAll("tr[data-href]"));
+        if (!fresh.length) return;
+        const body = table.tBodies[0];
+        body.querySelectorAll("tr.none").forEach((r) => r.remove());
+        fresh.reverse().forEach((r) => { r.classList.add("fresh"); body.insertBefore(r, body.firstChild); });
+        table.dataset.newest = fresh[fresh.length - 1].dataset.id;
+        if (current >= 0) current += fresh.length;  // keep the same row selected
+      }, parseInt(table.dataset.interval || "5000", 10));
+    }
+  }
+
   document.addEventListener("keydown", (e) => {
-    if (e.target.closest("input, textarea, select")) return;
+    if (e.target.closest("input, textarea, select") || e.ctrlKey || e.metaKey || e.altKey) return;
     if (e.key === "j") select(current + 1);
     else if (e.key === "k") select(current - 1);
-    else if (e.key === "Enter" && current >= 0) window.location = rows[current].dataset.href;
-    else if (e.key === "/") { const f = document.querySelector("#filters [name=q]"); if (f) { e.preventDefault(); f.focus(); } }
-    else if (e.key === "h") { const b = document.getElementById("mark-handled"); if (b) b.click(); }
+    else if (e.key === "Enter" && current >= 0) window.location = rows()[current].dataset.href;
+    else if (e.key === "/") {
+      const box = document.querySelector("#filters [name=q]");
+      if (box) { e.preventDefault(); box.focus(); }
+    } else if (e.key === "h") {
+      const button = document.getElementById("mark-handled");
+      if (button) button.click();
+    }
   });
 
   const player = document.getElementById("player");
