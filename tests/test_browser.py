@@ -142,9 +142,26 @@ def test_agent_flow_in_chromium(inbox_server: tuple[str, Path, Callable[[str, st
             page.evaluate("document.getElementById('player').pause()")
             page.screenshot(path=str(shots / "voicemail.png"), full_page=True)
 
+            # Right-to-left text runs right to left, next to Chinese.
+            page.fill("textarea[name=text]", "سأتصل بالعميل غدا صباحا")
+            page.click("button:has-text('Add note')")
+            arabic = page.locator(".note-text", has_text="سأتصل")
+            assert arabic.evaluate("el => getComputedStyle(el).direction") == "rtl"
+            page.fill("textarea[name=text]", "已回电，客户很满意")
+            page.click("button:has-text('Add note')")
+            chinese = page.locator(".note-text", has_text="已回电")
+            assert chinese.evaluate("el => getComputedStyle(el).direction") == "ltr"
+
             page.keyboard.press("h")  # mark handled
             page.wait_for_selector("text=Reopen")
             assert "marked handled" in page.inner_text(".history")
+
+            phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+            phone.context.add_cookies(page.context.cookies())
+            phone.goto(url + "/")
+            phone.screenshot(path=str(shots / "inbox-phone.png"))
+            assert phone.locator("#inbox tbody tr[data-href]").count() == 5
+            phone.close()
 
             page.click("button:has-text('Sign out')")
             page.wait_for_url("**/login")
