@@ -110,6 +110,22 @@ def test_inbox_voicemail_page_audio_and_actions(
     assert agent.post(f"/voicemails/{vm_id}/reprocess", data={"csrf_token": token}).status_code == 403
 
 
+def test_every_page_form_post_checks_csrf() -> None:
+    from api.routes import pages
+    from api.web import check_csrf
+
+    posts = [r for r in pages.router.routes if "POST" in getattr(r, "methods", set())]
+    assert {r.path for r in posts} >= {
+        "/login",
+        "/logout",
+        "/voicemails/{vm_id}/state",
+        "/voicemails/{vm_id}/notes",
+    }
+    for route in posts:
+        calls = [d.call for d in route.dependant.dependencies]  # type: ignore[attr-defined]
+        assert check_csrf in calls, route.path
+
+
 def test_search_highlight_cannot_inject_markup() -> None:
     from api.web import highlight
     from voice.search import START, STOP
