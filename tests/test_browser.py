@@ -4,6 +4,7 @@ real processed voicemails. Screenshots go to the test's folder (and to docs/ wit
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -35,7 +36,7 @@ def _browser_or_skip() -> None:
 @pytest.fixture(scope="module")
 def inbox_server(
     tmp_path_factory: pytest.TempPathFactory, audio_server: AudioServer
-) -> Iterator[tuple[str, Path, Callable[[str, str, str], str]]]:
+) -> Iterator[tuple[str, Path, Callable[[str, str, str], str], str]]:
     _browser_or_skip()
     tmp = tmp_path_factory.mktemp("browser")
     long = audio_server.root / "browser-long.wav"
@@ -63,22 +64,25 @@ def inbox_server(
     ):
         shutil.copy(samples / name, audio_server.root / f"browser-{name}")
         ids.append(server.post_url(f"{audio_server.url}/browser-{name}", mailbox=mailbox, **{"from": caller}))
-    for vm_id in ids:
-        server.wait(vm_id, timeout=300)
+    texts = [server.wait(vm_id, timeout=300).get("text") or "" for vm_id in ids]
+    # A word in the long voicemail's transcript only, whatever the model heard.
+    others = " ".join(texts[1:]).lower()
+    words = sorted(set(re.findall(r"[A-Za-z]{6,}", texts[0])), key=lambda w: (-len(w), w))
+    unique = next(w for w in words if w.lower() not in others)
 
     def post(name: str, mailbox: str, caller: str) -> str:
         return server.post_url(f"{audio_server.url}/{name}", mailbox=mailbox, **{"from": caller})
 
     try:
-        yield server.url, tmp, post
+        yield server.url, tmp, post, unique
     finally:
         server.stop()
 
 
-def test_agent_flow_in_chromium(inbox_server: tuple[str, Path, Callable[[str, str, str], str]]) -> None:
+def test_agent_flow_in_chromium(inbox_server: tuple[str, Path, Callable[[str, str, str], str], str]) -> None:
     from playwright.sync_api import sync_playwright
 
-    url, out, post = inbox_server
+    url, out, post, word = inbox_server
     shots = Path(os.environ["VOICE_SCREENSHOTS"]) if os.environ.get("VOICE_SCREENSHOTS") else out
     shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
@@ -123,11 +127,11 @@ def test_agent_flow_in_chromium(inbox_server: tuple[str, Path, Callable[[str, st
             # Search a word that is in one transcript only; the match is highlighted.
             page.goto(url + "/")
             page.keyboard.press("/")
-            page.keyboard.type("Tilney")
+            page.keyboard.type(word)
             page.keyboard.press("Enter")
-            page.wait_for_url("**q=Tilney**")
+            page.wait_for_url(f"**q={word}**")
             assert page.locator("#inbox tbody tr[data-href]").count() == 1
-            assert page.locator("#inbox mark").first.inner_text().lower() == "tilney"
+            assert page.locator("#inbox mark").first.inner_text().lower() == word.lower()
             page.keyboard.press("j")
             page.keyboard.press("Enter")
             page.wait_for_url("**/voicemails/*")
@@ -151,6 +155,10 @@ def test_agent_flow_in_chromium(inbox_server: tuple[str, Path, Callable[[str, st
             page.click("button:has-text('Add note')")
             chinese = page.locator(".note-text", has_text="已回电")
             assert chinese.evaluate("el => getComputedStyle(el).direction") == "ltr"
+
+            # A form post without the CSRF token is refused, even with the session cookie.
+            forged = page.request.post(page.url + "/state", form={"state": "handled"})
+            assert forged.status == 403
 
             page.keyboard.press("h")  # mark handled
             page.wait_for_selector("text=Reopen")
