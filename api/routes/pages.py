@@ -227,9 +227,7 @@ def voicemail_page(
     session: Session = Depends(get_session),
 ) -> Response:
     vm = _voicemail(session, vm_id)
-    revision = next((r for r in vm.revisions if r.number == rev), None) or next(
-        (r for r in vm.revisions if r.id == vm.current_revision_id), None
-    )
+    revision = _revision(vm, rev)
     notes = list(
         session.scalars(
             select(VoicemailNote)
@@ -250,6 +248,12 @@ def voicemail_page(
         agents=agents,
         priority=current_priority(vm),
     )
+
+
+def _revision(vm: Voicemail, number: int | None) -> TranscriptRevision | None:
+    """The revision asked for, else the current one."""
+    chosen = next((r for r in vm.revisions if r.number == number), None)
+    return chosen or next((r for r in vm.revisions if r.id == vm.current_revision_id), None)
 
 
 def _back(vm_id: str) -> Response:
@@ -337,9 +341,7 @@ def transcript_download(
     if fmt not in ("txt", "srt", "vtt"):
         raise HTTPException(404, "txt, srt or vtt")
     vm = _voicemail(session, vm_id)
-    revision = next((r for r in vm.revisions if r.number == rev), None) or next(
-        (r for r in vm.revisions if r.id == vm.current_revision_id), None
-    )
+    revision = _revision(vm, rev)
     if revision is None:
         raise HTTPException(404, "no transcript yet")
     if fmt == "txt":
