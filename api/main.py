@@ -18,7 +18,9 @@ from api.routes import calls, health, keys, pages, transcriptions, twilio, voice
 from api.web import HERE, SignInRequired, secret_key
 from voice import __version__, db
 from voice.config import Settings, get_settings
-from voice.sla import Sweeper
+from voice.dispatch import Dispatch
+from voice.periodic import Periodic
+from voice.sla import mark_overdue
 from voice.webhooks import Dispatcher
 from voice.worker import Worker
 
@@ -41,20 +43,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db.upgrade(settings.db_url)
         engine = db.make_engine(settings.db_url)
         app.state.sessionmaker = db.make_sessionmaker(engine)
+        sm = app.state.sessionmaker
         app.state.worker = None
-        if settings.worker.enabled:
-            app.state.worker = Worker(settings, app.state.sessionmaker)
+        if settings.worker.enabled and settings.dispatch == "local":
+            app.state.worker = Worker(settings, sm)
             app.state.worker.start()
-        # Every serving process delivers due webhooks; deliveries are claimed by compare-and-set.
-        app.state.webhooks = Dispatcher(settings, app.state.sessionmaker)
+        app.state.dispatch = Dispatch(settings, app.state.worker)
+        # Every serving process delivers due webhooks, checks callback deadlines and (with Celery)
+        # re-sends stalled voicemails; each of these is settled in the database, so replicas never clash.
+        app.state.webhooks = Dispatcher(settings, sm)
         app.state.webhooks.start()
-        app.state.sla = Sweeper(settings, app.state.sessionmaker)
-        app.state.sla.start()
+        background = [
+            Periodic("voice-sla", settings.sla.check_interval_s, lambda: mark_overdue(sm, settings))
+        ]
+        if settings.dispatch == "celery":
+            resend = lambda: app.state.dispatch.resend_stale(sm)  # noqa: E731
+            background.append(Periodic("voice-redispatch", settings.celery.redispatch_interval_s, resend))
+        for job in background:
+            job.start()
         try:
             yield
         finally:
-            app.state.sla.stop()
+            for job in background:
+                job.stop()
             app.state.webhooks.stop()
+            app.state.dispatch.close()
             if app.state.worker is not None:
                 app.state.worker.stop()
             engine.dispose()

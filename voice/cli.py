@@ -63,6 +63,24 @@ def serve(
 
 
 @app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="worker processes (one transcription each)")] = 1,
+    queues: Annotated[Optional[str], typer.Option(help="comma-separated (default: both)")] = None,  # noqa: UP045
+) -> None:
+    """Run a Celery worker (VOICE_DISPATCH=celery): the pipeline for voicemails sent by `voice serve`."""
+    from voice import db
+    from voice.celery_app import app_for
+
+    settings = get_settings()
+    db.upgrade(settings.db_url)
+    names = queues or f"{settings.celery.queue},{settings.celery.reprocess_queue}"
+    app_for(settings).worker_main(
+        ["worker", f"--concurrency={concurrency}", f"--queues={names}", f"--loglevel={settings.log_level}",
+         "--pool=prefork", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    )  # fmt: skip
+
+
+@app.command()
 def transcribe(
     files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="audio files")],
     engine: Annotated[Optional[str], typer.Option(help="faster-whisper | openai-whisper")] = None,  # noqa: UP045

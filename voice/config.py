@@ -113,6 +113,20 @@ class SlaSettings(BaseModel):
         return self.mailboxes.get(mailbox or "", self.default_hours)
 
 
+class CelerySettings(BaseModel):
+    """Scale-out: API replicas send voicemail ids to Celery workers through a broker."""
+
+    broker_url: str = "redis://127.0.0.1:6379/0"  # or amqp://guest:guest@127.0.0.1:5672// for RabbitMQ
+    queue: str = "voice.fresh"
+    reprocess_queue: str = "voice.reprocess"  # batch runs never delay fresh voicemails
+    # Longer than the longest voicemail takes: Redis hands an unacknowledged task to another worker after it.
+    visibility_timeout_s: float = 3600.0
+    # A voicemail queued this long without a worker taking it (its dispatch was lost while the broker was
+    # down) is sent again; so is one whose worker died (expired lease).
+    redispatch_after_s: float = 60.0
+    redispatch_interval_s: float = 15.0
+
+
 class WorkerSettings(BaseModel):
     enabled: bool = True
     concurrency: int = 1
@@ -173,6 +187,8 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Path("./data")
+    # How a voicemail id reaches a worker: "local" (threads in `voice serve`) or "celery" (`voice worker`).
+    dispatch: Literal["local", "celery"] = "local"
     database_url: str | None = None  # default: SQLite file inside data_dir
     log_level: str = "INFO"
     fetch: FetchSettings = Field(default_factory=FetchSettings)
@@ -181,6 +197,7 @@ class Settings(BaseSettings):
     summary: SummarySettings = Field(default_factory=SummarySettings)
     redaction: RedactionSettings = Field(default_factory=RedactionSettings)
     sla: SlaSettings = Field(default_factory=SlaSettings)
+    celery: CelerySettings = Field(default_factory=CelerySettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)

@@ -5,7 +5,6 @@ webhook is written in the same transaction. Every serving process sweeps; only o
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -59,26 +58,3 @@ def mark_overdue(sm: sessionmaker[Session], settings: Settings, now: datetime | 
     if marked:
         log.info("%d voicemail(s) went past their callback deadline", len(marked))
     return marked
-
-
-class Sweeper:
-    """Checks deadlines every ``sla.check_interval_s`` seconds in a daemon thread."""
-
-    def __init__(self, settings: Settings, sm: sessionmaker[Session]) -> None:
-        self.settings, self.sm = settings, sm
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="voice-sla", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.settings.sla.check_interval_s):
-            try:
-                mark_overdue(self.sm, self.settings)
-            except Exception:  # the database went away for a moment; try again next round
-                log.exception("callback deadline check failed")

@@ -174,40 +174,72 @@ def _claimable(now: datetime) -> Any:
     )
 
 
+def _try_claim(session: Session, vm_id: str, owner: str, lease_s: float, max_attempts: int) -> bool:
+    """Compare-and-set the lease on ``vm_id`` if it is claimable; committed. False if someone else won or
+    the voicemail was given up on (interrupted too often)."""
+    now = utcnow()
+    result = session.execute(
+        update(Voicemail)
+        .where(Voicemail.id == vm_id, _claimable(now))
+        .values(
+            lease_owner=owner,
+            lease_expires_at=now + timedelta(seconds=lease_s),
+            attempts=Voicemail.attempts + 1,
+        )
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        return False
+    attempts = session.scalar(select(Voicemail.attempts).where(Voicemail.id == vm_id)) or 0
+    if attempts > max_attempts:
+        reason = f"processing was interrupted {attempts - 1} times; giving up on this voicemail"
+        _finish_locked(session, vm_id, Status.FAILED, reason)
+        session.commit()
+        return False
+    session.commit()
+    return True
+
+
 def claim_next(sm: sessionmaker[Session], owner: str, lease_s: float, max_attempts: int) -> str | None:
     """Take the oldest claimable voicemail; return its id, or None when there is nothing to do."""
     with sm() as session:
         for _ in range(5):
-            now = utcnow()
             vm_id = session.scalar(
-                select(Voicemail.id).where(_claimable(now)).order_by(Voicemail.created_at).limit(1)
+                select(Voicemail.id).where(_claimable(utcnow())).order_by(Voicemail.created_at).limit(1)
             )
             if vm_id is None:
                 return None
-            result = session.execute(
-                update(Voicemail)
-                .where(Voicemail.id == vm_id, _claimable(now))
-                .values(
-                    lease_owner=owner,
-                    lease_expires_at=now + timedelta(seconds=lease_s),
-                    attempts=Voicemail.attempts + 1,
-                )
-            )
-            if result.rowcount == 1:  # type: ignore[attr-defined]
-                attempts = session.scalar(select(Voicemail.attempts).where(Voicemail.id == vm_id)) or 0
-                if attempts > max_attempts:
-                    _finish_locked(
-                        session,
-                        vm_id,
-                        Status.FAILED,
-                        f"processing was interrupted {attempts - 1} times; giving up on this voicemail",
-                    )
-                    session.commit()
-                    continue
-                session.commit()
+            if _try_claim(session, vm_id, owner, lease_s, max_attempts):
                 return vm_id
-            session.rollback()  # someone else won the race; try the next one
     return None
+
+
+def claim(sm: sessionmaker[Session], vm_id: str, owner: str, lease_s: float, max_attempts: int) -> bool:
+    """Take this voicemail if it is queued (or its worker died); False when it is done or another
+    worker holds it. A task delivered twice therefore processes the voicemail once."""
+    with sm() as session:
+        return _try_claim(session, vm_id, owner, lease_s, max_attempts)
+
+
+def stale(sm: sessionmaker[Session], older_than_s: float, limit: int = 500) -> list[str]:
+    """Voicemails that should be running but are not: queued for a while (a dispatch lost while the
+    broker was down) or in flight with an expired lease (a worker died)."""
+    now = utcnow()
+    with sm() as session:
+        return list(
+            session.scalars(
+                select(Voicemail.id)
+                .where(
+                    or_(
+                        (Voicemail.status == Status.QUEUED)
+                        & (Voicemail.updated_at < now - timedelta(seconds=older_than_s)),
+                        Voicemail.status.in_(Status.IN_FLIGHT) & (Voicemail.lease_expires_at < now),
+                    )
+                )
+                .order_by(Voicemail.created_at)
+                .limit(limit)
+            )
+        )
 
 
 def renew_lease(sm: sessionmaker[Session], vm_id: str, owner: str, lease_s: float) -> bool:

@@ -49,9 +49,6 @@ class Worker:
         for thread in self._threads:
             thread.join(timeout)
 
-    def _owner(self) -> str:
-        return f"{socket.gethostname()[:20]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
-
     def _run(self) -> None:
         try:
             get_engine(self.settings.transcription)  # load the model once, before the first job
@@ -68,27 +65,49 @@ class Worker:
 
     def run_once(self) -> bool:
         """Process one voicemail if there is one; return whether there was."""
-        owner = self._owner()
-        lease = self.settings.worker.lease_s
-        vm_id = store.claim_next(self.sm, owner, lease, MAX_ATTEMPTS)
+        owner = owner_token()
+        vm_id = store.claim_next(self.sm, owner, self.settings.worker.lease_s, MAX_ATTEMPTS)
         if vm_id is None:
             return False
-        heartbeat_stop = threading.Event()
-
-        def heartbeat() -> None:
-            while not heartbeat_stop.wait(lease / 3):
-                if not store.renew_lease(self.sm, vm_id, owner, lease):
-                    return
-
-        beat = threading.Thread(target=heartbeat, name=f"lease-{vm_id[:8]}", daemon=True)
-        beat.start()
-        try:
-            status = process_voicemail(vm_id, owner, self.settings, self.sm)
-            log.info("voicemail %s: %s", vm_id, status)
-        except store.LeaseLost:
-            log.warning("voicemail %s was taken over by another worker; dropped our result", vm_id)
-        finally:
-            heartbeat_stop.set()
-            beat.join()
+        run_claimed(self.settings, self.sm, vm_id, owner)
         self.processed += 1
         return True
+
+
+def owner_token() -> str:
+    return f"{socket.gethostname()[:20]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def run_claimed(settings: Settings, sm: sessionmaker[Session], vm_id: str, owner: str) -> str:
+    """Process a voicemail this owner holds, renewing the lease while it runs; return the final status
+    (or "taken over" when another worker took the job after our lease expired)."""
+    lease = settings.worker.lease_s
+    heartbeat_stop = threading.Event()
+
+    def heartbeat() -> None:
+        while not heartbeat_stop.wait(lease / 3):
+            if not store.renew_lease(sm, vm_id, owner, lease):
+                return
+
+    beat = threading.Thread(target=heartbeat, name=f"lease-{vm_id[:8]}", daemon=True)
+    beat.start()
+    try:
+        status = process_voicemail(vm_id, owner, settings, sm)
+        log.info("voicemail %s: %s", vm_id, status)
+        return status
+    except store.LeaseLost:
+        log.warning("voicemail %s was taken over by another worker; dropped our result", vm_id)
+        return "taken over"
+    finally:
+        heartbeat_stop.set()
+        beat.join()
+
+
+def work_on(settings: Settings, sm: sessionmaker[Session], vm_id: str) -> str:
+    """Claim one voicemail by id and process it (a Celery task); "skipped" when it is done already or
+    another worker holds it, so a task delivered twice does the work once."""
+    owner = owner_token()
+    if not store.claim(sm, vm_id, owner, settings.worker.lease_s, MAX_ATTEMPTS):
+        log.info("voicemail %s: nothing to do (finished or held by another worker)", vm_id)
+        return "skipped"
+    return run_claimed(settings, sm, vm_id, owner)

@@ -313,9 +313,8 @@ def reprocess(
     if not store.requeue(session, _voicemail(session, vm_id).id, user.username):
         raise HTTPException(409, "the voicemail is being processed; try again when it has finished")
     session.commit()
-    worker = getattr(request.app.state, "worker", None)
-    if worker is not None:
-        worker.notify()
+    vm = _voicemail(session, vm_id)
+    request.app.state.dispatch.voicemail(vm.id, reprocess=True, priority=vm.priority)
     return _back(vm_id)
 
 

@@ -120,9 +120,8 @@ async def recording_callback(
         status_reason=reason,
     )
     session.commit()
-    worker = getattr(request.app.state, "worker", None)
-    if created and worker is not None:
-        worker.notify()
+    if created and vm.status == Status.QUEUED:
+        request.app.state.dispatch.voicemail(vm.id)
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
     return Accepted(id=vm.id, status=vm.status)  # type: ignore[arg-type]

@@ -74,10 +74,11 @@ def _visible(session: Session, vm_id: str, who: Principal) -> Voicemail:
     return vm
 
 
-def _accepted(request: Request, response: Response, vm: Voicemail, created: bool) -> Accepted:
-    worker = getattr(request.app.state, "worker", None)
-    if created and worker is not None:
-        worker.notify()
+def _accepted(
+    request: Request, response: Response, vm: Voicemail, created: bool, reprocess: bool = False
+) -> Accepted:
+    if created:
+        request.app.state.dispatch.voicemail(vm.id, reprocess=reprocess, priority=vm.priority)
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/v1/voicemails/{vm.id}"
@@ -328,7 +329,7 @@ def reprocess(
         raise HTTPException(409, "the voicemail is queued or being processed; try again when it has finished")
     session.commit()
     vm = _visible(session, voicemail_id, who)
-    return _accepted(request, response, vm, True)
+    return _accepted(request, response, vm, True, reprocess=True)
 
 
 @router.delete("/{voicemail_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,128 @@
+"""The Celery side of scale-out: one task, ``voice.process_voicemail(id)``, running the same pipeline.
+
+The database stays the source of truth: a task first claims its voicemail with the same compare-and-set
+lease as the embedded worker, so a task delivered twice (a worker killed mid-job, a re-dispatch by the
+sweeper) processes the voicemail once. Workers ack late and take one task at a time per process; the
+Whisper model is loaded once per worker process, before the first task.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from celery import Celery, signals
+from kombu import Queue
+
+from voice.config import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+TASK = "voice.process_voicemail"
+_lock = threading.Lock()
+
+
+def make_app(settings: Settings) -> Celery:
+    c = settings.celery
+    app = Celery("voice", broker=c.broker_url, set_as_current=False)
+    app.conf.update(
+        task_acks_late=True,  # a task is acknowledged after it ran: a killed worker's task is redelivered
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,  # one transcription at a time per process
+        task_ignore_result=True,  # state lives in the database
+        task_default_queue=c.queue,
+        task_queues=[
+            Queue(c.queue, queue_arguments={"x-max-priority": 10}),
+            Queue(c.reprocess_queue, queue_arguments={"x-max-priority": 10}),
+        ],
+        broker_transport_options={
+            "visibility_timeout": int(c.visibility_timeout_s),
+            "queue_order_strategy": "priority",
+            "priority_steps": list(range(10)),
+            "sep": ":",
+        },
+        # Publishing gives up fast: an HTTP request must not wait on a broker that is down (the sweeper
+        # sends the voicemail again later).
+        broker_connection_timeout=2,
+        task_publish_retry_policy={
+            "max_retries": 1,
+            "interval_start": 0,
+            "interval_step": 0.2,
+            "interval_max": 0.3,
+        },
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+    )
+    app.task(name=TASK, ignore_result=True)(process_voicemail_task)
+    return app
+
+
+_apps: dict[str, Celery] = {}
+
+
+def app_for(settings: Settings) -> Celery:
+    """One Celery app per broker URL in this process."""
+    with _lock:
+        if settings.celery.broker_url not in _apps:
+            _apps[settings.celery.broker_url] = make_app(settings)
+        return _apps[settings.celery.broker_url]
+
+
+def celery_priority(settings: Settings, triage_priority: float | None) -> int:
+    """0-9 from a triage priority (0-100): Redis serves 0 first, RabbitMQ serves 9 first."""
+    level = 4 if triage_priority is None else max(0, min(9, int(triage_priority // 10)))
+    return 9 - level if settings.celery.broker_url.startswith(("redis", "rediss")) else level
+
+
+def send(settings: Settings, vm_id: str, reprocess: bool = False, priority: float | None = None) -> bool:
+    """Publish one voicemail id; False (logged) when the broker cannot be reached."""
+    c = settings.celery
+    try:
+        app_for(settings).send_task(
+            TASK,
+            args=[vm_id],
+            queue=c.reprocess_queue if reprocess else c.queue,
+            priority=celery_priority(settings, priority),
+        )
+        return True
+    except Exception as exc:  # kombu raises several kinds; all mean "not sent now"
+        log.warning("could not dispatch voicemail %s (%s); it will be sent again later", vm_id, exc)
+        return False
+
+
+# --- in the worker -------------------------------------------------------------------------------
+
+_context: dict[str, Any] = {}
+
+
+def _worker_context() -> tuple[Settings, Any]:
+    with _lock:
+        if not _context:
+            from voice import db
+
+            settings = get_settings()
+            db.upgrade(settings.db_url)
+            _context["settings"] = settings
+            _context["sm"] = db.make_sessionmaker(db.make_engine(settings.db_url))
+        return _context["settings"], _context["sm"]
+
+
+@signals.worker_process_init.connect
+def _load_model(**_: Any) -> None:
+    """Each worker process loads the Whisper model once, before its first task."""
+    from voice.engines import get_engine
+
+    settings, _sm = _worker_context()
+    try:
+        get_engine(settings.transcription)
+    except Exception:  # the task will fail the voicemail with a readable reason
+        log.exception("could not load the transcription model")
+
+
+def process_voicemail_task(vm_id: str) -> str:
+    from voice.worker import work_on
+
+    settings, sm = _worker_context()
+    return work_on(settings, sm, vm_id)
