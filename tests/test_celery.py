@@ -3,6 +3,7 @@ Redis as the broker and PostgreSQL as the store. Every voicemail completes exact
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -17,7 +18,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import VOICE, AudioServer, VoiceServer, clip_path, encode, make_server
+from tests.conftest import (
+    VOICE,
+    AudioServer,
+    VoiceServer,
+    clip_path,
+    encode,
+    ffmpeg,
+    make_server,
+    reference,
+    wer,
+)
 
 CLIPS = [
     "en_arctic_a0010",
@@ -48,30 +59,42 @@ class Cluster:
     database_url: str
 
 
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
+BROKERS = {
+    "redis": ("127.0.0.1", 6379, "Redis", "redis://127.0.0.1:6379/{db}"),
+    "rabbitmq": ("127.0.0.1", 5672, "RabbitMQ", "amqp://guest:guest@127.0.0.1:5672//"),
+}
+
+
+@contextlib.contextmanager
+def start_cluster(tmp_path: Path, broker: str = "redis", **env: str) -> Iterator[Cluster]:
     require("127.0.0.1", 5432, "PostgreSQL")
-    require("127.0.0.1", 6379, "Redis")
+    host, port, label, url = BROKERS[broker]
+    require(host, port, label)
     name = f"voice_celery_{uuid.uuid4().hex[:8]}"
     admin = create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/test", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"CREATE DATABASE {name}"))
     database_url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     redis_db = random.randint(1, 15)
-    broker = f"redis://127.0.0.1:6379/{redis_db}"
-    subprocess.run(["redis-cli", "-n", str(redis_db), "FLUSHDB"], check=False, capture_output=True)
+    tag = uuid.uuid4().hex[:8]  # queues of our own: nothing left over from another run is delivered here
     api = make_server(
-        tmp_path, VOICE_DISPATCH="celery", VOICE_DATABASE_URL=database_url, VOICE_CELERY__BROKER_URL=broker
+        tmp_path,
+        VOICE_DISPATCH="celery",
+        VOICE_DATABASE_URL=database_url,
+        VOICE_CELERY__BROKER_URL=url.format(db=redis_db),
+        VOICE_CELERY__QUEUE=f"voice.fresh.{tag}",
+        VOICE_CELERY__REPROCESS_QUEUE=f"voice.reprocess.{tag}",
+        **env,
     )
     api.start()
     workers, logs = [], []
     for i in range(2):
         log = tmp_path / f"worker{i}.log"
         with log.open("wb") as fh:
-            env = {**api.env, "VOICE_TRANSCRIPTION__CPU_THREADS": "1"}
+            worker_env = {**api.env, "VOICE_TRANSCRIPTION__CPU_THREADS": "1"}
             workers.append(
                 subprocess.Popen(
-                    [VOICE, "worker"], env=env, cwd=api.data_dir, stdout=fh, stderr=subprocess.STDOUT
+                    [VOICE, "worker"], env=worker_env, cwd=api.data_dir, stdout=fh, stderr=subprocess.STDOUT
                 )
             )
         logs.append(log)
@@ -79,7 +102,8 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
         yield Cluster(api, workers, logs, database_url)
     finally:
         for proc in workers:
-            proc.send_signal(signal.SIGTERM)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
         for proc in workers:
             try:
                 proc.wait(20)
@@ -87,33 +111,105 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
                 proc.kill()
                 proc.wait()
         api.stop()
-        subprocess.run(["redis-cli", "-n", str(redis_db), "FLUSHDB"], check=False, capture_output=True)
+        if broker == "redis":
+            subprocess.run(["redis-cli", "-n", str(redis_db), "FLUSHDB"], check=False, capture_output=True)
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
 
 
-def test_two_workers_process_each_voicemail_once(cluster: Cluster, audio_server: AudioServer) -> None:
+def _revisions(cluster: Cluster) -> dict[str, int]:
+    engine = create_engine(cluster.database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT voicemail_id, count(*) FROM transcript_revisions GROUP BY voicemail_id")
+        )
+        counts = {str(r[0]): int(r[1]) for r in rows}
+    engine.dispose()
+    return counts
+
+
+@pytest.mark.parametrize("broker", ["redis", "rabbitmq"])
+def test_two_workers_process_each_voicemail_once(
+    broker: str, audio_server: AudioServer, tmp_path: Path
+) -> None:
     for clip in CLIPS:
         encode(clip_path(clip), audio_server.root / f"celery-{clip}.wav")
-    ids = [
-        cluster.api.post_url(f"{audio_server.url}/celery-{CLIPS[i % len(CLIPS)]}.wav", external_id=f"CA-{i}")
-        for i in range(10)
-    ]
-    started = time.monotonic()
-    finished = [cluster.api.wait(vm_id, timeout=300) for vm_id in ids]
+    with start_cluster(tmp_path, broker) as cluster:
+        ids = [
+            cluster.api.post_url(
+                f"{audio_server.url}/celery-{CLIPS[i % len(CLIPS)]}.wav", external_id=f"CA-{i}"
+            )
+            for i in range(10)
+        ]
+        started = time.monotonic()
+        finished = [cluster.api.wait(vm_id, timeout=300) for vm_id in ids]
+        elapsed = time.monotonic() - started
+        done_by = [
+            sum(f"voicemail {vm_id}: done" in log.read_text() for vm_id in ids) for log in cluster.logs
+        ]
+        revisions = _revisions(cluster)
     assert all(vm["status"] == "done" for vm in finished), [vm["status_reason"] for vm in finished]
     for vm in finished:
         statuses = [e["status"] for e in vm["history"]]
         assert statuses.count("transcribing") == 1 and statuses.count("done") == 1, statuses
-    engine = create_engine(cluster.database_url)
-    with engine.connect() as conn:
-        revisions = conn.execute(
-            text("SELECT voicemail_id, count(*) FROM transcript_revisions GROUP BY voicemail_id")
-        ).all()
-    engine.dispose()
-    assert sorted(r[0] for r in revisions) == sorted(ids) and all(r[1] == 1 for r in revisions)
+    assert sorted(revisions) == sorted(ids) and set(revisions.values()) == {1}
     # Both workers took part: each logged voicemails it finished.
-    done_by = [sum(f"voicemail {vm_id}: done" in log.read_text() for vm_id in ids) for log in cluster.logs]
     assert sum(done_by) == 10 and all(n >= 1 for n in done_by), done_by
-    print(f"10 voicemails on 2 workers in {time.monotonic() - started:.1f} s, split {done_by}")
+    print(f"{broker}: 10 voicemails on 2 workers in {elapsed:.1f} s, split {done_by}")
+
+
+def test_kill_9_of_a_worker_mid_transcription(audio_server: AudioServer, tmp_path: Path) -> None:
+    """The worker holding the voicemail dies (process and child, kill -9); the other one finishes it once."""
+    clips = [
+        "en_ls_198-209-0000",
+        "en_ls_3436-172162-0000",
+        "en_ls_5703-47212-0000",
+        "en_ls_1272-141231-0002",
+    ]
+    long = audio_server.root / "celery-long.wav"
+    inputs = [arg for c in clips for arg in ("-i", str(clip_path(c)))]
+    concat = "".join(f"[{i}:a]" for i in range(len(clips))) + f"concat=n={len(clips)}:v=0:a=1"
+    subprocess.run(
+        [ffmpeg(), "-loglevel", "error", "-y", *inputs, "-filter_complex", concat, "-ar", "8000", str(long)],
+        check=True,
+    )
+    with start_cluster(
+        tmp_path,
+        VOICE_WORKER__LEASE_S="4",
+        VOICE_CELERY__REDISPATCH_AFTER_S="2",
+        VOICE_CELERY__REDISPATCH_INTERVAL_S="1",
+    ) as cluster:
+        vm_id = cluster.api.post_url(f"{audio_server.url}/{long.name}")
+        deadline = time.monotonic() + 120
+        while cluster.api.get(vm_id)["status"] != "transcribing":
+            assert time.monotonic() < deadline, cluster.api.get(vm_id)
+            time.sleep(0.05)
+        engine = create_engine(cluster.database_url)
+        with engine.connect() as conn:
+            owner = conn.execute(
+                text("SELECT lease_owner FROM voicemails WHERE id = :id"), {"id": vm_id}
+            ).scalar()
+        engine.dispose()
+        child = int(str(owner).split(":")[1])
+        victim = next(p for p in cluster.workers if _is_parent_of(p.pid, child))
+        os.kill(child, signal.SIGKILL)
+        os.kill(victim.pid, signal.SIGKILL)
+        vm = cluster.api.wait(vm_id, timeout=300)
+        revisions = _revisions(cluster)
+        survivor = cluster.logs[cluster.workers.index(next(p for p in cluster.workers if p is not victim))]
+        finished_by_survivor = f"voicemail {vm_id}: done" in survivor.read_text()
+    assert vm["status"] == "done", vm
+    assert wer(" ".join(reference(c) for c in clips), vm["text"]) < 0.3
+    assert revisions == {vm_id: 1}
+    statuses = [e["status"] for e in vm["history"]]
+    assert statuses.count("transcribing") == 2 and statuses.count("done") == 1, statuses
+    assert finished_by_survivor
+
+
+def _is_parent_of(parent: int, child: int) -> bool:
+    try:
+        stat = Path(f"/proc/{child}/stat").read_text()
+    except OSError:
+        return False
+    return int(stat.rsplit(")", 1)[1].split()[1]) == parent

@@ -55,7 +55,7 @@ def make_app(settings: Settings) -> Celery:
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
     )
-    app.task(name=TASK, ignore_result=True)(process_voicemail_task)
+    app.task(name=TASK, ignore_result=True, bind=True, max_retries=None)(process_voicemail_task)
     return app
 
 
@@ -121,8 +121,12 @@ def _load_model(**_: Any) -> None:
         log.exception("could not load the transcription model")
 
 
-def process_voicemail_task(vm_id: str) -> str:
-    from voice.worker import work_on
+def process_voicemail_task(task: Any, vm_id: str) -> str:
+    from voice.worker import HeldElsewhere, work_on
 
     settings, sm = _worker_context()
-    return work_on(settings, sm, vm_id)
+    try:
+        return work_on(settings, sm, vm_id)
+    except HeldElsewhere as held:
+        # A redelivery while the lease of a worker that died is still running: come back when it ends.
+        raise task.retry(countdown=held.seconds + 0.5) from held

@@ -73,10 +73,15 @@ def worker(
 
     settings = get_settings()
     db.upgrade(settings.db_url)
+    import os
+
     names = queues or f"{settings.celery.queue},{settings.celery.reprocess_queue}"
+    # A node name per process: two workers on one host must not share one (RabbitMQ refuses the second).
+    node = f"voice-{os.getpid()}@%h"
     app_for(settings).worker_main(
-        ["worker", f"--concurrency={concurrency}", f"--queues={names}", f"--loglevel={settings.log_level}",
-         "--pool=prefork", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+        ["worker", f"--hostname={node}", f"--concurrency={concurrency}", f"--queues={names}",
+         f"--loglevel={settings.log_level}", "--pool=prefork", "--without-gossip", "--without-mingle",
+         "--without-heartbeat"]
     )  # fmt: skip
 
 

@@ -221,6 +221,21 @@ def claim(sm: sessionmaker[Session], vm_id: str, owner: str, lease_s: float, max
         return _try_claim(session, vm_id, owner, lease_s, max_attempts)
 
 
+def held_for(sm: sessionmaker[Session], vm_id: str) -> float | None:
+    """Seconds until another worker's lease on this in-flight voicemail runs out; None when it is not
+    held (finished, queued, or gone)."""
+    with sm() as session:
+        row = session.execute(
+            select(Voicemail.status, Voicemail.lease_expires_at).where(Voicemail.id == vm_id)
+        ).first()
+    if row is None or row.status not in Status.IN_FLIGHT or row.lease_expires_at is None:
+        return None
+    expires = (
+        row.lease_expires_at if row.lease_expires_at.tzinfo else row.lease_expires_at.replace(tzinfo=UTC)
+    )
+    return max(0.0, (expires - utcnow()).total_seconds())
+
+
 def stale(sm: sessionmaker[Session], older_than_s: float, limit: int = 500) -> list[str]:
     """Voicemails that should be running but are not: queued for a while (a dispatch lost while the
     broker was down) or in flight with an expired lease (a worker died)."""

@@ -103,11 +103,22 @@ def run_claimed(settings: Settings, sm: sessionmaker[Session], vm_id: str, owner
         beat.join()
 
 
+class HeldElsewhere(Exception):
+    """Another worker holds this voicemail's lease; try again when it runs out (it may have died)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"held by another worker for {seconds:.1f} s more")
+        self.seconds = seconds
+
+
 def work_on(settings: Settings, sm: sessionmaker[Session], vm_id: str) -> str:
-    """Claim one voicemail by id and process it (a Celery task); "skipped" when it is done already or
-    another worker holds it, so a task delivered twice does the work once."""
+    """Claim one voicemail by id and process it (a Celery task). "skipped" when it is finished already,
+    so a task delivered twice does the work once; HeldElsewhere while another worker's lease runs."""
     owner = owner_token()
     if not store.claim(sm, vm_id, owner, settings.worker.lease_s, MAX_ATTEMPTS):
-        log.info("voicemail %s: nothing to do (finished or held by another worker)", vm_id)
+        held = store.held_for(sm, vm_id)
+        if held is not None:
+            raise HeldElsewhere(held)
+        log.info("voicemail %s: nothing to do (finished or gone)", vm_id)
         return "skipped"
     return run_claimed(settings, sm, vm_id, owner)
