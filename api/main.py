@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from api.auth import principal
-from api.routes import calls, health, keys, pages, transcriptions, twilio, voicemails
+from api.routes import calls, health, keys, metrics, pages, transcriptions, twilio, voicemails
 from api.web import HERE, SignInRequired, secret_key
 from voice import __version__, db
 from voice.config import Settings, get_settings
@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(keys.router)
     app.include_router(twilio.router)
     app.include_router(transcriptions.router)
+    app.include_router(metrics.router)
     transcriptions.install_error_handler(app)
 
     # The agents' web inbox: signed session cookies (HttpOnly; SameSite=Lax; Secure when configured).

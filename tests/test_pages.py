@@ -155,3 +155,23 @@ def test_sign_out(agent: httpx.Client) -> None:
     r = agent.post("/logout", data={"csrf_token": _csrf(page.text)})
     assert r.status_code == 303 and r.headers["location"] == "/login"
     assert agent.get("/").status_code == 303
+
+
+def test_metrics_and_status(voice_server: VoiceServer) -> None:
+    assert httpx.get(voice_server.url + "/metrics").status_code == 401
+    text = httpx.get(voice_server.url + "/metrics", headers=voice_server.headers()).text
+    done = int(float(re.search(r'voice_voicemails\{status="done"\} ([\d.]+)', text).group(1)))  # type: ignore[union-attr]
+    assert done >= 1 and "voice_queue_depth" in text and "voice_in_flight" in text
+    assert re.search(r'voice_stage_seconds\{quantile="0.5",stage="transcribe"\} [\d.]+', text), text[:2000]
+    assert "process_resident_memory_bytes" in text
+    out = subprocess.run(
+        [VOICE, "status", "--json"],
+        env=voice_server.env,
+        cwd=voice_server.data_dir,
+        capture_output=True,
+        text=True,
+    )
+    import json
+
+    status = json.loads(out.stdout)
+    assert status["by_status"]["done"] == done and "transcribe_s" in status["stages"]

@@ -1,0 +1,47 @@
+"""/metrics: Prometheus text format, read from the database on each scrape (any API key)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
+
+from api.auth import as_ingest
+from voice.keys import Principal
+from voice.metrics import Collector
+
+router = APIRouter(tags=["operations"])
+
+
+def registry_for(request: Request) -> CollectorRegistry:
+    state = request.app.state
+    if getattr(state, "metrics_registry", None) is None:
+        registry = CollectorRegistry()
+        registry.register(Collector(state.sessionmaker))  # type: ignore[arg-type]
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
+        state.metrics_registry = registry
+    return state.metrics_registry  # type: ignore[no-any-return]
+
+
+@router.get(
+    "/metrics",
+    responses={
+        200: {
+            "content": {
+                "text/plain": {
+                    "example": "voice_queue_depth 3.0\nvoice_in_flight 2.0\n"
+                    'voice_stage_seconds{stage="transcribe",quantile="0.5"} 1.82\n'
+                }
+            }
+        }
+    },
+)
+def metrics(request: Request, _: Principal = Depends(as_ingest)) -> Response:
+    """Queue depth, jobs in flight, overdue voicemails, webhook backlog, per-stage timings (last hour)."""
+    return Response(generate_latest(registry_for(request)), media_type=CONTENT_TYPE_LATEST)
