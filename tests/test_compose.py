@@ -1,0 +1,36 @@
+"""docker-compose.yml: valid against the Compose specification (no Docker engine here to run it)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import ROOT
+
+COMPOSE = ROOT / "docker-compose.yml"
+
+
+def test_compose_file_is_valid_against_the_spec() -> None:
+    checker = Path(sys.executable).parent / "check-jsonschema"
+    args = [str(checker), "--builtin-schema", "vendor.compose-spec", str(COMPOSE)]
+    out = subprocess.run(args, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_compose_topology() -> None:
+    spec = yaml.safe_load(COMPOSE.read_text())
+    services = spec["services"]
+    assert {"api", "worker", "postgres", "redis", "migrate"} <= set(services)
+    assert services["api"]["deploy"]["replicas"] == 2
+    for name in ("api", "worker", "postgres", "redis"):
+        assert "healthcheck" in services[name], name
+    for name in ("api", "worker"):
+        env = services[name]["environment"]
+        assert env["VOICE_DISPATCH"] == "celery" and env["VOICE_DATABASE_URL"].startswith("postgresql")
+        assert "voice-data:/data" in services[name]["volumes"]  # the API and workers share uploads and audio
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert services["worker"]["command"][:2] == ["voice", "worker"]
+    assert set(spec["volumes"]) == {"pgdata", "redisdata", "voice-data"}
