@@ -13,11 +13,18 @@ from tests.conftest import ROOT
 COMPOSE = ROOT / "docker-compose.yml"
 
 
-def test_compose_file_is_valid_against_the_spec() -> None:
+def _check(path: Path) -> subprocess.CompletedProcess[str]:
     checker = Path(sys.executable).parent / "check-jsonschema"
-    args = [str(checker), "--builtin-schema", "vendor.compose-spec", str(COMPOSE)]
-    out = subprocess.run(args, capture_output=True, text=True)
+    args = [str(checker), "--builtin-schema", "vendor.compose-spec", str(path)]
+    return subprocess.run(args, capture_output=True, text=True)
+
+
+def test_compose_file_is_valid_against_the_spec(tmp_path: Path) -> None:
+    out = _check(COMPOSE)
     assert out.returncode == 0, out.stdout + out.stderr
+    broken = tmp_path / "docker-compose.yml"  # the check is real: a misspelt key fails it
+    broken.write_text(COMPOSE.read_text().replace("interval: 5s", "intervall: 5s", 1))
+    assert _check(broken).returncode != 0
 
 
 def test_compose_topology() -> None:
