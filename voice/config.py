@@ -190,6 +190,9 @@ class Settings(BaseSettings):
     # How a voicemail id reaches a worker: "local" (threads in `voice serve`) or "celery" (`voice worker`).
     dispatch: Literal["local", "celery"] = "local"
     database_url: str | None = None  # default: SQLite file inside data_dir
+    # Connections per process (PostgreSQL): enough for the request threadpool (40) under load.
+    database_pool_size: int = 20
+    database_max_overflow: int = 20
     log_level: str = "INFO"
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     audio: AudioSettings = Field(default_factory=AudioSettings)

@@ -7,8 +7,10 @@ import hashlib
 import json
 import shutil
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -157,14 +159,17 @@ async def create_voicemail(
         _check_callback(fields.get("callback_url"), settings)
         vm_id = new_id()
         try:
-            path, digest = store_upload(settings, vm_id, upload.file, settings.api.max_upload_bytes)
+            path, digest = await run_in_threadpool(
+                store_upload, settings, vm_id, upload.file, settings.api.max_upload_bytes
+            )
         except VoicemailError as exc:
             raise HTTPException(413, str(exc)) from exc
         request_hash = hashlib.sha256(
             json.dumps([digest, call.model_dump(mode="json"), fields], sort_keys=True).encode()
         ).hexdigest()
         try:
-            vm, created = store.create_voicemail(
+            vm, created = await run_in_threadpool(
+                _save,
                 session,
                 _call_info(call, settings),
                 original_filename=(upload.filename or "")[:255],
@@ -194,7 +199,8 @@ async def create_voicemail(
             raise HTTPException(422, str(exc)) from exc
         _check_callback(body.callback_url, settings)
         try:
-            vm, created = store.create_voicemail(
+            vm, created = await run_in_threadpool(
+                _save,
                 session,
                 _call_info(body.call, settings),
                 audio_url=body.audio_url,
@@ -207,8 +213,14 @@ async def create_voicemail(
             )
         except store.IdempotencyConflict as exc:
             raise HTTPException(422, str(exc)) from exc
-    session.commit()
     return _accepted(request, response, vm, created)
+
+
+def _save(session: Session, call: store.CallInfo, **fields: Any) -> tuple[Voicemail, bool]:
+    """The database part of a post, run in the threadpool: it must not block the event loop."""
+    vm, created = store.create_voicemail(session, call, **fields)
+    session.commit()
+    return vm, created
 
 
 @router.get("", response_model=VoicemailList)

@@ -1,0 +1,178 @@
+"""Load benchmark: POST /v1/voicemails at a fixed rate against a real `voice serve` on PostgreSQL.
+
+    python -m bench.load --rate 200 --duration 60        # the issue's figure
+    python -m bench.load --rate 50 --duration 5          # the short form CI runs
+
+Starts its own server (celery dispatcher on Redis, no workers: this measures the API's accept path), sends
+requests on a fixed schedule from an asyncio client (open loop: a slow answer does not slow the sender),
+then checks in the database that every accepted voicemail exists exactly once. Prints a table and a JSON
+line; exits 1 on errors or lost or duplicated voicemails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+
+VOICE = str(Path(sys.executable).parent / "voice")
+ADMIN_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+async def _fire(
+    url: str, key: str, rate: float, duration: float, run: str
+) -> tuple[list[float], list[str], int]:
+    latencies: list[float] = []
+    errors: list[str] = []
+    total = int(rate * duration)
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=url, timeout=10, limits=limits) as client:
+        headers = {"Authorization": f"Bearer {key}"}
+
+        async def one(i: int) -> None:
+            body = {
+                "audio_url": "https://pbx.example.com/rec/load.wav",
+                "call": {"external_id": f"{run}-{i}", "source": "bench", "from": "+12125550134"},
+            }
+            started = time.perf_counter()
+            try:
+                r = await client.post("/v1/voicemails", json=body, headers=headers)
+                if r.status_code != 202:
+                    errors.append(f"HTTP {r.status_code}")
+                    return
+            except httpx.HTTPError as exc:
+                errors.append(exc.__class__.__name__)
+                return
+            latencies.append(time.perf_counter() - started)
+
+        t0 = time.perf_counter()
+        tasks = []
+        for i in range(total):
+            delay = t0 + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(i)))
+        await asyncio.gather(*tasks)
+    return latencies, errors, total
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rate", type=float, default=200.0, help="requests per second")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds")
+    parser.add_argument("--broker", default="redis://127.0.0.1:6379/14")
+    args = parser.parse_args()
+
+    name = f"voice_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(ADMIN_DB, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    database_url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    port = _port()
+    with tempfile.TemporaryDirectory(prefix="voice-bench-") as tmp:
+        env = {
+            **os.environ,
+            "VOICE_DATA_DIR": tmp,
+            "VOICE_DATABASE_URL": database_url,
+            "VOICE_DISPATCH": "celery",
+            "VOICE_CELERY__BROKER_URL": args.broker,
+            "VOICE_CELERY__QUEUE": f"voice.bench.{name}",
+            "VOICE_CELERY__REDISPATCH_AFTER_S": "3600",
+            "VOICE_LOG_LEVEL": "WARNING",
+        }
+        subprocess.run([VOICE, "db", "upgrade"], env=env, check=True, capture_output=True)
+        key = json.loads(
+            subprocess.run(
+                [VOICE, "keys", "create", "--name", "bench", "--role", "ingest", "--json"],
+                env=env, check=True, capture_output=True, text=True,
+            ).stdout
+        )["key"]  # fmt: skip
+        server = subprocess.Popen([VOICE, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(200):
+                try:
+                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            run = uuid.uuid4().hex[:8]
+            started = time.perf_counter()
+            latencies, errors, sent = asyncio.run(_fire(url, key, args.rate, args.duration, run))
+            elapsed = time.perf_counter() - started
+        finally:
+            server.terminate()
+            try:
+                server.wait(20)
+            except subprocess.TimeoutExpired:  # still draining a backlog
+                server.kill()
+                server.wait()
+        engine = create_engine(database_url)
+        with engine.connect() as conn:
+            stored, unique = conn.execute(
+                text(
+                    "SELECT count(*), count(DISTINCT c.external_id) FROM voicemails v "
+                    "JOIN call_records c ON c.id = v.call_id WHERE c.source = 'bench'"
+                )
+            ).one()
+        engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+    accepted = len(latencies)
+    ms = [x * 1000 for x in latencies]
+    result = {
+        "rate": args.rate,
+        "duration_s": args.duration,
+        "sent": sent,
+        "accepted": accepted,
+        "errors": len(errors),
+        "achieved_rps": round(sent / elapsed, 1),
+        "p50_ms": round(_percentile(ms, 0.50), 1),
+        "p95_ms": round(_percentile(ms, 0.95), 1),
+        "p99_ms": round(_percentile(ms, 0.99), 1),
+        "max_ms": round(max(ms, default=float("nan")), 1),
+        "stored": int(stored),
+        # Accepted (202) but not in the database: lost. Stored although the client gave up waiting: not lost.
+        "lost": max(0, accepted - int(unique)),
+        "stored_after_client_timeout": max(0, int(unique) - accepted),
+        "duplicated": int(stored) - int(unique),
+    }
+    print(
+        f"POST /v1/voicemails at {args.rate:g}/s for {args.duration:g} s "
+        f"(achieved {result['achieved_rps']}/s): "
+        f"p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms, "
+        f"max {result['max_ms']} ms; {accepted} accepted, {len(errors)} errors, {result['lost']} lost, "
+        f"{result['duplicated']} duplicated"
+    )
+    if errors:
+        print("errors:", sorted(set(errors)))
+    print(json.dumps(result))
+    return 0 if not errors and result["lost"] == 0 and result["duplicated"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
