@@ -85,18 +85,22 @@ def parse_banner(stderr: str, size_bytes: int) -> SourceInfo:
     return SourceInfo(container, codec, rate, channels, duration, size_bytes)
 
 
+NOT_AUDIO = "the file is not audio in a format we can decode (or it is corrupt)"
+
+
+def _misdetected(stderr: str) -> bool:
+    # "detected only with low score of 1, misdetection possible": ffmpeg guessed a format from stray bytes.
+    return "misdetection possible" in stderr.lower()
+
+
 def _explain_failure(stderr: str) -> str:
     text = stderr.lower()
+    if _misdetected(stderr):
+        return NOT_AUDIO
     if "does not contain any stream" in text or "matches no streams" in text:
         return "the file holds no audio stream"
-    # "detected only with low score ... misdetection possible": ffmpeg guessed a format from stray bytes.
-    if (
-        "invalid data found" in text
-        or "could not find codec" in text
-        or "unknown format" in text
-        or "misdetection possible" in text
-    ):
-        return "the file is not audio in a format we can decode (or it is corrupt)"
+    if "invalid data found" in text or "could not find codec" in text or "unknown format" in text:
+        return NOT_AUDIO
     if "invalid argument" in text or "error while decoding" in text or "end of file" in text:
         return "the audio could not be decoded: the file is truncated or corrupt"
     last = [line for line in stderr.strip().splitlines() if line.strip()][-1:] or ["no output"]
@@ -159,7 +163,7 @@ def normalise(
     if proc.returncode != 0:
         raise BadAudio(_explain_failure(stderr))
     if info.codec is None:
-        raise BadAudio("the file holds no audio stream")
+        raise BadAudio(NOT_AUDIO if _misdetected(stderr) else "the file holds no audio stream")
     duration = wav_duration(dst)
     if duration <= 0.0:
         raise BadAudio("no audio could be decoded: the file is truncated or empty")
