@@ -19,6 +19,7 @@ import phonenumbers
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from voice.config import LLMSettings
+from voice.phone import region_for
 from voice.triage import INTENTS, URGENCIES, CallContext, Reference, Triage, priority_of, resolve_time
 
 log = logging.getLogger(__name__)
@@ -167,13 +168,7 @@ def ask(settings: LLMSettings, text: str, language: str | None, context: CallCon
 def _e164(number: str | None, context: CallContext) -> str | None:
     if not number:
         return None
-    region = context.region
-    if context.caller_id:
-        try:
-            cc = phonenumbers.parse(context.caller_id, region).country_code or 0
-            region = phonenumbers.region_code_for_country_code(cc) or region
-        except phonenumbers.NumberParseException:
-            pass
+    region = context.region if context.region_fixed else region_for(context.caller_id, context.region)
     try:
         parsed = phonenumbers.parse(number, region)
     except phonenumbers.NumberParseException:

@@ -16,7 +16,7 @@ import phonenumbers
 
 from voice.summary import _DIGITS, _MULTIPLIERS, numbers_as_digits
 from voice.transcribe import Transcript
-from voice.triage import HALF_SPOKEN_EMAIL, Reference, Triage
+from voice.triage import Reference, Triage, email_spans
 
 _TOKEN = re.compile(r"\d+|[^\W\d_]+(?:['’][^\W\d_]+)?|\s+|.", re.U)
 _SEPARATORS = {"-", ",", ".", "/"}
@@ -25,11 +25,6 @@ _ACCOUNT_CUE = re.compile(
     r"(?:account|acct|routing|iban|member(?:ship)?|customer|policy|card)\W*(?:number|no\.?|#|num)?\W*(?:is\W*)?$",
     re.I,
 )
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_SPOKEN_EMAIL = re.compile(
-    r"(?:[a-z0-9]+\s+(?:dot|underscore|dash)\s+)*[a-z0-9]+\s+at\s+[a-z0-9-]+(?:\s+dot\s+[a-z]{2,})+\b", re.I
-)
-_PRONOUN_AT = re.compile(r"^(?:me|us|you|him|her|them|it|is|email|mail)\s+at\s+", re.I)
 
 
 @dataclass(frozen=True)
@@ -120,15 +115,7 @@ def find_spans(text: str, language: str = "en", phones: bool = False, region: st
     candidates: list[Span] = []
     for run in _runs(text, language):
         candidates += _spans_in_run(text, run)
-    for m in _EMAIL.finditer(text):
-        candidates.append(Span(m.start(), m.end(), "email", "[email]"))
-    for m in HALF_SPOKEN_EMAIL.finditer(text):  # "dana at example.com"
-        if not _PRONOUN_AT.match(m.group(0)):
-            candidates.append(Span(m.start(), m.end(), "email", "[email]"))
-    for word in re.finditer(r"\b\w", text):  # every word start: "me at john dot smith at acme dot com"
-        spoken = _SPOKEN_EMAIL.match(text, word.start())
-        if spoken and not _PRONOUN_AT.match(spoken.group(0)):
-            candidates.append(Span(spoken.start(), spoken.end(), "email", "[email]"))
+    candidates += [Span(start, end, "email", "[email]") for start, end, _ in email_spans(text)]
     if phones:
         for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE):
             candidates.append(Span(match.start, match.end, "phone", "[phone]"))

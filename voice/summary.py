@@ -1,11 +1,12 @@
-"""Built-in summariser: no network, no model. A one-line note an agent reads in two seconds."""
+"""Extraction helpers for triage: spoken digits, callback numbers, caller names, the request sentence."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
 
 import phonenumbers
+
+from voice.phone import region_for
 
 # Spoken digits, so "five five five, oh one three four" becomes a number phonenumbers can read.
 _DIGITS = {
@@ -117,17 +118,6 @@ _REQUEST_CUES = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Summary:
-    text: str
-    caller_name: str | None
-    callback_number: str | None
-    request: str | None
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
 def spoken_digits_to_numbers(text: str, language: str = "en") -> str:
     """Rewrite runs of spoken digits ("five five five oh one") as digit strings ("55501")."""
     table = {**_DIGITS["en"], **_DIGITS.get(language[:2], {})}
@@ -183,16 +173,7 @@ def numbers_as_digits(text: str, language: str = "en") -> str:
 
 def find_callback_number(text: str, language: str, region: str, caller_id: str | None) -> str | None:
     """The first phone number said in the message, as E.164 (region from the caller id, else config)."""
-    default_region = region
-    if caller_id:
-        try:
-            parsed = phonenumbers.parse(caller_id, region)
-            # By country code: numbers outside allocated ranges (test and drama numbers) have no region.
-            region = phonenumbers.region_code_for_country_code(parsed.country_code or 0) or region
-            if region == "001":  # non-geographic (+800 ...)
-                region = default_region
-        except phonenumbers.NumberParseException:
-            pass
+    region = region_for(caller_id, region)
     possible: list[str] = []
     candidates = (
         text,
@@ -257,18 +238,3 @@ def find_request(text: str) -> str | None:
     best = max(scored)[2] if max(scored)[0] > 0 else sentences[0]
     words = best.split()
     return " ".join(words[:25]) + ("…" if len(words) > 25 else "")
-
-
-def summarise(
-    text: str, language: str = "en", *, default_region: str = "US", caller_id: str | None = None
-) -> Summary:
-    text = text.strip()
-    if not text:
-        return Summary("No message.", None, None, None)
-    name = find_caller_name(text)
-    number = find_callback_number(text, language, default_region, caller_id)
-    request = find_request(text)
-    parts = [f"{name or 'Caller'}: {request}" if request else (name or "Caller")]
-    if number:
-        parts.append(f"Call back {number}.")
-    return Summary(" ".join(parts), name, number, request)

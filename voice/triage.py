@@ -476,22 +476,28 @@ HALF_SPOKEN_EMAIL = re.compile(
 )
 
 
-def find_email(text: str) -> str | None:
-    if m := _EMAIL.search(text):
-        return m.group(0).rstrip(".").lower()
+def email_spans(text: str) -> list[tuple[int, int, str]]:
+    """Every email address in ``text`` as (start, end, address): written, then half-spoken ("dana at
+    example.com"), then spoken ("john dot smith at acme dot com"). "reach me at ..." is not an address."""
+    found = [(m.start(), m.end(), m.group(0).rstrip(".").lower()) for m in _EMAIL.finditer(text)]
     for m in HALF_SPOKEN_EMAIL.finditer(text):
         if m.group(1).lower() not in _PRONOUNS:
-            return f"{m.group(1)}@{m.group(2)}".lower()
-    for start in range(len(text)):
-        m = _SPOKEN_EMAIL.match(text, start) if text[start - 1 : start] in ("", " ") else None
-        if m is None or m.group(1).lower() in _PRONOUNS:
-            continue  # "reach me at nicole dot dubois at ..." is not me@nicole.dubois
+            found.append((m.start(), m.end(), f"{m.group(1)}@{m.group(2)}".lower()))
+    for word in re.finditer(r"\b\w", text):  # every word start: "me at john dot smith at acme dot com"
+        spoken = _SPOKEN_EMAIL.match(text, word.start())
+        if spoken is None or spoken.group(1).lower() in _PRONOUNS:
+            continue
         local, domain = (
             re.sub(r"\s+(dot|underscore|dash)\s+", lambda j: _SPOKEN_JOINS[j.group(1).lower()], g)
-            for g in (m.group(1), m.group(2))
+            for g in (spoken.group(1), spoken.group(2))
         )
-        return f"{local}@{domain}".lower()
-    return None
+        found.append((spoken.start(), spoken.end(), f"{local}@{domain}".lower()))
+    return found
+
+
+def find_email(text: str) -> str | None:
+    spans = email_spans(text)
+    return spans[0][2] if spans else None
 
 
 _PRONOUNS = frozenset({"me", "us", "you", "him", "her", "them", "it", "is", "email", "mail"})
