@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +87,47 @@ def ffmpeg_with_encoder(encoder: str, why: str) -> str:
     if os.environ.get("CI"):
         pytest.fail(f"CI needs Debian's ffmpeg (libavcodec-extra) with {encoder}: {why}")
     pytest.skip(f"no ffmpeg with {encoder} here (install Debian's ffmpeg and libavcodec-extra)")
+
+
+def concat_clips(clips: list[str], dst: Path, *args: str) -> Path:
+    """One long voicemail made of several speech clips, one after the other."""
+    inputs = [arg for c in clips for arg in ("-i", str(clip_path(c)))]
+    concat = "".join(f"[{i}:a]" for i in range(len(clips))) + f"concat=n={len(clips)}:v=0:a=1"
+    subprocess.run(
+        [ffmpeg(), "-loglevel", "error", "-y", *inputs, "-filter_complex", concat, *args, str(dst)],
+        check=True,
+    )
+    return dst
+
+
+def require(host: str, port: int, name: str) -> None:
+    """Service tests need the real thing: skip without it locally, fail under CI=true."""
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return
+    except OSError:
+        message = f"{name} is not answering on {host}:{port} (DEVELOPERS.md says how to start it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@contextlib.contextmanager
+def temp_postgres(prefix: str = "voice_test") -> Iterator[str]:
+    """A fresh PostgreSQL database on the local server, dropped afterwards; yields its URL."""
+    from sqlalchemy import create_engine, text
+
+    require("127.0.0.1", 5432, "PostgreSQL")
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/test", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
 
 
 def encode(src: Path, dst: Path, *args: str, binary: str | None = None) -> Path:
@@ -197,15 +239,24 @@ class VoiceServer:
     log: Path | None = None
     admin_key: str = ""
 
+    def cli(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:  # noqa: A002
+        """The real `voice` command on this server's database and settings; fails the test if it fails."""
+        return subprocess.run(
+            [VOICE, *args],
+            env=self.env,
+            cwd=self.data_dir,
+            input=input,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+
     def create_key(self, role: str, name: str | None = None, webhook_url: str | None = None) -> dict:
         """A key made by the real CLI on the server's database: {"id", "key", "webhook_secret", ...}."""
-        args = [VOICE, "keys", "create", "--name", name or f"test-{role}", "--role", role, "--json"]
+        args = ["keys", "create", "--name", name or f"test-{role}", "--role", role, "--json"]
         if webhook_url:
             args += ["--webhook-url", webhook_url]
-        out = subprocess.run(
-            args, env=self.env, cwd=self.data_dir, capture_output=True, text=True, check=True
-        )
-        return json.loads(out.stdout)  # type: ignore[no-any-return]
+        return json.loads(self.cli(*args).stdout)  # type: ignore[no-any-return]
 
     def headers(self, key: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {key or self.admin_key}"}

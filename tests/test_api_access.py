@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import uuid
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import VOICE, AudioServer, VoiceServer, clip_path, encode, reference, wer
+from tests.conftest import AudioServer, VoiceServer, clip_path, encode, reference, wer
 
 
 @pytest.fixture(scope="module")
@@ -112,17 +111,9 @@ def test_keys_are_hashed_listed_and_revocable(voice_server: VoiceServer, keys: d
 
     cli = voice_server.create_key("agent", "cli-made")
     assert httpx.get(f"{url}/v1/voicemails", headers=_h(cli["key"])).status_code == 200
-    subprocess.run(
-        [VOICE, "keys", "revoke", "cli-made"], env=voice_server.env, cwd=voice_server.data_dir, check=True
-    )
+    voice_server.cli("keys", "revoke", "cli-made")
     assert httpx.get(f"{url}/v1/voicemails", headers=_h(cli["key"])).status_code == 401
-    out = subprocess.run(
-        [VOICE, "keys", "list"],
-        env=voice_server.env,
-        cwd=voice_server.data_dir,
-        capture_output=True,
-        text=True,
-    )
+    out = voice_server.cli("keys", "list")
     assert "cli-made" in out.stdout and "revoked" in out.stdout and cli["key"] not in out.stdout
 
 

@@ -6,8 +6,7 @@ import json
 import subprocess
 import sys
 
-from tests.conftest import ROOT
-from tests.test_celery import require
+from tests.conftest import ROOT, require
 
 
 def test_short_load_run_loses_nothing() -> None:

@@ -6,13 +6,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, VOICE, AudioServer, clip_path, ffmpeg, make_server
+from tests.conftest import ROOT, AudioServer, concat_clips, make_server
 
 CHROMIUM = "/usr/bin/chromium"
 LONG_CLIPS = ["en_ls_198-209-0000", "en_ls_3436-172162-0000", "en_ls_5703-47212-0000"]
@@ -39,20 +38,11 @@ def inbox_server(
 ) -> Iterator[tuple[str, Path, Callable[[str, str, str], str], str]]:
     _browser_or_skip()
     tmp = tmp_path_factory.mktemp("browser")
-    long = audio_server.root / "browser-long.wav"
-    inputs = [arg for c in LONG_CLIPS for arg in ("-i", str(clip_path(c)))]
-    concat = "".join(f"[{i}:a]" for i in range(len(LONG_CLIPS))) + f"concat=n={len(LONG_CLIPS)}:v=0:a=1"
-    subprocess.run(
-        [ffmpeg(), "-loglevel", "error", "-y", *inputs, "-filter_complex", concat, "-ar", "8000", str(long)],
-        check=True,
-    )
+    long = concat_clips(LONG_CLIPS, audio_server.root / "browser-long.wav", "-ar", "8000")
     # VOICE_BROWSER_MODEL=base for the README's screenshots (tiny.en is English only).
     server = make_server(tmp, VOICE_TRANSCRIPTION__MODEL=os.environ.get("VOICE_BROWSER_MODEL", "tiny.en"))
     server.start()
-    subprocess.run(
-        [VOICE, "users", "create", "dana", "--role", "agent", "--password-stdin"],
-        input="a long passphrase\n", text=True, env=server.env, cwd=server.data_dir, check=True,
-    )  # fmt: skip
+    server.cli("users", "create", "dana", "--role", "agent", "--password-stdin", input="a long passphrase\n")
     samples = ROOT / "samples"
     ids = [
         server.post_url(f"{audio_server.url}/{long.name}", mailbox="support", **{"from": "+12125550111"}),

@@ -7,7 +7,6 @@ import contextlib
 import os
 import random
 import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -23,10 +22,12 @@ from tests.conftest import (
     AudioServer,
     VoiceServer,
     clip_path,
+    concat_clips,
     encode,
-    ffmpeg,
     make_server,
     reference,
+    require,
+    temp_postgres,
     wer,
 )
 
@@ -37,18 +38,6 @@ CLIPS = [
     "en_arctic_aew_a0002",
     "en_arctic_aew_a0003",
 ]
-
-
-def require(host: str, port: int, name: str) -> None:
-    """Services tests need the real thing: skip without it locally, fail under CI=true."""
-    try:
-        with socket.create_connection((host, port), timeout=2):
-            return
-    except OSError:
-        message = f"{name} is not answering on {host}:{port} (DEVELOPERS.md says how to start it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 @dataclass
@@ -67,14 +56,19 @@ BROKERS = {
 
 @contextlib.contextmanager
 def start_cluster(tmp_path: Path, broker: str = "redis", **env: str) -> Iterator[Cluster]:
-    require("127.0.0.1", 5432, "PostgreSQL")
     host, port, label, url = BROKERS[broker]
     require(host, port, label)
-    name = f"voice_celery_{uuid.uuid4().hex[:8]}"
-    admin = create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/test", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    database_url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with (
+        temp_postgres("voice_celery") as database_url,
+        _cluster(tmp_path, database_url, broker, url, env) as c,
+    ):
+        yield c
+
+
+@contextlib.contextmanager
+def _cluster(
+    tmp_path: Path, database_url: str, broker: str, url: str, env: dict[str, str]
+) -> Iterator[Cluster]:
     redis_db = random.randint(1, 15)
     tag = uuid.uuid4().hex[:8]  # queues of our own: nothing left over from another run is delivered here
     api = make_server(
@@ -113,9 +107,6 @@ def start_cluster(tmp_path: Path, broker: str = "redis", **env: str) -> Iterator
         api.stop()
         if broker == "redis":
             subprocess.run(["redis-cli", "-n", str(redis_db), "FLUSHDB"], check=False, capture_output=True)
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
 
 
 def _revisions(cluster: Cluster) -> dict[str, int]:
@@ -167,13 +158,7 @@ def test_kill_9_of_a_worker_mid_transcription(audio_server: AudioServer, tmp_pat
         "en_ls_5703-47212-0000",
         "en_ls_1272-141231-0002",
     ]
-    long = audio_server.root / "celery-long.wav"
-    inputs = [arg for c in clips for arg in ("-i", str(clip_path(c)))]
-    concat = "".join(f"[{i}:a]" for i in range(len(clips))) + f"concat=n={len(clips)}:v=0:a=1"
-    subprocess.run(
-        [ffmpeg(), "-loglevel", "error", "-y", *inputs, "-filter_complex", concat, "-ar", "8000", str(long)],
-        check=True,
-    )
+    long = concat_clips(clips, audio_server.root / "celery-long.wav", "-ar", "8000")
     with start_cluster(
         tmp_path,
         VOICE_WORKER__LEASE_S="4",

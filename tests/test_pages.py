@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.conftest import VOICE, AudioServer, VoiceServer, clip_path, encode
-
-
-def _user(server: VoiceServer, name: str, role: str, password: str) -> None:
-    args = [VOICE, "users", "create", name, "--role", role, "--password-stdin"]
-    subprocess.run(args, input=password + "\n", text=True, env=server.env, cwd=server.data_dir, check=True)
+from tests.conftest import AudioServer, VoiceServer, clip_path, encode
 
 
 def _csrf(html: str) -> str:
@@ -25,7 +19,9 @@ def _csrf(html: str) -> str:
 
 @pytest.fixture(scope="module")
 def agent(voice_server: VoiceServer) -> Iterator[httpx.Client]:
-    _user(voice_server, "alice", "agent", "correct horse battery")
+    voice_server.cli(
+        "users", "create", "alice", "--role", "agent", "--password-stdin", input="correct horse battery\n"
+    )
     with httpx.Client(base_url=voice_server.url, timeout=30) as client:
         page = client.get("/login")
         r = client.post(
@@ -164,13 +160,7 @@ def test_metrics_and_status(voice_server: VoiceServer) -> None:
     assert done >= 1 and "voice_queue_depth" in text and "voice_in_flight" in text
     assert re.search(r'voice_stage_seconds\{quantile="0.5",stage="transcribe"\} [\d.]+', text), text[:2000]
     assert "process_resident_memory_bytes" in text
-    out = subprocess.run(
-        [VOICE, "status", "--json"],
-        env=voice_server.env,
-        cwd=voice_server.data_dir,
-        capture_output=True,
-        text=True,
-    )
+    out = voice_server.cli("status", "--json")
     import json
 
     status = json.loads(out.stdout)

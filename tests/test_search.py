@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
+import contextlib
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.conftest import temp_postgres
 from voice import db, search, store
 from voice.models import Summary, TranscriptRevision, Voicemail
 
@@ -24,24 +25,15 @@ TEXTS = {
 def sm(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[sessionmaker[Session]]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('search')}/voice.db"
-    else:
-        name = f"voice_search_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(
-            "postgresql+psycopg://postgres@127.0.0.1:5432/test", isolation_level="AUTOCOMMIT"
-        )
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name}"))
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    db.upgrade(url)
-    engine = db.make_engine(url)
-    yield db.make_sessionmaker(engine)
-    engine.dispose()
-    if request.param == "postgresql":
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE {name}"))
-        admin.dispose()
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path_factory.mktemp('search')}/voice.db"
+        else:
+            url = stack.enter_context(temp_postgres("voice_search"))
+        db.upgrade(url)
+        engine = db.make_engine(url)
+        yield db.make_sessionmaker(engine)
+        engine.dispose()
 
 
 def _add(session: Session, lang: str) -> str:
