@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import Depends, HTTPException
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from api.deps import get_session
-from voice import keys
+from api.deps import get_sessionmaker
+from voice import db, keys
 from voice.keys import Principal
 from voice.models import Role
 
@@ -20,15 +21,23 @@ bearer = HTTPBearer(
 )
 
 
-def principal(
+@db.retry_on_disconnect
+def _authenticate(sm: sessionmaker[Session], presented: str) -> Principal | None:
+    # Its own session, closed before returning: the request holds no connection between thread-pool
+    # calls, so a full pool cannot wait on threads that wait on the pool (FastAPI's known deadlock).
+    with sm() as session:
+        return keys.authenticate(session, presented)
+
+
+async def principal(
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
-    session: Session = Depends(get_session),
+    sm: sessionmaker[Session] = Depends(get_sessionmaker),
 ) -> Principal:
     if credentials is None:
         raise HTTPException(
             401, "an API key is required: send Authorization: Bearer <key>", {"WWW-Authenticate": "Bearer"}
         )
-    found = keys.authenticate(session, credentials.credentials)
+    found = await run_in_threadpool(_authenticate, sm, credentials.credentials)
     if found is None:
         raise HTTPException(401, "the API key is invalid or revoked", {"WWW-Authenticate": "Bearer"})
     return found
@@ -37,7 +46,7 @@ def principal(
 def require(role: str) -> Callable[[Principal], Principal]:
     """A dependency that lets through keys with ``role`` or a stronger one (ingest < agent < admin)."""
 
-    def check(who: Principal = Depends(principal)) -> Principal:
+    async def check(who: Principal = Depends(principal)) -> Principal:
         if not who.can(role):
             raise HTTPException(403, f"this needs a key with the {role} role; this key has {who.role}")
         return who

@@ -5,13 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fastapi import Request
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from voice.config import Settings
 
 
-def get_settings(request: Request) -> Settings:
+# async: a plain function here would cost a trip to the thread pool on every request.
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
+
+
+async def get_sessionmaker(request: Request) -> sessionmaker[Session]:
+    """For handlers that open their own short session inside one thread-pool call (the POST path):
+    a connection is then never held while the request waits for a thread."""
+    return request.app.state.sessionmaker  # type: ignore[no-any-return]
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 from starlette.middleware.sessions import SessionMiddleware
 
 from api.auth import principal
@@ -41,7 +42,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db.upgrade(settings.db_url)
-        engine = db.make_engine(settings.db_url, settings.database_pool_size, settings.database_max_overflow)
+        engine = db.make_engine(
+            settings.db_url, settings.database_pool_size, settings.database_max_overflow, pre_ping=False
+        )
         app.state.sessionmaker = db.make_sessionmaker(engine)
         sm = app.state.sessionmaker
         app.state.worker = None
@@ -103,6 +106,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(pages.router)
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(_: Request, exc: OperationalError) -> JSONResponse:
+        # The database is restarting or unreachable: say so, and when to retry, instead of a bare 500.
+        logging.getLogger("api").warning("database unavailable: %s", str(exc.orig or exc).splitlines()[0])
+        return JSONResponse(
+            {"detail": "the database is unavailable; try again shortly"}, 503, {"Retry-After": "2"}
+        )
 
     @app.exception_handler(SignInRequired)
     async def _sign_in(_: Request, exc: SignInRequired) -> RedirectResponse:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -21,9 +22,12 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
+import psutil
 from sqlalchemy import create_engine, text
 
 VOICE = str(Path(sys.executable).parent / "voice")
@@ -78,69 +82,104 @@ async def _fire(
     return latencies, errors, total
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rate", type=float, default=200.0, help="requests per second")
-    parser.add_argument("--duration", type=float, default=60.0, help="seconds")
-    parser.add_argument("--broker", default="redis://127.0.0.1:6379/14")
-    args = parser.parse_args()
-
+@contextlib.contextmanager
+def voice_server(broker: str, workers: int = 1) -> Iterator[tuple[str, str, Any]]:
+    """A `voice serve` on a throwaway PostgreSQL database: yields (url, ingest key, server process)
+    and, after, leaves the database's counts in the process's ``stored`` attribute."""
     name = f"voice_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(ADMIN_DB, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"CREATE DATABASE {name}"))
     database_url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     port = _port()
-    with tempfile.TemporaryDirectory(prefix="voice-bench-") as tmp:
-        env = {
-            **os.environ,
-            "VOICE_DATA_DIR": tmp,
-            "VOICE_DATABASE_URL": database_url,
-            "VOICE_DISPATCH": "celery",
-            "VOICE_CELERY__BROKER_URL": args.broker,
-            "VOICE_CELERY__QUEUE": f"voice.bench.{name}",
-            "VOICE_CELERY__REDISPATCH_AFTER_S": "3600",
-            "VOICE_LOG_LEVEL": "WARNING",
-        }
-        subprocess.run([VOICE, "db", "upgrade"], env=env, check=True, capture_output=True)
-        key = json.loads(
-            subprocess.run(
-                [VOICE, "keys", "create", "--name", "bench", "--role", "ingest", "--json"],
-                env=env, check=True, capture_output=True, text=True,
-            ).stdout
-        )["key"]  # fmt: skip
-        server = subprocess.Popen([VOICE, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(200):
-                try:
-                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
-            run = uuid.uuid4().hex[:8]
-            started = time.perf_counter()
-            latencies, errors, sent = asyncio.run(_fire(url, key, args.rate, args.duration, run))
-            elapsed = time.perf_counter() - started
-        finally:
-            server.terminate()
+    try:
+        with tempfile.TemporaryDirectory(prefix="voice-bench-") as tmp:
+            env = {
+                **os.environ,
+                "VOICE_DATA_DIR": tmp,
+                "VOICE_DATABASE_URL": database_url,
+                "VOICE_DISPATCH": "celery",
+                "VOICE_CELERY__BROKER_URL": broker,
+                "VOICE_CELERY__QUEUE": f"voice.bench.{name}",
+                "VOICE_CELERY__REDISPATCH_AFTER_S": "3600",
+                "VOICE_LOG_LEVEL": "WARNING",
+            }
+            subprocess.run([VOICE, "db", "upgrade"], env=env, check=True, capture_output=True)
+            key = json.loads(
+                subprocess.run(
+                    [VOICE, "keys", "create", "--name", "bench", "--role", "ingest", "--json"],
+                    env=env, check=True, capture_output=True, text=True,
+                ).stdout
+            )["key"]  # fmt: skip
+            server = subprocess.Popen(
+                [VOICE, "serve", "--port", str(port), "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL
+            )
+            url = f"http://127.0.0.1:{port}"
             try:
-                server.wait(20)
-            except subprocess.TimeoutExpired:  # still draining a backlog
-                server.kill()
-                server.wait()
-        engine = create_engine(database_url)
-        with engine.connect() as conn:
-            stored, unique = conn.execute(
-                text(
-                    "SELECT count(*), count(DISTINCT c.external_id) FROM voicemails v "
-                    "JOIN call_records c ON c.id = v.call_id WHERE c.source = 'bench'"
-                )
-            ).one()
-        engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
+                for _ in range(200):
+                    try:
+                        if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        time.sleep(0.2)
+                yield url, key, server
+            finally:
+                server.terminate()
+                try:
+                    server.wait(20)
+                except subprocess.TimeoutExpired:  # still draining a backlog
+                    server.kill()
+                    server.wait()
+            engine = create_engine(database_url)
+            with engine.connect() as conn:
+                server.stored = conn.execute(  # type: ignore[attr-defined]
+                    text(
+                        "SELECT count(*), count(DISTINCT c.external_id) FROM voicemails v "
+                        "JOIN call_records c ON c.id = v.call_id WHERE c.source = 'bench'"
+                    )
+                ).one()
+            engine.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (uvicorn's worker processes)."""
+    total = 0.0
+    for p in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
+        t = p.cpu_times()
+        total += t.user + t.system
+    return total
+
+
+def _warm_up(url: str, key: str, n: int = 100) -> None:
+    """A few requests first (source "warmup", not counted): a server that just started is still importing
+    modules and filling its connection pools."""
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=10) as client:
+        for _ in range(n):
+            body = {"audio_url": "https://pbx.example.com/rec/warm.wav", "call": {"source": "warmup"}}
+            client.post("/v1/voicemails", json=body).raise_for_status()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rate", type=float, default=200.0, help="requests per second")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds")
+    parser.add_argument("--workers", type=int, default=1, help="`voice serve --workers`")
+    parser.add_argument("--broker", default="redis://127.0.0.1:6379/14")
+    args = parser.parse_args()
+
+    with voice_server(args.broker, args.workers) as (url, key, server):
+        run = uuid.uuid4().hex[:8]
+        _warm_up(url, key)
+        cpu0 = _cpu_seconds(server.pid)
+        started = time.perf_counter()
+        latencies, errors, sent = asyncio.run(_fire(url, key, args.rate, args.duration, run))
+        elapsed = time.perf_counter() - started
+        cpu_ms = (_cpu_seconds(server.pid) - cpu0) * 1000 / max(1, sent)
+    stored, unique = server.stored
 
     accepted = len(latencies)
     ms = [x * 1000 for x in latencies]
@@ -155,6 +194,7 @@ def main() -> int:
         "p95_ms": round(_percentile(ms, 0.95), 1),
         "p99_ms": round(_percentile(ms, 0.99), 1),
         "max_ms": round(max(ms, default=float("nan")), 1),
+        "server_cpu_ms_per_request": round(cpu_ms, 2),
         "stored": int(stored),
         # Accepted (202) but not in the database: lost. Stored although the client gave up waiting: not lost.
         "lost": max(0, accepted - int(unique)),
@@ -166,7 +206,7 @@ def main() -> int:
         f"(achieved {result['achieved_rps']}/s): "
         f"p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms, "
         f"max {result['max_ms']} ms; {accepted} accepted, {len(errors)} errors, {result['lost']} lost, "
-        f"{result['duplicated']} duplicated"
+        f"{result['duplicated']} duplicated; server CPU {result['server_cpu_ms_per_request']} ms/request"
     )
     if errors:
         print("errors:", sorted(set(errors)))

@@ -38,7 +38,7 @@ def sm(
 
 def _add(session: Session, lang: str) -> str:
     body, summary = TEXTS[lang]
-    vm, _ = store.create_voicemail(session, store.CallInfo(), audio_url="https://example.com/a.wav")
+    vm = session.get(Voicemail, store.create_voicemail(session, store.CallInfo(), audio_url="https://example.com/a.wav").id)
     rev = TranscriptRevision(voicemail_id=vm.id, number=1, engine="e", model="m", language=lang, text=body)
     session.add(rev)
     session.flush()

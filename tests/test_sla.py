@@ -75,9 +75,10 @@ def test_only_unhandled_done_voicemails_past_their_deadline(tmp_path: Path) -> N
     with sm() as session:
         for case in cases:
             mailbox, hours, status, state = case
-            vm, _ = store.create_voicemail(
+            stored = store.create_voicemail(
                 session, store.CallInfo(mailbox=mailbox), audio_url="https://x.example/a"
             )
+            vm = session.get(Voicemail, stored.id)
             vm.status, vm.agent_state, vm.priority = status, state, 20.0
             vm.created_at = now - timedelta(hours=hours)
             ids[case] = vm.id

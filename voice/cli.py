@@ -46,11 +46,24 @@ def serve(
     host: Annotated[Optional[str], typer.Option(help="bind address")] = None,  # noqa: UP045
     port: Annotated[Optional[int], typer.Option(help="port")] = None,  # noqa: UP045
     worker: Annotated[bool, typer.Option(help="run the embedded worker")] = True,
+    workers: Annotated[
+        int, typer.Option(help="API processes (with VOICE_DISPATCH=celery; the embedded worker wants 1)")
+    ] = 1,
 ) -> None:
     """Run the HTTP API with the in-process worker."""
+    import os
+
     import uvicorn
 
     settings = get_settings()
+    if workers > 1 and settings.dispatch == "local" and worker:
+        raise typer.BadParameter(
+            "several API processes each with an embedded worker would load the model several times: "
+            "use VOICE_DISPATCH=celery with `voice worker`, or --no-worker",
+            param_hint="--workers",
+        )
+    # The app is built in each API process from the environment, so the flag travels there.
+    os.environ["VOICE_WORKER__ENABLED"] = "true" if worker else "false"
     settings.worker.enabled = worker
     # A string reference keeps voice/ from importing api/ (api imports voice, never the reverse).
     uvicorn.run(
@@ -58,6 +71,7 @@ def serve(
         factory=True,
         host=host or settings.api.host,
         port=port or settings.api.port,
+        workers=workers,
         log_level=settings.log_level.lower(),
     )
 

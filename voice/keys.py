@@ -13,8 +13,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from voice.models import ApiKey, Role, utcnow
@@ -81,6 +82,13 @@ def create_key(session: Session, name: str, role: str, webhook_url: str | None =
     return NewKey(row.id, row.name, role, f"{KEY_PREFIX}{prefix}_{secret}", row.webhook_secret, webhook_url)
 
 
+# Every request runs this: a Core statement built once, not an ORM query.
+_KEYS = cast(Table, ApiKey.__table__)
+_BY_PREFIX = select(
+    _KEYS.c.id, _KEYS.c.name, _KEYS.c.role, _KEYS.c.secret_hash, _KEYS.c.revoked_at, _KEYS.c.last_used_at
+).where(_KEYS.c.prefix == bindparam("prefix"))
+
+
 def authenticate(session: Session, presented: str) -> Principal | None:
     """The principal for a presented key, or None when it is malformed, unknown, wrong or revoked."""
     if not presented.startswith(KEY_PREFIX):
@@ -88,7 +96,7 @@ def authenticate(session: Session, presented: str) -> Principal | None:
     prefix, sep, secret = presented[len(KEY_PREFIX) :].partition("_")
     if not sep or not prefix or not secret:
         return None
-    row = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    row = session.connection().execute(_BY_PREFIX, {"prefix": prefix}).first()
     if row is None or row.revoked_at is not None:
         # Still hash, so a wrong prefix costs the same time as a wrong secret.
         hmac.compare_digest(_hash(secret), "0" * 64)

@@ -8,13 +8,14 @@ second current revision.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from voice import search, webhooks
@@ -26,6 +27,7 @@ from voice.models import (
     TranscriptRevision,
     Voicemail,
     VoicemailEvent,
+    new_id,
     utcnow,
 )
 from voice.phone import to_e164
@@ -58,40 +60,87 @@ def dedupe_key(call: CallInfo, recording_id: str | None) -> str | None:
     return f"{call.source}|{call.external_id}|{recording_id or ''}"[:460]
 
 
+@dataclass(frozen=True)
+class Accepted:
+    """What a post stored: the voicemail's id and status, and whether this post created it."""
+
+    id: str
+    status: str
+    created: bool
+
+
+# Core tables for the ingest hot path (typed as tables; the ORM declares them as FromClause).
+_CALLS = cast(Table, CallRecord.__table__)
+_VOICEMAILS = cast(Table, Voicemail.__table__)
+_EVENTS = cast(Table, VoicemailEvent.__table__)
+
+
+@functools.cache
+def _insert_or_nothing(dialect: str, table: Table) -> Any:
+    # Built once: the values go as parameters, so SQLAlchemy reuses the compiled statement.
+    # RETURNING tells whether the row went in (rowcount is -1 for this statement with psycopg).
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert_(table).on_conflict_do_nothing().returning(table.c.id)
+
+
+def _insert_new(session: Session, table: Table, values: dict[str, Any]) -> bool:
+    """INSERT that does nothing on a unique conflict (PostgreSQL and SQLite both say ON CONFLICT DO
+    NOTHING); True when the row went in. A race is settled by the database in one round trip."""
+    conn = session.connection()
+    return conn.execute(_insert_or_nothing(conn.dialect.name, table), values).first() is not None
+
+
 def _existing(
     session: Session, api_key_id: str | None, idempotency_key: str | None, dedupe: str | None
-) -> Voicemail | None:
+) -> Any:
+    """(id, status, idempotency_key, request_hash) of the voicemail this post repeats, if any."""
+    v = _VOICEMAILS.c
+    cols = (v.id, v.status, v.idempotency_key, v.request_hash)
     if idempotency_key:
-        found = session.scalar(
-            select(Voicemail).where(
-                Voicemail.api_key_id == api_key_id, Voicemail.idempotency_key == idempotency_key
-            )
-        )
+        found = session.execute(
+            select(*cols).where(v.api_key_id == api_key_id, v.idempotency_key == idempotency_key)
+        ).first()
         if found is not None:
             return found
     if dedupe:
-        return session.scalar(select(Voicemail).where(Voicemail.dedupe_key == dedupe))
+        return session.execute(select(*cols).where(v.dedupe_key == dedupe)).first()
     return None
 
 
-def _call_record(session: Session, call: CallInfo) -> CallRecord:
-    """The call's record: found by (source, external id) and completed with what we learnt, or new."""
-    record = None
-    if call.external_id:
-        record = session.scalar(
-            select(CallRecord).where(
-                CallRecord.source == call.source, CallRecord.external_id == call.external_id
-            )
-        )
-    if record is None:
-        record = CallRecord(external_id=call.external_id, source=call.source, meta={})
-        session.add(record)
+def _call_record(session: Session, call: CallInfo) -> tuple[str, bool]:
+    """The call's id and whether it is new: a new record, or the one with this (source, external id)
+    completed with what we learnt (a second recording of the same call)."""
+    now = utcnow()
+    values = {
+        "id": new_id(),
+        "external_id": call.external_id,
+        "source": call.source,
+        "from_number": call.from_number,
+        "to_number": call.to_number,
+        "mailbox": call.mailbox,
+        "started_at": call.started_at,
+        "duration_s": call.duration_s,
+        "metadata": call.metadata or {},
+        "created_at": now,
+    }
+    if _insert_new(session, _CALLS, values) or not call.external_id:
+        return str(values["id"]), True
+    record = session.scalar(
+        select(CallRecord).where(CallRecord.source == call.source, CallRecord.external_id == call.external_id)
+    )
+    if record is None:  # deleted between the two statements; the caller's retry inserts it
+        raise _Conflict
     for attr in ("from_number", "to_number", "mailbox", "started_at", "duration_s"):
         if getattr(record, attr) is None and getattr(call, attr) is not None:
             setattr(record, attr, getattr(call, attr))
     if call.metadata:
         record.meta = {**call.metadata, **(record.meta or {})}
-    return record
+    session.flush()
+    return record.id, False
+
+
+class _Conflict(Exception):
+    pass
 
 
 def create_voicemail(
@@ -111,58 +160,73 @@ def create_voicemail(
     request_hash: str | None = None,
     status: str = Status.QUEUED,
     status_reason: str | None = None,
-) -> tuple[Voicemail, bool]:
-    """Store a new voicemail, or return the one this request already made; flushed, not committed.
+) -> Accepted:
+    """Store a new voicemail, or find the one this request already made; not committed.
 
-    Returns ``(voicemail, created)``. A repeated Idempotency-Key (per API key) or the same
-    (source, external call id, recording id) returns the first voicemail. The database's unique
-    constraints decide races between concurrent posts.
+    A repeated Idempotency-Key (per API key) or the same (source, external call id, recording id)
+    returns the first voicemail (``created`` False). The database's unique constraints decide races
+    between concurrent posts. This is the ingest hot path, so it is a few Core statements: no ORM
+    unit of work, no read before the write unless the client sent an Idempotency-Key.
     """
     dedupe = dedupe_key(call, recording_id)
+
+    def repeat(found: Any) -> Accepted:
+        if idempotency_key and found.idempotency_key == idempotency_key and found.request_hash and (
+            request_hash and found.request_hash != request_hash
+        ):
+            raise IdempotencyConflict("this Idempotency-Key was already used for a different request")
+        return Accepted(found.id, found.status, False)
+
     for _ in range(3):
-        existing = _existing(session, api_key_id, idempotency_key, dedupe)
-        if existing is not None:
-            if (
-                idempotency_key
-                and existing.idempotency_key == idempotency_key
-                and existing.request_hash
-                and request_hash
-                and existing.request_hash != request_hash
-            ):
-                raise IdempotencyConflict("this Idempotency-Key was already used for a different request")
-            return existing, False
+        if idempotency_key and (found := _existing(session, api_key_id, idempotency_key, None)):
+            return repeat(found)
+        now = utcnow()
+        vm_id = voicemail_id or new_id()
         try:
-            vm = Voicemail(
-                call=_call_record(session, call),
-                audio_url=audio_url,
-                original_filename=original_filename,
-                language_hint=language_hint,
-                source_path=source_path,
-                recording_id=recording_id,
-                dedupe_key=dedupe,
-                callback_url=callback_url,
-                fetch_auth=fetch_auth,
-                api_key_id=api_key_id,
-                idempotency_key=idempotency_key,
-                request_hash=request_hash,
-                status=status,
-                status_reason=status_reason,
-                finished_at=utcnow() if status in Status.FINAL else None,
-            )
-            if voicemail_id:
-                vm.id = voicemail_id
-            session.add(vm)
-            session.flush()
-            session.add(VoicemailEvent(voicemail_id=vm.id, status=Status.QUEUED, detail="received"))
-            if status != Status.QUEUED:
-                session.add(VoicemailEvent(voicemail_id=vm.id, status=status, detail=status_reason))
-            session.flush()
-            if status in Status.FINAL:  # ended on arrival (a recording the source says is absent)
-                webhooks.enqueue_completion(session, vm.id)
-            return vm, True
-        except IntegrityError:
-            # A concurrent post of the same voicemail (or call) won; the next round finds it.
-            session.rollback()
+            call_id, new_call = _call_record(session, call)
+        except _Conflict:
+            continue
+        inserted = _insert_new(
+            session,
+            _VOICEMAILS,
+            {
+                "id": vm_id,
+                "call_id": call_id,
+                "status": status,
+                "status_reason": status_reason,
+                "audio_url": audio_url,
+                "original_filename": original_filename,
+                "language_hint": language_hint,
+                "source_path": source_path,
+                "source_info": {},
+                "attempts": 0,
+                "recording_id": recording_id,
+                "dedupe_key": dedupe,
+                "callback_url": callback_url,
+                "fetch_auth": fetch_auth,
+                "api_key_id": api_key_id,
+                "idempotency_key": idempotency_key,
+                "request_hash": request_hash,
+                "agent_state": AgentState.NEW,
+                "created_at": now,
+                "updated_at": now,
+                "finished_at": now if status in Status.FINAL else None,
+            },
+        )
+        if not inserted:  # a repeat, or a concurrent post of the same voicemail that won
+            if new_call:
+                session.execute(delete(_CALLS).where(_CALLS.c.id == call_id))
+            found = _existing(session, api_key_id, idempotency_key, dedupe)
+            if found is not None:
+                return repeat(found)
+            continue  # the row we collided with is gone again; try once more
+        events = [{"voicemail_id": vm_id, "status": Status.QUEUED, "detail": "received", "at": now}]
+        if status != Status.QUEUED:
+            events.append({"voicemail_id": vm_id, "status": status, "detail": status_reason, "at": now})
+        session.connection().execute(insert(_EVENTS), events)
+        if status in Status.FINAL:  # ended on arrival (a recording the source says is absent)
+            webhooks.enqueue_completion(session, vm_id)
+        return Accepted(vm_id, status, True)
     raise RuntimeError("could not store the voicemail: conflicting concurrent writes")
 
 

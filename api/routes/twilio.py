@@ -109,7 +109,7 @@ async def recording_callback(
             Status.FAILED,
             f"Twilio could not record the call (error {fields.get('ErrorCode', '?')})",
         )
-    vm, created = store.create_voicemail(
+    stored = store.create_voicemail(
         session,
         rec.call,
         audio_url=rec.media_url if status == Status.QUEUED else None,
@@ -120,8 +120,8 @@ async def recording_callback(
         status_reason=reason,
     )
     session.commit()
-    if created and vm.status == Status.QUEUED:
-        request.app.state.dispatch.voicemail(vm.id)
-    if not created:
+    if stored.created and stored.status == Status.QUEUED:
+        request.app.state.dispatch.voicemail(stored.id)
+    if not stored.created:
         response.headers["Idempotent-Replayed"] = "true"
-    return Accepted(id=vm.id, status=vm.status)  # type: ignore[arg-type]
+    return Accepted(id=stored.id, status=stored.status)  # type: ignore[arg-type]

@@ -13,10 +13,10 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, R
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from api.auth import as_admin, as_agent, as_ingest
-from api.deps import get_session, get_settings
+from api.deps import get_session, get_sessionmaker, get_settings
 from api.schemas import (
     Accepted,
     AgentUpdate,
@@ -30,7 +30,7 @@ from api.schemas import (
     WebhookDeliveryOut,
 )
 from api.views import voicemail_detail, voicemail_out
-from voice import store, urlguard
+from voice import db, store, urlguard
 from voice.config import Settings
 from voice.errors import VoicemailError
 from voice.fetch import check_url
@@ -77,14 +77,18 @@ def _visible(session: Session, vm_id: str, who: Principal) -> Voicemail:
 
 
 def _accepted(
-    request: Request, response: Response, vm: Voicemail, created: bool, reprocess: bool = False
+    request: Request,
+    response: Response,
+    stored: store.Accepted,
+    reprocess: bool = False,
+    priority: float | None = None,
 ) -> Accepted:
-    if created:
-        request.app.state.dispatch.voicemail(vm.id, reprocess=reprocess, priority=vm.priority)
-    if not created:
+    if stored.created:
+        request.app.state.dispatch.voicemail(stored.id, reprocess=reprocess, priority=priority)
+    else:
         response.headers["Idempotent-Replayed"] = "true"
-    response.headers["Location"] = f"/v1/voicemails/{vm.id}"
-    return Accepted(id=vm.id, status=vm.status)  # type: ignore[arg-type]
+    response.headers["Location"] = f"/v1/voicemails/{stored.id}"
+    return Accepted(id=stored.id, status=stored.status)  # type: ignore[arg-type]
 
 
 @router.post(
@@ -136,7 +140,7 @@ def _accepted(
 async def create_voicemail(
     request: Request,
     response: Response,
-    session: Session = Depends(get_session),
+    sm: sessionmaker[Session] = Depends(get_sessionmaker),
     settings: Settings = Depends(get_settings),
     who: Principal = Depends(as_ingest),
     idempotency_key: str | None = IDEMPOTENCY_HEADER,
@@ -168,9 +172,9 @@ async def create_voicemail(
             json.dumps([digest, call.model_dump(mode="json"), fields], sort_keys=True).encode()
         ).hexdigest()
         try:
-            vm, created = await run_in_threadpool(
+            stored = await run_in_threadpool(
                 _save,
-                session,
+                sm,
                 _call_info(call, settings),
                 original_filename=(upload.filename or "")[:255],
                 language_hint=fields.get("language", "")[:8] or None,
@@ -185,7 +189,7 @@ async def create_voicemail(
         except store.IdempotencyConflict as exc:
             shutil.rmtree(voicemail_dir(settings, vm_id), ignore_errors=True)
             raise HTTPException(422, str(exc)) from exc
-        if not created:  # a replay: the first post's file is the one we keep
+        if not stored.created:  # a replay: the first post's file is the one we keep
             shutil.rmtree(voicemail_dir(settings, vm_id), ignore_errors=True)
     else:
         raw = await request.body()
@@ -199,9 +203,9 @@ async def create_voicemail(
             raise HTTPException(422, str(exc)) from exc
         _check_callback(body.callback_url, settings)
         try:
-            vm, created = await run_in_threadpool(
+            stored = await run_in_threadpool(
                 _save,
-                session,
+                sm,
                 _call_info(body.call, settings),
                 audio_url=body.audio_url,
                 language_hint=body.language,
@@ -213,14 +217,17 @@ async def create_voicemail(
             )
         except store.IdempotencyConflict as exc:
             raise HTTPException(422, str(exc)) from exc
-    return _accepted(request, response, vm, created)
+    return _accepted(request, response, stored)
 
 
-def _save(session: Session, call: store.CallInfo, **fields: Any) -> tuple[Voicemail, bool]:
-    """The database part of a post, run in the threadpool: it must not block the event loop."""
-    vm, created = store.create_voicemail(session, call, **fields)
-    session.commit()
-    return vm, created
+@db.retry_on_disconnect
+def _save(sm: sessionmaker[Session], call: store.CallInfo, **fields: Any) -> store.Accepted:
+    """The database part of a post, in one thread-pool call with its own session: it must not block
+    the event loop, nor hold a connection while waiting for a thread."""
+    with sm() as session:
+        stored = store.create_voicemail(session, call, **fields)
+        session.commit()
+        return stored
 
 
 @router.get("", response_model=VoicemailList)
@@ -341,7 +348,7 @@ def reprocess(
         raise HTTPException(409, "the voicemail is queued or being processed; try again when it has finished")
     session.commit()
     vm = _visible(session, voicemail_id, who)
-    return _accepted(request, response, vm, True, reprocess=True)
+    return _accepted(request, response, store.Accepted(vm.id, vm.status, True), True, vm.priority)
 
 
 @router.delete("/{voicemail_id}", status_code=status.HTTP_204_NO_CONTENT)
