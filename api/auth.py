@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import Depends, HTTPException
 from fastapi.concurrency import run_in_threadpool
@@ -21,39 +21,43 @@ bearer = HTTPBearer(
 )
 
 
-@db.retry_on_disconnect
-def _authenticate(sm: sessionmaker[Session], presented: str) -> Principal | None:
-    # Its own session, closed before returning: the request holds no connection between thread-pool
-    # calls, so a full pool cannot wait on threads that wait on the pool (FastAPI's known deadlock).
-    with sm() as session:
-        return keys.authenticate(session, presented)
-
-
-async def principal(
-    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
-    sm: sessionmaker[Session] = Depends(get_sessionmaker),
-) -> Principal:
+def check_key(session: Session, credentials: HTTPAuthorizationCredentials | None, role: str) -> Principal:
+    """The caller, if its key is valid and has ``role`` or a stronger one (ingest < agent < admin);
+    401 or 403 otherwise. Sync: run it in the thread that does the request's database work."""
     if credentials is None:
         raise HTTPException(
             401, "an API key is required: send Authorization: Bearer <key>", {"WWW-Authenticate": "Bearer"}
         )
-    found = await run_in_threadpool(_authenticate, sm, credentials.credentials)
-    if found is None:
+    who = keys.authenticate(session, credentials.credentials)
+    if who is None:
         raise HTTPException(401, "the API key is invalid or revoked", {"WWW-Authenticate": "Bearer"})
-    return found
+    if not who.can(role):
+        raise HTTPException(403, f"this needs a key with the {role} role; this key has {who.role}")
+    return who
 
 
-def require(role: str) -> Callable[[Principal], Principal]:
-    """A dependency that lets through keys with ``role`` or a stronger one (ingest < agent < admin)."""
+@db.retry_on_disconnect
+def _check_key(
+    sm: sessionmaker[Session], credentials: HTTPAuthorizationCredentials | None, role: str
+) -> Principal:
+    # Its own session, closed before returning: the request holds no connection between thread-pool
+    # calls, so a full pool cannot wait on threads that wait on the pool (FastAPI's known deadlock).
+    with sm() as session:
+        return check_key(session, credentials, role)
 
-    async def check(who: Principal = Depends(principal)) -> Principal:
-        if not who.can(role):
-            raise HTTPException(403, f"this needs a key with the {role} role; this key has {who.role}")
-        return who
+
+def require(role: str) -> Callable[..., Awaitable[Principal]]:
+    """A dependency that lets through keys with ``role`` or a stronger one."""
+
+    async def check(
+        credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+        sm: sessionmaker[Session] = Depends(get_sessionmaker),
+    ) -> Principal:
+        return await run_in_threadpool(_check_key, sm, credentials, role)
 
     return check
 
 
-as_ingest = require(Role.INGEST)
+as_ingest = principal = require(Role.INGEST)
 as_agent = require(Role.AGENT)
 as_admin = require(Role.ADMIN)

@@ -11,11 +11,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from api.auth import as_admin, as_agent, as_ingest
+from api.auth import as_admin, as_agent, as_ingest, bearer, check_key
 from api.deps import get_session, get_sessionmaker, get_settings
 from api.schemas import (
     Accepted,
@@ -142,7 +143,9 @@ async def create_voicemail(
     response: Response,
     sm: sessionmaker[Session] = Depends(get_sessionmaker),
     settings: Settings = Depends(get_settings),
-    who: Principal = Depends(as_ingest),
+    # Checked below, in the same thread-pool call and session as the insert for JSON posts (the
+    # ingest hot path), and before reading the body for uploads.
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
     idempotency_key: str | None = IDEMPOTENCY_HEADER,
 ) -> Accepted:
     """Queue a voicemail: JSON with ``audio_url`` and a call record, or a multipart upload.
@@ -151,6 +154,7 @@ async def create_voicemail(
     ``call.external_id``, ``recording_id``), returns the first voicemail."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
+        who = await as_ingest(credentials, sm)  # before reading a byte of the upload
         form = await request.form(max_part_size=settings.api.max_upload_bytes)
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
@@ -175,6 +179,7 @@ async def create_voicemail(
             stored = await run_in_threadpool(
                 _save,
                 sm,
+                who,
                 _call_info(call, settings),
                 original_filename=(upload.filename or "")[:255],
                 language_hint=fields.get("language", "")[:8] or None,
@@ -182,7 +187,6 @@ async def create_voicemail(
                 callback_url=fields.get("callback_url"),
                 voicemail_id=vm_id,
                 source_path=str(path),
-                api_key_id=who.key_id,
                 idempotency_key=idempotency_key,
                 request_hash=request_hash,
             )
@@ -193,6 +197,22 @@ async def create_voicemail(
             shutil.rmtree(voicemail_dir(settings, vm_id), ignore_errors=True)
     else:
         raw = await request.body()
+        stored = await run_in_threadpool(_post_json, sm, settings, credentials, raw, idempotency_key)
+    return _accepted(request, response, stored)
+
+
+@db.retry_on_disconnect
+def _post_json(
+    sm: sessionmaker[Session],
+    settings: Settings,
+    credentials: HTTPAuthorizationCredentials | None,
+    raw: bytes,
+    idempotency_key: str | None,
+) -> store.Accepted:
+    """A JSON post, the ingest hot path: key check, validation and insert in one thread-pool call and
+    one short session (no connection held while the request waits for a thread; one pool checkout)."""
+    with sm() as session:
+        who = check_key(session, credentials, Role.INGEST)
         try:
             body = VoicemailIn.model_validate_json(raw)
         except ValidationError as exc:
@@ -203,9 +223,8 @@ async def create_voicemail(
             raise HTTPException(422, str(exc)) from exc
         _check_callback(body.callback_url, settings)
         try:
-            stored = await run_in_threadpool(
-                _save,
-                sm,
+            stored = store.create_voicemail(
+                session,
                 _call_info(body.call, settings),
                 audio_url=body.audio_url,
                 language_hint=body.language,
@@ -217,15 +236,15 @@ async def create_voicemail(
             )
         except store.IdempotencyConflict as exc:
             raise HTTPException(422, str(exc)) from exc
-    return _accepted(request, response, stored)
+        session.commit()
+        return stored
 
 
 @db.retry_on_disconnect
-def _save(sm: sessionmaker[Session], call: store.CallInfo, **fields: Any) -> store.Accepted:
-    """The database part of a post, in one thread-pool call with its own session: it must not block
-    the event loop, nor hold a connection while waiting for a thread."""
+def _save(sm: sessionmaker[Session], who: Principal, call: store.CallInfo, **fields: Any) -> store.Accepted:
+    """The database part of an upload, in one thread-pool call with its own session."""
     with sm() as session:
-        stored = store.create_voicemail(session, call, **fields)
+        stored = store.create_voicemail(session, call, api_key_id=who.key_id, **fields)
         session.commit()
         return stored
 
