@@ -118,9 +118,8 @@ def voice_server(broker: str, workers: int = 1) -> Iterator[tuple[str, str, Any]
                     env=env, check=True, capture_output=True, text=True,
                 ).stdout
             )["key"]  # fmt: skip
-            server = subprocess.Popen(
-                [VOICE, "serve", "--port", str(port), "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL
-            )
+            command = [VOICE, "serve", "--port", str(port), "--workers", str(workers)]
+            server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
             url = f"http://127.0.0.1:{port}"
             try:
                 for _ in range(200):
@@ -215,7 +214,8 @@ def main() -> int:
         f"(achieved {result['achieved_rps']}/s): "
         f"p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms, "
         f"max {result['max_ms']} ms; {accepted} accepted, {len(errors)} errors, {result['lost']} lost, "
-        f"{result['duplicated']} duplicated; CPU per request: server {result['server_cpu_ms_per_request']} ms, "
+        f"{result['duplicated']} duplicated; "
+        f"CPU per request: server {result['server_cpu_ms_per_request']} ms, "
         f"load generator {result['client_cpu_ms_per_request']} ms"
     )
     if errors:

@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VOICE_EXTRAS=test bash scripts/setup.sh
-.venv/bin/ruff check voice api tests
+.venv/bin/ruff check voice api tests bench
 .venv/bin/mypy voice
 .venv/bin/hadolint Dockerfile
 .venv/bin/python -m pytest "$@"
