@@ -42,9 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db.upgrade(settings.db_url)
-        engine = db.make_engine(
-            settings.db_url, settings.database_pool_size, settings.database_max_overflow, pre_ping=False
-        )
+        engine = db.make_engine(settings.db_url, settings.database_pool_size, settings.database_max_overflow)
         app.state.sessionmaker = db.make_sessionmaker(engine)
         sm = app.state.sessionmaker
         app.state.worker = None

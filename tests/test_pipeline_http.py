@@ -154,6 +154,10 @@ def test_fetch_retries_and_basic_auth_without_leaking(
     encode(clip_path("en_arctic_a0010"), audio_server.root / "arctic.wav", "-c:a", "pcm_s16le")
     flaky = voice_server.wait(voice_server.post_url(f"{audio_server.url}/flaky/arctic.wav"))
     assert flaky["status"] == "done" and audio_server.calls["/flaky/arctic.wav"] == 3
+    # Each retry is in the voicemail's history, with its reason and the (growing, jittered) wait.
+    retries = [e["detail"] for e in flaky["history"] if "retrying in" in (e["detail"] or "")]
+    assert [r.split(" failed")[0] for r in retries] == ["attempt 1", "attempt 2"], flaky["history"]
+    assert all("HTTP 503" in r for r in retries), retries
     private = voice_server.wait(voice_server.post_url(f"{audio_server.url}/private/arctic.wav"))
     assert private["status"] == "done", private
     assert wer(reference("en_arctic_a0010"), private["text"]) < 0.3

@@ -9,11 +9,13 @@ Whisper model is loaded once per worker process, before the first task.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from typing import Any
 
 from celery import Celery, signals
 from kombu import Queue
+from sqlalchemy.exc import DBAPIError
 
 from voice.config import Settings, get_settings
 
@@ -92,6 +94,25 @@ def send(settings: Settings, vm_id: str, reprocess: bool = False, priority: floa
         return False
 
 
+def queue_depth(settings: Settings) -> int | None:
+    """Messages waiting in the broker's fresh and reprocess queues; None if it cannot be reached."""
+    c = settings.celery
+    app = app_for(settings)
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+            channel = conn.default_channel
+            # The same declaration as the workers' (idempotent): it also answers for a queue no worker
+            # has declared yet, where a passive declare would fail on RabbitMQ.
+            return sum(
+                int(app.amqp.queues[name].bind(channel).queue_declare().message_count)
+                for name in (c.queue, c.reprocess_queue)
+            )
+    except Exception as exc:  # kombu raises several kinds; all mean "cannot tell now"
+        log.warning("could not read the broker's queue depth (%s)", exc)
+        return None
+
+
 # --- in the worker -------------------------------------------------------------------------------
 
 _context: dict[str, Any] = {}
@@ -130,3 +151,9 @@ def process_voicemail_task(task: Any, vm_id: str) -> str:
     except HeldElsewhere as held:
         # A redelivery while the lease of a worker that died is still running: come back when it ends.
         raise task.retry(countdown=held.seconds + 0.5) from held
+    except DBAPIError as exc:
+        # The database is restarting or out of reach: not the voicemail's fault. Try again with
+        # exponential backoff and jitter (capped at a minute) until it answers.
+        delay = min(60.0, 2.0 ** min(task.request.retries, 6)) * (0.5 + random.random())
+        log.warning("voicemail %s: database unavailable (%s); retrying in %.1f s", vm_id, exc.orig, delay)
+        raise task.retry(countdown=delay) from exc

@@ -251,6 +251,18 @@ def db_upgrade(revision: str = "head") -> None:
     err.print(f"database at revision {revision}")
 
 
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help='"0006", "-1" (one back) or "base" (drops everything)')],
+) -> None:
+    """Undo migrations down to REVISION (for rolling back a release; back up first)."""
+    from voice import db
+
+    settings = get_settings()
+    db.downgrade(settings.db_url, revision)
+    err.print(f"database at revision {revision}")
+
+
 @ingest_app.command("asterisk")
 def ingest_asterisk(
     spool: Annotated[

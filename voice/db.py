@@ -18,10 +18,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def make_engine(url: str, pool_size: int = 20, max_overflow: int = 20, pre_ping: bool = True) -> Engine:
-    """``pre_ping`` tests each pooled connection before use, so a database restart costs no failed
-    statement. The API turns it off (it costs a round trip per checkout on the ingest path) and
-    uses ``retry_on_disconnect`` where it matters."""
+def make_engine(url: str, pool_size: int = 20, max_overflow: int = 20) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -38,14 +35,16 @@ def make_engine(url: str, pool_size: int = 20, max_overflow: int = 20, pre_ping:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=pre_ping, pool_size=pool_size, max_overflow=max_overflow)
+    # pre_ping: a connection broken by a database restart is replaced before a request gets it (one
+    # cheap round trip per checkout); retry_on_disconnect covers a restart in the middle of a request.
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
 
 
 def retry_on_disconnect(fn: Callable[P, R]) -> Callable[P, R]:
-    """Run ``fn`` (a whole unit of work with its own session) once more if its connection turned out
-    dead. On a disconnect SQLAlchemy invalidates the pool's older connections too, so the second run
-    gets a fresh one. Only for work that is safe to repeat: a commit whose answer was lost may have
-    landed (the ingest path is idempotent by Idempotency-Key and call id)."""
+    """Run ``fn`` (a whole unit of work with its own session) once more if its connection died under
+    it (a database restart mid-request). SQLAlchemy then invalidates the pool's older connections
+    too, so the second run gets a fresh one. Only for work that is safe to repeat: a commit whose
+    answer was lost may have landed (the ingest path is idempotent by Idempotency-Key and call id)."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -63,6 +62,12 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """What Alembic compares with the models: all but the search index, which is made by hand (an FTS5
+    virtual table with shadow tables on SQLite, a generated tsvector on PostgreSQL)."""
+    return not (type_ == "table" and name and name.startswith("voicemail_search"))
+
+
 def alembic_config(url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -75,3 +80,8 @@ def upgrade(url: str, revision: str = "head") -> None:
     if url.startswith("sqlite"):
         make_engine(url).dispose()  # creates the folder and turns on WAL before Alembic connects
     command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Take the schema back to ``revision`` ("base": nothing) with Alembic (``voice db downgrade``)."""
+    command.downgrade(alembic_config(url), revision)

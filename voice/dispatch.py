@@ -31,16 +31,35 @@ class Dispatch:
             self.worker.notify()
 
     def resend_stale(self, sm: sessionmaker[Session]) -> int:
-        """Publish again what should be running but is not; returns how many were sent."""
+        """Publish again what should be running but is not; returns how many were sent.
+
+        A worker that died leaves its voicemail in flight with an expired lease: always sent again.
+        A queued voicemail may just be waiting its turn in a backlog, or its message may be lost (posted
+        while the broker was down, or a broker restarted without persistence). The broker's queue depth
+        tells the two apart: only as many of the oldest as the broker is short of are sent again, and
+        each at most once per ``redispatch_after_s``. Extra sends are harmless (the database decides who
+        processes); a flood of them is not.
+        """
         if self.settings.dispatch != "celery":
             return 0
         from voice import celery_app
 
-        ids = store.stale(sm, self.settings.celery.redispatch_after_s)
-        sent = sum(celery_app.send(self.settings, vm_id) for vm_id in ids)
-        if ids:
-            log.info("re-dispatched %d of %d stalled voicemail(s)", sent, len(ids))
-        return sent
+        c = self.settings.celery
+        queued, orphaned, total_queued = store.stale(sm, c.redispatch_after_s)
+        if not queued and not orphaned:
+            return 0
+        depth = celery_app.queue_depth(self.settings)
+        if depth is None:
+            return 0  # the broker is out of reach; sending would fail too
+        lost = queued[: max(0, total_queued - depth)]
+        sent = [vm_id for vm_id in orphaned + lost if celery_app.send(self.settings, vm_id)]
+        store.mark_dispatched(sm, sent)
+        if sent:
+            log.info(
+                "re-dispatched %d voicemail(s): %d whose worker died, %d of %d queued (broker holds %d)",
+                len(sent), len(orphaned), len(lost), total_queued, depth,
+            )  # fmt: skip
+        return len(sent)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=False)

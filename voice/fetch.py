@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -74,8 +75,16 @@ def _download_once(client: httpx.Client, url: str, dest: Path, settings: FetchSe
         raise TransientFetchError(f"could not reach the audio server ({exc.__class__.__name__})") from exc
 
 
-def fetch_to_file(url: str, dest: Path, settings: FetchSettings, auth: httpx.Auth | None = None) -> Fetched:
-    """Download ``url`` into ``dest``; retry timeouts, connection errors and 5xx with backoff.
+def fetch_to_file(
+    url: str,
+    dest: Path,
+    settings: FetchSettings,
+    auth: httpx.Auth | None = None,
+    on_retry: Callable[[int, str, float], None] | None = None,
+) -> Fetched:
+    """Download ``url`` into ``dest``; retry timeouts, connection errors and 5xx with exponential
+    backoff and jitter, at most ``settings.retries`` times; ``on_retry(attempt, reason, delay_s)`` is
+    told of each (the pipeline records it in the voicemail's history). 4xx and bad files do not retry.
 
     ``auth`` (named credentials of an integration, such as a Twilio account) wins over the per-prefix
     credentials in ``settings.sources``. httpx drops it on a redirect to another host.
@@ -100,6 +109,8 @@ def fetch_to_file(url: str, dest: Path, settings: FetchSettings, auth: httpx.Aut
                     raise TransientFetchError(f"{exc} (gave up after {attempt} attempts)") from exc
                 delay = settings.backoff_s * (2 ** (attempt - 1)) * (0.5 + random.random())
                 log.info("fetch of %s failed (%s); retry %d in %.1f s", redact(url), exc, attempt, delay)
+                if on_retry is not None:
+                    on_retry(attempt, str(exc), delay)
                 time.sleep(delay)
             except FetchError:
                 dest.unlink(missing_ok=True)

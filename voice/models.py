@@ -119,6 +119,9 @@ class Voicemail(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[datetime | None]
+    # When the voicemail was last sent to the broker (celery dispatcher): the sweeper re-sends a lost
+    # one at most once per redispatch_after_s, so a long backlog is not flooded with copies.
+    dispatched_at: Mapped[datetime | None]
     # No database-level foreign key: it would make a cycle with transcript_revisions.voicemail_id.
     current_revision_id: Mapped[str | None] = mapped_column(String(32))
     api_key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"), index=True)

@@ -19,6 +19,7 @@ from typing import BinaryIO
 from urllib.parse import urlsplit
 
 import httpx
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from voice import llm, redact, store, twilio
@@ -176,8 +177,13 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
                 raise VoicemailError("the voicemail has neither an uploaded file nor an audio URL")
             store.advance(sm, vm_id, owner, Status.FETCHING)
             t = time.perf_counter()
+
+            def retrying(attempt: int, reason: str, delay: float) -> None:
+                note = f"attempt {attempt} failed ({reason}); retrying in {delay:.1f} s"
+                store.advance(sm, vm_id, owner, Status.FETCHING, note)
+
             fetched = fetch_to_file(
-                audio_url, work_dir / "source", settings.fetch, named_auth(fetch_auth, settings)
+                audio_url, work_dir / "source", settings.fetch, named_auth(fetch_auth, settings), retrying
             )
             timings["fetch_s"] = round(time.perf_counter() - t, 3)
             source_path = str(fetched.path)
@@ -206,7 +212,9 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
             same_text=same_text,
             redact_pii=redact_pii,
         )
-    except store.LeaseLost:
+    except (store.LeaseLost, DBAPIError):
+        # Lost lease: another worker owns the job. Database fault: not this voicemail's fault, so no
+        # "failed"; the lease runs out and the job is taken up again once the database answers.
         raise
     except VoicemailError as exc:
         store.finish(sm, vm_id, owner, Status.FAILED, str(exc))

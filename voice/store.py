@@ -210,6 +210,7 @@ def create_voicemail(
                 "agent_state": AgentState.NEW,
                 "created_at": now,
                 "updated_at": now,
+                "dispatched_at": now,
                 "finished_at": now if status in Status.FINAL else None,
             },
         )
@@ -300,25 +301,37 @@ def held_for(sm: sessionmaker[Session], vm_id: str) -> float | None:
     return max(0.0, (expires - utcnow()).total_seconds())
 
 
-def stale(sm: sessionmaker[Session], older_than_s: float, limit: int = 500) -> list[str]:
-    """Voicemails that should be running but are not: queued for a while (a dispatch lost while the
-    broker was down) or in flight with an expired lease (a worker died)."""
+def stale(
+    sm: sessionmaker[Session], older_than_s: float, limit: int = 500
+) -> tuple[list[str], list[str], int]:
+    """What the sweeper may have to send again, not sent for ``older_than_s``: (queued voicemails,
+    oldest first; in-flight voicemails whose lease expired because their worker died; how many
+    voicemails are queued in all)."""
     now = utcnow()
+    cutoff = now - timedelta(seconds=older_than_s)
+    not_recent = or_(Voicemail.dispatched_at.is_(None), Voicemail.dispatched_at < cutoff)
     with sm() as session:
-        return list(
-            session.scalars(
-                select(Voicemail.id)
-                .where(
-                    or_(
-                        (Voicemail.status == Status.QUEUED)
-                        & (Voicemail.updated_at < now - timedelta(seconds=older_than_s)),
-                        Voicemail.status.in_(Status.IN_FLIGHT) & (Voicemail.lease_expires_at < now),
-                    )
-                )
-                .order_by(Voicemail.created_at)
-                .limit(limit)
-            )
-        )
+        queued = session.scalars(
+            select(Voicemail.id)
+            .where(Voicemail.status == Status.QUEUED, Voicemail.updated_at < cutoff, not_recent)
+            .order_by(Voicemail.created_at)
+            .limit(limit)
+        ).all()
+        orphaned = session.scalars(
+            select(Voicemail.id)
+            .where(Voicemail.status.in_(Status.IN_FLIGHT), Voicemail.lease_expires_at < now, not_recent)
+            .order_by(Voicemail.created_at)
+            .limit(limit)
+        ).all()
+        total = session.scalar(select(func.count()).where(Voicemail.status == Status.QUEUED)) or 0
+    return list(queued), list(orphaned), int(total)
+
+
+def mark_dispatched(sm: sessionmaker[Session], ids: list[str]) -> None:
+    if ids:
+        with sm() as session:
+            session.execute(update(Voicemail).where(Voicemail.id.in_(ids)).values(dispatched_at=utcnow()))
+            session.commit()
 
 
 def renew_lease(sm: sessionmaker[Session], vm_id: str, owner: str, lease_s: float) -> bool:
@@ -645,6 +658,7 @@ def requeue(session: Session, vm_id: str, who: str) -> bool:
             lease_expires_at=None,
             finished_at=None,
             updated_at=utcnow(),
+            dispatched_at=utcnow(),
         )
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]

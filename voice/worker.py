@@ -12,6 +12,7 @@ import socket
 import threading
 import uuid
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from voice import store
@@ -86,8 +87,11 @@ def run_claimed(settings: Settings, sm: sessionmaker[Session], vm_id: str, owner
 
     def heartbeat() -> None:
         while not heartbeat_stop.wait(lease / 3):
-            if not store.renew_lease(sm, vm_id, owner, lease):
-                return
+            try:
+                if not store.renew_lease(sm, vm_id, owner, lease):
+                    return
+            except DBAPIError as exc:  # the database is restarting: keep beating, it will be back
+                log.warning("voicemail %s: could not renew the lease (%s)", vm_id, exc.orig)
 
     beat = threading.Thread(target=heartbeat, name=f"lease-{vm_id[:8]}", daemon=True)
     beat.start()

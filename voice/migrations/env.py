@@ -1,16 +1,10 @@
 from alembic import context
 
-from voice.db import make_engine
+from voice.db import include_object, make_engine
 from voice.models import Base
 
 config = context.config
 target_metadata = Base.metadata
-
-
-def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    # The search index is created by hand (an FTS5 virtual table with shadow tables on SQLite, a
-    # generated tsvector on PostgreSQL) and is not part of the ORM metadata.
-    return not (type_ == "table" and name and name.startswith("voicemail_search"))
 
 
 def run_migrations_offline() -> None:
