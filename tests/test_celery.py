@@ -8,6 +8,7 @@ import os
 import random
 import signal
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -307,3 +308,50 @@ def _postmaster_started(url: str) -> datetime:
         started = conn.execute(text("SELECT pg_postmaster_start_time()")).scalar_one()
     engine.dispose()
     return started  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("broker", ["redis", "rabbitmq"])
+def test_broker_serves_higher_triage_priority_first(broker: str, tmp_path: Path) -> None:
+    """Messages waiting in a queue are taken most urgent first, on both brokers (RabbitMQ's x-max-priority
+    queue, Redis's priority lists). Sent with no worker running, then one worker takes them."""
+    host, port, label, url = BROKERS[broker]
+    require(host, port, label)
+    tag = uuid.uuid4().hex[:8]
+    redis_db = random.randint(1, 15)
+    env = {
+        **os.environ,
+        "VOICE_DISPATCH": "celery",
+        "VOICE_CELERY__BROKER_URL": url.format(db=redis_db),
+        "VOICE_CELERY__QUEUE": f"voice.fresh.{tag}",
+        "VOICE_CELERY__REPROCESS_QUEUE": f"voice.reprocess.{tag}",
+        "VOICE_DATA_DIR": str(tmp_path),
+        "VOICE_LOG_LEVEL": "INFO",
+    }
+    priorities = {f"prio{p:02d}{uuid.uuid4().hex[:26]}": p for p in (10, 90, 50, 20, 80, 30)}
+    send = (
+        "import sys\nfrom voice import celery_app\nfrom voice.config import get_settings\n"
+        "s = get_settings()\n"
+        "for arg in sys.argv[1:]:\n"
+        "    vm_id, p = arg.split('=')\n"
+        "    assert celery_app.send(s, vm_id, priority=float(p))\n"
+    )
+    args = [f"{vm_id}={p}" for vm_id, p in priorities.items()]
+    with temp_postgres("voice_priority") as database_url:
+        env["VOICE_DATABASE_URL"] = database_url
+        subprocess.run([sys.executable, "-c", send, *args], env=env, check=True, timeout=60)
+        log = tmp_path / "worker.log"
+        with log.open("wb") as fh:
+            worker = subprocess.Popen([VOICE, "worker"], env=env, stdout=fh, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 120
+            while sum(vm_id in log.read_text() for vm_id in priorities) < len(priorities):
+                assert time.monotonic() < deadline, log.read_text()[-3000:]
+                time.sleep(0.2)
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(30)
+            if broker == "redis":
+                subprocess.run(["redis-cli", "-n", str(redis_db), "FLUSHDB"], capture_output=True)
+    text_ = log.read_text()
+    order = sorted(priorities, key=text_.index)
+    assert [priorities[vm_id] for vm_id in order] == [90, 80, 50, 30, 20, 10], text_[-3000:]
