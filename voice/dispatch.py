@@ -5,7 +5,9 @@ dispatch was lost or whose worker died (the database decides who processes, so e
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import queue
+import threading
+import time
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,19 +18,38 @@ from voice.worker import Worker
 log = logging.getLogger(__name__)
 
 
+# After a failed publish, skip publishing for this long: the voicemails are in the database and the
+# sweeper sends them once the broker answers, so a request path never queues up behind a dead broker.
+BROKER_BACKOFF_S = 5.0
+
+
 class Dispatch:
     def __init__(self, settings: Settings, worker: Worker | None = None) -> None:
         self.settings = settings
         self.worker = worker
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="voice-dispatch")
+        self._outbox: queue.SimpleQueue[tuple[str, bool, float | None] | None] = queue.SimpleQueue()
+        self._broker_down_until = 0.0
+        self._publisher: threading.Thread | None = None
+        if settings.dispatch == "celery":
+            # One publishing thread: posts hand it the id and answer at once; fewer threads contend
+            # for the GIL than with a pool.
+            self._publisher = threading.Thread(target=self._publish, name="voice-dispatch", daemon=True)
+            self._publisher.start()
 
     def voicemail(self, vm_id: str, reprocess: bool = False, priority: float | None = None) -> None:
-        if self.settings.dispatch == "celery":
-            from voice import celery_app
-
-            self._pool.submit(celery_app.send, self.settings, vm_id, reprocess, priority)
+        if self._publisher is not None:
+            self._outbox.put((vm_id, reprocess, priority))
         elif self.worker is not None:
             self.worker.notify()
+
+    def _publish(self) -> None:
+        from voice import celery_app
+
+        while (item := self._outbox.get()) is not None:
+            if time.monotonic() < self._broker_down_until:
+                continue  # recorded as queued; the sweeper re-sends it when the broker is back
+            if not celery_app.send(self.settings, *item):
+                self._broker_down_until = time.monotonic() + BROKER_BACKOFF_S
 
     def resend_stale(self, sm: sessionmaker[Session]) -> int:
         """Publish again what should be running but is not; returns how many were sent.
@@ -62,4 +83,6 @@ class Dispatch:
         return len(sent)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=False)
+        if self._publisher is not None:
+            self._outbox.put(None)
+            self._publisher.join(30)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from api.auth import as_admin, as_agent, as_ingest, bearer, check_key
-from api.deps import get_session, get_sessionmaker, get_settings
+from api.deps import get_session, get_settings
 from api.schemas import (
     Accepted,
     AgentUpdate,
@@ -141,8 +141,6 @@ def _accepted(
 async def create_voicemail(
     request: Request,
     response: Response,
-    sm: sessionmaker[Session] = Depends(get_sessionmaker),
-    settings: Settings = Depends(get_settings),
     # Checked below, in the same thread-pool call and session as the insert for JSON posts (the
     # ingest hot path), and before reading the body for uploads.
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
@@ -152,6 +150,9 @@ async def create_voicemail(
 
     Idempotent: the same ``Idempotency-Key`` from the same key, or the same (call source,
     ``call.external_id``, ``recording_id``), returns the first voicemail."""
+    # Read off app.state rather than through dependencies: each one costs time on the hottest path.
+    sm: sessionmaker[Session] = request.app.state.sessionmaker
+    settings: Settings = request.app.state.settings
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         who = await as_ingest(credentials, sm)  # before reading a byte of the upload
