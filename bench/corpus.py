@@ -63,14 +63,24 @@ def _ffmpeg(*args: str) -> None:
     subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", *args], check=True, timeout=120)
 
 
+def peak_db(path: Path) -> float:
+    out = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-i", str(path), "-af", "volumedetect", "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return float(out.stderr.split("max_volume:")[1].split("dB")[0])
+
+
 def voicemail(clip: Path, out: Path, codec_args: list[str], trailing_s: float) -> None:
-    """beep (0.4 s), 0.6 s pause, the clip, ``trailing_s`` of quiet; faint line noise under all of it."""
+    """beep (0.4 s), 0.6 s pause, the clip at its own level (some are very quiet), ``trailing_s`` of quiet;
+    line noise 45 dB under the clip's peak beneath all of it, so a quiet caller is quiet, not drowned."""
+    noise = 10 ** ((peak_db(clip) - 45) / 20)
     graph = (
         "sine=f=1000:r=16000:d=0.4,volume=0.3[beep];"
         "anullsrc=r=16000:cl=mono:d=0.6[gap];"
         f"[0:a]aresample=16000,aformat=channel_layouts=mono,apad=pad_dur={trailing_s:.2f}[speech];"
         "[beep][gap][speech]concat=n=3:v=0:a=1[voice];"
-        "anoisesrc=r=16000:color=pink:amplitude=0.003[noise];"
+        f"anoisesrc=r=16000:color=pink:amplitude={noise:.6f}[noise];"
         "[voice][noise]amix=inputs=2:duration=first:normalize=0[out]"
     )
     _ffmpeg("-i", str(clip), "-filter_complex", graph, "-map", "[out]", *codec_args, str(out))

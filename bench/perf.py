@@ -256,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--short", action="store_true", help="the CI form: 3 clips, 2 no-speech, tiny.en")
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for `voice serve` (a lever)")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--voice-only", action="store_true", help="skip the reference (to compare levers)")
     parser.add_argument("--out", type=Path, default=Path("bench-results.json"))
     parser.add_argument("--cache", type=Path, default=ROOT / ".bench-cache", help="where the files are made")
     args = parser.parse_args(argv)
@@ -272,10 +273,12 @@ def main(argv: list[str] | None = None) -> int:
     for model in args.models.split(","):
         chosen = [i for i in items if not model.endswith(".en") or i.language in ("en", "")]
         audio_s = sum(durations[i.name] for i in chosen)
-        ref = run_reference(model, chosen)
         voice = run_voice(model, chosen, long, args.latency_runs, extra_env)
-        rows = {}
-        for name, run in (("openai-whisper", ref), ("voice", voice)):
+        runs = [("voice", voice)]
+        if not args.voice_only:
+            runs.insert(0, ("openai-whisper", run_reference(model, chosen)))
+        rows: dict[str, dict[str, Any]] = {}
+        for name, run in runs:
             rows[name] = {
                 "files": len(chosen),
                 "audio_s": round(audio_s, 1),
@@ -284,13 +287,17 @@ def main(argv: list[str] | None = None) -> int:
                 "peak_rss_mb": run["peak_rss_mb"],
                 **score(chosen, run["texts"]),
             }
-        rows["voice"]["ratio"] = round(rows["voice"]["throughput"] / rows["openai-whisper"]["throughput"], 2)
+        if "openai-whisper" in rows:
+            reference_throughput = rows["openai-whisper"]["throughput"]
+            rows["voice"]["ratio"] = round(rows["voice"]["throughput"] / reference_throughput, 2)
         rows["voice"]["latency_p50_s"] = _p(voice["latency_s"], 0.5)
         rows["voice"]["latency_p95_s"] = _p(voice["latency_s"], 0.95)
         rows["voice"]["latency_audio_s"] = round(durations[long.name], 1)
         rows["voice"]["latency_wer"] = voice["latency_wer"]
         rows["voice"]["statuses"] = voice["statuses"]
         rows["voice"]["failures"] = voice["failures"]
+        for name, run in runs:
+            rows[name]["texts"] = run["texts"]  # per file, to see where the two differ
         report["models"][model] = rows
     _print(report)
     args.out.write_text(json.dumps(report, indent=2))
@@ -329,8 +336,11 @@ def _print(report: dict[str, Any]) -> None:
     for model, rows in report["models"].items():
         v = rows["voice"]
         print(f"{model}: latency on a {v['latency_audio_s']} s voicemail, WER {_pct(v['latency_wer'])}; "
-              f"statuses {v['statuses']}; WER by codec {v['wer_by_codec']} vs reference "
-              f"{rows['openai-whisper']['wer_by_codec']}")  # fmt: skip
+              f"statuses {v['statuses']}; WER by codec {v['wer_by_codec']}; "
+              f"by language {v['wer_by_language']}")
+        if "openai-whisper" in rows:
+            r = rows["openai-whisper"]
+            print(f"  reference: WER by codec {r['wer_by_codec']}; by language {r['wer_by_language']}")
         for failure in v["failures"]:
             print("  failed:", failure)
 

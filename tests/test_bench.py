@@ -1,10 +1,12 @@
-"""The load benchmark's short form (the full run is `python -m bench.load --rate 200 --duration 60`)."""
+"""The benchmarks' short forms: load (the full run is `python -m bench.load --rate 200 --duration 60`) and
+performance against openai-whisper (the full run is `python -m bench`)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.conftest import ROOT, require
 
@@ -22,3 +24,23 @@ def test_short_load_run_loses_nothing() -> None:
     assert result["lost"] == 0 and result["duplicated"] == 0 and result["stored"] == 120
     assert result["p99_ms"] > 0
     print(out.stdout.splitlines()[0])
+
+
+def test_short_performance_run_prints_its_table_and_json(tmp_path: Path) -> None:
+    """`python -m bench --short`: the reference and Voice on the same few voicemail files."""
+    out = tmp_path / "bench.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--short", "--out", str(out), "--cache", str(tmp_path / "cache")],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr[-3000:]
+    assert "Voice vs openai-whisper" in run.stdout and "tiny.en" in run.stdout
+    rows = json.loads(out.read_text())["models"]["tiny.en"]
+    ref, voice = rows["openai-whisper"], rows["voice"]
+    assert ref["files"] == voice["files"] == 5 and ref["audio_s"] == voice["audio_s"] > 20
+    assert voice["statuses"] == {"done": 3, "no_speech": 2, "failed": 0}, voice["failures"]
+    assert voice["no_speech_words"] == 0  # nothing stored for a voicemail with no speech
+    assert voice["wer_all"] is not None and voice["wer_all"] < 10 and ref["wer_all"] < 10
+    assert voice["throughput"] > 0 and voice["ratio"] > 0 and voice["latency_p50_s"] > 0
+    assert ref["peak_rss_mb"] > 100 and voice["peak_rss_mb"] > 100
+    print(run.stdout)

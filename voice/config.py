@@ -58,6 +58,9 @@ class TranscriptionSettings(BaseModel):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     compute_type: str = "default"  # int8 on CPU, float16 on CUDA
     cpu_threads: int = 0  # 0: CTranslate2/torch decide
+    # Transcriptions one loaded model runs side by side (faster-whisper's num_workers: one set of weights,
+    # true parallelism across threads). The embedded worker's threads and a Celery process use this.
+    parallel: int = 1
     beam_size: int = 5
     language: str | None = None
     # Where packaged weights are assembled (and converted for openai-whisper); shared by all data dirs.

@@ -79,7 +79,10 @@ def get_engine(
     """The engine for these settings, loaded once per process and reused."""
     engine = engine or settings.engine
     model = model or settings.model
-    key = (engine, model, settings.device, settings.compute_type, settings.cpu_threads, settings.beam_size)
+    key = (
+        engine, model, settings.device, settings.compute_type, settings.cpu_threads, settings.beam_size,
+        settings.parallel,
+    )  # fmt: skip
     with _lock:
         if key not in _cache:
             if engine == "faster-whisper":

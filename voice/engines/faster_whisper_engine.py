@@ -40,17 +40,18 @@ class FasterWhisperEngine:
             device=device,
             compute_type=compute_type,
             cpu_threads=settings.cpu_threads,
+            num_workers=max(1, settings.parallel),
             local_files_only=True,
         )
-        # CTranslate2 releases the GIL; one model serves one transcription at a time per worker
-        # thread here, so concurrent callers queue rather than oversubscribe the cores.
-        self._lock = threading.Lock()
+        # CTranslate2 releases the GIL and runs up to num_workers transcriptions at once; more callers
+        # queue here rather than oversubscribe the cores.
+        self._slots = threading.Semaphore(max(1, settings.parallel))
 
     def transcribe(
         self, audio: np.ndarray, language: str | None, options: DecodeOptions | None = None
     ) -> RawTranscription:
         extra = (options or DecodeOptions()).whisper_kwargs()
-        with self._lock:
+        with self._slots:
             segments, info = self._model.transcribe(
                 audio,
                 language=language if self.multilingual else "en",
