@@ -2,11 +2,14 @@
 
     python -m bench.load --rate 200 --duration 60        # the issue's figure
     python -m bench.load --rate 50 --duration 5          # the short form CI runs
+    python -m bench.load --embedded --rate 50 --duration 30   # SQLite, its embedded worker busy transcribing
 
-Starts its own server (celery dispatcher on Redis, no workers: this measures the API's accept path), sends
-requests on a fixed schedule from an asyncio client (open loop: a slow answer does not slow the sender),
-then checks in the database that every accepted voicemail exists exactly once. Prints a table and a JSON
-line; exits 1 on errors or lost or duplicated voicemails.
+Starts its own server (celery dispatcher on Redis, no workers: this measures the API's accept path; or, with
+--embedded, the shipped default: SQLite and the in-process worker, every posted voicemail a real 30 s
+recording from a local audio server, so the worker transcribes the whole time), sends requests on a fixed
+schedule from an asyncio client (open loop: a slow answer does not slow the sender), then checks in the
+database that every accepted voicemail exists exactly once. Prints a table and a JSON line; exits 1 on
+errors or lost or duplicated voicemails.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import psutil
 from sqlalchemy import create_engine, text
 
 VOICE = str(Path(sys.executable).parent / "voice")
+ROOT = Path(__file__).resolve().parents[1]
 ADMIN_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
@@ -47,7 +51,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 async def _fire(
-    url: str, key: str, rate: float, duration: float, run: str
+    url: str, key: str, rate: float, duration: float, run: str, audio_url: str
 ) -> tuple[list[float], list[str], int]:
     # aiohttp, not httpx: the load generator shares this machine's two cores with the server, and
     # aiohttp's C parser costs a fraction of httpx's CPU per request (both figures are printed).
@@ -62,7 +66,7 @@ async def _fire(
         async def one(i: int) -> None:
             body = json.dumps(
                 {
-                    "audio_url": "https://pbx.example.com/rec/load.wav",
+                    "audio_url": audio_url,
                     "call": {"external_id": f"{run}-{i}", "source": "bench", "from": "+12125550134"},
                 }
             )
@@ -98,57 +102,69 @@ def voice_server(broker: str, workers: int = 1) -> Iterator[tuple[str, str, Any]
     with admin.connect() as conn:
         conn.execute(text(f"CREATE DATABASE {name}"))
     database_url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    port = _port()
     try:
         with tempfile.TemporaryDirectory(prefix="voice-bench-") as tmp:
             env = {
-                **os.environ,
                 "VOICE_DATA_DIR": tmp,
                 "VOICE_DATABASE_URL": database_url,
                 "VOICE_DISPATCH": "celery",
                 "VOICE_CELERY__BROKER_URL": broker,
                 "VOICE_CELERY__QUEUE": f"voice.bench.{name}",
                 "VOICE_CELERY__REDISPATCH_AFTER_S": "3600",
-                "VOICE_LOG_LEVEL": "WARNING",
             }
-            subprocess.run([VOICE, "db", "upgrade"], env=env, check=True, capture_output=True)
-            key = json.loads(
-                subprocess.run(
-                    [VOICE, "keys", "create", "--name", "bench", "--role", "ingest", "--json"],
-                    env=env, check=True, capture_output=True, text=True,
-                ).stdout
-            )["key"]  # fmt: skip
-            command = [VOICE, "serve", "--port", str(port), "--workers", str(workers)]
-            server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-            url = f"http://127.0.0.1:{port}"
-            try:
-                for _ in range(200):
-                    try:
-                        if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        time.sleep(0.2)
-                yield url, key, server
-            finally:
-                server.terminate()
-                try:
-                    server.wait(20)
-                except subprocess.TimeoutExpired:  # still draining a backlog
-                    server.kill()
-                    server.wait()
-            engine = create_engine(database_url)
-            with engine.connect() as conn:
-                server.stored = conn.execute(  # type: ignore[attr-defined]
-                    text(
-                        "SELECT count(*), count(DISTINCT c.external_id) FROM voicemails v "
-                        "JOIN call_records c ON c.id = v.call_id WHERE c.source = 'bench'"
-                    )
-                ).one()
-            engine.dispose()
+            yield from _serve(env, database_url, workers)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
+
+
+@contextlib.contextmanager
+def embedded_server() -> Iterator[tuple[str, str, Any]]:
+    """The shipped default: SQLite in a fresh data dir, the worker inside the API process, fetching from
+    loopback (the bench's audio server) allowed."""
+    with tempfile.TemporaryDirectory(prefix="voice-bench-") as tmp:
+        env = {"VOICE_DATA_DIR": tmp, "VOICE_FETCH__ALLOW_NETWORKS": '["127.0.0.0/8"]'}
+        yield from _serve(env, f"sqlite:///{tmp}/voice.db", 1)
+
+
+def _serve(extra_env: dict[str, str], database_url: str, workers: int) -> Iterator[tuple[str, str, Any]]:
+    env = {**os.environ, "VOICE_LOG_LEVEL": "WARNING", **extra_env}
+    port = _port()
+    subprocess.run([VOICE, "db", "upgrade"], env=env, check=True, capture_output=True)
+    key = json.loads(
+        subprocess.run(
+            [VOICE, "keys", "create", "--name", "bench", "--role", "ingest", "--json"],
+            env=env, check=True, capture_output=True, text=True,
+        ).stdout
+    )["key"]  # fmt: skip
+    command = [VOICE, "serve", "--port", str(port), "--workers", str(workers)]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        yield url, key, server
+    finally:
+        server.terminate()
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:  # still draining a backlog
+            server.kill()
+            server.wait()
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        server.stored = conn.execute(  # type: ignore[attr-defined]
+            text(
+                "SELECT count(*), count(DISTINCT c.external_id) FROM voicemails v "
+                "JOIN call_records c ON c.id = v.call_id WHERE c.source = 'bench'"
+            )
+        ).one()
+    engine.dispose()
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -160,13 +176,23 @@ def _cpu_seconds(pid: int) -> float:
     return total
 
 
-def _warm_up(url: str, key: str, n: int = 100) -> None:
+def _warm_up(url: str, key: str, audio_url: str, n: int = 100) -> None:
     """A few requests first (source "warmup", not counted): a server that just started is still importing
-    modules and filling its connection pools."""
+    modules and filling its connection pools. With an embedded worker these also give it work."""
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=10) as client:
         for _ in range(n):
-            body = {"audio_url": "https://pbx.example.com/rec/warm.wav", "call": {"source": "warmup"}}
+            body = {"audio_url": audio_url, "call": {"source": "warmup"}}
             client.post("/v1/voicemails", json=body).raise_for_status()
+
+
+def _busy(url: str, key: str) -> int:
+    """How many voicemails the worker has finished so far (from /metrics: Prometheus text)."""
+    text_ = httpx.get(url + "/metrics", headers={"Authorization": f"Bearer {key}"}, timeout=10).text
+    return sum(
+        int(float(line.rsplit(" ", 1)[1]))
+        for line in text_.splitlines()
+        if line.startswith(('voice_voicemails{status="done"', 'voice_voicemails{status="no_speech"'))
+    )
 
 
 def main() -> int:
@@ -175,17 +201,31 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds")
     parser.add_argument("--workers", type=int, default=1, help="`voice serve --workers`")
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/14")
+    parser.add_argument("--embedded", action="store_true", help="SQLite and the in-process worker, kept busy")
     args = parser.parse_args()
 
-    with voice_server(args.broker, args.workers) as (url, key, server):
+    with contextlib.ExitStack() as stack:
+        if args.embedded:
+            from bench import corpus
+            from bench.perf import audio_server
+
+            recording = corpus.long_voicemail(ROOT / ".bench-cache")
+            audio_url = f"{stack.enter_context(audio_server(recording.path.parent))}/{recording.path.name}"
+            url, key, server = stack.enter_context(embedded_server())
+        else:
+            audio_url = "https://pbx.example.com/rec/load.wav"  # never fetched: no worker runs
+            url, key, server = stack.enter_context(voice_server(args.broker, args.workers))
         run = uuid.uuid4().hex[:8]
-        _warm_up(url, key)
+        _warm_up(url, key, audio_url)
+        busy = _busy(url, key) if args.embedded else None
         cpu0, client0 = _cpu_seconds(server.pid), time.process_time()
         started = time.perf_counter()
-        latencies, errors, sent = asyncio.run(_fire(url, key, args.rate, args.duration, run))
+        latencies, errors, sent = asyncio.run(_fire(url, key, args.rate, args.duration, run, audio_url))
         elapsed = time.perf_counter() - started
         cpu_ms = (_cpu_seconds(server.pid) - cpu0) * 1000 / max(1, sent)
         client_ms = (time.process_time() - client0) * 1000 / max(1, sent)
+        if busy is not None:
+            busy = _busy(url, key) - busy
     stored, unique = server.stored
 
     accepted = len(latencies)
@@ -208,9 +248,12 @@ def main() -> int:
         "lost": max(0, accepted - int(unique)),
         "stored_after_client_timeout": max(0, int(unique) - accepted),
         "duplicated": int(stored) - int(unique),
+        "mode": "embedded (SQLite, worker busy)" if args.embedded else "celery (PostgreSQL, no worker)",
+        # Voicemails the worker finished during the run: proof it was busy, not idle, while we measured.
+        "worker_finished_during_run": busy,
     }
     print(
-        f"POST /v1/voicemails at {args.rate:g}/s for {args.duration:g} s "
+        f"[{result['mode']}] POST /v1/voicemails at {args.rate:g}/s for {args.duration:g} s "
         f"(achieved {result['achieved_rps']}/s): "
         f"p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms, "
         f"max {result['max_ms']} ms; {accepted} accepted, {len(errors)} errors, {result['lost']} lost, "

@@ -167,18 +167,31 @@ def _peak_rss_mb(proc: psutil.Process) -> float:
 
 
 def _wait_all(client: httpx.Client, ids: list[str], timeout: float) -> list[dict[str, Any]]:
+    """Wait for every voicemail to settle. Each sweep stops at the first one still pending and sleeps, so
+    the poller (one GET per sweep, mostly) takes no CPU from the worker it measures; finish times are the
+    server's own timestamps, so polling slowly costs no accuracy."""
     deadline = time.monotonic() + timeout
-    pending, done = set(ids), {}
+    pending, done = list(ids), {}
     while pending:
         if time.monotonic() > deadline:
             raise RuntimeError(f"{len(pending)} voicemails not finished after {timeout} s")
-        for vm_id in list(pending):
-            vm = client.get(f"/v1/voicemails/{vm_id}").json()
-            if vm["status"] in ("done", "no_speech", "failed"):
-                done[vm_id] = vm
-                pending.discard(vm_id)
-        time.sleep(0.2)
+        while pending:
+            vm = client.get(f"/v1/voicemails/{pending[0]}").json()
+            if vm["status"] not in ("done", "no_speech", "failed"):
+                break
+            done[pending.pop(0)] = vm
+        if pending:
+            time.sleep(0.5)
     return [done[i] for i in ids]
+
+
+def _stage_totals(finished: list[dict[str, Any]]) -> dict[str, float]:
+    """Seconds the worker spent in each stage (fetch, normalise, transcribe, summarise), summed."""
+    totals: dict[str, float] = {}
+    for vm in finished:
+        for stage, seconds in ((vm.get("transcript") or {}).get("timings") or {}).items():
+            totals[stage] = round(totals.get(stage, 0.0) + float(seconds), 2)
+    return totals
 
 
 def _ts(value: str) -> float:
@@ -227,6 +240,7 @@ def run_voice(
         "texts": texts,
         "statuses": statuses,
         "failures": failures,
+        "stages_s": _stage_totals(finished),
         "latency_s": [round(x, 3) for x in latencies],
         "latency_wer": _percent(error_rate([("en", long.reference, t) for t in long_texts])),
     }
@@ -295,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         rows["voice"]["latency_audio_s"] = round(durations[long.name], 1)
         rows["voice"]["latency_wer"] = voice["latency_wer"]
         rows["voice"]["statuses"] = voice["statuses"]
+        rows["voice"]["stages_s"] = voice["stages_s"]
         rows["voice"]["failures"] = voice["failures"]
         for name, run in runs:
             rows[name]["texts"] = run["texts"]  # per file, to see where the two differ
@@ -335,9 +350,12 @@ def _print(report: dict[str, Any]) -> None:
     Console(width=160).print(table)
     for model, rows in report["models"].items():
         v = rows["voice"]
-        print(f"{model}: latency on a {v['latency_audio_s']} s voicemail, WER {_pct(v['latency_wer'])}; "
-              f"statuses {v['statuses']}; WER by codec {v['wer_by_codec']}; "
-              f"by language {v['wer_by_language']}")
+        print(
+            f"{model}: latency on a {v['latency_audio_s']} s voicemail, WER {_pct(v['latency_wer'])}; "
+            f"statuses {v['statuses']}; seconds per stage {v['stages_s']}; "
+            f"WER by codec {v['wer_by_codec']}; "
+            f"by language {v['wer_by_language']}"
+        )
         if "openai-whisper" in rows:
             r = rows["openai-whisper"]
             print(f"  reference: WER by codec {r['wer_by_codec']}; by language {r['wer_by_language']}")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from faster_whisper import WhisperModel
 
 from tests.conftest import clip_path, reference, wer
 from voice.audio import normalise
 from voice.config import Settings
 from voice.engines import get_engine
+from voice.engines.faster_whisper_engine import FasterWhisperEngine
 from voice.speech import detect_speech, speech_only
 from voice.transcribe import transcribe
 
@@ -27,3 +29,32 @@ def test_engines_agree(clip: str, tmp_path) -> None:  # type: ignore[no-untyped-
         assert result.language == "en" and result.engine == engine and result.model == "tiny.en"
         assert wer(reference(clip), result.text) <= 0.3, (engine, result.text)
     assert wer(texts["faster-whisper"], texts["openai-whisper"]) < 0.05, texts
+
+
+@pytest.mark.parametrize(("clip", "language"), [("de_fleurs_004", "de"), ("en_jfk_inaugural", "en")])
+def test_language_detection_reuses_the_first_window(clip: str, language: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """With no language hint, the window is encoded once (faster-whisper alone encodes it twice), and
+    the words are the ones faster-whisper's own detect-then-decode gives."""
+    settings = Settings(data_dir=tmp_path)
+    audio = normalise(clip_path(clip), tmp_path / "n.wav", settings.audio)
+    activity, samples = detect_speech(audio.path, settings.audio)
+    speech = speech_only(samples, activity, 16000)
+    engine = get_engine(settings.transcription, model="base", engine="faster-whisper")
+    assert isinstance(engine, FasterWhisperEngine)
+
+    before = engine.encodes
+    ours = engine.transcribe(speech.samples, None)
+    assert engine.encodes - before == 1
+    assert ours.language == language and ours.language_probability > 0.5
+
+    before = engine.encodes
+    segments, info = WhisperModel.transcribe(engine._model, speech.samples, **engine.decode_kwargs())
+    theirs = "".join(s.text for s in segments)
+    assert engine.encodes - before == 2
+    assert info.language == language
+    assert "".join(s.text for s in ours.segments) == theirs
+    assert wer(reference(clip), theirs) <= 0.3, theirs
+
+    before = engine.encodes
+    hinted = engine.transcribe(speech.samples, language)  # a hint: no detection at all
+    assert engine.encodes - before == 1 and hinted.segments == ours.segments
