@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from faster_whisper import WhisperModel
 
-from tests.conftest import clip_path, reference, wer
+from tests.conftest import clip_path, concat_clips, reference, wer
 from voice.audio import normalise
 from voice.config import Settings
 from voice.engines import get_engine
@@ -58,3 +58,30 @@ def test_language_detection_reuses_the_first_window(clip: str, language: str, tm
     before = engine.encodes
     hinted = engine.transcribe(speech.samples, language)  # a hint: no detection at all
     assert engine.encodes - before == 1 and hinted.segments == ours.segments
+
+
+LONG = ["en_ls_198-209-0000", "en_ls_3436-172162-0000", "en_ls_5703-47212-0000"]  # about 45 s of speech
+
+
+@pytest.mark.parametrize("clips", [["en_jfk_inaugural"], LONG], ids=["one-window", "three-windows"])
+def test_batched_pipeline_on_cpu(clips: list[str], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The GPU path (faster-whisper's batched pipeline), run on CPU with the options a CUDA worker gets."""
+    settings = Settings(data_dir=tmp_path)
+    settings.transcription.batch_size = 8
+    audio = normalise(concat_clips(clips, tmp_path / "long.wav"), tmp_path / "n.wav", settings.audio)
+    activity, samples = detect_speech(audio.path, settings.audio)
+    speech = speech_only(samples, activity, 16000, settings.audio.speech_level_dbfs)
+    engine = FasterWhisperEngine("tiny.en", settings.transcription)
+    assert engine.batch_size == 8 and engine._batched is not None
+    result = transcribe(engine, speech)
+    expected = " ".join(reference(c) for c in clips)
+    assert wer(expected, result.text) <= 0.15, result.text
+    # Segment times are on the recording's clock and in order, even across the pipeline's chunks.
+    starts = [s.start for s in result.segments]
+    assert starts == sorted(starts) and result.segments[-1].end <= audio.duration_s + 0.5
+    assert len(result.segments) >= len(clips)
+
+
+def test_batched_pipeline_is_off_on_cpu_by_default(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine = FasterWhisperEngine("tiny.en", Settings(data_dir=tmp_path).transcription)
+    assert engine.device == "cpu" and engine.compute_type == "int8" and engine._batched is None

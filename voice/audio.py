@@ -1,7 +1,9 @@
 """Normalise any voicemail audio to 16 kHz mono 16-bit PCM WAV with ffmpeg.
 
-One ffmpeg run decodes, loudness-normalises and resamples, stops reading at the duration cap (so a
-tiny file that decodes to hours cannot fill the disk), and its banner tells us what the source was.
+One ffmpeg run decodes, filters out rumble and resamples, stops reading at the duration cap (so a tiny
+file that decodes to hours cannot fill the disk), and its banner tells us what the source was. The level is
+set later, on the speech alone (voice.speech): ffmpeg's loudnorm cost more time than decoding itself and
+scored worse on the voicemail benchmark (README, Performance).
 """
 
 from __future__ import annotations
@@ -133,7 +135,7 @@ def input_options(name: str | None) -> dict[str, str | int]:
 def normalise(
     src: Path, dst: Path, settings: AudioSettings, timeout_s: float = 300.0, name: str | None = None
 ) -> NormalisedAudio:
-    """Decode ``src`` into ``dst`` (16 kHz mono s16 WAV, loudness-normalised) or raise BadAudio.
+    """Decode ``src`` into ``dst`` (16 kHz mono s16 WAV) or raise BadAudio.
 
     ``name`` is the file name the audio came with; it matters only for headerless formats.
     """
@@ -141,11 +143,8 @@ def normalise(
     if size == 0:
         raise BadAudio("the audio file is empty (0 bytes)")
     cap = settings.max_duration_s
-    # loudnorm (EBU R128) lifts quiet callers and tames loud ones; aresample after it because
-    # loudnorm works at 192 kHz internally.
-    filters = (
-        f"highpass=f=60,loudnorm=I={settings.loudness_lufs}:TP=-2:LRA=11,aresample={settings.sample_rate}"
-    )
+    # Mains hum and handset rumble carry no speech and would count towards the speech's level.
+    filters = f"highpass=f=60,aresample={settings.sample_rate}"
     stream = ffmpeg.input(str(src), t=cap + 1.0, **input_options(name)).output(
         str(dst), ac=1, ar=settings.sample_rate, acodec="pcm_s16le", af=filters, f="wav", vn=None
     )

@@ -41,11 +41,15 @@ class FetchSettings(BaseModel):
 class AudioSettings(BaseModel):
     max_duration_s: float = 600.0
     sample_rate: int = 16000
-    loudness_lufs: float = -18.0
+    # The speech Whisper hears is set to this RMS level (one gain per voicemail, peaks kept under -1 dBFS):
+    # Whisper's features are not level-invariant, and callers arrive anywhere from -50 to -10 dBFS.
+    speech_level_dbfs: float = -20.0
     # A file whose loudest 10 ms frame stays under this level holds nothing a person said.
     silence_dbfs: float = -55.0
     # Silero VAD: less speech than this in total is treated as no speech (a hang-up, a beep, noise).
     min_speech_s: float = 0.4
+    # The voice activity detector hears the caller at this level at least (RMS of the loud frames).
+    vad_level_dbfs: float = -30.0
     vad_threshold: float = 0.5
     ffmpeg_binary: str | None = None
 
@@ -62,6 +66,9 @@ class TranscriptionSettings(BaseModel):
     # true parallelism across threads). The embedded worker's threads and a Celery process use this.
     parallel: int = 1
     beam_size: int = 5
+    # faster-whisper's batched pipeline: a long recording's 30 s chunks decoded as one batch. -1: 8 on CUDA,
+    # off on CPU (a voicemail is mostly one chunk, and on CPU a batch costs what its chunks cost one by one).
+    batch_size: int = -1
     language: str | None = None
     # Where packaged weights are assembled (and converted for openai-whisper); shared by all data dirs.
     cache_dir: Path = Path.home() / ".cache" / "voice" / "models"

@@ -98,7 +98,7 @@ def analyse(
     t = time.perf_counter()
     transcript = transcribe(
         engine,
-        speech_only(samples, activity, settings.audio.sample_rate),
+        speech_only(samples, activity, settings.audio.sample_rate, settings.audio.speech_level_dbfs),
         language or settings.transcription.language,
         options,
     )

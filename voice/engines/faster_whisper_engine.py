@@ -6,7 +6,7 @@ import threading
 
 import ctranslate2
 import numpy as np
-from faster_whisper import WhisperModel
+from faster_whisper import BatchedInferencePipeline, WhisperModel
 from faster_whisper.audio import pad_or_trim
 
 from voice.config import TranscriptionSettings
@@ -82,6 +82,8 @@ class FasterWhisperEngine:
             num_workers=max(1, settings.parallel),
             local_files_only=True,
         )
+        self.batch_size = settings.batch_size if settings.batch_size >= 0 else (8 if device == "cuda" else 0)
+        self._batched = BatchedInferencePipeline(self._model) if self.batch_size > 1 else None
         # CTranslate2 releases the GIL and runs up to num_workers transcriptions at once; more callers
         # queue here rather than oversubscribe the cores.
         self._slots = threading.Semaphore(max(1, settings.parallel))
@@ -103,6 +105,15 @@ class FasterWhisperEngine:
             **(options or DecodeOptions()).whisper_kwargs(),
         }
 
+    def batched_kwargs(self, audio: np.ndarray, options: DecodeOptions | None = None) -> dict[str, object]:
+        """The same decoding for the batched pipeline. It takes no previous-text conditioning and needs
+        chunk boundaries: none when the (speech-only) audio fits one window, else its own VAD's cuts."""
+        kwargs = self.decode_kwargs(options)
+        del kwargs["condition_on_previous_text"]
+        kwargs["without_timestamps"] = False  # segment times are mapped back onto the recording
+        kwargs["vad_filter"] = len(audio) >= self._model.feature_extractor.n_samples
+        return kwargs
+
     def transcribe(
         self, audio: np.ndarray, language: str | None, options: DecodeOptions | None = None
     ) -> RawTranscription:
@@ -112,7 +123,17 @@ class FasterWhisperEngine:
                 language = "en"
             elif language is None:
                 language, probability = self._model.detect(audio)
-            segments, info = self._model.transcribe(audio, language=language, **self.decode_kwargs(options))
+            if self._batched is not None:
+                segments, info = self._batched.transcribe(
+                    audio,
+                    language=language,
+                    batch_size=self.batch_size,
+                    **self.batched_kwargs(audio, options),
+                )
+            else:
+                segments, info = self._model.transcribe(
+                    audio, language=language, **self.decode_kwargs(options)
+                )
             # transcribe() is lazy: the work happens while iterating.
             out = tuple(
                 RawSegment(
