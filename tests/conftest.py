@@ -44,6 +44,7 @@ MANIFEST = _manifest() if (SPEECH / "manifest.tsv").exists() else {}
 _NORMALISE = jiwer.Compose(
     [
         jiwer.ToLowerCase(),
+        jiwer.SubstituteRegexes({r"\bet cetera\b": "etc"}),  # one word, two spellings (Whisper writes both)
         jiwer.SubstituteWords({"mister": "mr", "mr.": "mr"}),
         jiwer.RemovePunctuation(),
         jiwer.RemoveMultipleSpaces(),

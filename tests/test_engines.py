@@ -21,7 +21,7 @@ def test_engines_agree(clip: str, tmp_path) -> None:  # type: ignore[no-untyped-
     settings = Settings(data_dir=tmp_path)
     audio = normalise(clip_path(clip), tmp_path / "n.wav", settings.audio)
     activity, samples = detect_speech(audio.path, settings.audio)
-    speech = speech_only(samples, activity, 16000)
+    speech = speech_only(samples, activity, 16000, settings.audio.speech_level_dbfs)  # as the pipeline does
     texts = {}
     for engine in ("faster-whisper", "openai-whisper"):
         result = transcribe(get_engine(settings.transcription, model="tiny.en", engine=engine), speech)

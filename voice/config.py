@@ -49,7 +49,7 @@ class AudioSettings(BaseModel):
     # Silero VAD: less speech than this in total is treated as no speech (a hang-up, a beep, noise).
     min_speech_s: float = 0.4
     # The voice activity detector hears the caller at this level at least (RMS of the loud frames).
-    vad_level_dbfs: float = -30.0
+    vad_level_dbfs: float = -40.0
     vad_threshold: float = 0.5
     ffmpeg_binary: str | None = None
 
