@@ -32,6 +32,7 @@ from typing import Any
 import aiohttp
 import httpx
 import psutil
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
 
 VOICE = str(Path(sys.executable).parent / "voice")
@@ -130,32 +131,10 @@ def embedded_server() -> Iterator[tuple[str, str, Any]]:
 
 def _serve(extra_env: dict[str, str], database_url: str, workers: int) -> Iterator[tuple[str, str, Any]]:
     env = {**os.environ, "VOICE_LOG_LEVEL": "WARNING", **extra_env}
-    port = _port()
     subprocess.run([VOICE, "db", "upgrade"], env=env, check=True, capture_output=True)
-    key = json.loads(
-        subprocess.run(
-            [VOICE, "keys", "create", "--name", "bench", "--role", "ingest", "--json"],
-            env=env, check=True, capture_output=True, text=True,
-        ).stdout
-    )["key"]  # fmt: skip
-    command = [VOICE, "serve", "--port", str(port), "--workers", str(workers)]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    key = create_key(env, "ingest")
+    with serving(env, "--workers", str(workers), drain_s=20) as (url, server):
         yield url, key, server
-    finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:  # still draining a backlog
-            server.kill()
-            server.wait()
     engine = create_engine(database_url)
     with engine.connect() as conn:
         server.stored = conn.execute(  # type: ignore[attr-defined]
@@ -165,6 +144,41 @@ def _serve(extra_env: dict[str, str], database_url: str, workers: int) -> Iterat
             )
         ).one()
     engine.dispose()
+
+
+def create_key(env: dict[str, str], role: str) -> str:
+    """A new API key with ``role`` for the Voice configured by ``env``."""
+    out = subprocess.run(
+        [VOICE, "keys", "create", "--name", "bench", "--role", role, "--json"],
+        env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return str(json.loads(out.stdout)["key"])
+
+
+@contextlib.contextmanager
+def serving(env: dict[str, str], *args: str, drain_s: float) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`voice serve` on a free loopback port: yields (url, process) once /healthz answers; afterwards
+    terminates it, giving it ``drain_s`` to finish before it is killed."""
+    port = _port()
+    server = subprocess.Popen(
+        [VOICE, "serve", "--port", str(port), *args], env=env, stdout=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        yield url, server
+    finally:
+        server.terminate()
+        try:
+            server.wait(drain_s)
+        except subprocess.TimeoutExpired:  # still draining a backlog
+            server.kill()
+            server.wait()
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -186,12 +200,14 @@ def _warm_up(url: str, key: str, audio_url: str, n: int = 100) -> None:
 
 
 def _busy(url: str, key: str) -> int:
-    """How many voicemails the worker has finished so far (from /metrics: Prometheus text)."""
-    text_ = httpx.get(url + "/metrics", headers={"Authorization": f"Bearer {key}"}, timeout=10).text
+    """How many voicemails the worker has finished so far (done or no speech, from /metrics)."""
+    body = httpx.get(url + "/metrics", headers={"Authorization": f"Bearer {key}"}, timeout=10).text
     return sum(
-        int(float(line.rsplit(" ", 1)[1]))
-        for line in text_.splitlines()
-        if line.startswith(('voice_voicemails{status="done"', 'voice_voicemails{status="no_speech"'))
+        int(sample.value)
+        for family in text_string_to_metric_families(body)
+        if family.name == "voice_voicemails"
+        for sample in family.samples
+        if sample.labels.get("status") in ("done", "no_speech")
     )
 
 

@@ -34,7 +34,7 @@ import jiwer
 import psutil
 
 from bench import corpus
-from bench.load import VOICE, _port
+from bench.load import create_key, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -130,30 +130,9 @@ def voice_serve(model: str, extra_env: dict[str, str]) -> Iterator[tuple[str, st
             "VOICE_LOG_LEVEL": "WARNING",
             **extra_env,
         }
-        key = json.loads(
-            subprocess.run(
-                [VOICE, "keys", "create", "--name", "bench", "--role", "admin", "--json"],
-                env=env, check=True, capture_output=True, text=True,
-            ).stdout
-        )["key"]  # fmt: skip
-        port = _port()
-        proc = subprocess.Popen([VOICE, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
+        key = create_key(env, "admin")
+        with serving(env, drain_s=30) as (url, proc):
             yield url, key, psutil.Process(proc.pid)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def _peak_rss_mb(proc: psutil.Process) -> float:
