@@ -20,6 +20,7 @@ from api.web import HERE, SignInRequired, secret_key
 from voice import __version__, db
 from voice.config import Settings, get_settings
 from voice.dispatch import Dispatch
+from voice.memory import limit_malloc_arenas
 from voice.periodic import Periodic
 from voice.sla import mark_overdue
 from voice.webhooks import Dispatcher
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sm = app.state.sessionmaker
         app.state.worker = None
         if settings.worker.enabled and settings.dispatch == "local":
+            limit_malloc_arenas(settings.worker.malloc_arenas)  # before the worker's threads start
             app.state.worker = Worker(settings, sm)
             app.state.worker.start()
         app.state.dispatch = Dispatch(settings, app.state.worker)

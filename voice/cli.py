@@ -82,12 +82,15 @@ def worker(
     queues: Annotated[Optional[str], typer.Option(help="comma-separated (default: both)")] = None,  # noqa: UP045
 ) -> None:
     """Run a Celery worker (VOICE_DISPATCH=celery): the pipeline for voicemails sent by `voice serve`."""
+    import os
+
     from voice import db
     from voice.celery_app import app_for
+    from voice.memory import limit_malloc_arenas
 
     settings = get_settings()
     db.upgrade(settings.db_url)
-    import os
+    limit_malloc_arenas(settings.worker.malloc_arenas)  # inherited by the prefork children
 
     names = queues or f"{settings.celery.queue},{settings.celery.reprocess_queue}"
     # A node name per process: two workers on one host must not share one (RabbitMQ refuses the second).

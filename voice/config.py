@@ -142,6 +142,8 @@ class WorkerSettings(BaseModel):
     concurrency: int = 1
     poll_interval_s: float = 1.0
     lease_s: float = 120.0
+    # glibc malloc arenas in a process that holds a model (`voice serve`, `voice worker`); 0: glibc's default.
+    malloc_arenas: int = 2
 
 
 class ApiSettings(BaseModel):

@@ -1,0 +1,54 @@
+"""glibc arena cap: observed through malloc_info, in a fresh process (arenas are made once per thread)."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="a glibc tuning")
+
+PROGRAM = """
+import ctypes, sys, tempfile, threading
+from voice.memory import limit_malloc_arenas
+applied = limit_malloc_arenas(int(sys.argv[1]))
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype = ctypes.c_void_p
+libc.fopen.restype = ctypes.c_void_p
+libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+libc.fclose.argtypes = [ctypes.c_void_p]
+hold, barrier = [], threading.Barrier(6)
+def work():
+    hold.append(libc.malloc(1 << 16))  # a thread's first malloc picks (or makes) its arena
+    barrier.wait()  # all alive at once: an exited thread's arena would be handed to the next
+threads = [threading.Thread(target=work) for _ in range(6)]
+for t in threads: t.start()
+for t in threads: t.join()
+with tempfile.NamedTemporaryFile(suffix=".xml") as f:
+    fp = libc.fopen(f.name.encode(), b"w")
+    libc.malloc_info(0, fp)
+    libc.fclose(fp)
+    print(applied, open(f.name).read().count("<heap nr="))
+"""
+
+
+def arenas(limit: int) -> tuple[bool, int]:
+    out = subprocess.run(
+        [sys.executable, "-c", PROGRAM, str(limit)], capture_output=True, text=True, check=True
+    )
+    applied, heaps = out.stdout.split()
+    return applied == "True", int(heaps)
+
+
+def test_threads_share_the_capped_arenas() -> None:
+    applied, heaps = arenas(2)
+    assert applied
+    assert heaps <= 2
+
+
+def test_zero_leaves_glibc_default() -> None:
+    applied, heaps = arenas(0)
+    assert not applied
+    assert heaps > 2  # without the cap, each new thread gets an arena of its own
