@@ -15,7 +15,17 @@ from sqlalchemy.exc import OperationalError
 from starlette.middleware.sessions import SessionMiddleware
 
 from api.auth import principal
-from api.routes import calls, health, keys, metrics, pages, transcriptions, twilio, voicemails
+from api.routes import (
+    calls,
+    health,
+    keys,
+    metrics,
+    pages,
+    reprocess_runs,
+    transcriptions,
+    twilio,
+    voicemails,
+)
 from api.web import HERE, SignInRequired, secret_key
 from voice import __version__, db
 from voice.config import Settings, get_settings
@@ -62,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.dispatch == "celery":
             resend = lambda: app.state.dispatch.resend_stale(sm)  # noqa: E731
             background.append(Periodic("voice-redispatch", settings.celery.redispatch_interval_s, resend))
+            pump = lambda: app.state.dispatch.pump_runs(sm)  # noqa: E731
+            background.append(Periodic("voice-reprocess", settings.reprocess.interval_s, pump))
         for job in background:
             job.start()
         try:
@@ -89,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(voicemails.router)
     app.include_router(calls.router)
+    app.include_router(reprocess_runs.router)
     app.include_router(keys.router)
     app.include_router(twilio.router)
     app.include_router(transcriptions.router)

@@ -277,3 +277,76 @@ class WebhookDeliveryOut(BaseModel):
     delivered_at: datetime | None
 
     _tz = field_validator("next_attempt_at", "delivered_at")(_aware)
+
+
+RunId = Annotated[
+    str, Path(description="the reprocess run's id", examples=["7a6b5c4d3e2f10aa9b8c7d6e5f4a3b2c"])
+]
+
+
+class ReprocessRunIn(BaseModel):
+    """Which voicemails to run again (every filter given must hold; only finished ones are taken) and how."""
+
+    ids: list[str] = Field(default_factory=list, max_length=100_000, description="these voicemails")
+    since: datetime | None = Field(None, description="received at or after")
+    until: datetime | None = Field(None, description="received before")
+    mailbox: str | None = Field(None, max_length=100)
+    status: Literal["done", "no_speech", "failed"] | None = None
+    language: str | None = Field(None, max_length=8, description="of the current transcript")
+    current_engine: str | None = Field(None, max_length=40, description="engine of the current transcript")
+    current_model: str | None = Field(None, max_length=100, description="model of the current transcript")
+    intent: str | None = Field(None, max_length=32, description="intent of the current triage")
+    confidence_below: float | None = Field(None, ge=0, le=1, description="current transcript's confidence")
+    stage: Literal["transcribe", "summarise"] = Field(
+        "transcribe", description="transcribe the audio again, or summarise the stored transcript only"
+    )
+    engine: Literal["faster-whisper", "openai-whisper"] | None = Field(
+        None, description="default: the configured engine"
+    )
+    model: str | None = Field(None, max_length=100, description="default: the configured model")
+    summariser: Literal["builtin", "llm"] | None = Field(None, description="default: as configured")
+    rate_per_min: float | None = Field(None, gt=0, le=100_000, description="at most this many a minute")
+    dry_run: bool = Field(False, description="count only: no run is made")
+
+    _tz = field_validator("since", "until")(_aware)
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"current_model": "base", "model": "small", "rate_per_min": 60}]},
+    )
+
+
+class ReprocessRunOut(BaseModel):
+    id: str | None = Field(description="null for a dry run")
+    state: Literal["running", "paused", "cancelled", "done", "dry_run"]
+    stage: Literal["transcribe", "summarise"]
+    engine: str | None
+    model: str | None
+    summariser: str | None
+    rate_per_min: float | None
+    selection: dict[str, Any]
+    selected: int
+    audio_minutes: float
+    not_taken: list[str] = Field(
+        default_factory=list, description="ids asked for that are unknown or still being processed"
+    )
+    counts: dict[str, int] = Field(
+        default_factory=dict,
+        examples=[{"pending": 10, "queued": 4, "running": 1, "done": 14, "failed": 1, "skipped": 0}],
+    )
+    ended: int = 0
+    per_minute: float | None = Field(None, description="voicemails ended per minute since (re)start")
+    audio_seconds_per_second: float | None = Field(None, description="audio reprocessed per wall second")
+    eta_seconds: float | None = None
+    created_by: str | None = None
+    created_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    _tz = field_validator("created_at", "finished_at")(_aware)
+
+
+class RevisionOut(TranscriptOut):
+    current: bool
+    run_id: str | None = Field(description="the reprocess run that made it; null for the first processing")
+    wer_vs_previous: float | None = Field(
+        description="percent of words changed from the revision before (case and punctuation ignored)"
+    )

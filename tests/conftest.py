@@ -26,6 +26,7 @@ from pathlib import Path
 import httpx
 import jiwer
 import pytest
+from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEECH = Path(os.environ.get("VOICE_SPEECH_DIR", ROOT.parent / "shared" / "speech"))
@@ -515,3 +516,42 @@ def have_ffmpeg() -> str:
     if shutil.which(ffmpeg()) is None and not Path(ffmpeg()).exists():
         pytest.fail("no ffmpeg")
     return ffmpeg()
+
+
+def seed_voicemail(
+    session: Session,
+    *,
+    source: Path | None = None,
+    text: str = "Hi, this is an old transcript.",
+    model: str = "base",
+    language: str = "en",
+    confidence: float = 0.9,
+    mailbox: str | None = None,
+    status: str = "done",
+    intent: str | None = "other",
+    from_number: str | None = None,
+) -> str:
+    """A voicemail as an earlier processing left it: done, with one revision and its summary, an agent's
+    state, assignee and note. ``source`` is its stored audio (the file is used where it is)."""
+    from voice import store
+    from voice.models import Summary, TranscriptRevision, Voicemail, VoicemailNote
+
+    vm_id = store.create_voicemail(
+        session,
+        store.CallInfo(mailbox=mailbox, from_number=from_number),
+        source_path=str(source) if source else None,
+        original_filename=source.name if source else None,
+    ).id
+    rev = TranscriptRevision(
+        engine="faster-whisper", model=model, language=language, text=text, confidence=confidence
+    )
+    summary = Summary(text=f"summary of: {text[:40]}", intent=intent, priority=10.0)
+    rev_id = store.add_revision(session, vm_id, rev, summary)
+    vm = session.get(Voicemail, vm_id)
+    assert vm is not None
+    vm.status, vm.current_revision_id, vm.priority = status, rev_id, 10.0
+    vm.duration_s = 3.0
+    vm.agent_state, vm.assignee = "in_progress", "dana"
+    session.add(VoicemailNote(voicemail_id=vm_id, author="dana", text="called once, no answer"))
+    session.flush()
+    return vm_id

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -355,3 +356,34 @@ def test_broker_serves_higher_triage_priority_first(broker: str, tmp_path: Path)
     text_ = log.read_text()
     order = sorted(priorities, key=text_.index)
     assert [priorities[vm_id] for vm_id in order] == [90, 80, 50, 30, 20, 10], text_[-3000:]
+
+
+def test_reprocess_runs_go_through_the_reprocessing_queue(audio_server: AudioServer, tmp_path: Path) -> None:
+    """A run made by the CLI (which feeds the queue itself) and one made over the API (fed by `voice serve`)
+    are both worked by the Celery workers; every voicemail gets one revision per run."""
+    for clip in CLIPS[:4]:
+        encode(clip_path(clip), audio_server.root / f"celery-{clip}.wav")
+    with start_cluster(tmp_path, VOICE_REPROCESS__INTERVAL_S="0.5") as cluster:
+        api = cluster.api
+        ids = [api.post_url(f"{audio_server.url}/celery-{clip}.wav") for clip in CLIPS[:4]]
+        assert all(api.wait(vm_id, timeout=300)["status"] == "done" for vm_id in ids)
+
+        out = api.cli("reprocess", *ids, "--stage", "transcribe").stdout
+        assert "4 voicemails" in out and "done: 4/4 ended (done 4, failed 0, skipped 0)" in out, out
+
+        headers = api.headers()
+        body = {"ids": ids, "stage": "summarise"}
+        r = httpx.post(f"{api.url}/v1/reprocess-runs", json=body, headers=headers)
+        assert r.status_code == 201, r.text
+        run_id = r.json()["id"]
+        deadline = time.monotonic() + 120
+        while (run := httpx.get(f"{api.url}/v1/reprocess-runs/{run_id}", headers=headers).json())[
+            "state"
+        ] != "done" and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert run["state"] == "done" and run["counts"]["done"] == 4, run
+        logs = "".join(log.read_text() for log in cluster.logs)
+        worked = sum(logs.count(f"voicemail {vm_id}: done") for vm_id in ids)
+        revisions = _revisions(cluster)
+    assert revisions == {vm_id: 3 for vm_id in ids}
+    assert worked == 4 + 8  # each voicemail processed once, then once per run, all by the Celery workers

@@ -22,6 +22,7 @@ from voice.config import Settings, get_settings
 log = logging.getLogger(__name__)
 
 TASK = "voice.process_voicemail"
+REPROCESS_TASK = "voice.reprocess_item"
 _lock = threading.Lock()
 
 
@@ -58,6 +59,7 @@ def make_app(settings: Settings) -> Celery:
         worker_send_task_events=False,
     )
     app.task(name=TASK, ignore_result=True, bind=True, max_retries=None)(process_voicemail_task)
+    app.task(name=REPROCESS_TASK, ignore_result=True, bind=True, max_retries=None)(reprocess_item_task)
     return app
 
 
@@ -91,6 +93,16 @@ def send(settings: Settings, vm_id: str, reprocess: bool = False, priority: floa
         return True
     except Exception as exc:  # kombu raises several kinds; all mean "not sent now"
         log.warning("could not dispatch voicemail %s (%s); it will be sent again later", vm_id, exc)
+        return False
+
+
+def send_item(settings: Settings, item_id: int) -> bool:
+    """Publish one reprocess-run item to the reprocessing queue; False (logged) when the broker is down."""
+    try:
+        app_for(settings).send_task(REPROCESS_TASK, args=[item_id], queue=settings.celery.reprocess_queue)
+        return True
+    except Exception as exc:  # kombu raises several kinds; all mean "not sent now"
+        log.warning("could not dispatch reprocess item %s (%s); it will be sent again later", item_id, exc)
         return False
 
 
@@ -152,8 +164,26 @@ def process_voicemail_task(task: Any, vm_id: str) -> str:
         # A redelivery while the lease of a worker that died is still running: come back when it ends.
         raise task.retry(countdown=held.seconds + 0.5) from held
     except DBAPIError as exc:
-        # The database is restarting or out of reach: not the voicemail's fault. Try again with
-        # exponential backoff and jitter (capped at a minute) until it answers.
-        delay = min(60.0, 2.0 ** min(task.request.retries, 6)) * (0.5 + random.random())
-        log.warning("voicemail %s: database unavailable (%s); retrying in %.1f s", vm_id, exc.orig, delay)
-        raise task.retry(countdown=delay) from exc
+        raise _retry_later(task, f"voicemail {vm_id}", exc) from exc
+
+
+def _retry_later(task: Any, what: str, exc: DBAPIError) -> Exception:
+    """The database is restarting or out of reach: not the job's fault. Try again with exponential
+    backoff and jitter (capped at a minute) until it answers."""
+    delay = min(60.0, 2.0 ** min(task.request.retries, 6)) * (0.5 + random.random())
+    log.warning("%s: database unavailable (%s); retrying in %.1f s", what, exc.orig, delay)
+    return task.retry(countdown=delay)  # raises Retry itself
+
+
+def reprocess_item_task(task: Any, item_id: int) -> str:
+    from voice import reprocess, runs
+    from voice.worker import owner_token
+
+    settings, sm = _worker_context()
+    owner = owner_token()
+    try:
+        if runs.claim(sm, owner, settings.worker.lease_s, item_id=item_id) is None:
+            return "skipped"  # ended, cancelled, held by a live worker, or its voicemail is busy (re-sent)
+        return reprocess.reprocess_item(settings, sm, item_id, owner)
+    except DBAPIError as exc:
+        raise _retry_later(task, f"reprocess item {item_id}", exc) from exc

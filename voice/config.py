@@ -146,6 +146,20 @@ class WorkerSettings(BaseModel):
     malloc_arenas: int = 2
 
 
+class ReprocessSettings(BaseModel):
+    """Batch re-runs (`voice reprocess`, /v1/reprocess-runs)."""
+
+    # faster-whisper's batched pipeline for re-runs (a long recording's chunks as one batch); 0 or 1: off.
+    batch_size: int = 8
+    # Items of one run handed to workers and not yet finished, at most: what a cancel lets finish.
+    window: int = 4
+    # Niceness of a `voice reprocess` process that does the work itself (local dispatch), so a `voice serve`
+    # on the same host gets the CPU first for fresh voicemails.
+    nice: int = 10
+    # How often `voice serve` releases items of running runs to workers (and re-sends lost ones).
+    interval_s: float = 2.0
+
+
 class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
@@ -214,6 +228,7 @@ class Settings(BaseSettings):
     sla: SlaSettings = Field(default_factory=SlaSettings)
     celery: CelerySettings = Field(default_factory=CelerySettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    reprocess: ReprocessSettings = Field(default_factory=ReprocessSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     web: WebSettings = Field(default_factory=WebSettings)

@@ -82,6 +82,28 @@ class Dispatch:
             )  # fmt: skip
         return len(sent)
 
+    def pump_runs(self, sm: sessionmaker[Session]) -> int:
+        """Release the next items of every running reprocess run, within its rate and window: to the
+        reprocessing queue (celery), or to this process's worker (local); returns how many were released."""
+        from voice import runs
+
+        window = max(1, self.settings.reprocess.window)
+        released = 0
+        celery = self.settings.dispatch == "celery"
+        # Locally, a run made by `voice reprocess` is worked by that process; this worker takes the rest.
+        for run_id in runs.running_runs(sm, None if celery else "service"):
+            ids = runs.release(sm, run_id, window)
+            if celery:
+                from voice import celery_app
+
+                again = runs.stale_queued(sm, run_id, self.settings.celery.redispatch_after_s)
+                for item_id in ids + again:
+                    celery_app.send_item(self.settings, item_id)
+            released += len(ids)
+        if released and self.worker is not None:
+            self.worker.notify()
+        return released
+
     def close(self) -> None:
         if self._publisher is not None:
             self._outbox.put(None)

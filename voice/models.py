@@ -193,6 +193,10 @@ class TranscriptRevision(Base):
     timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Hash of the first words: the same recorded message from many numbers is a robocall.
     fingerprint: Mapped[str | None] = mapped_column(String(40), index=True)
+    # The batch run that made this revision (None: the voicemail's own processing).
+    run_id: Mapped[str | None] = mapped_column(
+        ForeignKey("reprocess_runs.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     voicemail: Mapped[Voicemail] = relationship(back_populates="revisions", foreign_keys=[voicemail_id])
@@ -303,3 +307,77 @@ class VoicemailNote(Base):
     author: Mapped[str] = mapped_column(String(100))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RunState:
+    RUNNING = "running"
+    PAUSED = "paused"  # interrupted (Ctrl-C); `voice reprocess --resume` carries on
+    CANCELLED = "cancelled"
+    DONE = "done"
+
+    ALL = (RUNNING, PAUSED, CANCELLED, DONE)
+
+
+class ItemState:
+    PENDING = "pending"  # selected, not yet released (throttle, window)
+    QUEUED = "queued"  # released to a worker
+    RUNNING = "running"  # a worker holds its lease
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+    OPEN = (PENDING, QUEUED, RUNNING)
+    ENDED = (DONE, FAILED, SKIPPED)
+    ALL = (*OPEN, *ENDED)
+
+
+class ReprocessRun(Base):
+    """A batch re-run of chosen voicemails (voice/runs.py). Its items are the selection, fixed when the run
+    is made, so an interrupted run resumes over exactly the same voicemails."""
+
+    __tablename__ = "reprocess_runs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    created_by: Mapped[str] = mapped_column(String(100))
+    stage: Mapped[str] = mapped_column(String(20))  # transcribe | summarise
+    engine: Mapped[str | None] = mapped_column(String(40))  # None: the configured one
+    model: Mapped[str | None] = mapped_column(String(100))
+    summariser: Mapped[str | None] = mapped_column(String(20))  # builtin | llm; None: as configured
+    rate_per_min: Mapped[float | None] = mapped_column(Float)
+    # The selection as asked for (filters), for people reading the run later.
+    selection: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(20), default=RunState.RUNNING)
+    # Who works it with the local dispatcher: "cli" (the `voice reprocess` process that made or resumed it)
+    # or "service" (`voice serve`'s embedded worker). With Celery, the reprocessing queue's workers do.
+    executor: Mapped[str] = mapped_column(String(10), default="service")
+    selected: Mapped[int] = mapped_column(Integer, default=0)
+    audio_s: Mapped[float] = mapped_column(Float, default=0.0)
+    # Throttle: the next item may be released at this time (moves by 60 / rate_per_min per item).
+    next_release_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When it last started or resumed: throughput and ETA count from here.
+    resumed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+class ReprocessItem(Base):
+    """One voicemail of a run. Its lease works as a voicemail's: whoever holds it writes the result."""
+
+    __tablename__ = "reprocess_items"
+    __table_args__ = (
+        UniqueConstraint("run_id", "voicemail_id", name="uq_reprocess_items_run_voicemail"),
+        Index("ix_reprocess_items_run_state", "run_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("reprocess_runs.id", ondelete="CASCADE"))
+    voicemail_id: Mapped[str] = mapped_column(ForeignKey("voicemails.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(20), default=ItemState.PENDING)
+    reason: Mapped[str | None] = mapped_column(Text)
+    audio_s: Mapped[float] = mapped_column(Float, default=0.0)
+    revision_id: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None]
+    queued_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]

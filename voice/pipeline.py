@@ -28,7 +28,7 @@ from voice.config import Settings
 from voice.engines import DecodeOptions, Engine, get_engine
 from voice.errors import VoicemailError
 from voice.fetch import fetch_to_file
-from voice.models import Status, Summary, TranscriptRevision
+from voice.models import Status, Summary, TranscriptRevision, Voicemail, utcnow
 from voice.speech import SpeechActivity, detect_speech, speech_only
 from voice.transcribe import Transcript, transcribe
 from voice.triage import CallContext, Triage, fingerprint, no_speech_triage, triage
@@ -109,6 +109,21 @@ def analyse(
         return FileResult(str(source), Status.NO_SPEECH, reason, audio, activity, transcript, note, timings)
 
     stage(Status.SUMMARISING)
+    transcript, summary = summarise(transcript, context, settings, same_text, redact_pii, timings)
+    return FileResult(str(source), Status.DONE, None, audio, activity, transcript, summary, timings)
+
+
+def summarise(
+    transcript: Transcript,
+    context: CallContext,
+    settings: Settings,
+    same_text: Callable[[str], int] | None = None,
+    redact_pii: bool = False,
+    timings: dict[str, float] | None = None,
+) -> tuple[Transcript, Triage]:
+    """Triage a transcript (and mask it when ``redact_pii``); the LLM summariser refines it when configured.
+    Seconds spent go into ``timings``."""
+    timings = {} if timings is None else timings
     t = time.perf_counter()
     print_ = fingerprint(transcript.text)
     if same_text is not None and print_ is not None:
@@ -127,7 +142,7 @@ def analyse(
         if redact_pii:
             summary = redact.redact_triage(summary, set(), phones, region)
         timings["llm_s"] = round(time.perf_counter() - t, 3)
-    return FileResult(str(source), Status.DONE, None, audio, activity, transcript, summary, timings)
+    return transcript, summary
 
 
 def named_auth(name: str | None, settings: Settings) -> httpx.Auth | None:
@@ -148,24 +163,11 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
         if vm is None:
             return Status.FAILED
         audio_url, source_path, fetch_auth = vm.audio_url, vm.source_path, vm.fetch_auth
-        language, caller_id = vm.language_hint, vm.call.from_number
+        language = vm.language_hint
         redact_pii = settings.redaction.applies(vm.call.mailbox)
         name = vm.original_filename or (urlsplit(audio_url).path if audio_url else None)
-        started_at = vm.call.started_at or vm.created_at
-        if started_at.tzinfo is None:
-            started_at = started_at.replace(tzinfo=UTC)  # SQLite gives back naive UTC
-        mailbox_region = settings.summary.mailbox_regions.get(vm.call.mailbox or "")
-        context = CallContext(
-            started_at=started_at,
-            caller_id=caller_id,
-            region=mailbox_region or settings.summary.default_region,
-            region_fixed=mailbox_region is not None,
-            repeat_calls=store.earlier_calls_from(session, caller_id, vm_id, started_at),
-        )
-
-    def same_text(print_: str) -> int:
-        with sm() as session:
-            return store.callers_with_fingerprint(session, print_, caller_id, started_at)
+        context = call_context(session, vm, settings)
+    same_text = same_text_counter(sm, context)
 
     work_dir = voicemail_dir(settings, vm_id)
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -238,25 +240,60 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
         )
     revision = summary = None
     if result.summary is not None:  # done, or no speech: both get a triage card
-        tr = result.transcript
-        engine_name, model = (
-            (tr.engine, tr.model) if tr else (settings.transcription.engine, settings.transcription.model)
-        )
-        revision = TranscriptRevision(
-            engine=engine_name,
-            model=model,
-            language=tr.language if tr else None,
-            language_probability=tr.language_probability if tr else None,
-            text=tr.text if tr and result.status == Status.DONE else "",
-            segments=[s.as_dict() for s in tr.segments] if tr and result.status == Status.DONE else [],
-            confidence=tr.confidence if tr else None,
-            timings=timings,
-            fingerprint=result.summary.fingerprint,
-        )
-        summary = summary_row(result.summary)
+        revision, summary = revision_rows(result, settings, timings)
         fields["priority"] = result.summary.priority
     store.finish(sm, vm_id, owner, result.status, result.reason, revision, summary, **fields)
     return result.status
+
+
+def call_context(session: Session, vm: Voicemail, settings: Settings) -> CallContext:
+    """What triage should know of the call: when, who, from which region, earlier calls."""
+    started_at = vm.call.started_at or vm.created_at
+    if started_at.tzinfo is None:
+        started_at = started_at.replace(tzinfo=UTC)  # SQLite gives back naive UTC
+    mailbox_region = settings.summary.mailbox_regions.get(vm.call.mailbox or "")
+    return CallContext(
+        started_at=started_at,
+        caller_id=vm.call.from_number,
+        region=mailbox_region or settings.summary.default_region,
+        region_fixed=mailbox_region is not None,
+        repeat_calls=store.earlier_calls_from(session, vm.call.from_number, vm.id, started_at),
+    )
+
+
+def same_text_counter(sm: sessionmaker[Session], context: CallContext) -> Callable[[str], int]:
+    """Counts other callers who left the same words (a robocall), for ``analyse``."""
+
+    before = context.started_at or utcnow()
+
+    def same_text(print_: str) -> int:
+        with sm() as session:
+            return store.callers_with_fingerprint(session, print_, context.caller_id, before)
+
+    return same_text
+
+
+def revision_rows(
+    result: FileResult, settings: Settings, timings: dict[str, float]
+) -> tuple[TranscriptRevision, Summary | None]:
+    """The new revision (and its triage) for a done or no-speech result; not yet added to a session."""
+    tr = result.transcript
+    engine_name, model = (
+        (tr.engine, tr.model) if tr else (settings.transcription.engine, settings.transcription.model)
+    )
+    words = tr is not None and result.status == Status.DONE
+    revision = TranscriptRevision(
+        engine=engine_name,
+        model=model,
+        language=tr.language if tr else None,
+        language_probability=tr.language_probability if tr else None,
+        text=tr.text if tr and words else "",
+        segments=[s.as_dict() for s in tr.segments] if tr and words else [],
+        confidence=tr.confidence if tr else None,
+        timings=timings,
+        fingerprint=result.summary.fingerprint if result.summary else None,
+    )
+    return revision, summary_row(result.summary) if result.summary else None
 
 
 def summary_row(t: Triage) -> Summary:

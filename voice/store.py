@@ -403,23 +403,31 @@ def finish(
             session.rollback()
             raise LeaseLost(vm_id)
         if revision is not None:
-            number = session.scalar(
-                select(func.coalesce(func.max(TranscriptRevision.number), 0)).where(
-                    TranscriptRevision.voicemail_id == vm_id
-                )
-            )
-            revision.voicemail_id = vm_id
-            revision.number = int(number or 0) + 1
-            session.add(revision)
-            session.flush()
-            if summary is not None:
-                summary.revision_id = revision.id
-                session.add(summary)
-            fields["current_revision_id"] = revision.id
+            fields["current_revision_id"] = add_revision(session, vm_id, revision, summary)
         _finish_locked(session, vm_id, status, reason, **fields)
         if revision is not None:
             search.reindex(session, vm_id)
         session.commit()
+
+
+def add_revision(
+    session: Session, vm_id: str, revision: TranscriptRevision, summary: Summary | None
+) -> str:
+    """Add the voicemail's next revision (and its summary), in the caller's transaction; return its id.
+    It is not made current here."""
+    number = session.scalar(
+        select(func.coalesce(func.max(TranscriptRevision.number), 0)).where(
+            TranscriptRevision.voicemail_id == vm_id
+        )
+    )
+    revision.voicemail_id = vm_id
+    revision.number = int(number or 0) + 1
+    session.add(revision)
+    session.flush()
+    if summary is not None:
+        summary.revision_id = revision.id
+        session.add(summary)
+    return revision.id
 
 
 def get_voicemail(session: Session, vm_id: str) -> Voicemail | None:

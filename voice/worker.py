@@ -6,11 +6,13 @@ lease expired (their worker died) are picked up again.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable, Iterator
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -65,13 +67,26 @@ class Worker:
                 self._stop.wait(self.settings.worker.poll_interval_s)
 
     def run_once(self) -> bool:
-        """Process one voicemail if there is one; return whether there was."""
+        """Process one voicemail if there is one, else one item of a reprocess run (fresh voicemails
+        always come first); return whether there was work."""
         owner = owner_token()
         vm_id = store.claim_next(self.sm, owner, self.settings.worker.lease_s, MAX_ATTEMPTS)
         if vm_id is None:
-            return False
+            return self._reprocess_once(owner)
         run_claimed(self.settings, self.sm, vm_id, owner)
         self.processed += 1
+        return True
+
+    def _reprocess_once(self, owner: str) -> bool:
+        from voice import reprocess, runs
+
+        window = max(1, self.settings.reprocess.window)
+        for run_id in runs.running_runs(self.sm, executor="service"):
+            runs.release(self.sm, run_id, window)
+        item_id = runs.claim(self.sm, owner, self.settings.worker.lease_s, executor="service")
+        if item_id is None:
+            return False
+        reprocess.reprocess_item(self.settings, self.sm, item_id, owner)
         return True
 
 
@@ -83,27 +98,35 @@ def run_claimed(settings: Settings, sm: sessionmaker[Session], vm_id: str, owner
     """Process a voicemail this owner holds, renewing the lease while it runs; return the final status
     (or "taken over" when another worker took the job after our lease expired)."""
     lease = settings.worker.lease_s
-    heartbeat_stop = threading.Event()
-
-    def heartbeat() -> None:
-        while not heartbeat_stop.wait(lease / 3):
-            try:
-                if not store.renew_lease(sm, vm_id, owner, lease):
-                    return
-            except DBAPIError as exc:  # the database is restarting: keep beating, it will be back
-                log.warning("voicemail %s: could not renew the lease (%s)", vm_id, exc.orig)
-
-    beat = threading.Thread(target=heartbeat, name=f"lease-{vm_id[:8]}", daemon=True)
-    beat.start()
     try:
-        status = process_voicemail(vm_id, owner, settings, sm)
+        with keep_lease(lambda: store.renew_lease(sm, vm_id, owner, lease), lease, f"voicemail {vm_id}"):
+            status = process_voicemail(vm_id, owner, settings, sm)
         log.info("voicemail %s: %s", vm_id, status)
         return status
     except store.LeaseLost:
         log.warning("voicemail %s was taken over by another worker; dropped our result", vm_id)
         return "taken over"
+
+
+@contextlib.contextmanager
+def keep_lease(renew: Callable[[], bool], lease_s: float, what: str) -> Iterator[None]:
+    """Renew a lease every third of its length while the block runs (until ``renew`` says it is lost)."""
+    stop = threading.Event()
+
+    def heartbeat() -> None:
+        while not stop.wait(lease_s / 3):
+            try:
+                if not renew():
+                    return
+            except DBAPIError as exc:  # the database is restarting: keep beating, it will be back
+                log.warning("%s: could not renew the lease (%s)", what, exc.orig)
+
+    beat = threading.Thread(target=heartbeat, name=f"lease-{what[-8:]}", daemon=True)
+    beat.start()
+    try:
+        yield
     finally:
-        heartbeat_stop.set()
+        stop.set()
         beat.join()
 
 

@@ -22,6 +22,7 @@ from api.schemas import (
     Accepted,
     AgentUpdate,
     CallIn,
+    RevisionOut,
     StatusName,
     VoicemailDetail,
     VoicemailId,
@@ -30,7 +31,7 @@ from api.schemas import (
     WebhookAttemptOut,
     WebhookDeliveryOut,
 )
-from api.views import voicemail_detail, voicemail_out
+from api.views import transcript_out, voicemail_detail, voicemail_out
 from voice import db, store, urlguard
 from voice.config import Settings
 from voice.errors import VoicemailError
@@ -39,6 +40,7 @@ from voice.keys import Principal
 from voice.models import Role, Status, Voicemail, WebhookDelivery, new_id
 from voice.phone import to_e164
 from voice.pipeline import store_upload, voicemail_dir
+from voice.reprocess import revision_rows_out
 
 router = APIRouter(prefix="/v1/voicemails", tags=["voicemails"])
 
@@ -369,6 +371,29 @@ def reprocess(
     session.commit()
     vm = _visible(session, voicemail_id, who)
     return _accepted(request, response, store.Accepted(vm.id, vm.status, True), True, vm.priority)
+
+
+@router.get(
+    "/{voicemail_id}/revisions",
+    response_model=list[RevisionOut],
+    responses={404: {"description": "no such voicemail"}},
+)
+def revisions(
+    voicemail_id: VoicemailId, session: Session = Depends(get_session), who: Principal = Depends(as_ingest)
+) -> list[RevisionOut]:
+    """Every transcript revision, oldest first, with the word error rate from the one before and the run
+    that made it."""
+    vm = _visible(session, voicemail_id, who)
+    compared = {r["number"]: r for r in revision_rows_out(session, vm)}
+    return [
+        RevisionOut(
+            **transcript_out(rev).model_dump(),  # type: ignore[union-attr]
+            current=compared[rev.number]["current"],
+            run_id=rev.run_id,
+            wer_vs_previous=compared[rev.number]["wer_vs_previous"],
+        )
+        for rev in vm.revisions
+    ]
 
 
 @router.delete("/{voicemail_id}", status_code=status.HTTP_204_NO_CONTENT)
