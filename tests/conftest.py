@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import jiwer
 import pytest
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEECH = Path(os.environ.get("VOICE_SPEECH_DIR", ROOT.parent / "shared" / "speech"))
@@ -132,6 +132,22 @@ def temp_postgres(prefix: str = "voice_test") -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sm(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    """A migrated database of each kind, SQLite and PostgreSQL, for tests of the data layer."""
+    from voice import db
+
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path}/voice.db"
+        else:
+            url = stack.enter_context(temp_postgres(f"voice_{request.module.__name__.rsplit('_', 1)[-1]}"))
+        db.upgrade(url)
+        engine = db.make_engine(url)
+        yield db.make_sessionmaker(engine)
+        engine.dispose()
 
 
 def _need(program: str, what: str) -> str:

@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.conftest import seed_voicemail, temp_postgres
-from voice import db, runs
+from tests.conftest import seed_voicemail
+from voice import runs
 from voice.models import ItemState, ReprocessItem, ReprocessRun, RunState, Voicemail, utcnow
 from voice.worker import owner_token
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sm(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[sessionmaker[Session]]:
-    with contextlib.ExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite:///{tmp_path_factory.mktemp('runs')}/voice.db"
-        else:
-            url = stack.enter_context(temp_postgres("voice_runs"))
-        db.upgrade(url)
-        engine = db.make_engine(url)
-        yield db.make_sessionmaker(engine)
-        engine.dispose()
 
 
 def _make(sm: sessionmaker[Session], sel: runs.Selection, target: runs.Target | None = None) -> str:

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.conftest import temp_postgres
-from voice import db, search, store
+from voice import search, store
 from voice.models import Summary, TranscriptRevision, Voicemail
 
 TEXTS = {
@@ -19,21 +14,6 @@ TEXTS = {
     "zh": ("你好，我的快递还没有到，请回电话。", "快递没有到"),
     "ar": ("مرحبا، أريد حجز موعد للأسبوع القادم", "حجز موعد"),
 }
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sm(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[sessionmaker[Session]]:
-    with contextlib.ExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite:///{tmp_path_factory.mktemp('search')}/voice.db"
-        else:
-            url = stack.enter_context(temp_postgres("voice_search"))
-        db.upgrade(url)
-        engine = db.make_engine(url)
-        yield db.make_sessionmaker(engine)
-        engine.dispose()
 
 
 def _add(session: Session, lang: str) -> str:
