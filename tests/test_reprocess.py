@@ -181,28 +181,40 @@ def test_cli_run_killed_halfway_resumes_and_does_each_voicemail_once(
         [VOICE, "reprocess", "--current-model", "base", "--dry-run"], env=env, capture_output=True, text=True
     )
     assert dry.returncode == 0 and dry.stdout.startswith("10 voicemails, 0.5 audio minutes"), dry.stdout
-    proc = subprocess.Popen(
-        [VOICE, "reprocess", "--current-model", "base", "--model", "tiny.en"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    def start(*args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [VOICE, "reprocess", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+
+    def stop_when_done(proc: subprocess.Popen[str], n: int, sig: int) -> str:
+        deadline = time.monotonic() + 120
+        while _done(sm, run_id) < n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(sig)
+        out, _ = proc.communicate(timeout=30)
+        return out
+
+    proc = start("--current-model", "base", "--model", "tiny.en")
     assert proc.stdout is not None
     first = proc.stdout.readline()
     assert first.startswith("run ") and "10 voicemails" in first, first
     run_id = first.split()[1].rstrip(":")
-    deadline = time.monotonic() + 120
-    while _done(sm, run_id) < 4 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)  # no goodbye: an item is likely held mid-transcription
-    proc.wait(10)
-    proc.stdout.close()
+
+    # Ctrl-C: the run pauses, the item in hand goes back, the process says how to carry on.
+    out = stop_when_done(proc, 2, signal.SIGINT)
+    assert proc.returncode == 130 and f"voice reprocess --resume {run_id}" in out, out
+    with sm() as session:
+        paused = runs.progress(session, run_id)
+    assert paused.state == "paused" and paused.counts["running"] == paused.counts["queued"] == 0, paused
+    assert 2 <= paused.counts["done"] < 10
+
+    # kill -9 after resuming: no goodbye, an item is likely held mid-transcription.
+    stop_when_done(start("--resume", run_id), paused.counts["done"] + 2, signal.SIGKILL)
     halfway = _done(sm, run_id)
     assert 4 <= halfway < 10
     with sm() as session:
         held = runs.progress(session, run_id).counts["running"]
-    print(f"killed with {halfway} of 10 done and {held} held by the dead process")
+    print(f"paused at {paused.counts['done']}, killed at {halfway} of 10 done, {held} held by the dead one")
 
     resumed = subprocess.run(
         [VOICE, "reprocess", "--resume", run_id], env=env, capture_output=True, text=True, timeout=300
