@@ -197,3 +197,50 @@ def test_resume_takes_back_items_of_a_killed_process_at_once(sm: sessionmaker[Se
         session.commit()
     runs.release(sm, run_id, window=1)
     assert runs.claim(sm, alive, 600, run_id=run_id) is not None
+
+
+def test_last_two_items_ending_at_once_finish_the_run(sm: sessionmaker[Session]) -> None:
+    """Two workers end the run's last two items in overlapping transactions, each adding a revision (whose
+    foreign key locks the run's row too): no deadlock, and the run ends done."""
+    import threading
+    import time
+
+    from voice import store
+    from voice.models import TranscriptRevision
+
+    with sm() as session:
+        vms = [seed_voicemail(session, model="two") for _ in range(2)]
+        session.commit()
+    run_id = _make(sm, runs.Selection(model="two"))
+    runs.release(sm, run_id, window=2)
+    owners = [owner_token(), owner_token()]
+    items = [runs.claim(sm, owner, 60, run_id=run_id) for owner in owners]
+    assert None not in items
+    errors: list[BaseException] = []
+    inserted = threading.Event()
+
+    def end(i: int) -> None:
+        try:
+            with sm() as session:
+                rev = TranscriptRevision(engine="e", model="m", text="new", run_id=run_id)
+                store.add_revision(session, vms[i], rev, None)
+                if i == 0:  # both revisions in (PostgreSQL; SQLite makes the second wait for the first)
+                    inserted.wait(1)
+                else:
+                    inserted.set()
+                assert runs.end_owned(session, items[i], owners[i], ItemState.DONE, None, rev.id)  # type: ignore[arg-type]
+                time.sleep(0.3 if i == 0 else 0)  # still uncommitted while the other one ends
+                session.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=end, args=(i,)) for i in (0, 1)]
+    threads[0].start()
+    time.sleep(0.1)
+    threads[1].start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors, errors
+    with sm() as session:
+        p = runs.progress(session, run_id)
+    assert p.counts["done"] == 2 and p.state == RunState.DONE

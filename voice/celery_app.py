@@ -8,13 +8,14 @@ Whisper model is loaded once per worker process, before the first task.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
 from typing import Any
 
 from celery import Celery, signals
-from kombu import Queue
+from kombu import Exchange, Queue
 from sqlalchemy.exc import DBAPIError
 
 from voice.config import Settings, get_settings
@@ -36,8 +37,10 @@ def make_app(settings: Settings) -> Celery:
         task_ignore_result=True,  # state lives in the database
         task_default_queue=c.queue,
         task_queues=[
-            Queue(c.queue, queue_arguments={"x-max-priority": 10}),
-            Queue(c.reprocess_queue, queue_arguments={"x-max-priority": 10}),
+            # Each queue its own exchange and routing key: with Celery's defaults both would be bound to the
+            # default exchange by the fresh queue's key, and RabbitMQ would deliver every message to both.
+            Queue(name, Exchange(name, "direct"), routing_key=name, queue_arguments={"x-max-priority": 10})
+            for name in (c.queue, c.reprocess_queue)
         ],
         broker_transport_options={
             "visibility_timeout": int(c.visibility_timeout_s),
@@ -177,6 +180,7 @@ def _retry_later(task: Any, what: str, exc: DBAPIError) -> Exception:
 
 def reprocess_item_task(task: Any, item_id: int) -> str:
     from voice import reprocess, runs
+    from voice.models import ItemState
     from voice.worker import owner_token
 
     settings, sm = _worker_context()
@@ -186,4 +190,6 @@ def reprocess_item_task(task: Any, item_id: int) -> str:
             return "skipped"  # ended, cancelled, held by a live worker, or its voicemail is busy (re-sent)
         return reprocess.reprocess_item(settings, sm, item_id, owner)
     except DBAPIError as exc:
+        with contextlib.suppress(DBAPIError):  # hand it back for the retry, if the database answers
+            runs.give_back(sm, item_id, owner, ItemState.QUEUED)
         raise _retry_later(task, f"reprocess item {item_id}", exc) from exc

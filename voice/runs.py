@@ -197,6 +197,9 @@ def release(sm: sessionmaker[Session], run_id: str, window: int) -> list[int]:
         room = window - int(open_now or 0)
         if room <= 0:
             return []
+        if not open_now:  # nothing out: a run whose items all ended is done (also heals a missed update)
+            _finish_if_empty(session, run_id)
+            session.commit()
         now = utcnow()
         if run.rate_per_min:
             interval = timedelta(seconds=60.0 / run.rate_per_min)
@@ -325,6 +328,12 @@ def renew(sm: sessionmaker[Session], item_id: int, owner: str, lease_s: float) -
 def _end(
     session: Session, item_id: int, state: str, reason: str | None, revision_id: str | None = None
 ) -> None:
+    run_id = session.scalar(select(ReprocessItem.run_id).where(ReprocessItem.id == item_id))
+    # The run's row is locked first (PostgreSQL): two workers ending its last two items at once would each
+    # count the other's as still open under READ COMMITTED, and neither would mark the run done. FOR NO KEY
+    # UPDATE, since the new revision's foreign key already holds a KEY SHARE lock on the same row (FOR UPDATE
+    # would deadlock two such transactions).
+    session.execute(select(ReprocessRun.id).where(ReprocessRun.id == run_id).with_for_update(key_share=True))
     session.execute(
         update(ReprocessItem)
         .where(ReprocessItem.id == item_id)
@@ -337,7 +346,10 @@ def _end(
             finished_at=utcnow(),
         )
     )
-    run_id = session.scalar(select(ReprocessItem.run_id).where(ReprocessItem.id == item_id))
+    _finish_if_empty(session, run_id)
+
+
+def _finish_if_empty(session: Session, run_id: str | None) -> None:
     left = session.scalar(
         select(func.count()).where(ReprocessItem.run_id == run_id, ReprocessItem.state.in_(ItemState.OPEN))
     )
@@ -364,13 +376,15 @@ def end_owned(
     return True
 
 
-def give_back(sm: sessionmaker[Session], item_id: int, owner: str) -> None:
-    """Return an item this owner holds to pending, unfinished (the process is stopping)."""
+def give_back(sm: sessionmaker[Session], item_id: int, owner: str, state: str = ItemState.PENDING) -> None:
+    """Return an item this owner holds, unfinished: to pending (the process is stopping), or to queued (to
+    be tried again at once)."""
+    queued_at = utcnow() if state == ItemState.QUEUED else None
     with sm() as session:
         session.execute(
             update(ReprocessItem)
             .where(ReprocessItem.id == item_id, ReprocessItem.lease_owner == owner)
-            .values(state=ItemState.PENDING, lease_owner=None, lease_expires_at=None, queued_at=None)
+            .values(state=state, lease_owner=None, lease_expires_at=None, queued_at=queued_at)
         )
         session.commit()
 
