@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from fastapi import Depends, HTTPException
+from fastapi import Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.deps import get_sessionmaker
 from voice import db, keys
 from voice.keys import Principal
+from voice.limits import RateLimiter
 from voice.models import Role
 
 bearer = HTTPBearer(
@@ -21,9 +22,15 @@ bearer = HTTPBearer(
 )
 
 
-def check_key(session: Session, credentials: HTTPAuthorizationCredentials | None, role: str) -> Principal:
+def check_key(
+    session: Session,
+    credentials: HTTPAuthorizationCredentials | None,
+    role: str,
+    limiter: RateLimiter | None = None,
+) -> Principal:
     """The caller, if its key is valid and has ``role`` or a stronger one (ingest < agent < admin);
-    401 or 403 otherwise. Sync: run it in the thread that does the request's database work."""
+    401 or 403 otherwise, and 429 past the key's requests per minute. Sync: run it in the thread that does
+    the request's database work."""
     if credentials is None:
         raise HTTPException(
             401, "an API key is required: send Authorization: Bearer <key>", {"WWW-Authenticate": "Bearer"}
@@ -33,29 +40,43 @@ def check_key(session: Session, credentials: HTTPAuthorizationCredentials | None
         raise HTTPException(401, "the API key is invalid or revoked", {"WWW-Authenticate": "Bearer"})
     if not who.can(role):
         raise HTTPException(403, f"this needs a key with the {role} role; this key has {who.role}")
+    if limiter is not None and (wait := limiter.hit(who.key_id)) is not None:
+        raise HTTPException(
+            429, "too many requests for this key; slow down", {"Retry-After": str(int(wait))}
+        )
     return who
 
 
 @db.retry_on_disconnect
 def _check_key(
-    sm: sessionmaker[Session], credentials: HTTPAuthorizationCredentials | None, role: str
+    sm: sessionmaker[Session],
+    credentials: HTTPAuthorizationCredentials | None,
+    role: str,
+    limiter: RateLimiter | None,
 ) -> Principal:
     # Its own session, closed before returning: the request holds no connection between thread-pool
     # calls, so a full pool cannot wait on threads that wait on the pool (FastAPI's known deadlock).
     with sm() as session:
-        return check_key(session, credentials, role)
+        return check_key(session, credentials, role, limiter)
 
 
 def require(role: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency that lets through keys with ``role`` or a stronger one."""
 
     async def check(
+        request: Request,
         credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
         sm: sessionmaker[Session] = Depends(get_sessionmaker),
     ) -> Principal:
-        return await run_in_threadpool(_check_key, sm, credentials, role)
+        limiter = getattr(request.app.state, "limiter", None)
+        return await run_in_threadpool(_check_key, sm, credentials, role, limiter)
 
     return check
+
+
+def actor(who: Principal) -> str:
+    """How the audit trail names an API caller."""
+    return f"key:{who.name}"
 
 
 as_ingest = principal = require(Role.INGEST)

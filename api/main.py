@@ -15,21 +15,24 @@ from sqlalchemy.exc import OperationalError
 from starlette.middleware.sessions import SessionMiddleware
 
 from api.auth import principal
+from api.limits import BodyLimit
 from api.routes import (
     calls,
     health,
     keys,
     metrics,
     pages,
+    privacy,
     reprocess_runs,
     transcriptions,
     twilio,
     voicemails,
 )
 from api.web import HERE, SignInRequired, secret_key
-from voice import __version__, db
+from voice import __version__, db, retention
 from voice.config import Settings, get_settings
 from voice.dispatch import Dispatch
+from voice.limits import RateLimiter
 from voice.memory import limit_malloc_arenas
 from voice.periodic import Periodic
 from voice.sla import mark_overdue
@@ -67,7 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.webhooks = Dispatcher(settings, sm)
         app.state.webhooks.start()
         background = [
-            Periodic("voice-sla", settings.sla.check_interval_s, lambda: mark_overdue(sm, settings))
+            Periodic("voice-sla", settings.sla.check_interval_s, lambda: mark_overdue(sm, settings)),
+            Periodic("voice-retention", settings.retention.interval_s, lambda: retention.apply(sm, settings)),
         ]
         if settings.dispatch == "celery":
             resend = lambda: app.state.dispatch.resend_stale(sm)  # noqa: E731
@@ -98,10 +102,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.limiter = RateLimiter(settings.limits)
+    app.add_middleware(BodyLimit, max_body_bytes=settings.limits.max_body_bytes,
+                       max_upload_bytes=settings.api.max_upload_bytes)  # fmt: skip
     app.include_router(health.router)
     app.include_router(voicemails.router)
     app.include_router(calls.router)
     app.include_router(reprocess_runs.router)
+    app.include_router(privacy.router)
     app.include_router(keys.router)
     app.include_router(twilio.router)
     app.include_router(transcriptions.router)

@@ -350,3 +350,58 @@ class RevisionOut(TranscriptOut):
     wer_vs_previous: float | None = Field(
         description="percent of words changed from the revision before (case and punctuation ignored)"
     )
+
+
+class AuditEventOut(BaseModel):
+    at: datetime
+    actor: str = Field(examples=["key:crm", "user:dana", "system:retention"])
+    action: str = Field(examples=["read"])
+    voicemail_id: str | None
+    detail: dict[str, Any] = Field(description="ids, counts and field names; never content")
+
+    _tz = field_validator("at")(_aware)
+
+
+class ErasureIn(BaseModel):
+    caller: str = Field(min_length=3, max_length=64, description="the calling number, any format")
+    dry_run: bool = Field(False, description="count only: nothing is erased")
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"caller": "+15550134"}]})
+
+
+class ErasureOut(BaseModel):
+    caller: str = Field(description="the number as the audit trail keeps it", examples=["+1•••••34"])
+    dry_run: bool
+    voicemails: list[str]
+    call_records: int
+    revisions: int
+    notes: int
+    audio_files: int
+    skipped: list[str] = Field(description="still being processed: erase again when they have finished")
+
+
+class ErrorOut(BaseModel):
+    detail: str | list[dict[str, Any]] = Field(
+        description="what was wrong: a sentence, or the invalid fields", examples=["voicemail not found"]
+    )
+
+
+_ERROR_TEXT = {
+    401: "no API key, or a wrong or revoked one",
+    403: "the key's role does not allow this",
+    404: "not found (or not visible to this key)",
+    409: "not now: it is being processed, or has ended",
+    413: "the request body is larger than the limit",
+    422: "the request is not valid",
+    429: "too many requests, or too many voicemails pending, for this key (see Retry-After)",
+    503: "the database is unavailable; try again shortly (see Retry-After)",
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI responses for these error codes, all shaped {"detail": ...}."""
+    return {code: {"model": ErrorOut, "description": _ERROR_TEXT[code]} for code in codes}
+
+
+# Every endpoint behind a key can answer these.
+API_ERRORS = errors(401, 403, 413, 422, 429, 503)

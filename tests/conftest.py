@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jiwer
@@ -348,6 +349,7 @@ class VoiceServer:
     proc: subprocess.Popen | None = None
     log: Path | None = None
     admin_key: str = ""
+    serve_args: tuple[str, ...] = ()
 
     def cli(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:  # noqa: A002
         """The real `voice` command on this server's database and settings; fails the test if it fails."""
@@ -378,7 +380,7 @@ class VoiceServer:
         assert self.log is not None
         with self.log.open("ab") as logfh:
             self.proc = subprocess.Popen(
-                [VOICE, "serve", "--port", str(port)],
+                [VOICE, "serve", "--port", str(port), *self.serve_args],
                 env=self.env,
                 cwd=self.data_dir,
                 stdout=logfh,
@@ -549,7 +551,7 @@ def seed_voicemail(
 ) -> str:
     """A voicemail as an earlier processing left it: done, with one revision and its summary, an agent's
     state, assignee and note. ``source`` is its stored audio (the file is used where it is)."""
-    from voice import store
+    from voice import search, store
     from voice.models import Summary, TranscriptRevision, Voicemail, VoicemailNote
 
     vm_id = store.create_voicemail(
@@ -570,4 +572,20 @@ def seed_voicemail(
     vm.agent_state, vm.assignee = "in_progress", "dana"
     session.add(VoicemailNote(voicemail_id=vm_id, author="dana", text="called once, no answer"))
     session.flush()
+    search.reindex(session, vm_id)
     return vm_id
+
+
+def with_audio(session: Session, settings: Any, vm_id: str) -> Path:
+    """Give a seeded voicemail audio files where the pipeline keeps them."""
+    from voice.models import Voicemail
+    from voice.pipeline import voicemail_dir
+
+    folder = voicemail_dir(settings, vm_id)
+    folder.mkdir(parents=True)
+    (folder / "source").write_bytes(b"RIFF....WAVE" + b"\0" * 100)
+    (folder / "normalised.wav").write_bytes(b"RIFF....WAVE" + b"\0" * 100)
+    vm = session.get(Voicemail, vm_id)
+    assert vm is not None
+    vm.source_path, vm.audio_path = str(folder / "source"), str(folder / "normalised.wav")
+    return folder

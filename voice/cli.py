@@ -33,6 +33,8 @@ users_app = typer.Typer(help="People who sign in to the web inbox.", no_args_is_
 app.add_typer(users_app, name="users")
 eval_app = typer.Typer(help="Measure quality on labelled data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+retention_app = typer.Typer(help="Delete what the retention policy says is due.", no_args_is_help=True)
+app.add_typer(retention_app, name="retention")
 KeyOption = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option("--key", envvar="VOICE_API_KEY", help="API key (or set VOICE_API_KEY)", show_default=False),
@@ -339,9 +341,8 @@ def reprocess(
 
     With VOICE_DISPATCH=local this process does the work (at lower CPU priority); with celery it feeds the
     reprocessing queue. Ctrl-C pauses the run: `voice reprocess --resume RUN_ID` carries on."""
-    import os
 
-    from voice import db, runs
+    from voice import audit, db, runs
     from voice.engines import ENGINES
 
     settings = get_settings()
@@ -390,8 +391,9 @@ def reprocess(
                     listed = " ".join(found.not_taken[:20])
                     err.print(f"{len(found.not_taken)} id(s) unknown or still processing: {listed}")
                 return
-            who = f"cli:{os.environ.get('USER', 'unknown')}"
-            run = runs.create_run(session, selection, target, who, executor)
+            run = runs.create_run(session, selection, target, _cli_actor(), executor)
+            made = {"run_id": run.id, "voicemails": run.selected, "stage": run.stage}
+            audit.record(session, _cli_actor(), "reprocess", None, **made)
             session.commit()
             run_id, selected, audio_s = run.id, run.selected, run.audio_s
         print(f"run {run_id}: {selected} voicemails, {audio_s / 60:.1f} audio minutes", flush=True)
@@ -484,6 +486,103 @@ def revisions(
         )  # fmt: skip
     Console().print(table)
     err.print("* current revision")
+
+
+def _cli_actor() -> str:
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
+@app.command()
+def erase(
+    caller: Annotated[str, typer.Option(help="the calling number, any format")],
+    dry_run: Annotated[bool, typer.Option(help="show what would be erased")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
+) -> None:
+    """Erase every voicemail and call record of a calling number (audio, transcripts, notes, history)."""
+    from voice import db, erasure
+
+    settings = get_settings()
+    db.upgrade(settings.db_url)
+    sm = db.make_sessionmaker(db.make_engine(settings.db_url))
+    found = erasure.erase_caller(sm, settings, caller, _cli_actor(), dry_run=True)
+    busy = f", {len(found.skipped)} still processing (left for now)" if found.skipped else ""
+    counts = f"{found.revisions} revisions, {found.notes} notes"
+    print(f"{caller}: {len(found.voicemails)} voicemails ({counts}){busy}")
+    if dry_run or not found.voicemails:
+        return
+    if not yes and not typer.confirm("Erase them for good?"):
+        raise typer.Exit(1)
+    done = erasure.erase_caller(sm, settings, caller, _cli_actor())
+    print(
+        f"erased {len(done.voicemails)} voicemails, {done.call_records} call records, "
+        f"{done.revisions} revisions, {done.notes} notes, {done.audio_files} audio files; "
+        f"the audit trail keeps {done.caller}"
+    )
+
+
+@retention_app.command("run")
+def retention_run(
+    dry_run: Annotated[bool, typer.Option(help="show what would be deleted")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Apply the retention policy now (`voice serve` also does, every VOICE_RETENTION__INTERVAL_S)."""
+    from voice import db, retention
+
+    settings = get_settings()
+    db.upgrade(settings.db_url)
+    sm = db.make_sessionmaker(db.make_engine(settings.db_url))
+    total = retention.RetentionReport(dry_run=dry_run)
+    while True:  # in batches, until nothing is due
+        report = retention.apply(sm, settings, dry_run=dry_run)
+        total.audio += report.audio
+        total.voicemails += report.voicemails
+        total.audio_files += report.audio_files
+        if dry_run or not (report.audio or report.voicemails):
+            break
+    if as_json:
+        print(json.dumps({"dry_run": dry_run, "audio": total.audio, "voicemails": total.voicemails}))
+        return
+    r = settings.retention
+    verb = "would delete" if dry_run else "deleted"
+    print(
+        f"{verb}: audio of {len(total.audio)} voicemails, {len(total.voicemails)} voicemails whole"
+        f" (audio after {r.audio_days or 'never'} days, everything after {r.delete_days or 'never'} days"
+        f"{', per mailbox overrides' if r.mailboxes else ''})"
+    )
+    for vm_id in total.audio:
+        print(f"  audio      {vm_id}")
+    for vm_id in total.voicemails:
+        print(f"  voicemail  {vm_id}")
+
+
+@app.command("audit")
+def audit_log(
+    since: Annotated[Optional[str], typer.Option(help="ISO date/time (UTC)")] = None,  # noqa: UP045
+    until: Annotated[Optional[str], typer.Option(help="ISO date/time (UTC)")] = None,  # noqa: UP045
+    actor: Annotated[Optional[str], typer.Option(help='e.g. "key:crm", "user:dana"')] = None,  # noqa: UP045
+    action: Annotated[Optional[str], typer.Option(help="read, list, listen, export, update, ...")] = None,  # noqa: UP045
+    voicemail: Annotated[Optional[str], typer.Option(help="one voicemail's id")] = None,  # noqa: UP045
+    limit: Annotated[int, typer.Option(help="at most this many")] = 1000,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object a line")] = False,
+) -> None:
+    """The audit trail: who read, changed, reprocessed, exported or erased which voicemail."""
+    from voice import audit
+
+    with _session() as session:
+        found = audit.events(
+            session,
+            audit.AuditFilter(_when(since, "--since"), _when(until, "--until"), actor, action, voicemail),
+            limit,
+        )
+    for e in found:
+        if as_json:
+            row = {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "voicemail": e.voicemail_id}
+            print(json.dumps({**row, "detail": e.detail}, ensure_ascii=False))
+        else:
+            detail = " ".join(f"{k}={v}" for k, v in (e.detail or {}).items())
+            print(f"{str(e.at)[:19]}  {e.actor:<24} {e.action:<9} {e.voicemail_id or '-':<32} {detail}")
 
 
 @db_app.command("upgrade")

@@ -146,6 +146,34 @@ class WorkerSettings(BaseModel):
     malloc_arenas: int = 2
 
 
+class MailboxRetention(BaseModel):
+    """A mailbox's own retention; a field left out (null) takes the global value; 0 keeps forever."""
+
+    audio_days: float | None = None
+    delete_days: float | None = None
+
+
+class RetentionSettings(BaseModel):
+    """How long voicemails are kept (voice/retention.py). 0 keeps forever."""
+
+    # Audio (the source as received and the normalised copy) is deleted this many days after processing;
+    # transcript, summary and call record stay.
+    audio_days: float = 90.0
+    # Everything of a voicemail (audio, transcripts, summaries, notes, history) this many days after it was
+    # received; the call record goes with its last voicemail.
+    delete_days: float = 0.0
+    mailboxes: dict[str, MailboxRetention] = Field(default_factory=dict)
+    # How often `voice serve` applies it (every process; each deletion is idempotent).
+    interval_s: float = 3600.0
+
+    def days(self, mailbox: str | None) -> tuple[float, float]:
+        """(audio_days, delete_days) for a mailbox."""
+        own = self.mailboxes.get(mailbox or "")
+        audio = own.audio_days if own and own.audio_days is not None else self.audio_days
+        delete = own.delete_days if own and own.delete_days is not None else self.delete_days
+        return audio, delete
+
+
 class ReprocessSettings(BaseModel):
     """Batch re-runs (`voice reprocess`, /v1/reprocess-runs)."""
 
@@ -158,6 +186,16 @@ class ReprocessSettings(BaseModel):
     nice: int = 10
     # How often `voice serve` releases items of running runs to workers (and re-sends lost ones).
     interval_s: float = 2.0
+
+
+class LimitSettings(BaseModel):
+    """What one API key may do (429 with Retry-After past it), and how big a request may be (413)."""
+
+    requests_per_minute: int = 600  # per key; per API process unless storage_url is shared
+    pending_per_key: int = 1000  # voicemails queued or being processed that one key may have
+    max_body_bytes: int = 1024 * 1024  # JSON and form bodies; uploads have api.max_upload_bytes
+    # Where request counts live: memory:// (each API process counts alone) or redis://host:6379/2 (shared).
+    storage_url: str = "memory://"
 
 
 class ApiSettings(BaseModel):
@@ -229,6 +267,8 @@ class Settings(BaseSettings):
     celery: CelerySettings = Field(default_factory=CelerySettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     reprocess: ReprocessSettings = Field(default_factory=ReprocessSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     web: WebSettings = Field(default_factory=WebSettings)

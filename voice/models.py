@@ -99,6 +99,7 @@ class Voicemail(Base):
     __tablename__ = "voicemails"
     __table_args__ = (
         Index("ix_voicemails_status_created", "status", "created_at"),
+        Index("ix_voicemails_key_status", "api_key_id", "status"),  # pending per key (limits)
         UniqueConstraint("api_key_id", "idempotency_key", name="uq_voicemails_idempotency"),
         UniqueConstraint("dedupe_key", name="uq_voicemails_dedupe_key"),
     )
@@ -144,6 +145,8 @@ class Voicemail(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None]
+    # When retention deleted the audio (source and normalised); the transcript and summary stay.
+    audio_deleted_at: Mapped[datetime | None]
 
     call: Mapped[CallRecord] = relationship(back_populates="voicemails")
     events: Mapped[list[VoicemailEvent]] = relationship(
@@ -381,3 +384,19 @@ class ReprocessItem(Base):
     lease_expires_at: Mapped[datetime | None]
     queued_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+
+
+class AuditEvent(Base):
+    """Who read, changed, reprocessed, exported or erased which voicemail (voice/audit.py). Holds ids,
+    counts and field names, never transcript text, summaries or numbers; no foreign key, so it outlives an
+    erased voicemail."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(150))  # "key:crm", "user:dana", "cli:root", "system:retention"
+    action: Mapped[str] = mapped_column(String(30))
+    voicemail_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

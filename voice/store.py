@@ -169,6 +169,7 @@ def create_voicemail(
     unit of work, no read before the write unless the client sent an Idempotency-Key.
     """
     dedupe = dedupe_key(call, recording_id)
+    idempotency_key = idempotency_key or None  # an empty key is no key (it would collide with itself)
 
     def repeat(found: Any) -> Accepted:
         if idempotency_key and found.idempotency_key == idempotency_key and found.request_hash and (
@@ -687,6 +688,17 @@ def delete_voicemail(session: Session, vm: Voicemail) -> None:
     remaining = session.scalar(select(func.count()).where(Voicemail.call_id == call.id))
     if not remaining:
         session.delete(call)
+
+
+def pending_for_key(session: Session, api_key_id: str, cap: int) -> int:
+    """Voicemails of this key queued or being processed, counted up to ``cap`` (a bounded scan)."""
+    waiting = (
+        select(Voicemail.id)
+        .where(Voicemail.api_key_id == api_key_id, Voicemail.status.in_((Status.QUEUED, *Status.IN_FLIGHT)))
+        .limit(cap)
+        .subquery()
+    )
+    return int(session.scalar(select(func.count()).select_from(waiting)) or 0)
 
 
 def count_by_status(session: Session, api_key_id: str | None = None) -> dict[str, int]:

@@ -7,13 +7,16 @@ from sqlalchemy.orm import Session
 
 from api.auth import as_ingest
 from api.deps import get_session
-from api.schemas import CallDetail, CallId
+from api.schemas import CallDetail, CallId, errors
 from api.views import call_detail
 from voice import store
 from voice.keys import Principal
 from voice.models import Role
 
-router = APIRouter(prefix="/v1/calls", tags=["calls"])
+router = APIRouter(
+    prefix="/v1/calls", tags=["calls"],
+    responses=errors(401, 403, 413, 422, 429, 503, 404),  # every route here can answer these
+)
 
 
 @router.get("/{call_id}", response_model=CallDetail, responses={404: {"description": "no such call"}})

@@ -7,14 +7,17 @@ from sqlalchemy.orm import Session
 
 from api.auth import as_admin
 from api.deps import get_session, get_settings
-from api.schemas import KeyCreated, KeyId, KeyIn, KeyOut
+from api.schemas import KeyCreated, KeyId, KeyIn, KeyOut, errors
 from voice import keys, urlguard
 from voice.config import Settings
 from voice.errors import VoicemailError
 from voice.keys import Principal
 from voice.models import ApiKey
 
-router = APIRouter(prefix="/v1/keys", tags=["keys"])
+router = APIRouter(
+    prefix="/v1/keys", tags=["keys"],
+    responses=errors(401, 403, 413, 422, 429, 503, 404),  # every route here can answer these
+)
 
 
 def _out(row: ApiKey) -> KeyOut:

@@ -12,10 +12,14 @@ from prometheus_client import (
 )
 
 from api.auth import as_ingest
+from api.schemas import errors
 from voice.keys import Principal
 from voice.metrics import Collector
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(
+    tags=["operations"],
+    responses=errors(401, 403, 413, 422, 429, 503),  # every route here can answer these
+)
 
 
 def registry_for(request: Request) -> CollectorRegistry:

@@ -17,7 +17,7 @@ from api.deps import get_session, get_settings
 from api.routes.transcriptions import subtitles
 from api.views import current_priority
 from api.web import check_csrf, current_user, render
-from voice import search, store, users
+from voice import audit, search, store, users
 from voice.config import Settings
 from voice.models import AgentState, Status, TranscriptRevision, User, Voicemail, VoicemailNote
 from voice.transcribe import Segment
@@ -162,6 +162,8 @@ def inbox(
         items, next_cursor = store.list_voicemails(session, f, 50, None, region)
     params = view.params()
     mailboxes = sorted({m for (m,) in session.execute(select(store.CallRecord.mailbox).distinct()) if m})
+    audit.record(session, _actor(user), "list", None, shown=len(items), search=bool(view.q))
+    session.commit()
     live = f.sort == "newest" and not cursor  # new voicemails slide in at the top of the first page
     return render(
         request,
@@ -236,6 +238,8 @@ def voicemail_page(
         )
     )
     agents = [u.username for u in users.list_users(session) if u.disabled_at is None]
+    audit.record(session, _actor(user), "read", vm.id, revision=revision.number if revision else None)
+    session.commit()
     return render(
         request,
         "voicemail.html",
@@ -256,6 +260,10 @@ def _revision(vm: Voicemail, number: int | None) -> TranscriptRevision | None:
     return chosen or next((r for r in vm.revisions if r.id == vm.current_revision_id), None)
 
 
+def _actor(user: User) -> str:
+    return f"user:{user.username}"
+
+
 def _back(vm_id: str) -> Response:
     return RedirectResponse(f"/voicemails/{vm_id}", status_code=303)
 
@@ -270,6 +278,7 @@ def set_state(
     if state not in AgentState.ALL:
         raise HTTPException(422, "unknown state")
     store.set_agent_state(session, _voicemail(session, vm_id), user.username, state=state)
+    audit.record(session, _actor(user), "update", vm_id, fields=["agent_state"])
     session.commit()
     return _back(vm_id)
 
@@ -283,6 +292,7 @@ def assign(
 ) -> Response:
     vm = _voicemail(session, vm_id)
     store.set_agent_state(session, vm, user.username, assignee=assignee or None, unassign=not assignee)
+    audit.record(session, _actor(user), "update", vm_id, fields=["assignee"])
     session.commit()
     return _back(vm_id)
 
@@ -297,6 +307,7 @@ def add_note(
     vm = _voicemail(session, vm_id)
     if text.strip():
         session.add(VoicemailNote(voicemail_id=vm.id, author=user.username, text=text.strip()))
+        audit.record(session, _actor(user), "note", vm.id)
         session.commit()
     return _back(vm_id)
 
@@ -312,6 +323,7 @@ def reprocess(
         raise HTTPException(403, "only admins reprocess voicemails")
     if not store.requeue(session, _voicemail(session, vm_id).id, user.username):
         raise HTTPException(409, "the voicemail is being processed; try again when it has finished")
+    audit.record(session, _actor(user), "reprocess", vm_id)
     session.commit()
     vm = _voicemail(session, vm_id)
     request.app.state.dispatch.voicemail(vm.id, reprocess=True, priority=vm.priority)
@@ -319,11 +331,16 @@ def reprocess(
 
 
 @router.get("/voicemails/{vm_id}/audio")
-def audio(vm_id: str, _: User = Depends(current_user), session: Session = Depends(get_session)) -> Response:
+def audio(
+    vm_id: str, request: Request, user: User = Depends(current_user), session: Session = Depends(get_session)
+) -> Response:
     """The normalised audio, with HTTP Range support so the player can seek."""
     vm = session.get(Voicemail, vm_id)
     if vm is None or not vm.audio_path or not Path(vm.audio_path).exists():
         raise HTTPException(404, "no audio for this voicemail")
+    if request.headers.get("range", "bytes=0-").startswith("bytes=0-"):  # not a seek within a playback
+        audit.record(session, _actor(user), "listen", vm_id)
+        session.commit()
     return FileResponse(
         vm.audio_path, media_type="audio/wav", headers={"Cache-Control": "private, max-age=3600"}
     )
@@ -334,7 +351,7 @@ def transcript_download(
     vm_id: str,
     fmt: str,
     rev: int | None = None,
-    _: User = Depends(current_user),
+    user: User = Depends(current_user),
     session: Session = Depends(get_session),
 ) -> Response:
     if fmt not in ("txt", "srt", "vtt"):
@@ -352,6 +369,8 @@ def transcript_download(
         )
         body = subtitles(segments, fmt)
     name = f"voicemail-{vm.id[:8]}-r{revision.number}.{fmt}"
+    audit.record(session, _actor(user), "export", vm.id, format=fmt, revision=revision.number)
+    session.commit()
     return PlainTextResponse(
         body,
         media_type="text/vtt" if fmt == "vtt" else "text/plain",

@@ -6,15 +6,18 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.auth import as_admin
+from api.auth import actor, as_admin
 from api.deps import get_session, get_settings
-from api.schemas import ReprocessRunIn, ReprocessRunOut, RunId
-from voice import runs
+from api.schemas import ReprocessRunIn, ReprocessRunOut, RunId, errors
+from voice import audit, runs
 from voice.config import Settings
 from voice.keys import Principal
 from voice.models import ReprocessRun
 
-router = APIRouter(prefix="/v1/reprocess-runs", tags=["reprocessing"])
+router = APIRouter(
+    prefix="/v1/reprocess-runs", tags=["reprocessing"],
+    responses=errors(401, 403, 413, 422, 429, 503, 404, 409),  # every route here can answer these
+)
 
 
 def _out(session: Session, run: ReprocessRun, not_taken: tuple[str, ...] = ()) -> ReprocessRunOut:
@@ -99,7 +102,9 @@ def create_run(
             audio_minutes=round(found.audio_s / 60, 2),
             not_taken=list(found.not_taken),
         )
-    run = runs.create_run(session, selection, target, f"key:{who.name}")
+    run = runs.create_run(session, selection, target, actor(who))
+    made = {"run_id": run.id, "voicemails": run.selected, "stage": run.stage}
+    audit.record(session, actor(who), "reprocess", None, **made)
     session.commit()
     request.app.state.dispatch.pump_runs(request.app.state.sessionmaker)
     return _out(session, run, found.not_taken)
@@ -148,10 +153,14 @@ def cancel_run(
     responses={404: {"description": "no such run"}},
 )
 def resume_run(
-    run_id: RunId, request: Request, session: Session = Depends(get_session), _: Principal = Depends(as_admin)
+    run_id: RunId,
+    request: Request,
+    session: Session = Depends(get_session),
+    who: Principal = Depends(as_admin),
 ) -> ReprocessRunOut:
     """Carry on with a paused or cancelled run: what was not finished is done; nothing is redone."""
     run = runs.resume(session, _run(session, run_id).id)
+    audit.record(session, actor(who), "reprocess", None, run_id=run.id, resumed=True)
     session.commit()
     request.app.state.dispatch.pump_runs(request.app.state.sessionmaker)
     return _out(session, run)

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from api.auth import as_admin, as_agent, as_ingest, bearer, check_key
+from api.auth import actor, as_admin, as_agent, as_ingest, bearer, check_key
 from api.deps import get_session, get_settings
 from api.schemas import (
     Accepted,
@@ -30,23 +30,29 @@ from api.schemas import (
     VoicemailList,
     WebhookAttemptOut,
     WebhookDeliveryOut,
+    errors,
 )
 from api.views import transcript_out, voicemail_detail, voicemail_out
-from voice import db, store, urlguard
+from voice import audit, db, erasure, store, urlguard
 from voice.config import Settings
 from voice.errors import VoicemailError
 from voice.fetch import check_url
 from voice.keys import Principal
-from voice.models import Role, Status, Voicemail, WebhookDelivery, new_id
+from voice.limits import RateLimiter
+from voice.models import Role, Voicemail, WebhookDelivery, new_id
 from voice.phone import to_e164
 from voice.pipeline import store_upload, voicemail_dir
 from voice.reprocess import revision_rows_out
 
-router = APIRouter(prefix="/v1/voicemails", tags=["voicemails"])
+router = APIRouter(
+    prefix="/v1/voicemails", tags=["voicemails"],
+    responses=errors(401, 403, 413, 422, 429, 503, 404, 409),  # every route here can answer these
+)
 
 IDEMPOTENCY_HEADER = Header(
     None,
     alias="Idempotency-Key",
+    min_length=1,
     max_length=200,
     description="a retried POST with the same key returns the first voicemail instead of a second one",
 )
@@ -157,7 +163,8 @@ async def create_voicemail(
     settings: Settings = request.app.state.settings
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        who = await as_ingest(credentials, sm)  # before reading a byte of the upload
+        who = await as_ingest(request, credentials, sm)  # before reading a byte of the upload
+        await run_in_threadpool(_check_pending_in, sm, who, settings)
         form = await request.form(max_part_size=settings.api.max_upload_bytes)
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
@@ -200,7 +207,8 @@ async def create_voicemail(
             shutil.rmtree(voicemail_dir(settings, vm_id), ignore_errors=True)
     else:
         raw = await request.body()
-        stored = await run_in_threadpool(_post_json, sm, settings, credentials, raw, idempotency_key)
+        limiter = request.app.state.limiter
+        stored = await run_in_threadpool(_post_json, sm, settings, credentials, raw, idempotency_key, limiter)
     return _accepted(request, response, stored)
 
 
@@ -211,11 +219,13 @@ def _post_json(
     credentials: HTTPAuthorizationCredentials | None,
     raw: bytes,
     idempotency_key: str | None,
+    limiter: RateLimiter | None = None,
 ) -> store.Accepted:
     """A JSON post, the ingest hot path: key check, validation and insert in one thread-pool call and
     one short session (no connection held while the request waits for a thread; one pool checkout)."""
     with sm() as session:
-        who = check_key(session, credentials, Role.INGEST)
+        who = check_key(session, credentials, Role.INGEST, limiter)
+        _check_pending(session, who, settings)
         try:
             body = VoicemailIn.model_validate_json(raw)
         except ValidationError as exc:
@@ -241,6 +251,22 @@ def _post_json(
             raise HTTPException(422, str(exc)) from exc
         session.commit()
         return stored
+
+
+def _check_pending(session: Session, who: Principal, settings: Settings) -> None:
+    """429 when this key already has its limit of voicemails queued or being processed."""
+    limit = settings.limits.pending_per_key
+    if store.pending_for_key(session, who.key_id, limit) >= limit:
+        raise HTTPException(
+            429,
+            f"this key has {limit} voicemails waiting to be processed; try again when some have finished",
+            {"Retry-After": "30"},
+        )
+
+
+def _check_pending_in(sm: sessionmaker[Session], who: Principal, settings: Settings) -> None:
+    with sm() as session:
+        _check_pending(session, who, settings)
 
 
 @db.retry_on_disconnect
@@ -280,11 +306,19 @@ def list_voicemails(
         items, next_cursor = store.list_voicemails(session, f, limit, cursor, settings.summary.default_region)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
-    return VoicemailList(
+    out = VoicemailList(
         items=[voicemail_out(vm) for vm in items],
         next_cursor=next_cursor,
         counts=store.count_by_status(session, scope),
     )
+    # The filters, but not the search words or the number searched for: they may be personal data.
+    # The filters, but not the search words or the number searched for: they may be personal data.
+    given = {"status": status_, "mailbox": mailbox, "language": language, "search": bool(q)}
+    given["by_caller"] = bool(caller)
+    filters = {k: v for k, v in given.items() if v}
+    audit.record(session, actor(who), "list", None, shown=len(items), **filters)
+    session.commit()
+    return out
 
 
 @router.get("/{voicemail_id}", response_model=VoicemailDetail)
@@ -294,7 +328,10 @@ def get_voicemail(
     who: Principal = Depends(as_ingest),
 ) -> VoicemailDetail:
     """Status, history, the call record, and the current transcript with its summary."""
-    return voicemail_detail(_visible(session, voicemail_id, who))
+    out = voicemail_detail(_visible(session, voicemail_id, who))
+    audit.record(session, actor(who), "read", voicemail_id)
+    session.commit()
+    return out
 
 
 @router.get("/{voicemail_id}/webhooks", response_model=list[WebhookDeliveryOut])
@@ -347,6 +384,7 @@ def update_agent_state(
         assignee=update.assignee,
         unassign="assignee" in update.model_fields_set and update.assignee is None,
     )
+    audit.record(session, actor(who), "update", voicemail_id, fields=sorted(update.model_fields_set))
     session.commit()
     return voicemail_detail(_visible(session, voicemail_id, who))
 
@@ -368,6 +406,7 @@ def reprocess(
     _visible(session, voicemail_id, who)
     if not store.requeue(session, voicemail_id, who.name):
         raise HTTPException(409, "the voicemail is queued or being processed; try again when it has finished")
+    audit.record(session, actor(who), "reprocess", voicemail_id)
     session.commit()
     vm = _visible(session, voicemail_id, who)
     return _accepted(request, response, store.Accepted(vm.id, vm.status, True), True, vm.priority)
@@ -385,6 +424,8 @@ def revisions(
     that made it."""
     vm = _visible(session, voicemail_id, who)
     compared = {r["number"]: r for r in revision_rows_out(session, vm)}
+    audit.record(session, actor(who), "read", voicemail_id, what="revisions")
+    session.commit()
     return [
         RevisionOut(
             **transcript_out(rev).model_dump(),  # type: ignore[union-attr]
@@ -403,11 +444,13 @@ def delete_voicemail(
     settings: Settings = Depends(get_settings),
     who: Principal = Depends(as_admin),
 ) -> Response:
-    """Delete the voicemail, its audio, transcripts and history (and its call record if it was the last)."""
+    """Erase the voicemail: its audio, transcripts, summaries, notes, history and webhook deliveries (and its
+    call record if it was the last). The audit trail keeps what was erased, when and by whom."""
     vm = _visible(session, voicemail_id, who)
-    if vm.status in Status.IN_FLIGHT:
-        raise HTTPException(409, "the voicemail is being processed; try again when it has finished")
-    store.delete_voicemail(session, vm)
+    try:
+        erasure.erase_voicemail(session, settings, vm, actor(who))
+    except erasure.StillProcessing as exc:
+        raise HTTPException(409, "the voicemail is being processed; try again when it has finished") from exc
     session.commit()
-    shutil.rmtree(voicemail_dir(settings, voicemail_id), ignore_errors=True)
+    erasure.purge(session)
     return Response(status_code=204)

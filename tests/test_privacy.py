@@ -1,0 +1,62 @@
+"""/v1/audit and /v1/erasures, and the audit trail of API reads, changes and deletions, on a real server."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from tests.conftest import AudioServer, VoiceServer
+
+
+def test_reads_changes_and_deletion_are_audited(voice_server: VoiceServer, audio_server: AudioServer) -> None:
+    url = voice_server.url
+    agent = voice_server.create_key("agent", "audit-agent")["key"]
+    vm_id = voice_server.post_url(f"{audio_server.url}/missing-audit.wav", **{"from": "+12125550177"})
+    voice_server.wait(vm_id)
+    assert httpx.get(f"{url}/v1/voicemails/{vm_id}", headers=voice_server.headers(agent)).status_code == 200
+    r = httpx.patch(
+        f"{url}/v1/voicemails/{vm_id}", headers=voice_server.headers(agent), json={"agent_state": "handled"}
+    )
+    assert r.status_code == 200
+    httpx.get(f"{url}/v1/voicemails/{vm_id}/revisions", headers=voice_server.headers(agent))
+    assert httpx.delete(f"{url}/v1/voicemails/{vm_id}", headers=voice_server.headers()).status_code == 204
+
+    admin = voice_server.headers()
+    everything = httpx.get(f"{url}/v1/audit", params={"voicemail_id": vm_id}, headers=admin).json()
+    assert ("key:test-admin", "read") in [(e["actor"], e["action"]) for e in everything]  # our polls
+    trail = [e for e in everything if (e["actor"], e["action"]) != ("key:test-admin", "read")]
+    assert [(e["actor"], e["action"]) for e in trail] == [
+        ("key:audit-agent", "read"),
+        ("key:audit-agent", "update"),
+        ("key:audit-agent", "read"),
+        ("key:test-admin", "delete"),
+    ]
+    assert trail[1]["detail"] == {"fields": ["agent_state"]}
+    assert trail[3]["detail"]["revisions"] == 0 and trail[3]["detail"]["call_records"] == 1
+    # The same from the command line; agents cannot read the trail.
+    lines = voice_server.cli("audit", "--voicemail", vm_id, "--actor", "key:audit-agent", "--json").stdout
+    assert [json.loads(line)["action"] for line in lines.splitlines()] == ["read", "update", "read"]
+    assert httpx.get(f"{url}/v1/audit", headers=voice_server.headers(agent)).status_code == 403
+    assert httpx.get(f"{url}/v1/audit", params={"action": "nope"}, headers=admin).status_code == 422
+
+
+def test_erasure_of_a_caller(voice_server: VoiceServer, audio_server: AudioServer) -> None:
+    url, headers = voice_server.url, voice_server.headers()
+    ids = [
+        voice_server.post_url(f"{audio_server.url}/missing-erase-{i}.wav", **{"from": "(212) 555-0166"})
+        for i in range(2)
+    ]
+    for vm_id in ids:
+        voice_server.wait(vm_id)
+    body = {"caller": "+1 212 555 0166", "dry_run": True}
+    dry = httpx.post(f"{url}/v1/erasures", json=body, headers=headers)
+    assert dry.status_code == 200 and sorted(dry.json()["voicemails"]) == sorted(ids), dry.text
+    done = httpx.post(f"{url}/v1/erasures", json={"caller": "+12125550166"}, headers=headers).json()
+    assert sorted(done["voicemails"]) == sorted(ids) and done["call_records"] == 2
+    assert done["caller"] == "+1••••••••66"
+    for vm_id in ids:
+        assert httpx.get(f"{url}/v1/voicemails/{vm_id}", headers=headers).status_code == 404
+    erased = httpx.get(f"{url}/v1/audit", params={"action": "erase"}, headers=headers).json()
+    assert erased[-1]["voicemail_id"] is None and erased[-1]["detail"]["voicemails"] == 2
+    assert "0166" not in json.dumps(erased)
