@@ -96,3 +96,55 @@ def test_audio_bomb_stops_at_cap(tmp_path: Path) -> None:
     with pytest.raises(BadAudio, match="longer than the 60 s limit"):
         normalise(bomb, tmp_path / "out.wav", AudioSettings(max_duration_s=60))
     assert (tmp_path / "out.wav").stat().st_size < 61 * 16000 * 2 + 1000
+
+
+def _lavfi(dst: Path, source: str, *args: str) -> Path:
+    command = [ffmpeg_binary(None), "-nostdin", "-y", "-loglevel", "error", "-f", "lavfi", "-i", source]
+    subprocess.run([*command, *args, str(dst)], check=True)
+    return dst
+
+
+def test_hostile_audio(tmp_path: Path) -> None:
+    """Audio bombs and liars: each ends with a readable reason or with what the file really holds, within
+    the duration cap, in bounded time and disk."""
+    settings = AudioSettings(max_duration_s=600)
+    out = tmp_path / "out.wav"
+
+    # A tiny file that decodes to three hours: decoding stops at the cap.
+    silence = "anullsrc=r=8000:cl=mono"
+    bomb = _lavfi(tmp_path / "bomb.flac", silence, "-t", "10800", "-c:a", "flac", "-frame_size", "32768")
+    assert bomb.stat().st_size < 500_000
+    with pytest.raises(BadAudio, match="longer than the 600 s limit"):
+        normalise(bomb, out, settings, timeout_s=60)
+    assert out.stat().st_size < 602 * 16000 * 2 + 1024  # at most the cap's worth was ever written
+
+    # Thousands of frames that are only headers: nothing decodes.
+    frames = tmp_path / "frames.mp3"
+    frames.write_bytes(b"\xff\xfb\x90\x64" + b"\x00" * 4 + (b"\xff\xfb\x90\x64\x00") * 20000)
+    with pytest.raises(BadAudio) as caught:
+        normalise(frames, out, settings, timeout_s=60)
+    assert "decode" in str(caught.value) or "not audio" in str(caught.value)
+
+    # Thousands of tiny (2.5 ms) Opus frames: a real minute of audio, decoded as such.
+    tiny = _lavfi(
+        tmp_path / "tiny.ogg", "sine=f=440:r=48000", "-t", "60", "-c:a", "libopus", "-frame_duration", "2.5"
+    )
+    assert round(normalise(tiny, out, settings).duration_s) == 60
+
+    # Mislabelled: an MP3 named .wav is decoded by what it is; a web page named .wav is refused.
+    mp3 = _lavfi(tmp_path / "speech.wav", "sine=f=440:r=16000", "-t", "3", "-f", "mp3")
+    assert normalise(mp3, out, settings).source.codec == "mp3"
+    page = tmp_path / "voicemail.wav"
+    page.write_text("<html><body>404 Not Found</body></html>" * 50)
+    with pytest.raises(BadAudio, match="not audio"):
+        normalise(page, out, settings)
+
+    # A WAV header claiming 2 GB of samples over two seconds of data: the two seconds are decoded.
+    honest = _lavfi(tmp_path / "honest.wav", "sine=f=440:r=8000", "-t", "2", "-c:a", "pcm_s16le")
+    raw = bytearray(honest.read_bytes())
+    data_at = raw.index(b"data") + 4
+    raw[4:8] = (0x7FFFFFF0).to_bytes(4, "little")  # RIFF size
+    raw[data_at : data_at + 4] = (0x7FFFFFF0).to_bytes(4, "little")  # data size
+    liar = tmp_path / "liar.wav"
+    liar.write_bytes(bytes(raw))
+    assert round(normalise(liar, out, settings).duration_s, 1) == 2.0
