@@ -35,6 +35,8 @@ eval_app = typer.Typer(help="Measure quality on labelled data.", no_args_is_help
 app.add_typer(eval_app, name="eval")
 retention_app = typer.Typer(help="Delete what the retention policy says is due.", no_args_is_help=True)
 app.add_typer(retention_app, name="retention")
+storage_app = typer.Typer(help="Stored audio: encryption at rest.", no_args_is_help=True)
+app.add_typer(storage_app, name="storage")
 KeyOption = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option("--key", envvar="VOICE_API_KEY", help="API key (or set VOICE_API_KEY)", show_default=False),
@@ -555,6 +557,35 @@ def retention_run(
         print(f"  audio      {vm_id}")
     for vm_id in total.voicemails:
         print(f"  voicemail  {vm_id}")
+
+
+@storage_app.command("rekey")
+def storage_rekey() -> None:
+    """Encrypt every stored audio file with the current key: plain files (written before a key was set)
+    and files under an old key (after a rotation). Safe to run again; run it with the service up."""
+    from sqlalchemy import select
+
+    from voice.models import Voicemail
+
+    settings = get_settings()
+    keyring = settings.storage.keyring()
+    if not keyring.enabled:
+        raise typer.BadParameter("no key: set VOICE_STORAGE__ENCRYPTION_KEY first")
+    from voice import vault
+
+    rewritten = kept = 0
+    with _session() as session:
+        rows = session.execute(select(Voicemail.source_path, Voicemail.audio_path)).all()
+    for row in rows:
+        for name in row:
+            path = Path(name) if name else None
+            if path is None or not path.is_file():
+                continue
+            if vault.encrypt_file(path, keyring):
+                rewritten += 1
+            else:
+                kept += 1
+    print(f"encrypted {rewritten} audio files with the current key; {kept} already were")
 
 
 @app.command("audit")

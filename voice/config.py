@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -188,6 +188,21 @@ class ReprocessSettings(BaseModel):
     interval_s: float = 2.0
 
 
+class StorageSettings(BaseModel):
+    """Stored audio. With a key, every file is written encrypted (AES-256-GCM, voice/vault.py)."""
+
+    # 32 bytes in base64 (`openssl rand -base64 32`); unset: audio is stored as plain files.
+    encryption_key: SecretStr | None = None
+    # Earlier keys, read-only: files written under them stay readable until `voice storage rekey`.
+    old_keys: list[SecretStr] = Field(default_factory=list)
+
+    def keyring(self) -> Any:
+        from voice import vault  # the cryptography import only where it is used
+
+        current = vault.parse_key(self.encryption_key.get_secret_value()) if self.encryption_key else None
+        return vault.Keyring(current, [vault.parse_key(k.get_secret_value()) for k in self.old_keys])
+
+
 class LimitSettings(BaseModel):
     """What one API key may do (429 with Retry-After past it), and how big a request may be (413)."""
 
@@ -269,6 +284,7 @@ class Settings(BaseSettings):
     reprocess: ReprocessSettings = Field(default_factory=ReprocessSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     web: WebSettings = Field(default_factory=WebSettings)

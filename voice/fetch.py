@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from voice import urlguard
+from voice import urlguard, vault
 from voice.config import FetchSettings
 from voice.errors import FetchError, TransientFetchError
 
@@ -49,7 +49,9 @@ def _auth_for(url: str, settings: FetchSettings) -> httpx.BasicAuth | None:
     return None
 
 
-def _download_once(client: httpx.Client, url: str, dest: Path, settings: FetchSettings) -> Fetched:
+def _download_once(
+    client: httpx.Client, url: str, dest: Path, settings: FetchSettings, keyring: vault.Keyring | None
+) -> Fetched:
     try:
         with client.stream("GET", url) as response:
             if response.status_code >= 500 or response.status_code == 429:
@@ -60,7 +62,7 @@ def _download_once(client: httpx.Client, url: str, dest: Path, settings: FetchSe
             if declared and declared.isdigit() and int(declared) > settings.max_bytes:
                 raise FetchError(f"the audio is larger than the {settings.max_bytes} byte limit")
             size = 0
-            with dest.open("wb") as out:
+            with vault.writer(dest, keyring) as out:  # encrypted as it arrives when a key is set
                 for chunk in response.iter_bytes(1 << 16):
                     size += len(chunk)
                     if size > settings.max_bytes:
@@ -81,6 +83,7 @@ def fetch_to_file(
     settings: FetchSettings,
     auth: httpx.Auth | None = None,
     on_retry: Callable[[int, str, float], None] | None = None,
+    keyring: vault.Keyring | None = None,
 ) -> Fetched:
     """Download ``url`` into ``dest``; retry timeouts, connection errors and 5xx with exponential
     backoff and jitter, at most ``settings.retries`` times; ``on_retry(attempt, reason, delay_s)`` is
@@ -102,7 +105,7 @@ def fetch_to_file(
         while True:
             attempt += 1
             try:
-                return _download_once(client, url, dest, settings)
+                return _download_once(client, url, dest, settings, keyring)
             except TransientFetchError as exc:
                 dest.unlink(missing_ok=True)
                 if attempt > settings.retries:

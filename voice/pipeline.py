@@ -22,7 +22,7 @@ import httpx
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from voice import llm, redact, store, twilio
+from voice import llm, redact, store, twilio, vault
 from voice.audio import NormalisedAudio, normalise
 from voice.config import Settings
 from voice.engines import DecodeOptions, Engine, get_engine
@@ -83,7 +83,8 @@ def analyse(
     t = time.perf_counter()
     stage(Status.NORMALISING)
     try:
-        audio = normalise(source, work_dir / "normalised.wav", settings.audio, name=name or source.name)
+        with vault.plain_path(source, settings.storage.keyring()) as readable:  # decrypted in memory only
+            audio = normalise(readable, work_dir / "normalised.wav", settings.audio, name=name or source.name)
     except VoicemailError as exc:
         return FileResult(str(source), Status.FAILED, str(exc), None, None, None, None, timings)
     activity, samples = detect_speech(audio.path, settings.audio)
@@ -185,7 +186,12 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
                 store.advance(sm, vm_id, owner, Status.FETCHING, note)
 
             fetched = fetch_to_file(
-                audio_url, work_dir / "source", settings.fetch, named_auth(fetch_auth, settings), retrying
+                audio_url,
+                work_dir / "source",
+                settings.fetch,
+                named_auth(fetch_auth, settings),
+                retrying,
+                settings.storage.keyring(),
             )
             timings["fetch_s"] = round(time.perf_counter() - t, 3)
             source_path = str(fetched.path)
@@ -232,6 +238,8 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
     timings["total_s"] = round(time.perf_counter() - started, 3)
     fields: dict = {}
     if result.audio is not None:
+        # The normalised copy was plaintext only while this voicemail was processed.
+        vault.encrypt_file(result.audio.path, settings.storage.keyring())
         fields = dict(
             audio_path=str(result.audio.path),
             duration_s=round(result.audio.duration_s, 3),
@@ -321,12 +329,15 @@ def summary_row(t: Triage) -> Summary:
     )
 
 
-def save_stream(fileobj: BinaryIO, target: Path, max_bytes: int) -> str:
-    """Copy ``fileobj`` to ``target``; return its sha256. Over ``max_bytes``, keep nothing and raise."""
+def save_stream(
+    fileobj: BinaryIO, target: Path, max_bytes: int, keyring: vault.Keyring | None = None
+) -> str:
+    """Copy ``fileobj`` to ``target`` (encrypted when ``keyring`` has a key); return the sha256 of what was
+    read. Over ``max_bytes``, keep nothing and raise."""
     written = 0
     digest = hashlib.sha256()
     try:
-        with target.open("wb") as out:
+        with vault.writer(target, keyring) as out:
             while chunk := fileobj.read(1 << 16):
                 written += len(chunk)
                 if written > max_bytes:
@@ -345,7 +356,7 @@ def store_upload(settings: Settings, vm_id: str, fileobj: BinaryIO, max_bytes: i
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / "source"
     try:
-        return target, save_stream(fileobj, target, max_bytes)
+        return target, save_stream(fileobj, target, max_bytes, settings.storage.keyring())
     except VoicemailError:
         shutil.rmtree(target_dir, ignore_errors=True)
         raise

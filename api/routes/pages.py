@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
-from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -17,7 +18,7 @@ from api.deps import get_session, get_settings
 from api.routes.transcriptions import subtitles
 from api.views import current_priority
 from api.web import check_csrf, current_user, render
-from voice import audit, search, store, users
+from voice import audit, search, store, users, vault
 from voice.config import Settings
 from voice.models import AgentState, Status, TranscriptRevision, User, Voicemail, VoicemailNote
 from voice.transcribe import Segment
@@ -332,7 +333,11 @@ def reprocess(
 
 @router.get("/voicemails/{vm_id}/audio")
 def audio(
-    vm_id: str, request: Request, user: User = Depends(current_user), session: Session = Depends(get_session)
+    vm_id: str,
+    request: Request,
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings),
 ) -> Response:
     """The normalised audio, with HTTP Range support so the player can seek."""
     vm = session.get(Voicemail, vm_id)
@@ -341,8 +346,36 @@ def audio(
     if request.headers.get("range", "bytes=0-").startswith("bytes=0-"):  # not a seek within a playback
         audit.record(session, _actor(user), "listen", vm_id)
         session.commit()
-    return FileResponse(
-        vm.audio_path, media_type="audio/wav", headers={"Cache-Control": "private, max-age=3600"}
+    path = Path(vm.audio_path)
+    if not vault.is_encrypted(path):
+        return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "private, max-age=3600"})
+    return _decrypted(path, settings.storage.keyring(), request.headers.get("range"))
+
+
+def _decrypted(path: Path, keyring: vault.Keyring, range_header: str | None) -> Response:
+    """An encrypted file played back with Range support, decrypting only the chunks asked for."""
+    size = vault.plain_size(path)
+    start, end = 0, size
+    match = re.fullmatch(r"bytes=(\d*)-(\d*)", (range_header or "").strip())
+    partial = bool(match and (match.group(1) or match.group(2)))
+    if match and partial:
+        first, last = match.groups()
+        start = int(first) if first else max(0, size - int(last))
+        end = min(size, int(last) + 1) if first and last else size
+        if start >= size or start >= end:
+            return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
+    headers = {
+        "Accept-Ranges": "bytes",
+        "Content-Length": str(end - start),
+        "Cache-Control": "private, max-age=3600",
+    }
+    if partial:
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    return StreamingResponse(
+        vault.iter_plain(path, keyring, start, end),
+        status_code=206 if partial else 200,
+        media_type="audio/wav",
+        headers=headers,
     )
 
 
