@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException
 from sqlalchemy.orm import Session
 
-from api.auth import as_ingest
+from api.auth import actor, as_ingest
 from api.deps import get_session
 from api.schemas import CallDetail, CallId, errors
 from api.views import call_detail
-from voice import store
+from voice import audit, store
 from voice.keys import Principal
 from voice.models import Role
 
@@ -33,4 +33,8 @@ def get_call(
         call.voicemails = [vm for vm in call.voicemails if vm.api_key_id == who.key_id]
         if not call.voicemails:
             raise HTTPException(404, "call not found")
-    return call_detail(call)
+    out = call_detail(call)
+    for vm in call.voicemails:
+        audit.record(session, actor(who), "read", vm.id, via="call")
+    session.commit()
+    return out

@@ -198,7 +198,9 @@ def new_rows(
     f = replace(view.filter(user), sort="newest", newer_than=newest.created_at if newest else None)
     items, _ = store.list_voicemails(session, f, 50, None, settings.summary.default_region)
     if not items:
-        return Response(status_code=204)
+        return Response(status_code=204)  # the inbox polls this: only polls that showed something are audited
+    audit.record(session, _actor(user), "list", None, shown=len(items), live=True)
+    session.commit()
     return render(request, "_rows.html", rows=_rows(session, items, view.q))
 
 

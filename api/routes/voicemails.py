@@ -342,6 +342,8 @@ def list_webhook_deliveries(
 ) -> list[WebhookDeliveryOut]:
     """Completion webhooks of this voicemail with every delivery attempt (time, HTTP status, error)."""
     vm = _visible(session, voicemail_id, who)
+    audit.record(session, actor(who), "read", vm.id, what="webhooks")
+    session.commit()
     rows = session.scalars(
         select(WebhookDelivery)
         .where(WebhookDelivery.voicemail_id == vm.id)
