@@ -101,12 +101,17 @@ def main(argv: list[str] | None = None) -> int:
             ids_file = Path(tmp) / "ids.txt"
             ids_file.write_text("\n".join(ids.values()))
 
+            dry_run = [VOICE, "reprocess", "--ids-file", str(ids_file), "--dry-run"]
+            dry = subprocess.run(dry_run, env=env, capture_output=True, text=True)
+            report["dry_run_output"] = dry.stdout.strip()
             report["latency_idle_s"] = _latency(client, long_url, args.latency_runs)
 
             # Throughput of a run with and without the batched pipeline, nothing else running.
             for batch in (0, 8):
                 proc = _cli_run(env, ids_file, batch)
                 run = _finished(client, _run_id(proc))
+                assert proc.stdout is not None
+                report[f"cli_output_batch_{batch}"] = proc.stdout.read().strip().splitlines()[-1:]
                 proc.wait()
                 texts = _texts(client, ids)
                 wall = _ts(run["finished_at"]) - _ts(run["created_at"])
