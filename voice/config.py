@@ -177,8 +177,10 @@ class RetentionSettings(BaseModel):
 class ReprocessSettings(BaseModel):
     """Batch re-runs (`voice reprocess`, /v1/reprocess-runs)."""
 
-    # faster-whisper's batched pipeline for re-runs (a long recording's chunks as one batch); 0 or 1: off.
-    batch_size: int = 8
+    # faster-whisper's batched pipeline for re-runs; -1: as for fresh voicemails (8 on CUDA, off on CPU).
+    # Measured on CPU (bench/reprocess.py, base, 29 voicemails): batch 8 gave 6.22 audio s/s and WER 10.8,
+    # unbatched 8.58 audio s/s and WER 9.5.
+    batch_size: int = -1
     # Items of one run handed to workers and not yet finished, at most: what a cancel lets finish.
     window: int = 4
     # Niceness of a `voice reprocess` process that does the work itself (local dispatch), so a `voice serve`
