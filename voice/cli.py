@@ -298,8 +298,8 @@ def _progress_line(p: Any) -> str:
     speed = f", {p.audio_per_wall:.1f} audio s/s" if p.audio_per_wall is not None else ""
     return (
         f"run {p.run_id} {p.state}: {p.ended}/{p.selected} ended (done {c['done']}, failed {c['failed']}, "
-        f"skipped {c['skipped']}), in flight {c['queued'] + c['running']}, {rate}{speed}, "
-        f"ETA {_duration(p.eta_s)}"
+        f"skipped {c['skipped']}), in flight {c['queued'] + c['running']}, {rate}{speed}"
+        + (f", ETA {_duration(p.eta_s)}" if p.state == "running" else "")
     )
 
 
