@@ -16,7 +16,7 @@ from rich.progress import Progress
 from voice.config import get_settings
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    from sqlalchemy.orm import Session, sessionmaker
 
 app = typer.Typer(
     help="Voice: voicemail transcription and triage.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -344,12 +344,11 @@ def reprocess(
     With VOICE_DISPATCH=local this process does the work (at lower CPU priority); with celery it feeds the
     reprocessing queue. Ctrl-C pauses the run: `voice reprocess --resume RUN_ID` carries on."""
 
-    from voice import audit, db, runs
+    from voice import audit, runs
     from voice.engines import ENGINES
 
     settings = get_settings()
-    db.upgrade(settings.db_url)
-    sm = db.make_sessionmaker(db.make_engine(settings.db_url))
+    sm = _sessionmaker()
     if engine and engine not in ENGINES:
         raise typer.BadParameter(f"choose one of {', '.join(ENGINES)}", param_hint="--engine")
     if status and status not in ("done", "no_speech", "failed"):
@@ -503,11 +502,10 @@ def erase(
     yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
 ) -> None:
     """Erase every voicemail and call record of a calling number (audio, transcripts, notes, history)."""
-    from voice import db, erasure
+    from voice import erasure
 
     settings = get_settings()
-    db.upgrade(settings.db_url)
-    sm = db.make_sessionmaker(db.make_engine(settings.db_url))
+    sm = _sessionmaker()
     found = erasure.erase_caller(sm, settings, caller, _cli_actor(), dry_run=True)
     busy = f", {len(found.skipped)} still processing (left for now)" if found.skipped else ""
     counts = f"{found.revisions} revisions, {found.notes} notes"
@@ -530,11 +528,10 @@ def retention_run(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Apply the retention policy now (`voice serve` also does, every VOICE_RETENTION__INTERVAL_S)."""
-    from voice import db, retention
+    from voice import retention
 
     settings = get_settings()
-    db.upgrade(settings.db_url)
-    sm = db.make_sessionmaker(db.make_engine(settings.db_url))
+    sm = _sessionmaker()
     total = retention.RetentionReport(dry_run=dry_run)
     while True:  # in batches, until nothing is due
         report = retention.apply(sm, settings, dry_run=dry_run)
@@ -548,10 +545,12 @@ def retention_run(
         return
     r = settings.retention
     verb = "would delete" if dry_run else "deleted"
+    audio = f"audio after {r.audio_days:g} days" if r.audio_days else "audio kept"
+    whole = f"everything after {r.delete_days:g} days" if r.delete_days else "transcripts kept"
+    overrides = f", {len(r.mailboxes)} mailbox overrides" if r.mailboxes else ""
     print(
         f"{verb}: audio of {len(total.audio)} voicemails, {len(total.voicemails)} voicemails whole"
-        f" (audio after {r.audio_days or 'never'} days, everything after {r.delete_days or 'never'} days"
-        f"{', per mailbox overrides' if r.mailboxes else ''})"
+        f" (policy: {audio}, {whole}{overrides})"
     )
     for vm_id in total.audio:
         print(f"  audio      {vm_id}")
@@ -815,13 +814,17 @@ def users_disable(username: Annotated[str, typer.Argument()]) -> None:
     err.print(f"disabled {username!r}")
 
 
-def _session() -> Session:
-    """A session on the configured database, migrated first (the CLI may run before any server)."""
+def _sessionmaker() -> sessionmaker[Session]:
+    """Sessions on the configured database, migrated first (the CLI may run before any server)."""
     from voice import db
 
     settings = get_settings()
     db.upgrade(settings.db_url)
-    return db.make_sessionmaker(db.make_engine(settings.db_url))()
+    return db.make_sessionmaker(db.make_engine(settings.db_url))
+
+
+def _session() -> Session:
+    return _sessionmaker()()
 
 
 @keys_app.command("create")
