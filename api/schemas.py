@@ -305,7 +305,9 @@ class ReprocessRunIn(BaseModel):
     )
     model: str | None = Field(None, max_length=100, description="default: the configured model")
     summariser: Literal["builtin", "llm"] | None = Field(None, description="default: as configured")
-    rate_per_min: float | None = Field(None, gt=0, le=100_000, description="at most this many a minute")
+    rate_per_min: float | None = Field(
+        None, ge=0.01, le=100_000, description="at most this many a minute (at least one in 100 minutes)"
+    )
     dry_run: bool = Field(False, description="count only: no run is made")
 
     _tz = field_validator("since", "until")(_aware)

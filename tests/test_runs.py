@@ -244,3 +244,16 @@ def test_last_two_items_ending_at_once_finish_the_run(sm: sessionmaker[Session])
     with sm() as session:
         p = runs.progress(session, run_id)
     assert p.counts["done"] == 2 and p.state == RunState.DONE
+
+
+def test_rates_out_of_bounds(sm: sessionmaker[Session]) -> None:
+    for rate in (0.0, 1e-300, 1e9):
+        with pytest.raises(runs.RunError, match="between 0.01 and 100000"):
+            runs.Target(rate_per_min=rate).check(llm_configured=False)
+    with sm() as session:
+        seed_voicemail(session, model="slow")
+        session.commit()
+    # A rate stored without the check (an older release, a hand edit) must not break the pump.
+    run_id = _make(sm, runs.Selection(model="slow"), runs.Target(rate_per_min=1e-300))
+    assert len(runs.release(sm, run_id, window=4)) == 1
+    assert runs.release(sm, run_id, window=4) == []

@@ -89,8 +89,8 @@ class Target:
             raise RunError(f"summariser must be one of {', '.join(SUMMARISERS)}")
         if self.summariser == "llm" and not llm_configured:
             raise RunError("the llm summariser is not configured (set VOICE_SUMMARY__LLM__BASE_URL)")
-        if self.rate_per_min is not None and self.rate_per_min <= 0:
-            raise RunError("the rate must be above 0 per minute")
+        if self.rate_per_min is not None and not 0.01 <= self.rate_per_min <= 100_000:
+            raise RunError("the rate must be between 0.01 and 100000 per minute")
 
 
 def _selected(sel: Selection) -> Select[str, float]:
@@ -202,7 +202,8 @@ def release(sm: sessionmaker[Session], run_id: str, window: int) -> list[int]:
             session.commit()
         now = utcnow()
         if run.rate_per_min:
-            interval = timedelta(seconds=60.0 / run.rate_per_min)
+            # A stored rate may predate Target.check's bounds: never an interval timedelta cannot hold.
+            interval = timedelta(seconds=60.0 / max(run.rate_per_min, 0.01))
             next_at = _aware(run.next_release_at) or now
             if now < next_at:
                 return []
