@@ -83,30 +83,29 @@ def celery_priority(settings: Settings, triage_priority: float | None) -> int:
     return 9 - level if settings.celery.broker_url.startswith(("redis", "rediss")) else level
 
 
+def _publish(settings: Settings, task: str, arg: object, queue: str, what: str, **options: Any) -> bool:
+    """Publish one task; False (logged) when the broker cannot be reached: it is sent again later."""
+    try:
+        app_for(settings).send_task(task, args=[arg], queue=queue, **options)
+        return True
+    except Exception as exc:  # kombu raises several kinds; all mean "not sent now"
+        log.warning("could not dispatch %s (%s); it will be sent again later", what, exc)
+        return False
+
+
 def send(settings: Settings, vm_id: str, reprocess: bool = False, priority: float | None = None) -> bool:
     """Publish one voicemail id; False (logged) when the broker cannot be reached."""
     c = settings.celery
-    try:
-        app_for(settings).send_task(
-            TASK,
-            args=[vm_id],
-            queue=c.reprocess_queue if reprocess else c.queue,
-            priority=celery_priority(settings, priority),
-        )
-        return True
-    except Exception as exc:  # kombu raises several kinds; all mean "not sent now"
-        log.warning("could not dispatch voicemail %s (%s); it will be sent again later", vm_id, exc)
-        return False
+    queue = c.reprocess_queue if reprocess else c.queue
+    return _publish(
+        settings, TASK, vm_id, queue, f"voicemail {vm_id}", priority=celery_priority(settings, priority)
+    )
 
 
 def send_item(settings: Settings, item_id: int) -> bool:
     """Publish one reprocess-run item to the reprocessing queue; False (logged) when the broker is down."""
-    try:
-        app_for(settings).send_task(REPROCESS_TASK, args=[item_id], queue=settings.celery.reprocess_queue)
-        return True
-    except Exception as exc:  # kombu raises several kinds; all mean "not sent now"
-        log.warning("could not dispatch reprocess item %s (%s); it will be sent again later", item_id, exc)
-        return False
+    queue = settings.celery.reprocess_queue
+    return _publish(settings, REPROCESS_TASK, item_id, queue, f"reprocess item {item_id}")
 
 
 def queue_depth(settings: Settings) -> int | None:

@@ -87,12 +87,11 @@ class Dispatch:
         reprocessing queue (celery), or to this process's worker (local); returns how many were released."""
         from voice import runs
 
-        window = max(1, self.settings.reprocess.window)
         released = 0
         celery = self.settings.dispatch == "celery"
         # Locally, a run made by `voice reprocess` is worked by that process; this worker takes the rest.
-        for run_id in runs.running_runs(sm, None if celery else "service"):
-            ids = runs.release(sm, run_id, window)
+        moved = runs.release_all(sm, self.settings.reprocess.window, None if celery else "service")
+        for run_id, ids in moved.items():
             if celery:
                 from voice import celery_app
 

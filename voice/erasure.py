@@ -100,16 +100,15 @@ def erase_caller(
                     report.skipped.append(vm.id)
                     continue
                 report.voicemails.append(vm.id)
-                if dry_run:
-                    counts = _counts(session, vm.id)
-                    report.revisions += counts["revisions"]
-                    report.notes += counts["notes"]
-                    continue
-                counts = erase_voicemail(session, settings, vm, actor, "erase", caller=report.caller)
+                counts = (
+                    _counts(session, vm.id)
+                    if dry_run
+                    else erase_voicemail(session, settings, vm, actor, "erase", caller=report.caller)
+                )
                 report.revisions += counts["revisions"]
                 report.notes += counts["notes"]
-                report.audio_files += counts["audio_files"]
-                report.call_records += counts["call_records"]
+                report.audio_files += counts.get("audio_files", 0)
+                report.call_records += counts.get("call_records", 0)
             if not call.voicemails and not dry_run and session.get(CallRecord, call.id) is not None:
                 session.delete(call)  # a call record with no voicemail left
                 report.call_records += 1

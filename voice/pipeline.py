@@ -13,7 +13,6 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
@@ -28,7 +27,7 @@ from voice.config import Settings
 from voice.engines import DecodeOptions, Engine, get_engine
 from voice.errors import VoicemailError
 from voice.fetch import fetch_to_file
-from voice.models import Status, Summary, TranscriptRevision, Voicemail, utcnow
+from voice.models import Status, Summary, TranscriptRevision, Voicemail, as_utc, utcnow
 from voice.speech import SpeechActivity, detect_speech, speech_only
 from voice.transcribe import Transcript, transcribe
 from voice.triage import CallContext, Triage, fingerprint, no_speech_triage, triage
@@ -166,7 +165,7 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
         audio_url, source_path, fetch_auth = vm.audio_url, vm.source_path, vm.fetch_auth
         language = vm.language_hint
         redact_pii = settings.redaction.applies(vm.call.mailbox)
-        name = vm.original_filename or (urlsplit(audio_url).path if audio_url else None)
+        name = audio_name(vm)
         context = call_context(session, vm, settings)
     same_text = same_text_counter(sm, context)
 
@@ -254,11 +253,14 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
     return result.status
 
 
+def audio_name(vm: Voicemail) -> str | None:
+    """The name the audio came with (upload file name, or the URL's path): headerless formats need it."""
+    return vm.original_filename or (urlsplit(vm.audio_url).path if vm.audio_url else None)
+
+
 def call_context(session: Session, vm: Voicemail, settings: Settings) -> CallContext:
     """What triage should know of the call: when, who, from which region, earlier calls."""
-    started_at = vm.call.started_at or vm.created_at
-    if started_at.tzinfo is None:
-        started_at = started_at.replace(tzinfo=UTC)  # SQLite gives back naive UTC
+    started_at = as_utc(vm.call.started_at or vm.created_at)
     mailbox_region = settings.summary.mailbox_regions.get(vm.call.mailbox or "")
     return CallContext(
         started_at=started_at,

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,6 +35,7 @@ from voice.models import (
     utcnow,
 )
 from voice.transcribe import Segment, Transcript, Word
+from voice.triage import CallContext
 from voice.worker import keep_lease, owner_token
 
 log = logging.getLogger(__name__)
@@ -99,13 +99,14 @@ class _Job:
 
     run_id: str
     stage: str
+    cfg: Settings  # the run's engine, model and summariser
     vm_id: str
     vm_status: str
     audio: Path | None
     name: str | None
     language: str | None
     redact_pii: bool
-    context: Any
+    context: CallContext
     current: Transcript | None
 
 
@@ -123,10 +124,11 @@ def _read_job(session: Session, item_id: int, settings: Settings) -> _Job | None
     return _Job(
         run_id=run.id,
         stage=run.stage,
+        cfg=run_settings(settings, run),
         vm_id=vm.id,
         vm_status=vm.status,
         audio=audio,
-        name=vm.original_filename or (urlsplit(vm.audio_url).path if vm.audio_url else None),
+        name=pipeline.audio_name(vm),
         language=vm.language_hint,
         redact_pii=settings.redaction.applies(vm.call.mailbox),
         context=pipeline.call_context(session, vm, settings),
@@ -138,14 +140,12 @@ def reprocess_item(settings: Settings, sm: sessionmaker[Session], item_id: int, 
     """Work one claimed item; return how it ended (done, failed, skipped, or "taken over")."""
     with sm() as session:
         job = _read_job(session, item_id, settings)
-        run = session.get(ReprocessRun, job.run_id) if job else None
-    if job is None or run is None:
+    if job is None:
         return ItemState.SKIPPED  # deleted meanwhile (cascade took the item too)
-    cfg = run_settings(settings, run)
     lease = settings.worker.lease_s
     try:
         with keep_lease(lambda: runs.renew(sm, item_id, owner, lease), lease, f"item {item_id}"):
-            outcome = _work(job, cfg, sm)
+            outcome = _work(job, sm)
     except VoicemailError as exc:
         outcome = (ItemState.FAILED, str(exc), None)
     except Exception as exc:  # a bug or an environment fault: fail this item, keep the run going
@@ -153,7 +153,7 @@ def reprocess_item(settings: Settings, sm: sessionmaker[Session], item_id: int, 
         outcome = (ItemState.FAILED, f"internal error: {exc.__class__.__name__}: {exc}"[:500], None)
     state, reason, result = outcome
     try:
-        _store(sm, job, item_id, owner, state, reason, result, cfg)
+        _store(sm, job, item_id, owner, state, reason, result)
     except store.LeaseLost:
         log.warning("reprocess item %s was taken over by another worker; dropped our result", item_id)
         return "taken over"
@@ -162,9 +162,8 @@ def reprocess_item(settings: Settings, sm: sessionmaker[Session], item_id: int, 
     return state
 
 
-def _work(
-    job: _Job, cfg: Settings, sm: sessionmaker[Session]
-) -> tuple[str, str | None, pipeline.FileResult | None]:
+def _work(job: _Job, sm: sessionmaker[Session]) -> tuple[str, str | None, pipeline.FileResult | None]:
+    cfg = job.cfg
     same_text = pipeline.same_text_counter(sm, job.context)
     if job.stage == "summarise":
         if job.current is None:
@@ -204,9 +203,9 @@ def _store(
     state: str,
     reason: str | None,
     result: pipeline.FileResult | None,
-    cfg: Settings,
 ) -> None:
     """End the item and, on success, add the revision and make it current: one transaction."""
+    cfg = job.cfg
     with sm() as session:
         if result is None or result.summary is None:
             if not runs.end_owned(session, item_id, owner, state, reason):
@@ -256,11 +255,10 @@ def work_through(
     elsewhere); return the final progress. Ctrl-C pauses the run, gives back the item in hand and raises
     KeyboardInterrupt: `voice reprocess --resume RUN_ID` carries on from there."""
     owner = owner_token()
-    window = max(1, settings.reprocess.window)
     item_id: int | None = None
     try:
         while not should_stop():
-            runs.release(sm, run_id, window)
+            runs.release(sm, run_id, settings.reprocess.window)
             item_id = runs.claim(sm, owner, settings.worker.lease_s, run_id=run_id)
             worked = item_id is not None
             if item_id is not None:

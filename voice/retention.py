@@ -9,14 +9,15 @@ run [--dry-run]` applies it (or shows what it would delete) at once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from voice import audit, erasure
 from voice.config import Settings
-from voice.models import CallRecord, Status, Voicemail, VoicemailEvent, utcnow
+from voice.models import CallRecord, Status, Voicemail, VoicemailEvent, as_utc, utcnow
 
 ACTOR = "system:retention"
 
@@ -29,8 +30,33 @@ class RetentionReport:
     dry_run: bool = False
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+def _due(
+    session: Session,
+    settings: Settings,
+    when: Any,
+    which: int,
+    shortest: float,
+    now: datetime,
+    limit: int,
+    *conditions: Any,
+) -> list[str]:
+    """Voicemails whose ``when`` is older than their mailbox's period (``which``: 0 audio, 1 everything).
+    The shortest period of any mailbox bounds the query; each row is then held to its own mailbox's."""
+    if not shortest:
+        return []
+    rows = session.execute(
+        select(Voicemail.id, CallRecord.mailbox, when)
+        .join(CallRecord, Voicemail.call_id == CallRecord.id)
+        .where(Voicemail.status.in_(Status.FINAL), when < now - timedelta(days=shortest), *conditions)
+        .order_by(when)
+        .limit(limit)
+    ).all()
+    due = []
+    for vm_id, mailbox, at in rows:
+        days = settings.retention.days(mailbox)[which]
+        if days and at is not None and as_utc(at) < now - timedelta(days=days):
+            due.append(vm_id)
+    return due
 
 
 def apply(
@@ -44,46 +70,18 @@ def apply(
     now = now or utcnow()
     r = settings.retention
     report = RetentionReport(dry_run=dry_run)
-    # The shortest period of any mailbox bounds the query; each row is then held to its own mailbox's.
     own = list(r.mailboxes.values())
     shortest_audio = min((d for d in (r.audio_days, *(m.audio_days for m in own)) if d), default=0.0)
     shortest_delete = min((d for d in (r.delete_days, *(m.delete_days for m in own)) if d), default=0.0)
     with sm() as session:
-        if shortest_delete:
-            rows = session.execute(
-                select(Voicemail.id, CallRecord.mailbox, Voicemail.created_at)
-                .join(CallRecord, Voicemail.call_id == CallRecord.id)
-                .where(
-                    Voicemail.status.in_(Status.FINAL),
-                    Voicemail.created_at < now - timedelta(days=shortest_delete),
-                )
-                .order_by(Voicemail.created_at)
-                .limit(limit)
-            ).all()
-            for vm_id, mailbox, created in rows:
-                days = r.days(mailbox)[1]
-                if days and _aware(created) < now - timedelta(days=days):
-                    report.voicemails.append(vm_id)
-        if shortest_audio:
-            finished_rows = session.execute(
-                select(Voicemail.id, CallRecord.mailbox, Voicemail.finished_at)
-                .join(CallRecord, Voicemail.call_id == CallRecord.id)
-                .where(
-                    Voicemail.status.in_(Status.FINAL),
-                    Voicemail.audio_deleted_at.is_(None),
-                    or_(Voicemail.source_path.is_not(None), Voicemail.audio_path.is_not(None)),
-                    Voicemail.finished_at < now - timedelta(days=shortest_audio),
-                )
-                .order_by(Voicemail.finished_at)
-                .limit(limit)
-            ).all()
-            whole = set(report.voicemails)
-            for vm_id, mailbox, finished in finished_rows:
-                days = r.days(mailbox)[0]
-                if vm_id in whole or not days or finished is None:
-                    continue
-                if _aware(finished) < now - timedelta(days=days):
-                    report.audio.append(vm_id)
+        report.voicemails = _due(session, settings, Voicemail.created_at, 1, shortest_delete, now, limit)
+        stored = or_(Voicemail.source_path.is_not(None), Voicemail.audio_path.is_not(None))
+        audio = _due(
+            session, settings, Voicemail.finished_at, 0, shortest_audio, now, limit,
+            Voicemail.audio_deleted_at.is_(None), stored,
+        )  # fmt: skip
+        whole = set(report.voicemails)
+        report.audio = [vm_id for vm_id in audio if vm_id not in whole]
         if dry_run:
             return report
         for vm_id in report.voicemails:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, insert, literal, select, update
@@ -28,6 +28,7 @@ from voice.models import (
     Summary,
     TranscriptRevision,
     Voicemail,
+    as_utc,
     utcnow,
 )
 
@@ -169,21 +170,22 @@ def create_run(
             select(literal(run.id), chosen.c[0], literal(ItemState.PENDING), chosen.c[1], literal(0)),
         )
     )
-    counted = preview(session, sel)  # the same query, counted
-    run.selected, run.audio_s = counted.count, round(counted.audio_s, 3)
+    selected, audio_s = session.execute(
+        select(func.count(), func.coalesce(func.sum(ReprocessItem.audio_s), 0.0)).where(
+            ReprocessItem.run_id == run.id
+        )
+    ).one()  # what went in, counted from the items rather than by selecting again
+    run.selected, run.audio_s = int(selected), round(float(audio_s), 3)
     if run.selected == 0:
         run.state, run.finished_at = RunState.DONE, now
     session.flush()
     return run
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
-
-
 def release(sm: sessionmaker[Session], run_id: str, window: int) -> list[int]:
-    """Move pending items to queued, within the run's rate and with at most ``window`` released and not
-    finished; return the items moved (for a dispatcher to send). Safe to call from several processes."""
+    """Move pending items to queued, within the run's rate and with at most ``window`` (at least 1) released
+    and not finished; return the items moved (for a dispatcher to send). Safe from several processes."""
+    window = max(1, window)
     with sm() as session:
         run = session.get(ReprocessRun, run_id)
         if run is None or run.state != RunState.RUNNING:
@@ -204,7 +206,7 @@ def release(sm: sessionmaker[Session], run_id: str, window: int) -> list[int]:
         if run.rate_per_min:
             # A stored rate may predate Target.check's bounds: never an interval timedelta cannot hold.
             interval = timedelta(seconds=60.0 / max(run.rate_per_min, 0.01))
-            next_at = _aware(run.next_release_at) or now
+            next_at = as_utc(run.next_release_at) if run.next_release_at else now
             if now < next_at:
                 return []
             # Time spent paused or behind earns one item: the rate is a ceiling, not a debt.
@@ -237,6 +239,11 @@ def release(sm: sessionmaker[Session], run_id: str, window: int) -> list[int]:
                 released.append(item_id)
         session.commit()
         return released
+
+
+def release_all(sm: sessionmaker[Session], window: int, executor: str | None = None) -> dict[str, list[int]]:
+    """``release`` for every running run (of ``executor``, if given): run id -> the items moved."""
+    return {run_id: release(sm, run_id, window) for run_id in running_runs(sm, executor)}
 
 
 def stale_queued(sm: sessionmaker[Session], run_id: str, older_than_s: float) -> list[int]:
@@ -472,7 +479,6 @@ class Progress:
     selected: int
     counts: dict[str, int] = field(default_factory=dict)  # by item state
     audio_s: float = 0.0  # of the whole selection
-    audio_done_s: float = 0.0  # of the items ended
     elapsed_s: float = 0.0  # since the run started or last resumed
     per_min: float | None = None  # items ended per minute since then
     audio_per_wall: float | None = None  # audio seconds reprocessed per wall second since then
@@ -482,23 +488,20 @@ class Progress:
     def ended(self) -> int:
         return sum(self.counts.get(s, 0) for s in ItemState.ENDED)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "ended": self.ended}
-
 
 def progress(session: Session, run_id: str) -> Progress:
     run = session.get(ReprocessRun, run_id)
     if run is None:
         raise RunError(f"no reprocess run {run_id}")
     rows = session.execute(
-        select(ReprocessItem.state, func.count(), func.coalesce(func.sum(ReprocessItem.audio_s), 0.0))
+        select(ReprocessItem.state, func.count())
         .where(ReprocessItem.run_id == run_id)
         .group_by(ReprocessItem.state)
     ).all()
-    counts = {state: 0 for state in ItemState.ALL} | {state: int(n) for state, n, _ in rows}
-    audio_done = sum(float(a) for state, _, a in rows if state in ItemState.ENDED)
-    resumed = _aware(run.resumed_at) or utcnow()
-    end = (_aware(run.finished_at) or utcnow()) if run.state != RunState.RUNNING else utcnow()
+    counts = {state: 0 for state in ItemState.ALL} | {state: int(n) for state, n in rows}
+    resumed = as_utc(run.resumed_at)
+    finished = run.finished_at if run.state != RunState.RUNNING else None
+    end = as_utc(finished) if finished else utcnow()
     elapsed = max(0.0, (end - resumed).total_seconds())
     recent, recent_audio = session.execute(
         select(func.count(), func.coalesce(func.sum(ReprocessItem.audio_s), 0.0)).where(
@@ -522,7 +525,6 @@ def progress(session: Session, run_id: str) -> Progress:
         selected=run.selected,
         counts=counts,
         audio_s=run.audio_s,
-        audio_done_s=round(audio_done, 3),
         elapsed_s=round(elapsed, 3),
         per_min=None if per_min is None else round(per_min, 2),
         audio_per_wall=None if audio_ratio is None else round(audio_ratio, 3),

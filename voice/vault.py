@@ -155,7 +155,7 @@ def iter_plain(path: Path, keyring: Keyring, start: int = 0, end: int | None = N
     with path.open("rb") as f:
         header, key_id, chunk, count = _layout(f, size)
         aes = AESGCM(keyring.key(key_id))
-        stop = plain_size(path) if end is None else end
+        stop = size - HEADER - count * (NONCE + TAG) if end is None else end
         first = start // chunk
         for index in range(first, count):
             if index * chunk >= stop:

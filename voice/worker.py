@@ -80,9 +80,8 @@ class Worker:
     def _reprocess_once(self, owner: str) -> bool:
         from voice import reprocess, runs
 
-        window = max(1, self.settings.reprocess.window)
-        for run_id in runs.running_runs(self.sm, executor="service"):
-            runs.release(self.sm, run_id, window)
+        if not runs.release_all(self.sm, self.settings.reprocess.window, executor="service"):
+            return False  # no run to work: one query per idle poll, not a claim as well
         item_id = runs.claim(self.sm, owner, self.settings.worker.lease_s, executor="service")
         if item_id is None:
             return False

@@ -86,8 +86,8 @@ def create_run(
         target.check(bool(settings.summary.llm.base_url))
     except runs.RunError as exc:
         raise HTTPException(422, str(exc)) from exc
-    found = runs.preview(session, selection)
     if body.dry_run:
+        found = runs.preview(session, selection)
         response.status_code = status.HTTP_200_OK
         return ReprocessRunOut(
             id=None,
@@ -102,12 +102,14 @@ def create_run(
             audio_minutes=round(found.audio_s / 60, 2),
             not_taken=list(found.not_taken),
         )
+    # Named ids that are unknown or busy: only a selection by ids has any.
+    not_taken = runs.preview(session, selection).not_taken if selection.ids else ()
     run = runs.create_run(session, selection, target, actor(who))
     made = {"run_id": run.id, "voicemails": run.selected, "stage": run.stage}
     audit.record(session, actor(who), "reprocess", None, **made)
     session.commit()
     request.app.state.dispatch.pump_runs(request.app.state.sessionmaker)
-    return _out(session, run, found.not_taken)
+    return _out(session, run, not_taken)
 
 
 @router.get("", response_model=list[ReprocessRunOut])
