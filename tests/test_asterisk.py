@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import VOICE, VoiceServer, clip_path, ffmpeg_with_encoder, reference, wer
 from voice.asterisk import parse_callerid
@@ -201,3 +202,111 @@ def test_spool_ingested_once_in_every_format(voice_server: VoiceServer, tmp_path
         voice_server.url + "/v1/voicemails?limit=500", headers=voice_server.headers(key)
     ).json()
     assert len(listed["items"]) == 5
+
+
+def test_bad_messages_are_skipped_or_repaired_once(voice_server: VoiceServer, tmp_path: Path) -> None:
+    """Issue 17 item 12: an absurd origtime, an over-long caller id and audio linked from outside the
+    spool neither crash the ingester nor come back on every scan; the good messages behind them go."""
+    spool = tmp_path / "voicemail"
+    inbox = spool / "default" / "1300" / "INBOX"
+    absurd = 99999999999999999999  # OverflowError in datetime.fromtimestamp
+    _message(inbox, 0, "en_arctic_a0010", "ulaw", "<2125550134>", absurd, "absurd-origtime-1")
+    _message(inbox, 1, "en_arctic_a0024", "ulaw", "<2125550135>", 99999999999, "year-5138-2")
+    long_caller = "sip:" + "7" * 70 + "@pbx.example.com"
+    _message(inbox, 2, "en_arctic_a0010", "ulaw", f'"Far Away" <{long_caller}>', 1795424100, "long-caller-3")
+    linked = _message(inbox, 3, "en_arctic_a0024", "ulaw", "<2125550136>", 1795424200, "linked-audio-4")
+    outside = tmp_path / "outside.ulaw"
+    linked.with_suffix(".ulaw").rename(outside)
+    linked.with_suffix(".ulaw").symlink_to(outside)
+    _message(inbox, 4, "en_arctic_a0024", "ulaw", "<2125550137>", 1795424300, "good-5")
+    key = voice_server.create_key("ingest", "pbx-bad")["key"]
+    state = tmp_path / "state.json"
+
+    out = subprocess.run(
+        _command(voice_server, spool, key, state),
+        env=voice_server.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "Traceback" not in out.stderr, out.stderr
+    assert out.returncode == 1, out.stderr  # one message could not be sent: said once, loudly
+    sent = {line.split(" -> ")[0]: line.split(" -> ")[1].split()[0] for line in out.stdout.splitlines()}
+    assert set(sent) == {f"default/1300/INBOX/msg000{n}.txt" for n in (0, 1, 2, 4)}, out.stdout
+    assert "msg0003" in out.stderr and "outside the spool" in out.stderr, out.stderr
+    assert "msg0000" in out.stderr and "origtime" in out.stderr, out.stderr
+
+    for n in (0, 1):  # sent, without a time it cannot be; the raw value kept
+        vm = voice_server.get(sent[f"default/1300/INBOX/msg000{n}.txt"])
+        assert vm["call"]["started_at"] is None and vm["call"]["metadata"]["origtime"] == str(
+            [absurd, 99999999999][n]
+        )
+    far = voice_server.get(sent["default/1300/INBOX/msg0002.txt"])["call"]
+    assert far["from_number"] == long_caller[:64] and far["metadata"]["from_as_received"] == long_caller
+    assert far["metadata"]["caller_id_name"] == "Far Away"
+    assert all(voice_server.wait(vm_id)["status"] == "done" for vm_id in sent.values())
+
+    again = subprocess.run(
+        _command(voice_server, spool, key, state),
+        env=voice_server.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 0 and again.stdout == "" and "msg0003" not in again.stderr, again
+    # --watch starts and keeps running over the same spool (it used to die on every start).
+    proc = subprocess.Popen(
+        _command(voice_server, spool, key, state, "--watch", "--interval", "0.2"),
+        env=voice_server.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(2)
+        assert proc.poll() is None
+    finally:
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=10)
+    assert "Traceback" not in stderr, stderr
+    listed = httpx.get(voice_server.url + "/v1/voicemails?limit=500", headers=voice_server.headers(key))
+    assert len(listed.json()["items"]) == 4
+
+
+def test_read_message_refuses_links_out_and_repairs_headers(tmp_path: Path) -> None:
+    from voice.asterisk import State, read_message
+
+    spool = tmp_path / "spool"
+    inbox = spool / "default" / "1400" / "INBOX"
+    inbox.mkdir(parents=True)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    header = MSG.format(mailbox="1400", callerid="<tel:+1-212-555-0134;ext=9>", origtime=0, msg_id="")
+    (outside / "msg0000.txt").write_text(header + "duration=3\n")
+    (outside / "msg0000.wav").write_bytes(b"RIFF" + b"\0" * 100)
+    (inbox / "msg0000.txt").symlink_to(outside / "msg0000.txt")  # the message file itself
+    (inbox / "msg0000.wav").write_bytes(b"RIFF" + b"\0" * 100)
+    with pytest.raises(ValueError, match="outside the spool"):
+        read_message(inbox / "msg0000.txt", 0, root=spool)
+    (inbox / "msg0000.txt").unlink()
+    (inbox / "msg0000.txt").write_text(header.replace("[message]", "[message]\nx=a\x00b") + "duration=3\n")
+    (inbox / "msg0001.wav").symlink_to(inbox / "msg0000.wav")  # a link inside the spool is fine
+    (inbox / "msg0001.txt").write_text(header + "duration=3\n")
+    msg = read_message(inbox / "msg0000.txt", 0, root=spool)
+    assert msg.caller_number == "+12125550134" and msg.raw["from_as_received"] == "tel:+1-212-555-0134;ext=9"
+    assert msg.started_at is None and msg.raw["origtime"] == "0" and msg.info["x"] == "a b"
+    assert read_message(inbox / "msg0001.txt", 0, root=spool).audio.name == "msg0001.wav"
+    long_mailbox = spool / "default" / ("9" * 101) / "INBOX"
+    long_mailbox.mkdir(parents=True)
+    (long_mailbox / "msg0000.txt").write_text(header + "duration=3\n")
+    (long_mailbox / "msg0000.wav").write_bytes(b"RIFF" + b"\0" * 100)
+    with pytest.raises(ValueError, match="longer than 100"):  # it routes: not cut, not guessed
+        read_message(long_mailbox / "msg0000.txt", 0, root=spool)
+
+    old = tmp_path / "old-state.json"  # the state file before skipped messages were remembered
+    old.write_text('{"1795424100-00000001": "vm1"}')
+    state = State(old)
+    assert state.sent == {"1795424100-00000001": "vm1"} and state.skipped == {}
+    state.skip("default/1400/INBOX/msg0002.txt", 7, "links outside the spool")
+    assert State(old).is_skipped("default/1400/INBOX/msg0002.txt", 7)
+    assert not State(old).is_skipped("default/1400/INBOX/msg0002.txt", 8)  # changed: tried again

@@ -652,9 +652,10 @@ def ingest_asterisk(
     """Send app_voicemail messages (INBOX/msgNNNN.txt + audio) to a Voice server, each once.
 
     The server refuses a message it already has (source asterisk + msg_id), so a lost state file or
-    two ingesters never make duplicates; the state file only saves re-uploading."""
+    two ingesters never make duplicates; the state file only saves re-uploading. A message that cannot
+    be sent (audio linked from outside the spool, refused by the server) is skipped with a warning and
+    remembered, until its file changes; the exit status is 1 when a scan met such a message."""
     import hashlib
-    import os
 
     import httpx
 
@@ -664,50 +665,27 @@ def ingest_asterisk(
         raise typer.BadParameter("an ingest key is needed (--key or VOICE_API_KEY)", param_hint="--key")
     digest = hashlib.sha256(str(spool.resolve()).encode()).hexdigest()[:12]
     state_path = state or get_settings().data_dir / "ingest" / f"asterisk-{digest}.json"
-    sent: dict[str, str] = json.loads(state_path.read_text()) if state_path.exists() else {}
-
-    def remember(msg_key: str, vm_id: str) -> None:
-        sent[msg_key] = vm_id
-        state_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(sent, indent=0))
-        os.replace(tmp, state_path)  # atomic: a crash never leaves half a state file
-
-    failures = 0
+    problems = 0
     with httpx.Client(base_url=url, timeout=120, headers={"Authorization": f"Bearer {key}"}) as client:
+        ingester = asterisk.Ingester(
+            spool,
+            client,
+            asterisk.State(state_path),
+            settle,
+            get_settings().summary.default_region,
+            out=lambda line: print(line, flush=True),
+            warn=lambda line: err.print(line, style="yellow", markup=False, highlight=False),
+        )
         while True:
-            for txt in asterisk.scan(spool):
-                try:
-                    msg = asterisk.read_message(txt, settle)
-                except asterisk.NotReady:
-                    continue  # picked up on a later scan
-                except (ValueError, OSError) as exc:
-                    err.print(f"[yellow]skipped {txt}: {exc}[/yellow]")
-                    continue
-                if msg.key in sent:
-                    continue
-                with msg.audio.open("rb") as fh:
-                    r = client.post(
-                        "/v1/voicemails",
-                        files={"file": (msg.audio.name, fh)},
-                        # No Idempotency-Key: a message moved to Old/ is the same message with other
-                        # metadata; (source, msg_id) is what makes it one voicemail.
-                        data={"call": json.dumps(msg.call_record()), "recording_id": msg.key},
-                    )
-                if r.status_code != 202:
-                    failures += 1
-                    err.print(f"[red]{txt}: HTTP {r.status_code}: {r.text[:300]}[/red]")
-                    if r.status_code in (401, 403):
-                        raise typer.Exit(2)
-                    continue
-                vm_id = r.json()["id"]
-                remember(msg.key, vm_id)
-                replay = " (the server already had it)" if r.headers.get("idempotent-replayed") else ""
-                print(f"{txt.relative_to(spool)} -> {vm_id}{replay}", flush=True)
+            try:
+                problems += ingester.scan_once()
+            except asterisk.KeyRefused as exc:
+                err.print(str(exc), style="red", markup=False, highlight=False)
+                raise typer.Exit(2) from None
             if not watch:
                 break
             time.sleep(interval)
-    raise typer.Exit(1 if failures else 0)
+    raise typer.Exit(1 if problems else 0)
 
 
 @eval_app.command("triage")

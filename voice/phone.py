@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 
 
@@ -30,3 +32,21 @@ def to_e164(number: str | None, region: str = "US") -> str | None:
     if phonenumbers.is_possible_number_with_reason(parsed) != phonenumbers.ValidationResult.IS_POSSIBLE:
         return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+# sip:+12125550134@example.sip.twilio.com;transport=udp, tel:+1-212-555-0134;ext=1 -> the user part
+_URI = re.compile(r"^(?:sips?|tel):(?P<user>[^@;]+)", re.IGNORECASE)
+
+
+def fit_number(raw: str | None, region: str, limit: int) -> str | None:
+    """A caller or called party as Voice stores it (at most ``limit`` characters): E.164 when ``raw`` or the
+    user part of its SIP/tel URI is a dialable number, else ``raw`` cut to ``limit``. The caller keeps
+    ``raw`` (in metadata) when this differs, so nothing a carrier sent is lost."""
+    if raw is None or not raw.strip():
+        return None
+    raw = raw.strip()
+    uri = _URI.match(raw)
+    e164 = to_e164(uri.group("user") if uri else raw, region)
+    if e164:
+        return e164
+    return raw[:limit]
