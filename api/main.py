@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 from starlette.middleware.sessions import SessionMiddleware
 
+from api import edge
 from api.auth import principal
 from api.limits import BodyLimit
 from api.routes import (
@@ -103,6 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings.limits)
+    app.add_middleware(edge.EdgeCheck)  # inside BodyLimit: it buffers bodies BodyLimit has capped
+    edge.install(app)
     app.add_middleware(BodyLimit, max_body_bytes=settings.limits.max_body_bytes,
                        max_upload_bytes=settings.api.max_upload_bytes)  # fmt: skip
     app.include_router(health.router)

@@ -13,8 +13,9 @@ import re
 from typing import Any
 
 # C0 controls and DEL. Tab, newline and carriage return are allowed in free text (notes, metadata).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f]")
+# Lone surrogates too (JSON's "\ud800"): they cannot be encoded as UTF-8, so no database can store them.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_CONTROL_OR_BREAK = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 MAX_DEPTH = 32  # nesting of a JSON document (a call's metadata needs 2 or 3)
 
@@ -23,47 +24,62 @@ class InputError(ValueError):
     """A value from outside that Voice will not store; ``str(exc)`` says why."""
 
 
+class NotJSON(InputError):
+    """The text is not JSON at all (as opposed to JSON holding a value Voice refuses)."""
+
+
 def check_text(value: str, what: str = "value", *, one_line: bool = False) -> str:
     """``value`` unchanged, or InputError if it holds a control character (any, for ``one_line``)."""
     found = (_CONTROL_OR_BREAK if one_line else _CONTROL).search(value)
     if found:
-        raise InputError(f"{what} contains a control character (U+{ord(found.group()):04X})")
+        code = ord(found.group())
+        kind = "an unpaired surrogate" if 0xD800 <= code <= 0xDFFF else "a control character"
+        raise InputError(f"{what} contains {kind} (U+{code:04X})")
     return value
 
 
-def _refuse_constant(name: str) -> Any:
-    raise InputError(f"{name} is not a number JSON allows; send a finite number or null")
+def _refuse_constant(name: str, what: str = "JSON") -> Any:
+    raise InputError(f"{name} in {what} is not a number JSON allows; send a finite number or null")
 
 
 def loads(raw: str | bytes, what: str = "JSON", max_depth: int = MAX_DEPTH) -> Any:
     """json.loads that refuses NaN and Infinity, nesting deeper than ``max_depth`` and control
-    characters in any string (keys too); every refusal is an InputError."""
+    characters in any string (keys too); every refusal is an InputError (NotJSON if it is not JSON)."""
     try:
-        value = json.loads(raw, parse_constant=_refuse_constant)
+        value = json.loads(raw, parse_constant=lambda name: _refuse_constant(name, what))
     except RecursionError as exc:
         raise InputError(f"{what} is nested deeper than {max_depth} levels") from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{what} is not valid JSON: {exc}") from exc
+        raise NotJSON(f"{what} is not valid JSON: {exc}") from exc
+    except InputError:
+        raise
+    except ValueError as exc:  # an integer of more digits than Python converts (4,300)
+        raise InputError(f"{what} holds a number too large: {exc}") from exc
     check_value(value, what, max_depth)
     return value
 
 
 def check_value(value: Any, what: str = "JSON", max_depth: int = MAX_DEPTH) -> Any:
-    """Walk a decoded JSON value without recursion: depth, finite numbers, no control characters."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
+    """Walk a decoded JSON value without recursion: depth, finite numbers, no control characters. A
+    refusal names where the value is (``call.metadata.k in JSON``)."""
+    stack: list[tuple[Any, int, str]] = [(value, 1, "")]
     while stack:
-        item, depth = stack.pop()
+        item, depth, where = stack.pop()
         if isinstance(item, dict | list):
             if depth > max_depth:
                 raise InputError(f"{what} is nested deeper than {max_depth} levels")
             if isinstance(item, dict):
                 for key, inner in item.items():
-                    check_text(str(key), f"a key in {what}")
-                    stack.append((inner, depth + 1))
+                    check_text(str(key), f"a key in {_at(where, what)}")
+                    stack.append((inner, depth + 1, f"{where}.{key}" if where else str(key)))
             else:
-                stack.extend((inner, depth + 1) for inner in item)
+                stack.extend((inner, depth + 1, f"{where}[{i}]") for i, inner in enumerate(item))
         elif isinstance(item, str):
-            check_text(item, f"a string in {what}")
+            check_text(item, _at(where, what) if where else f"a string in {what}")
         elif isinstance(item, float) and not math.isfinite(item):
-            raise InputError(f"{what} holds a number that is not finite")
+            raise InputError(f"{_at(where, what)} holds a number that is not finite")
     return value
+
+
+def _at(where: str, what: str) -> str:
+    return f"{where!r} in {what}" if where else what

@@ -1,0 +1,149 @@
+"""One check at the edge, before any route runs, so no route can forget it: a request whose path, query,
+headers or (JSON or form) body holds a control character, a non-finite number or nesting deeper than
+inputs.MAX_DEPTH is refused with 422 and a reason. PostgreSQL refuses NUL in text (a 500 if it gets that far),
+NaN cannot be encoded back into a response, and deep nesting overflows Python's recursion.
+
+A pure ASGI middleware (BaseHTTPMiddleware costs a task and a stream per request on the JSON ingest path).
+Multipart bodies pass untouched: the routes that read uploads check their own fields with voice.inputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from voice import inputs
+
+# Raw header bytes: C0 controls but tab, and DEL (the HTTP parser refuses most; an ASGI client may not).
+_HEADER_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def check_target(scope: Scope) -> None:
+    """The path, the query's names and values, and the header values: InputError if one is hostile."""
+    inputs.check_text(scope["path"], "the path", one_line=True)
+    query: bytes = scope.get("query_string", b"")
+    if query:
+        # As Starlette decodes it for the routes: UTF-8, undecodable bytes replaced.
+        for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+            inputs.check_text(name, "a query parameter's name", one_line=True)
+            inputs.check_text(value, f"the query parameter {name!r}", one_line=True)
+    for name, value in scope["headers"]:
+        if _HEADER_CONTROL.search(value):
+            raise inputs.InputError(f"the {name.decode('latin-1')} header contains a control character")
+
+
+def check_body(body: bytes, content_type: str) -> None:
+    """A JSON or urlencoded body: InputError if it holds a hostile value. Text that is not JSON passes
+    (the route answers for it). Any body is read as JSON if it is JSON, whatever its content type says,
+    because the JSON ingest route parses every body that is not multipart."""
+    if not body:
+        return
+    form = content_type.startswith("application/x-www-form-urlencoded")
+    if form:
+        for name, value in parse_qsl(body.decode("latin-1"), keep_blank_values=True):
+            inputs.check_text(name, "a form field's name", one_line=True)
+            inputs.check_text(value, f"the form field {name!r}")
+    if not form or body.lstrip()[:1] in (b"{", b"["):
+        with contextlib.suppress(inputs.NotJSON):  # not JSON at all: the route answers for it
+            inputs.loads(body, "the JSON body")
+
+
+class EdgeCheck:
+    """Refuses hostile requests with 422; buffers JSON and form bodies (already capped by BodyLimit, which
+    must wrap this middleware) and replays them to the app unchanged."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            check_target(scope)
+        except inputs.InputError as exc:
+            await _refuse(send, str(exc))
+            return
+        content_type = _header(scope, b"content-type").lower()
+        if scope["method"] not in _BODY_METHODS or content_type.startswith("multipart/"):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away before sending it all
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        try:
+            check_body(body, content_type)
+        except inputs.InputError as exc:
+            await _refuse(send, str(exc))
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:  # after the body, the app may wait for the client to disconnect
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return ""
+
+
+async def _refuse(send: Send, reason: str) -> None:
+    body = json.dumps({"detail": reason}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 422,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def encodable(value: Any) -> Any:
+    """``value`` with what JSON cannot carry spelt out: non-finite numbers as text, surrogates escaped."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode() if _SURROGATE.search(value) else value
+    if isinstance(value, dict):
+        return {encodable(k): encodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [encodable(v) for v in value]
+    return value
+
+
+async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422 for invalid fields, but one that can always be encoded: its default echoes each
+    field's input, and a NaN or a lone surrogate there turned the 422 into a 500."""
+    return JSONResponse({"detail": encodable(jsonable_encoder(exc.errors()))}, status_code=422)
+
+
+def install(app: FastAPI) -> None:
+    """The handler; the middleware is added by create_app inside BodyLimit (which caps what is buffered)."""
+    app.add_exception_handler(RequestValidationError, invalid_request)  # type: ignore[arg-type]
