@@ -30,7 +30,7 @@ from api.routes import (
     voicemails,
 )
 from api.web import HERE, SignInRequired, secret_key
-from voice import __version__, db, retention
+from voice import __version__, audit, db, retention
 from voice.config import Settings, get_settings
 from voice.dispatch import Dispatch
 from voice.limits import RateLimiter
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         background = [
             Periodic("voice-sla", settings.sla.check_interval_s, lambda: mark_overdue(sm, settings)),
             Periodic("voice-retention", settings.retention.interval_s, lambda: retention.apply(sm, settings)),
+            Periodic("voice-audit", 30.0, lambda: audit.backlog.flush(engine)),  # reads' rows a write refused
         ]
         if settings.dispatch == "celery":
             resend = lambda: app.state.dispatch.resend_stale(sm)  # noqa: E731
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.dispatch.close()
             if app.state.worker is not None:
                 app.state.worker.stop()
+            audit.backlog.flush(engine)
             engine.dispose()
 
     public_docs = settings.api.public_docs

@@ -262,6 +262,12 @@ class WebhookSettings(BaseModel):
     poll_interval_s: float = 1.0
 
 
+class HealthSettings(BaseModel):
+    # /healthz answers 503 when the data folder's disk (or the SQLite database's) has less free than this:
+    # uploads need room for their audio and every write for the database, so take the replica out first.
+    min_free_mb: float = 100.0
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VOICE_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -291,6 +297,7 @@ class Settings(BaseSettings):
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
 
     @property
     def db_url(self) -> str:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,11 +19,34 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The database file of a SQLite URL (None: another database, or SQLite in memory)."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split("///", 1)[-1].split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
+def not_writable(session: Session, url: str) -> str | None:
+    """Why the database would refuse writes, in words; None when it takes them. Cheap enough for /healthz:
+    it writes nothing (free space is checked by the caller)."""
+    path = sqlite_path(url)
+    if path is not None:
+        # SQLite writes the file and, in WAL mode, makes -wal and -shm files beside it.
+        for target in (path, path.parent):
+            if not os.access(target, os.W_OK):
+                return f"the database file or its folder is not writable by this process ({target.name})"
+        return None
+    # PostgreSQL: a hot standby, or a server set read-only (default_transaction_read_only).
+    read_only = url.startswith("postgresql") and session.execute(text("SHOW transaction_read_only")).scalar()
+    return "the database is read-only" if read_only == "on" else None
+
+
 def make_engine(url: str, pool_size: int = 20, max_overflow: int = 20) -> Engine:
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_path(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")

@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from voice import audit
 from voice.models import Status, TranscriptRevision, Voicemail, WebhookDelivery, utcnow
 
 STAGES = ("fetch_s", "normalise_s", "transcribe_s", "summarise_s", "llm_s", "total_s")
@@ -82,7 +83,17 @@ class Collector:
     def describe(self) -> list[GaugeMetricFamily]:
         return []  # no fixed description: families are made per scrape
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        # This process's audit writes first: they say most when the database cannot be written.
+        yield CounterMetricFamily(
+            "voice_audit_write_failures", "Failed audit writes of reads (kept to write later)",
+            value=audit.backlog.failures,
+        )  # fmt: skip
+        waiting = len(audit.backlog)
+        yield GaugeMetricFamily("voice_audit_backlog", "Audit events waiting to be written", value=waiting)
+        yield CounterMetricFamily(
+            "voice_audit_dropped", "Audit events lost: the backlog was full", value=audit.backlog.dropped
+        )
         with self.sm() as session:
             snap = snapshot(session)
         by_status = GaugeMetricFamily(
