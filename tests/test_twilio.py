@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from twilio.request_validator import RequestValidator
 
+from api.main import create_app
 from tests.conftest import (
     TWILIO_SID,
     TWILIO_TOKEN,
@@ -15,8 +21,10 @@ from tests.conftest import (
     clip_path,
     encode,
     reference,
+    temp_postgres,
     wer,
 )
+from voice.config import Settings, TwilioAccount, TwilioSettings, WorkerSettings
 
 CALLBACK = "/v1/integrations/twilio/recording"
 
@@ -109,3 +117,87 @@ def test_absent_recording_and_foreign_media_host(
     foreign = _callback(audio_server, sid, RecordingUrl="https://attacker.example/rec")
     r = _post(voice_server, foreign)
     assert r.status_code == 422 and "media host" in r.json()["detail"]
+
+
+@pytest.fixture(scope="module")
+def twilio_on_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Any]]:
+    """The real app in-process on a fresh PostgreSQL (no worker: only what the callback stores matters)."""
+    with temp_postgres("voice_twilio") as url:
+        settings = Settings(
+            data_dir=tmp_path_factory.mktemp("twilio-pg"),
+            database_url=url,
+            worker=WorkerSettings(enabled=False),
+            twilio=TwilioSettings(
+                accounts=[TwilioAccount(account_sid=TWILIO_SID, auth_token=SecretStr(TWILIO_TOKEN))],
+                media_prefixes=["https://api.twilio.com/"],
+            ),
+        )
+        with TestClient(create_app(settings)) as client:
+            yield client, client.app.state.sessionmaker  # type: ignore[attr-defined]
+
+
+def _signed_post(client: TestClient, params: dict[str, str]) -> httpx.Response:
+    url = "http://testserver" + CALLBACK
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(url, params)
+    return client.post(CALLBACK, data=params, headers={"X-Twilio-Signature": signature})
+
+
+def _twilio_params(**extra: str) -> dict[str, str]:
+    sid = "RE" + uuid.uuid4().hex
+    return {
+        "AccountSid": TWILIO_SID,
+        "CallSid": "CA" + uuid.uuid4().hex,
+        "RecordingSid": sid,
+        "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{TWILIO_SID}/Recordings/{sid}",
+        "RecordingStatus": "completed",
+        "RecordingDuration": "3",
+        "From": "+12125550134",
+        "To": "+12125550100",
+        **extra,
+    }
+
+
+def test_long_and_odd_twilio_fields_on_postgresql(twilio_on_postgres: tuple[TestClient, Any]) -> None:
+    """Issue 17 item 13: SIP callers over 64 characters are real Twilio traffic and must become voicemails
+    (raw values in metadata); ids Voice cannot store get a clear 422, never a 500 that Twilio retries."""
+    from voice.models import CallRecord, Voicemail
+
+    client, sm = twilio_on_postgres
+    domain = "a-very-long-customer-trunk-domain-name.sip.us1.twilio.com"
+    sip_from = f"sip:+12125550134@{domain}"
+    sip_user = "sip:reception.desk.second.floor.building.b@" + domain
+    sip_to = "sip:+12125550100@" + domain + ";transport=tls"
+    cases = {
+        "sip number": _twilio_params(From=sip_from, To=sip_to),
+        "sip name": _twilio_params(From=sip_user, Caller=sip_user),
+        "odd values": _twilio_params(
+            RecordingDuration="9" * 400, RecordingStartTime="Fri, 31 Dec 9999 23:59:59 +0000"
+        ),
+    }
+    stored = {}
+    for name, params in cases.items():
+        r = _signed_post(client, params)
+        assert r.status_code == 200, (name, r.status_code, r.text)
+        stored[name] = r.json()["id"]
+    with sm() as session:
+        calls = {n: session.get(Voicemail, vm_id).call for n, vm_id in stored.items()}
+        assert isinstance(calls["sip number"], CallRecord)
+        one = calls["sip number"]
+        assert one.from_number == "+12125550134" and one.meta["from_as_received"] == sip_from
+        assert one.to_number == "+12125550100" and one.meta["to_as_received"] == sip_to
+        assert one.mailbox == "+12125550100"
+        other = calls["sip name"]
+        assert other.from_number == sip_user[:64] and other.meta["from_as_received"] == sip_user
+        odd = calls["odd values"]
+        assert odd.duration_s is None and odd.started_at is None
+        assert odd.meta["RecordingStartTime"].startswith("Fri, 31 Dec 9999")
+
+    refused = {
+        "CallSid": _twilio_params(CallSid="CA" + "1" * 199),
+        "RecordingSid": _twilio_params(RecordingSid="RE" + "2" * 199),
+        "RecordingUrl": _twilio_params(RecordingUrl="https://api.twilio.com/" + "r" * 4000),
+        "From": _twilio_params(From="+1212555\x000134"),
+    }
+    for field_name, params in refused.items():
+        r = _signed_post(client, params)
+        assert r.status_code == 422 and field_name in r.json()["detail"], (field_name, r.status_code, r.text)

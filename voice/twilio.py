@@ -8,9 +8,10 @@ as AccountSid:AuthToken. The token is looked up in config at fetch time and neve
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import httpx
@@ -18,7 +19,19 @@ from twilio.request_validator import RequestValidator, get_signature_algorithm
 
 from voice.config import TwilioAccount, TwilioSettings
 from voice.errors import FetchError
+from voice.inputs import InputError, check_text
+from voice.phone import fit_number
 from voice.store import CallInfo
+
+# The columns these fields go into (voice.models): an id Voice cannot store is refused (422), because a
+# cut id could name another call; a number or a time only describes the call, so it is fitted and the
+# raw value kept in metadata, and the recording is never lost over it.
+ID_MAX = 200  # CallSid -> CallRecord.external_id, RecordingSid -> Voicemail.recording_id
+URL_MAX = 4000  # RecordingUrl, as the JSON API's audio_url
+NUMBER_MAX = 64  # From/To -> CallRecord.from_number/to_number (the mailbox, 100, is To)
+META_VALUE_MAX = 200
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # Twilio recordings are younger than this
+MAX_DURATION_S = 24 * 3600.0
 
 
 class TwilioRejected(ValueError):
@@ -71,34 +84,70 @@ def _started_at(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        return parsedate_to_datetime(value)  # RFC 2822, as Twilio sends RecordingStartTime
-    except (TypeError, ValueError):
+        started = parsedate_to_datetime(value)  # RFC 2822, as Twilio sends RecordingStartTime
+    except (TypeError, ValueError, OverflowError):
         return None
+    if started.tzinfo is None:
+        return None
+    return started if EARLIEST <= started <= datetime.now(UTC) + timedelta(days=1) else None
 
 
-def parse_callback(form: Mapping[str, str], settings: TwilioSettings) -> Recording:
-    """Map a callback's form fields to a call record and the recording's media URL."""
+def _duration(value: str | None) -> float | None:
+    try:
+        duration = float(value or "")
+    except ValueError:
+        return None
+    return duration if math.isfinite(duration) and 0 <= duration <= MAX_DURATION_S else None
+
+
+# Fields stored or kept in metadata: refused with a control character, as everywhere in Voice.
+_USED = (
+    "AccountSid", "CallSid", "RecordingSid", "RecordingUrl", "RecordingStatus", "RecordingDuration",
+    "RecordingStartTime", "RecordingChannels", "RecordingSource", "RecordingTrack", "ErrorCode",
+    "From", "Caller", "To", "Called",
+)  # fmt: skip
+
+
+def parse_callback(form: Mapping[str, str], settings: TwilioSettings, region: str = "US") -> Recording:
+    """Map a callback's form fields to a call record and the recording's media URL; ValueError (a 422)
+    for a callback Voice cannot store. ``region`` is for numbers without a country code."""
     missing = [f for f in ("RecordingSid", "RecordingUrl", "CallSid", "AccountSid") if not form.get(f)]
     if missing:
         raise ValueError(f"the callback lacks {', '.join(missing)}")
+    for name in _USED:
+        if form.get(name):
+            check_text(form[name], name, one_line=True)
+    for name, limit in (("CallSid", ID_MAX), ("RecordingSid", ID_MAX), ("RecordingUrl", URL_MAX)):
+        if len(form[name]) > limit:
+            raise InputError(f"{name} is longer than {limit} characters")
     url = form["RecordingUrl"]
     if not any(url.startswith(prefix) for prefix in settings.media_prefixes):
         # The account's credentials go with the request: only to Twilio's own media hosts.
         raise ValueError("RecordingUrl is not on a Twilio media host (VOICE_TWILIO__MEDIA_PREFIXES)")
-    duration = form.get("RecordingDuration")
     metadata = {
-        k: form[k]
+        k: form[k][:META_VALUE_MAX]
         for k in ("AccountSid", "RecordingChannels", "RecordingSource", "RecordingTrack", "ErrorCode")
         if form.get(k)
     }
+    numbers: dict[str, str | None] = {}
+    for side, names in (("from", ("From", "Caller")), ("to", ("To", "Called"))):
+        raw = next((form[n] for n in names if form.get(n)), None)
+        numbers[side] = fit_number(raw, region, NUMBER_MAX)
+        if raw is not None and numbers[side] != raw:  # a SIP URI, or a number in another form
+            metadata[f"{side}_as_received"] = raw[:META_VALUE_MAX * 5]
+    started, duration = _started_at(form.get("RecordingStartTime")), _duration(form.get("RecordingDuration"))
+    if started is None and form.get("RecordingStartTime"):
+        metadata["RecordingStartTime"] = form["RecordingStartTime"][:META_VALUE_MAX]
+    if duration is None and form.get("RecordingDuration"):
+        metadata["RecordingDuration"] = form["RecordingDuration"][:META_VALUE_MAX]
     call = CallInfo(
         external_id=form["CallSid"],
         source="twilio",
-        from_number=form.get("From") or form.get("Caller") or None,
-        to_number=form.get("To") or form.get("Called") or None,
-        mailbox=form.get("To") or form.get("Called") or None,
-        started_at=_started_at(form.get("RecordingStartTime")),
-        duration_s=float(duration) if duration and duration.replace(".", "", 1).isdigit() else None,
+        from_number=numbers["from"],
+        to_number=numbers["to"],
+        mailbox=numbers["to"],
+        started_at=started,
+        duration_s=duration,
         metadata=metadata,
     )
     media = url if url.endswith((".wav", ".mp3")) else f"{url}.{settings.media_format}"

@@ -51,7 +51,10 @@ def _signed_url(request: Request, settings: Settings) -> str:
             }
         },
         403: {"description": "unknown account or X-Twilio-Signature does not match"},
-        422: {"description": "fields missing, or RecordingUrl not on a Twilio media host"},
+        422: {
+            "description": "fields missing, CallSid or RecordingSid over 200 characters, RecordingUrl over "
+            "4000 or not on a Twilio media host, or a control character in a field"
+        },
     },
     openapi_extra={
         "parameters": [
@@ -90,7 +93,7 @@ async def recording_callback(
         raise HTTPException(403, str(exc)) from exc
     fields = {k: str(v) for k, v in form.items()}
     try:
-        rec = twilio.parse_callback(fields, settings.twilio)
+        rec = twilio.parse_callback(fields, settings.twilio, settings.summary.default_region)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
     key_id = None
