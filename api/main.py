@@ -29,7 +29,7 @@ from api.routes import (
     twilio,
     voicemails,
 )
-from api.web import HERE, SignInRequired, secret_key
+from api.web import HERE, SecurityHeaders, SignInRequired, SignInThrottle, secret_key
 from voice import __version__, audit, db, retention
 from voice.config import Settings, get_settings
 from voice.dispatch import Dispatch
@@ -106,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings.limits)
+    app.state.signin = SignInThrottle(settings)
     app.add_middleware(edge.EdgeCheck)  # inside BodyLimit: it buffers bodies BodyLimit has capped
     edge.install(app)
     app.add_middleware(BodyLimit, max_body_bytes=settings.limits.max_body_bytes,
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.web.secure_cookie,
     )
+    app.add_middleware(SecurityHeaders)  # CSP, no framing, nosniff: outermost, so redirects carry them too
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(pages.router)
 

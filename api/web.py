@@ -1,25 +1,40 @@
-"""Web inbox plumbing: the session cookie's key, the signed-in user, CSRF tokens, templates.
+"""Web inbox plumbing: the session cookie's key, the signed-in user, CSRF tokens, templates, the sign-in
+throttle and the security headers.
 
-Sessions are Starlette's signed cookies (HttpOnly, SameSite=Lax, Secure when configured). Every form
-carries a CSRF token kept in the session; a POST without the matching token is refused.
+Sessions are Starlette's signed cookies (HttpOnly, SameSite=Lax, Secure when configured) that carry a
+random session token; the session itself lives in the database (voice.users), so sign-out, a password
+change or disabling the user ends it. Every form carries a CSRF token kept in the session; a POST without
+the matching token is refused.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import ipaddress
+import math
 import os
+import re
 import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
+from fastapi.responses import StreamingResponse
 from fastapi.templating import Jinja2Templates
+from limits import parse_many, storage, strategies
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import get_session
-from voice import search
+from voice import search, users, vault
 from voice.config import Settings
 from voice.models import User
 
@@ -58,9 +73,9 @@ class SignInRequired(Exception):
 
 
 def current_user(request: Request, session: Session = Depends(get_session)) -> User:
-    user_id = request.session.get("user_id")
-    user = session.get(User, user_id) if user_id else None
-    if user is None or user.disabled_at is not None:
+    token = request.session.get("sid")
+    user = users.session_user(session, str(token)) if token else None
+    if user is None:
         request.session.clear()
         raise SignInRequired(str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""))
     return user
@@ -94,7 +109,170 @@ def relative(when: datetime | None, now: datetime | None = None) -> str:
     return "just now"
 
 
-def render(request: Request, name: str, **context: Any) -> Any:
+def render(
+    request: Request,
+    name: str,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> Any:
     return templates.TemplateResponse(
-        request, name, {"csrf_token": csrf_token(request), "relative": relative, **context}
+        request,
+        name,
+        {"csrf_token": csrf_token(request), "relative": relative, **context},
+        status_code=status_code,
+        headers=headers,
+    )
+
+
+class SignInThrottle:
+    """Failed sign-ins counted per user name and per client address over moving windows (the `limits`
+    library, in the rate limiter's storage), and a cap on argon2 checks running at once. A refused
+    sign-in is answered before any password is hashed."""
+
+    def __init__(self, settings: Settings) -> None:
+        web = settings.web
+        self._tiers = {"user": parse_many(web.signin_per_user), "address": parse_many(web.signin_per_address)}
+        self._limiter = strategies.MovingWindowRateLimiter(
+            storage.storage_from_string(settings.limits.storage_url)
+        )
+        self._checks = threading.BoundedSemaphore(max(1, web.signin_concurrency))
+        self._queue_s = max(0.0, web.signin_queue_s)
+
+    @staticmethod
+    def _keys(username: str, address: str) -> dict[str, str]:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            where = address
+        else:
+            if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+                where = str(ipaddress.ip_network(f"{ip}/64", strict=False))  # one host owns a whole /64
+            else:
+                where = str(getattr(ip, "ipv4_mapped", None) or ip)
+        # Hashed: any length and any character a client sends makes a short, plain storage key.
+        user = hashlib.sha256(username.strip().encode("utf-8", "replace")).hexdigest()[:32]
+        return {"user": user, "address": hashlib.sha256(where.encode()).hexdigest()[:32]}
+
+    def wait(self, username: str, address: str) -> int | None:
+        """Seconds until this user name from this address may try again; None when it may now."""
+        now, until = time.time(), 0.0
+        for kind, key in self._keys(username, address).items():
+            for item in self._tiers[kind]:
+                if not self._limiter.test(item, "signin", kind, key):
+                    reset = self._limiter.get_window_stats(item, "signin", kind, key).reset_time
+                    until = max(until, reset, now + 1)
+        return math.ceil(until - now) if until else None
+
+    def failed(self, username: str, address: str) -> None:
+        for kind, key in self._keys(username, address).items():
+            for item in self._tiers[kind]:
+                self._limiter.hit(item, "signin", kind, key)
+
+    def succeeded(self, username: str) -> None:
+        """The user's own failures are forgotten (the address's are not: one account must not clear them)."""
+        key = self._keys(username, "")["user"]
+        for item in self._tiers["user"]:
+            self._limiter.clear(item, "signin", "user", key)
+
+    @contextmanager
+    def check_slot(self) -> Iterator[bool]:
+        """Holds one of the password-check slots; yields False when none came free in time."""
+        acquired = self._checks.acquire(timeout=self._queue_s)
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                self._checks.release()
+
+
+# The inbox's own script and styles only: no inline code, no other origin, never inside a frame.
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+_ALWAYS = [
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+class SecurityHeaders:
+    """Every response says nosniff, no framing and same-origin referrers, and carries the CSP; except the
+    API's Swagger page (/docs), whose script comes from a CDN and which gets all but the CSP."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = (
+            _ALWAYS
+            if scope["path"].startswith("/docs")
+            else [*_ALWAYS, (b"content-security-policy", CSP.encode())]
+        )
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in extra:
+                    headers.setdefault(name.decode(), value.decode())
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _range(header: str | None, size: int) -> tuple[int, int] | str | None:
+    """One ``bytes=first-last`` range as (start, end) within ``size``; None for the whole file (no range,
+    or one Voice does not serve, such as several); "unsatisfiable" for a range past the end."""
+    match = re.fullmatch(r"bytes=(\d*)-(\d*)", (header or "").strip())
+    if not match or not (match.group(1) or match.group(2)):
+        return None
+
+    def number(digits: str) -> int:
+        digits = digits.lstrip("0") or "0"  # int() refuses 5,000 digits; anything that long is huge anyway
+        return int(digits) if len(digits) <= 18 else 10**18
+
+    first, last = match.groups()
+    start = number(first) if first else max(0, size - number(last))
+    end = min(size, number(last) + 1) if first and last else size
+    if start >= size or start >= end:
+        return "unsatisfiable"
+    return start, end
+
+
+def _plain(path: Path, start: int, end: int) -> Iterator[bytes]:
+    with path.open("rb") as f:
+        f.seek(start)
+        while start < end:
+            block = f.read(min(64 * 1024, end - start))
+            if not block:
+                return
+            start += len(block)
+            yield block
+
+
+def ranged_audio(path: Path, keyring: vault.Keyring, range_header: str | None) -> Response:
+    """A stored audio file (plain, or encrypted and decrypted only in the chunks asked for) with Range
+    support, so the player can seek; a range past the end is 416 with the size."""
+    encrypted = vault.is_encrypted(path)
+    size = vault.plain_size(path) if encrypted else path.stat().st_size
+    wanted = _range(range_header, size)
+    if isinstance(wanted, str):  # "unsatisfiable"
+        return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
+    start, end = wanted or (0, size)
+    headers = {
+        "Accept-Ranges": "bytes",
+        "Content-Length": str(end - start),
+        "Cache-Control": "private, max-age=3600",
+    }
+    if wanted is not None:
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    body = vault.iter_plain(path, keyring, start, end) if encrypted else _plain(path, start, end)
+    return StreamingResponse(
+        body, status_code=206 if wanted else 200, media_type="audio/wav", headers=headers
     )

@@ -232,6 +232,15 @@ class WebSettings(BaseModel):
     # Send the session cookie only over HTTPS; turn on behind TLS.
     secure_cookie: bool = False
     session_hours: float = 12.0
+    # Failed sign-ins allowed per user name and per client address (IPv6: per /64), in `limits` notation;
+    # past any tier the sign-in page answers 429 with Retry-After, so each longer tier lengthens the wait.
+    # Counted where limits.storage_url says (Redis: across replicas).
+    signin_per_user: str = "5/minute;20/hour;100/day"
+    signin_per_address: str = "20/minute;100/hour;500/day"
+    # Password checks (argon2, about 0.2 s of CPU each) running at once in one process; a sign-in waits
+    # up to signin_queue_s for a free one, then gets 503 with Retry-After.
+    signin_concurrency: int = 2
+    signin_queue_s: float = 2.0
 
 
 class TwilioAccount(BaseModel):

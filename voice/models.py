@@ -305,6 +305,18 @@ class User(Base):
     disabled_at: Mapped[datetime | None]
 
 
+class WebSession(Base):
+    """A signed-in browser. The cookie carries a random token and only its SHA-256 is kept, so sign-out,
+    a password change or disabling the user can end the session on the server, not only in the browser."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the cookie's token
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
 class VoicemailNote(Base):
     """An agent's note on a voicemail."""
 

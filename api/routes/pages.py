@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -10,15 +11,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
-from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from api.deps import get_session, get_settings
 from api.routes.transcriptions import subtitles
 from api.views import current_priority
-from api.web import check_csrf, current_user, render
-from voice import audit, search, store, users, vault
+from api.web import SignInThrottle, check_csrf, current_user, ranged_audio, render
+from voice import audit, search, store, users
 from voice.config import Settings
 from voice.models import AgentState, Status, TranscriptRevision, User, Voicemail, VoicemailNote
 from voice.transcribe import Segment
@@ -37,11 +38,25 @@ def inbox_state(vm: Voicemail) -> str:
     return vm.agent_state
 
 
+# A path on this site: one slash, then no slash or backslash; no backslash, space or control character
+# anywhere (browsers read a backslash as a slash and drop tabs and newlines: "/<backslash>evil" and
+# "/<tab>/evil" would leave the site).
+_LOCAL_PATH = re.compile(r"/(?![/\\])[^\\\x00-\x20\x7f]*")
+# Voicemail ids are uuid4 hex; anything else is no voicemail (and never reaches the database).
+_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+
+
 def _safe_next(url: str | None) -> str:
     # Only local paths: a crafted ?next= must not send a signed-in agent to another site.
-    if url and url.startswith("/") and not url.startswith("//"):
-        return url
-    return "/"
+    return url if url and _LOCAL_PATH.fullmatch(url) else "/"
+
+
+def _wait_text(seconds: int) -> str:
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = math.ceil(seconds / size)
+            return f"{n} {unit}{'s' if n > 1 else ''}"
+    return f"{seconds} second{'s' if seconds > 1 else ''}"
 
 
 @router.get("/login")
@@ -56,20 +71,48 @@ def login(
     password: str = Form(...),
     next: str = Form("/"),  # noqa: A002
     session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings),
 ) -> Response:
-    user = users.authenticate(session, username, password)
+    throttle: SignInThrottle = request.app.state.signin
+    address = request.client.host if request.client else ""
+    # Refused before any hash, and again once a check slot is ours (others may have failed meanwhile).
+    if (wait := throttle.wait(username, address)) is not None:
+        return _refused(request, next, wait)
+    with throttle.check_slot() as free:
+        if not free:
+            return _refused(request, next, None)
+        if (wait := throttle.wait(username, address)) is not None:
+            return _refused(request, next, wait)
+        user = users.authenticate(session, username, password)
     if user is None:
+        throttle.failed(username, address)
         session.commit()
         query = urlencode({"next": _safe_next(next), "error": "Wrong user name or password."})
         return RedirectResponse(f"/login?{query}", status_code=303)
+    throttle.succeeded(username)
+    token = users.start_session(session, user, settings.web.session_hours)
     session.commit()
     request.session.clear()  # a fresh session (and CSRF token) after signing in
-    request.session.update({"user_id": user.id, "csrf": None})
+    request.session.update({"sid": token, "csrf": None})
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
+def _refused(request: Request, next_url: str, wait: int | None) -> Response:
+    """The sign-in page again: 429 while throttled, 503 when every password check is busy."""
+    if wait is None:
+        status, wait, error = 503, 1, "Too many sign-ins at once; try again in a moment."
+    else:
+        status, error = 429, f"Too many failed sign-ins; try again in {_wait_text(wait)}."
+    return render(request, "login.html", status_code=status, headers={"Retry-After": str(wait)},
+                  next=_safe_next(next_url), error=error)  # fmt: skip
+
+
 @router.post("/logout", dependencies=[Depends(check_csrf)])
-def logout(request: Request) -> Response:
+def logout(request: Request, session: Session = Depends(get_session)) -> Response:
+    token = request.session.get("sid")
+    if token:  # ended on the server: a copy of the cookie opens nothing
+        users.end_session(session, str(token))
+        session.commit()
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -86,28 +129,19 @@ class InboxQuery:
     until: str | None = None
     mine: bool = False
     q: str | None = None
+    notices: tuple[str, ...] = ()  # filters that were dropped, and why (shown above the list)
 
     def params(self) -> dict[str, str]:
         """The query string that reproduces this view (without a cursor)."""
-        values = {**asdict(self), "mine": "1" if self.mine else None}
+        values = {**asdict(self), "mine": "1" if self.mine else None, "notices": None}
         return {k: str(v) for k, v in values.items() if v}
 
     def filter(self, user: User) -> store.VoicemailFilter:
-        def day(value: str | None, plus: int = 0) -> datetime | None:
-            try:
-                return (
-                    datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC) + timedelta(days=plus)
-                    if value
-                    else None
-                )
-            except ValueError:
-                return None
-
         return store.VoicemailFilter(
             mailbox=self.mailbox or None,
             language=self.language or None,
-            since=day(self.since),
-            until=day(self.until, 1),
+            since=_day(self.since),
+            until=_day(self.until, 1),
             intent=self.intent if self.intent in INTENTS else None,
             urgency=self.urgency if self.urgency in URGENCIES else None,
             inbox_state=self.state if self.state in INBOX_STATES else None,
@@ -115,6 +149,29 @@ class InboxQuery:
             sort=self.sort if self.sort in ("newest", "priority") else "newest",
             q=self.q or None,
         )
+
+
+def _day(value: str | None, plus: int = 0) -> datetime | None:
+    """Midnight UTC starting the day YYYY-MM-DD (plus days); None for no day or one Voice cannot use."""
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC) + timedelta(days=plus)
+    except (ValueError, OverflowError):  # not a date, or 9999-12-31 plus a day
+        return None
+
+
+def _checked(view: InboxQuery) -> InboxQuery:
+    """The view without filters it cannot use, each dropped with a notice rather than an error page."""
+    notices: list[str] = []
+    since, until = view.since, view.until
+    if since and _day(since) is None:
+        notices.append(f"Ignored the From date {since!r}: it is not a day from 0001-01-01 to 9999-12-30.")
+        since = None
+    if until and _day(until, 1) is None:  # the filter runs to the end of that day
+        notices.append(f"Ignored the To date {until!r}: it is not a day from 0001-01-01 to 9999-12-30.")
+        until = None
+    return replace(view, since=since, until=until, notices=tuple(notices))
 
 
 def inbox_query(
@@ -129,7 +186,7 @@ def inbox_query(
     mine: bool = Query(False),
     q: str | None = Query(None, max_length=200),
 ) -> InboxQuery:
-    return InboxQuery(sort, mailbox, state, intent, urgency, language, since, until, mine, q)
+    return _checked(InboxQuery(sort, mailbox, state, intent, urgency, language, since, until, mine, q))
 
 
 def _rows(session: Session, items: list[Voicemail], q: str | None) -> list[dict[str, Any]]:
@@ -159,7 +216,7 @@ def inbox(
     region = settings.summary.default_region
     try:
         items, next_cursor = store.list_voicemails(session, f, 50, cursor, region)
-    except ValueError:  # a stale or hand-made cursor: start from the top
+    except (ValueError, RecursionError):  # a stale or hand-made cursor: start from the top
         items, next_cursor = store.list_voicemails(session, f, 50, None, region)
     params = view.params()
     mailboxes = sorted({m for (m,) in session.execute(select(store.CallRecord.mailbox).distinct()) if m})
@@ -177,6 +234,7 @@ def inbox(
         intents=INTENTS,
         urgencies=URGENCIES,
         states=INBOX_STATES,
+        notices=view.notices,
         newest_id=items[0].id if items and live else "",
         poll_url=f"/inbox/rows?{urlencode(params)}" if live else "",
     )
@@ -192,7 +250,7 @@ def new_rows(
     view: InboxQuery = Depends(inbox_query),
 ) -> Response:
     """Rows for voicemails newer than ``after`` in this view, newest first (polled by the inbox page)."""
-    newest = session.get(Voicemail, after) if after else None
+    newest = session.get(Voicemail, after) if after and _ID.fullmatch(after) else None
     if after and newest is None:
         return Response(status_code=204)
     f = replace(view.filter(user), sort="newest", newer_than=newest.created_at if newest else None)
@@ -209,6 +267,8 @@ def _summary(vm: Voicemail):  # type: ignore[no-untyped-def]
 
 
 def _voicemail(session: Session, vm_id: str) -> Voicemail:
+    if not _ID.fullmatch(vm_id):
+        raise HTTPException(404, "voicemail not found")
     vm = session.scalar(
         select(Voicemail)
         .where(Voicemail.id == vm_id)
@@ -289,7 +349,7 @@ def set_state(
 @router.post("/voicemails/{vm_id}/assign", dependencies=[Depends(check_csrf)])
 def assign(
     vm_id: str,
-    assignee: str = Form(""),
+    assignee: str = Form("", max_length=100),
     user: User = Depends(current_user),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -342,43 +402,14 @@ def audio(
     settings: Settings = Depends(get_settings),
 ) -> Response:
     """The normalised audio, with HTTP Range support so the player can seek."""
-    vm = session.get(Voicemail, vm_id)
+    vm = session.get(Voicemail, vm_id) if _ID.fullmatch(vm_id) else None
     if vm is None or not vm.audio_path or not Path(vm.audio_path).exists():
         raise HTTPException(404, "no audio for this voicemail")
     if request.headers.get("range", "bytes=0-").startswith("bytes=0-"):  # not a seek within a playback
         audit.record(session, _actor(user), "listen", vm_id)
         session.commit()
     path = Path(vm.audio_path)
-    if not vault.is_encrypted(path):
-        return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "private, max-age=3600"})
-    return _decrypted(path, settings.storage.keyring(), request.headers.get("range"))
-
-
-def _decrypted(path: Path, keyring: vault.Keyring, range_header: str | None) -> Response:
-    """An encrypted file played back with Range support, decrypting only the chunks asked for."""
-    size = vault.plain_size(path)
-    start, end = 0, size
-    match = re.fullmatch(r"bytes=(\d*)-(\d*)", (range_header or "").strip())
-    partial = bool(match and (match.group(1) or match.group(2)))
-    if match and partial:
-        first, last = match.groups()
-        start = int(first) if first else max(0, size - int(last))
-        end = min(size, int(last) + 1) if first and last else size
-        if start >= size or start >= end:
-            return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
-    headers = {
-        "Accept-Ranges": "bytes",
-        "Content-Length": str(end - start),
-        "Cache-Control": "private, max-age=3600",
-    }
-    if partial:
-        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
-    return StreamingResponse(
-        vault.iter_plain(path, keyring, start, end),
-        status_code=206 if partial else 200,
-        media_type="audio/wav",
-        headers=headers,
-    )
+    return ranged_audio(path, settings.storage.keyring(), request.headers.get("range"))
 
 
 @router.get("/voicemails/{vm_id}/transcript.{fmt}")

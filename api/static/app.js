@@ -54,6 +54,10 @@
     }
   });
 
+  // Choosing a revision shows it (no inline handler: the page's CSP allows this script only).
+  document.querySelectorAll("select[data-autosubmit]").forEach((sel) =>
+    sel.addEventListener("change", () => sel.form.submit()));
+
   const player = document.getElementById("player");
   const segments = Array.from(document.querySelectorAll(".segments li[data-start]"));
   if (player && segments.length) {
