@@ -42,11 +42,28 @@ def _refuse_constant(name: str, what: str = "JSON") -> Any:
     raise InputError(f"{name} in {what} is not a number JSON allows; send a finite number or null")
 
 
+def _finite(text: str, what: str = "JSON") -> float:
+    number = float(text)
+    if not math.isfinite(number):  # 1e999
+        raise InputError(f"{what} holds a number that is not finite ({text[:20]})")
+    return number
+
+
+# In UTF-8 JSON text, a control character or a surrogate can only be written as a \u escape (raw ones
+# are not JSON), DEL raw, or a surrogate as UTF-8 bytes (0xED 0xA0-0xBF), which json.loads passes through.
+# A NUL byte means UTF-16 or UTF-32 text, where the escape's bytes differ: walk that.
+_MAYBE_HOSTILE = (b"\\u", b"\x7f", b"\xed", b"\x00")
+
+
 def loads(raw: str | bytes, what: str = "JSON", max_depth: int = MAX_DEPTH) -> Any:
     """json.loads that refuses NaN and Infinity, nesting deeper than ``max_depth`` and control
     characters in any string (keys too); every refusal is an InputError (NotJSON if it is not JSON)."""
     try:
-        value = json.loads(raw, parse_constant=lambda name: _refuse_constant(name, what))
+        value = json.loads(
+            raw,
+            parse_constant=lambda name: _refuse_constant(name, what),
+            parse_float=lambda text: _finite(text, what),
+        )
     except RecursionError as exc:
         raise InputError(f"{what} is nested deeper than {max_depth} levels") from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -55,6 +72,11 @@ def loads(raw: str | bytes, what: str = "JSON", max_depth: int = MAX_DEPTH) -> A
         raise
     except ValueError as exc:  # an integer of more digits than Python converts (4,300)
         raise InputError(f"{what} holds a number too large: {exc}") from exc
+    # The ingest hot path: bytes with no escape and fewer brackets than max_depth need no walk (numbers
+    # were checked as they were parsed). That halves the cost of a typical voicemail post.
+    simple = isinstance(raw, bytes) and raw.count(b"[") + raw.count(b"{") <= max_depth
+    if simple and not any(marker in raw for marker in _MAYBE_HOSTILE):
+        return value
     check_value(value, what, max_depth)
     return value
 
