@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -165,3 +167,72 @@ def test_metrics_and_status(voice_server: VoiceServer) -> None:
 
     status = json.loads(out.stdout)
     assert status["by_status"]["done"] == done and "transcribe_s" in status["stages"]
+
+
+@contextlib.contextmanager
+def _browser(voice_server: VoiceServer, username: str, password: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=voice_server.url, timeout=30) as client:
+        page = client.get("/login")
+        r = client.post(
+            "/login",
+            data={"username": username, "password": password, "next": "/", "csrf_token": _csrf(page.text)},
+        )
+        assert r.status_code == 303 and r.headers["location"] == "/", r.text
+        yield client
+
+
+def _replay(voice_server: VoiceServer, cookie: str) -> int:
+    """What a stolen copy of this session cookie gets from the inbox."""
+    with httpx.Client(base_url=voice_server.url, timeout=30, cookies={"voice_session": cookie}) as thief:
+        return thief.get("/").status_code
+
+
+def test_a_copied_cookie_dies_with_sign_out_a_password_change_and_disabling(
+    voice_server: VoiceServer,
+) -> None:
+    voice_server.cli(
+        "users", "create", "erin", "--role", "agent", "--password-stdin", input="erin's old words\n"
+    )
+    with _browser(voice_server, "erin", "erin's old words") as browser:
+        copied = browser.cookies["voice_session"]
+        assert _replay(voice_server, copied) == 200
+        browser.post("/logout", data={"csrf_token": _csrf(browser.get("/").text)})
+        assert _replay(voice_server, copied) == 303  # signed out on the server, not only in this browser
+    with _browser(voice_server, "erin", "erin's old words") as browser:
+        copied = browser.cookies["voice_session"]
+        voice_server.cli("users", "set-password", "erin", "--password-stdin", input="erin's new words\n")
+        assert _replay(voice_server, copied) == 303 and browser.get("/").status_code == 303
+    with _browser(voice_server, "erin", "erin's new words") as browser:
+        copied = browser.cookies["voice_session"]
+        voice_server.cli("users", "disable", "erin")
+        assert _replay(voice_server, copied) == 303
+
+
+def test_guessing_a_password_is_throttled_before_any_hash(voice_server: VoiceServer) -> None:
+    """The served defaults: 5 failures a minute per user name, then 429 with Retry-After, answered
+    without computing a hash (measured: a refused guess takes a fraction of a checked one)."""
+    with httpx.Client(base_url=voice_server.url, timeout=30) as guesser:
+        token = _csrf(guesser.get("/login").text)
+        data = {"username": "frank-target", "password": "not it at all", "csrf_token": token}
+        checked = []
+        for _ in range(5):
+            start = time.perf_counter()
+            assert guesser.post("/login", data=data).status_code == 303
+            checked.append(time.perf_counter() - start)
+        refused = []
+        for _ in range(10):
+            start = time.perf_counter()
+            r = guesser.post("/login", data=data)
+            refused.append(time.perf_counter() - start)
+            assert r.status_code == 429 and 1 <= int(r.headers["retry-after"]) <= 60
+            assert "Too many failed sign-ins" in r.text
+    assert sorted(refused)[5] < sorted(checked)[2] / 2, (refused, checked)
+
+
+def test_pages_send_security_headers(voice_server: VoiceServer) -> None:
+    for path in ("/login", "/", "/static/app.js"):
+        r = httpx.get(voice_server.url + path)
+        csp = r.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe" not in csp
+        assert r.headers["x-frame-options"] == "DENY" and r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["referrer-policy"] == "same-origin"
