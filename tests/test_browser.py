@@ -89,8 +89,23 @@ def test_agent_flow_in_chromium(inbox_server: tuple[str, Path, Callable[[str, st
         )
         try:
             page = browser.new_page(viewport={"width": 1360, "height": 820})
-            page.goto(url + "/voicemails/whatever")
-            assert "/login" in page.url  # no session: the sign-in page, and nothing else
+            # Anything the Content-Security-Policy blocks is reported here (and in the console).
+            page.add_init_script(
+                "window.__csp = []; document.addEventListener('securitypolicyviolation',"
+                " (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
+            )
+            console: list[str] = []
+            page.on("console", lambda m: console.append(m.text) if m.type in ("error", "warning") else None)
+            page.on("pageerror", lambda e: console.append(str(e)))
+            first = page.goto(url + "/voicemails/whatever")
+            assert (
+                first is not None and "/login" in page.url
+            )  # no session: the sign-in page, and nothing else
+            csp = first.headers["content-security-policy"]
+            assert "script-src 'self'" in csp and "style-src 'self'" in csp and "unsafe" not in csp
+            assert "frame-ancestors 'none'" in csp and first.headers["x-frame-options"] == "DENY"
+            assert first.headers["x-content-type-options"] == "nosniff"
+            assert page.evaluate("getComputedStyle(document.body).fontFamily") != "Times New Roman"  # app.css
             page.fill("input[name=username]", "dana")
             page.fill("input[name=password]", "a long passphrase")
             page.click("button[type=submit]")
@@ -150,9 +165,19 @@ def test_agent_flow_in_chromium(inbox_server: tuple[str, Path, Callable[[str, st
             forged = page.request.post(page.url + "/state", form={"state": "handled"})
             assert forged.status == 403
 
-            page.keyboard.press("h")  # mark handled
+            page.keyboard.press("h")  # mark handled: app.js works under the CSP
             page.wait_for_selector("text=Reopen")
             assert "marked handled" in page.inner_text(".history")
+            assert page.evaluate("window.__csp") == []
+            blocked = [m for m in console if "Content Security Policy" in m or "Refused to" in m]
+            assert blocked == [], blocked
+            # The inbox cannot be framed by another page.
+            framed = browser.new_page()
+            framed.set_content(f'<iframe src="{url}/login"></iframe>')
+            framed.wait_for_timeout(500)
+            frame = framed.frames[-1]
+            assert frame.url != f"{url}/login" or frame.evaluate("document.body.innerText") == ""
+            framed.close()
 
             phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
             phone.context.add_cookies(page.context.cookies())
