@@ -775,12 +775,12 @@ def users_set_password(
         except users.UserError as exc:
             raise typer.BadParameter(str(exc)) from exc
         session.commit()
-    err.print(f"password changed for {username!r}")
+    err.print(f"password changed for {username!r}; their web sessions were ended")
 
 
 @users_app.command("disable")
 def users_disable(username: Annotated[str, typer.Argument()]) -> None:
-    """Stop a user from signing in (their notes and history stay)."""
+    """Stop a user from signing in and end their web sessions (their notes and history stay)."""
     from voice import users
 
     with _session() as session:
@@ -789,7 +789,7 @@ def users_disable(username: Annotated[str, typer.Argument()]) -> None:
         except users.UserError as exc:
             raise typer.BadParameter(str(exc)) from exc
         session.commit()
-    err.print(f"disabled {username!r}")
+    err.print(f"disabled {username!r}; their web sessions were ended")
 
 
 def _sessionmaker() -> sessionmaker[Session]:
