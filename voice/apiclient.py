@@ -84,3 +84,46 @@ def send(
             why = "the rate limit" if response.status_code == 429 else "the server to be available again"
             on_wait(f"waiting {wait:.0f} s for {why} (HTTP {response.status_code}: {detail(response)})")
         time.sleep(wait)
+
+
+LIST_IDS_MAX = 100  # ids per list call (GET /v1/voicemails?id=..): ~3.6 KB of URL, one page
+FINISHED = ("done", "no_speech", "failed")
+
+
+def finished_voicemails(
+    client: httpx.Client,
+    pending: set[str],
+    *,
+    deadline: float | None = None,
+    on_wait: Callable[[str], None] | None = None,
+) -> tuple[list[dict[str, Any]], set[str]]:
+    """One poll round over ``pending``: (voicemails that have finished, ids the server no longer has).
+
+    One list call per LIST_IDS_MAX ids, so a folder of voicemails costs a request a round, not one per
+    voicemail (the per-key rate limit counts each). A server that ignores ``id=`` (it answers with
+    voicemails not asked for) is asked per voicemail instead. ApiError for an answer other than 200."""
+    done: list[dict[str, Any]] = []
+    gone: set[str] = set()
+    ordered = sorted(pending)
+    for start in range(0, len(ordered), LIST_IDS_MAX):
+        chunk = ordered[start : start + LIST_IDS_MAX]
+        params = [("id", vm_id) for vm_id in chunk] + [("limit", str(len(chunk)))]
+        r = send(client, "GET", "/v1/voicemails", params=params, deadline=deadline, on_wait=on_wait)
+        if r.status_code != 200:
+            raise ApiError(r)
+        items = [i for i in r.json().get("items", []) if isinstance(i, dict)]
+        asked = set(chunk)
+        if any(i.get("id") not in asked for i in items):  # the filter was ignored: an older server
+            items = []
+            for vm_id in chunk:
+                one = send(client, "GET", f"/v1/voicemails/{vm_id}", deadline=deadline, on_wait=on_wait)
+                if one.status_code == 404:
+                    gone.add(vm_id)
+                elif one.status_code != 200:
+                    raise ApiError(one)
+                else:
+                    items.append(one.json())
+        else:
+            gone |= asked - {i.get("id") for i in items}  # deleted or erased meanwhile
+        done += [i for i in items if i.get("status") in FINISHED]
+    return done, gone

@@ -206,47 +206,90 @@ def submit(
     timeout: Annotated[float, typer.Option(help="seconds to wait")] = 600.0,
     key: KeyOption = None,
 ) -> None:
-    """Upload audio files to a running server. A NAME.json beside NAME.wav is sent as its call record."""
+    """Upload audio files to a running server. A NAME.json beside NAME.wav is sent as its call record.
+
+    Waits out 429 and 503 answers as long as their Retry-After says (within --timeout), polls with one
+    list call per 100 voicemails, and exits 1 if a file was refused, a voicemail failed or did not
+    finish in time (2 for a key the server refuses)."""
     import httpx
 
-    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    from voice import apiclient
 
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
     files = sorted(
         p
         for path in paths
         for p in ([path] if path.is_file() else path.iterdir())
         if p.suffix.lower() in AUDIO_SUFFIXES
     )
+
+    def waiting(line: str) -> None:
+        err.print(line, style="yellow", markup=False, highlight=False)
+
+    def refused_key(r: httpx.Response) -> None:
+        if r.status_code in (401, 403):
+            err.print(f"{apiclient.detail(r)} (pass --key or set VOICE_API_KEY)", style="red", markup=False)
+            raise typer.Exit(2)
+
+    deadline = time.monotonic() + timeout
     ids: dict[str, Path] = {}
+    problems = 0
     with httpx.Client(base_url=url, timeout=60, headers=headers) as client:
-        for f in files:
-            call_json = f.with_suffix(".json")
-            data = {"call": call_json.read_text()} if call_json.exists() else {}
-            with f.open("rb") as fh:
-                r = client.post("/v1/voicemails", files={"file": (f.name, fh)}, data=data)
-            if r.status_code in (401, 403):
-                err.print(f"[red]{r.json().get('detail')}[/red] (pass --key or set VOICE_API_KEY)")
-                raise typer.Exit(2)
-            r.raise_for_status()
-            ids[r.json()["id"]] = f
-            err.print(f"queued {f} as {r.json()['id']}")
-        if not wait:
-            return
-        deadline = time.monotonic() + timeout
-        pending = set(ids)
-        while pending and time.monotonic() < deadline:
-            for vm_id in sorted(pending):
-                vm = client.get(f"/v1/voicemails/{vm_id}").json()
-                if vm["status"] in ("done", "no_speech", "failed"):
-                    pending.discard(vm_id)
+        try:
+            for f in files:
+                call_json = f.with_suffix(".json")
+                data = {"call": call_json.read_text()} if call_json.exists() else {}
+                with f.open("rb") as fh:
+                    r = apiclient.send(
+                        client,
+                        "POST",
+                        "/v1/voicemails",
+                        deadline=deadline,
+                        on_wait=waiting,
+                        files={"file": (f.name, fh)},
+                        data=data,
+                    )
+                refused_key(r)
+                if r.status_code != 202:
+                    problems += 1
+                    err.print(f"{f}: not queued, {apiclient.ApiError(r)}", style="red", markup=False)
+                    continue
+                ids[r.json()["id"]] = f
+                err.print(f"queued {f} as {r.json()['id']}", markup=False, highlight=False)
+            pending = set(ids) if wait else set()
+            while pending and time.monotonic() < deadline:
+                try:
+                    finished, gone = apiclient.finished_voicemails(
+                        client, pending, deadline=deadline, on_wait=waiting
+                    )
+                except apiclient.ApiError as exc:
+                    if exc.status_code in (401, 403):
+                        raise
+                    waiting(f"could not ask how the voicemails are doing ({exc}); asking again")
+                    finished, gone = [], set()
+                for vm in finished:
+                    pending.discard(vm["id"])
+                    problems += vm["status"] == "failed"
                     summary = (vm.get("summary") or {}).get("text") or vm.get("status_reason") or ""
-                    print(f"{ids[vm_id].name}: {vm['status']}: {summary}")
+                    print(f"{ids[vm['id']].name}: {vm['status']}: {summary}")
                     if vm.get("text"):
                         print(f"    {vm['text']}")
-            time.sleep(0.5)
-        if pending:
-            err.print(f"{len(pending)} voicemail(s) still processing after {timeout:.0f} s")
-            raise typer.Exit(1)
+                for vm_id in gone:
+                    pending.discard(vm_id)
+                    problems += 1
+                    err.print(f"{ids[vm_id].name}: {vm_id} is no longer on the server", style="red")
+                if pending:
+                    time.sleep(1.0)
+        except apiclient.ApiError as exc:
+            err.print(f"{exc} (pass --key or set VOICE_API_KEY)", style="red", markup=False)
+            raise typer.Exit(2) from None
+        except httpx.HTTPError as exc:
+            err.print(f"cannot reach {url}: {exc}", style="red", markup=False)
+            raise typer.Exit(1) from None
+    if pending:
+        err.print(f"{len(pending)} voicemail(s) still processing after {timeout:.0f} s")
+        problems += 1
+    raise typer.Exit(1 if problems else 0)
 
 
 def _when(value: str | None, option: str) -> datetime | None:
