@@ -10,15 +10,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import cast
 
 from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from voice.models import ApiKey, Role, utcnow
+
+log = logging.getLogger(__name__)
 
 KEY_PREFIX = "vk_"
 # last_used_at is written at most this often per key, so busy clients do not turn reads into writes.
@@ -108,8 +112,12 @@ def authenticate(session: Session, presented: str) -> Principal | None:
     if last is not None and last.tzinfo is None:
         last = last.replace(tzinfo=now.tzinfo)
     if last is None or now - last > _TOUCH_EVERY:
-        session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
-        session.commit()
+        try:
+            session.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
+            session.commit()
+        except SQLAlchemyError as exc:  # a full disk or a read-only database must not refuse the key
+            session.rollback()
+            log.warning("could not note when key %s was last used: %s", row.name, str(exc).splitlines()[0])
     return Principal(row.id, row.name, row.role)
 
 
