@@ -27,7 +27,7 @@ from typing import Any
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.responses import StreamingResponse
 from fastapi.templating import Jinja2Templates
-from limits import parse_many, storage, strategies
+from limits import RateLimitItem, parse_many, storage, strategies
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 from starlette.datastructures import MutableHeaders
@@ -126,6 +126,13 @@ def render(
     )
 
 
+def _tiers(text: str, name: str) -> list[RateLimitItem]:
+    try:
+        return parse_many(text)
+    except ValueError as exc:
+        raise ValueError(f"VOICE_WEB__SIGNIN_PER_{name} must be like 5/minute;20/hour, not {text!r}") from exc
+
+
 class SignInThrottle:
     """Failed sign-ins counted per user name and per client address over moving windows (the `limits`
     library, in the rate limiter's storage), and a cap on argon2 checks running at once. A refused
@@ -133,7 +140,10 @@ class SignInThrottle:
 
     def __init__(self, settings: Settings) -> None:
         web = settings.web
-        self._tiers = {"user": parse_many(web.signin_per_user), "address": parse_many(web.signin_per_address)}
+        self._tiers = {
+            "user": _tiers(web.signin_per_user, "USER"),
+            "address": _tiers(web.signin_per_address, "ADDRESS"),
+        }
         self._limiter = strategies.MovingWindowRateLimiter(
             storage.storage_from_string(settings.limits.storage_url)
         )

@@ -167,6 +167,16 @@ def test_guesses_past_the_per_user_limit_get_429_and_cost_no_hash(make_web: Web)
     assert _sign_in(_other(client, "10.1.1.2"), "bob").status_code == 303
 
 
+def test_a_successful_sign_in_forgets_the_users_failures(make_web: Web) -> None:
+    client, _ = make_web(signin_per_user="3/minute", signin_per_address="1000/minute")
+    for _ in range(2):
+        assert _sign_in(client, "alice", "wrong password!").status_code == 303
+    assert _sign_in(client).status_code == 303  # a typo or two, then the right password
+    for _ in range(3):
+        assert _sign_in(client, "alice", "wrong password!").status_code == 303
+    assert _sign_in(client, "alice", "wrong password!").status_code == 429
+
+
 def test_the_per_address_limit_covers_every_user_name(make_web: Web) -> None:
     client, _ = make_web(signin_per_user="1000/minute", signin_per_address="4/minute")
     attacker = _other(client, "192.0.2.7")
