@@ -30,7 +30,7 @@ from api.routes import (
     voicemails,
 )
 from api.web import HERE, SecurityHeaders, SignInRequired, SignInThrottle, secret_key
-from voice import __version__, audit, db, retention
+from voice import __version__, audit, db, logs, retention
 from voice.config import Settings, get_settings
 from voice.dispatch import Dispatch
 from voice.limits import RateLimiter
@@ -52,7 +52,7 @@ its X-Twilio-Signature instead.
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup(settings.log_level)  # URLs in every log line lose their query strings and passwords
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

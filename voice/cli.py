@@ -89,11 +89,12 @@ def worker(
     """Run a Celery worker (VOICE_DISPATCH=celery): the pipeline for voicemails sent by `voice serve`."""
     import os
 
-    from voice import db
+    from voice import db, logs
     from voice.celery_app import app_for
     from voice.memory import limit_malloc_arenas
 
     settings = get_settings()
+    logs.setup(settings.log_level)  # before Celery's: it then keeps this root handler, redacting
     db.upgrade(settings.db_url)
     limit_malloc_arenas(settings.worker.malloc_arenas)  # inherited by the prefork children
 
@@ -929,6 +930,9 @@ def keys_revoke(key: Annotated[str, typer.Argument(help="key id or name")]) -> N
 
 
 def main() -> None:
+    from voice import logs
+
+    logs.setup()  # every command's log lines lose URLs' query strings and passwords
     app(prog_name="voice")
 
 
