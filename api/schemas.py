@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from voice.store import start_in_range
+
 StatusName = Literal[
     "queued", "fetching", "normalising", "transcribing", "summarising", "done", "no_speech", "failed"
 ]
@@ -37,9 +39,28 @@ class CallIn(BaseModel):
     mailbox: str | None = Field(None, max_length=100, examples=["sales"])
     started_at: datetime | None = Field(None, examples=["2026-11-23T09:15:00Z"])
     duration_s: float | None = Field(None, ge=0)
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(
+        default_factory=dict, description="your own data, at most limits.max_metadata_bytes as JSON"
+    )
 
     model_config = ConfigDict(populate_by_name=True)
+
+    @field_validator("started_at")
+    @classmethod
+    def _plausible_start(cls, value: datetime | None) -> datetime | None:
+        # Year 1 (Go's zero time) or 9999 is a placeholder, not a start; the offset is kept as given.
+        if value is not None and not start_in_range(value):
+            raise ValueError("started_at must be between 1970-01-01 and a day from now")
+        return value
+
+
+class UploadFields(BaseModel):
+    """The form fields of a multipart post besides the file, held to the JSON post's limits."""
+
+    call: CallIn = Field(default_factory=CallIn)
+    language: str | None = Field(None, max_length=8)
+    recording_id: str | None = Field(None, max_length=200)
+    callback_url: str | None = Field(None, max_length=2000)
 
 
 class VoicemailIn(BaseModel):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta, timezone
 
 from api.schemas import (
     CallDetail,
@@ -15,7 +16,17 @@ from api.schemas import (
     VoicemailDetail,
     VoicemailOut,
 )
-from voice.models import CallRecord, TranscriptRevision, Voicemail
+from voice.models import CallRecord, TranscriptRevision, Voicemail, as_utc
+
+
+def started_at(c: CallRecord) -> datetime | None:
+    """The call's start as the caller gave it: stored in UTC, shown with its original offset."""
+    if c.started_at is None:
+        return None
+    utc = as_utc(c.started_at).astimezone(UTC)
+    if c.started_at_offset_min is None:
+        return utc
+    return utc.astimezone(timezone(timedelta(minutes=c.started_at_offset_min)))
 
 
 def call_out(c: CallRecord) -> CallOut:
@@ -27,7 +38,7 @@ def call_out(c: CallRecord) -> CallOut:
         from_number=c.from_number,
         to_number=c.to_number,
         mailbox=c.mailbox,
-        started_at=c.started_at,
+        started_at=started_at(c),
         duration_s=c.duration_s,
         metadata=c.meta or {},
     )
@@ -120,6 +131,9 @@ def voicemail_detail(vm: Voicemail, call: CallOut | None = None) -> VoicemailDet
     )
 
 
-def call_detail(c: CallRecord) -> CallDetail:
+def call_detail(c: CallRecord, voicemails: Sequence[Voicemail] | None = None) -> CallDetail:
+    """The call with ``voicemails`` (default: all of them). Callers that show a subset pass it here rather
+    than assigning ``c.voicemails``: that would be a write of the mapped relationship on commit."""
     out = call_out(c)
-    return CallDetail(**out.model_dump(), voicemails=[voicemail_detail(vm, out) for vm in c.voicemails])
+    shown = c.voicemails if voicemails is None else voicemails
+    return CallDetail(**out.model_dump(), voicemails=[voicemail_detail(vm, out) for vm in shown])

@@ -83,16 +83,24 @@ class ApiKey(Base):
 
 class CallRecord(Base):
     __tablename__ = "call_records"
-    # One record per call of a source: a second recording of the same call joins the same record.
-    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_call_records_source_external"),)
+    # One record per call of a source and owner: a second recording of the same call from the same key
+    # joins the same record; another key's post of that call id gets a record of its own.
+    __table_args__ = (
+        UniqueConstraint("owner", "source", "external_id", name="uq_call_records_owner_source_external"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    # The API key that posted the call ("" without one: the CLI, a Twilio account without a key name).
+    # Never NULL: NULLs are distinct in a unique constraint, so keyless calls would stop joining.
+    owner: Mapped[str] = mapped_column(String(32), default="", server_default="")
     external_id: Mapped[str | None] = mapped_column(String(200), index=True)
     source: Mapped[str] = mapped_column(String(50), default="api")
     from_number: Mapped[str | None] = mapped_column(String(64), index=True)
     to_number: Mapped[str | None] = mapped_column(String(64))
     mailbox: Mapped[str | None] = mapped_column(String(100), index=True)
-    started_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]  # UTC
+    # The UTC offset the start time was given with (minutes), so a reader gets it back as sent.
+    started_at_offset_min: Mapped[int | None] = mapped_column(Integer)
     duration_s: Mapped[float | None] = mapped_column(Float)
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -136,8 +144,9 @@ class Voicemail(Base):
     request_hash: Mapped[str | None] = mapped_column(String(64))
     # The upstream system's own id for this recording (Twilio RecordingSid, Asterisk msg_id).
     recording_id: Mapped[str | None] = mapped_column(String(200))
-    # "source|external call id|recording id": the same recording of the same call is one voicemail.
-    dedupe_key: Mapped[str | None] = mapped_column(String(460))
+    # "api key id|source|external call id|recording id": the same recording of the same call from the same
+    # key is one voicemail (the key id is "" without a key, so keyless posts dedupe too).
+    dedupe_key: Mapped[str | None] = mapped_column(String(500))
     # Named credentials resolved from config at fetch time (e.g. "twilio:AC..."), never the secret.
     fetch_auth: Mapped[str | None] = mapped_column(String(100))
     callback_url: Mapped[str | None] = mapped_column(Text)

@@ -155,25 +155,25 @@ def named_auth(name: str | None, settings: Settings) -> httpx.Auth | None:
 def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmaker[Session]) -> str:
     """Run the whole pipeline for one claimed voicemail; return its final status.
 
-    Failures of this voicemail end in ``failed`` with a readable reason; they never propagate.
-    ``store.LeaseLost`` does propagate: another worker owns the job now, and we must stop quietly.
+    Failures of this voicemail end in ``failed`` with a readable reason, once; they never propagate.
+    ``store.LeaseLost`` does propagate: another worker owns the job now, and we must stop quietly; so
+    does a database fault (the lease runs out and the job is taken up again).
     """
-    with sm() as session:
-        vm = store.get_voicemail(session, vm_id)
-        if vm is None:
-            return Status.FAILED
-        audio_url, source_path, fetch_auth = vm.audio_url, vm.source_path, vm.fetch_auth
-        language = vm.language_hint
-        redact_pii = settings.redaction.applies(vm.call.mailbox)
-        name = audio_name(vm)
-        context = call_context(session, vm, settings)
-    same_text = same_text_counter(sm, context)
-
-    work_dir = voicemail_dir(settings, vm_id)
-    work_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     timings: dict[str, float] = {}
     try:
+        with sm() as session:
+            vm = store.get_voicemail(session, vm_id)
+            if vm is None:
+                return Status.FAILED
+            audio_url, source_path, fetch_auth = vm.audio_url, vm.source_path, vm.fetch_auth
+            language = vm.language_hint
+            redact_pii = settings.redaction.applies(vm.call.mailbox)
+            name = audio_name(vm)
+            context = call_context(session, vm, settings)
+        same_text = same_text_counter(sm, context)
+        work_dir = voicemail_dir(settings, vm_id)
+        work_dir.mkdir(parents=True, exist_ok=True)
         if not source_path or not Path(source_path).exists():
             if not audio_url:
                 raise VoicemailError("the voicemail has neither an uploaded file nor an audio URL")
@@ -260,7 +260,9 @@ def audio_name(vm: Voicemail) -> str | None:
 
 def call_context(session: Session, vm: Voicemail, settings: Settings) -> CallContext:
     """What triage should know of the call: when, who, from which region, earlier calls."""
-    started_at = as_utc(vm.call.started_at or vm.created_at)
+    start = vm.call.started_at
+    # A start out of range (stored before the API refused such, year 1 or 9999) is no start at all.
+    started_at = as_utc(start if start is not None and store.start_in_range(start) else vm.created_at)
     mailbox_region = settings.summary.mailbox_regions.get(vm.call.mailbox or "")
     return CallContext(
         started_at=started_at,
@@ -355,10 +357,10 @@ def save_stream(
 def store_upload(settings: Settings, vm_id: str, fileobj: BinaryIO, max_bytes: int) -> tuple[Path, str]:
     """Copy an uploaded file under a generated name; return its path and sha256."""
     target_dir = voicemail_dir(settings, vm_id)
-    target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / "source"
     try:
+        target_dir.mkdir(parents=True, exist_ok=True)
         return target, save_stream(fileobj, target, max_bytes, settings.storage.keyring())
-    except VoicemailError:
+    except BaseException:  # too large, a full disk, anything: no partial file stays behind
         shutil.rmtree(target_dir, ignore_errors=True)
         raise

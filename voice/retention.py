@@ -3,13 +3,19 @@ M days after it was received; per mailbox, with a global default (VOICE_RETENTIO
 from disk and database (voice/erasure.py), with an audit event per voicemail.
 
 `voice serve` applies it every ``interval_s`` in each process (deleting twice is harmless); `voice retention
-run [--dry-run]` applies it (or shows what it would delete) at once.
+run [--dry-run]` applies it (or shows what it would delete) at once. Both also sweep orphaned audio: a
+voicemail folder with no voicemail row (an upload whose insert failed, a crash between the two), once it is
+older than ``orphan_after_s`` (an upload in progress has its folder before its row).
 """
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import or_, select, update
@@ -28,6 +34,7 @@ class RetentionReport:
     voicemails: list[str] = field(default_factory=list)  # voicemails deleted whole (or that would be)
     audio_files: int = 0
     dry_run: bool = False
+    orphans: list[str] = field(default_factory=list)  # folders with no voicemail row, removed (or would be)
 
 
 def _due(
@@ -83,6 +90,7 @@ def apply(
         whole = set(report.voicemails)
         report.audio = [vm_id for vm_id in audio if vm_id not in whole]
         if dry_run:
+            report.orphans = _sweep_orphans(sm, settings, now, dry_run)
             return report
         for vm_id in report.voicemails:
             vm = session.get(Voicemail, vm_id)
@@ -97,7 +105,63 @@ def apply(
             session.commit()
         if report.voicemails or report.audio:
             erasure.purge(session)
+    report.orphans = _sweep_orphans(sm, settings, now, dry_run)
     return report
+
+
+_VM_ID = re.compile(r"[0-9a-f]{32}")
+_BATCH = 500
+
+
+def _newest(folder: Path) -> float:
+    """The latest change in a voicemail folder (the folder or any file in it), as a timestamp."""
+    times = [folder.stat().st_mtime]
+    times += [p.stat().st_mtime for p in folder.rglob("*")]
+    return max(times)
+
+
+def _sweep_orphans(sm: sessionmaker[Session], settings: Settings, now: datetime, dry_run: bool) -> list[str]:
+    """Remove voicemail folders (audio/<2>/<id>) that no voicemail row names and nothing touched for
+    ``orphan_after_s``; return their ids. Names come from a directory scan (no stat per folder); only
+    folders without a row are stat-ed."""
+    root = settings.audio_dir
+    if not root.is_dir():
+        return []
+    found: dict[str, Path] = {}
+    with os.scandir(root) as shards:
+        for shard in shards:
+            if not (shard.is_dir(follow_symlinks=False) and len(shard.name) == 2):
+                continue
+            with os.scandir(shard.path) as folders:
+                for entry in folders:
+                    if entry.name[:2] == shard.name and _VM_ID.fullmatch(entry.name) and entry.is_dir(
+                        follow_symlinks=False
+                    ):
+                        found[entry.name] = Path(entry.path)
+    names = sorted(found)
+    known: set[str] = set()
+    with sm() as session:
+        for i in range(0, len(names), _BATCH):
+            batch = names[i : i + _BATCH]
+            known.update(session.scalars(select(Voicemail.id).where(Voicemail.id.in_(batch))))
+    cutoff = now.timestamp() - settings.retention.orphan_after_s
+    swept = []
+    for name in names:
+        folder = found[name]
+        try:
+            if name in known or _newest(folder) >= cutoff:
+                continue
+        except FileNotFoundError:  # removed meanwhile (erased, or another replica swept it)
+            continue
+        swept.append(name)
+        if not dry_run:
+            shutil.rmtree(folder, ignore_errors=True)
+    if swept and not dry_run:
+        with sm() as session:
+            for name in swept:
+                audit.record(session, ACTOR, "retention", name, deleted="orphaned audio")
+            session.commit()
+    return swept
 
 
 def _drop_audio(session: Session, settings: Settings, vm_id: str, now: datetime) -> int:

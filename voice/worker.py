@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from voice import store
 from voice.config import Settings
 from voice.engines import get_engine
+from voice.models import Status
 from voice.pipeline import process_voicemail
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,16 @@ def run_claimed(settings: Settings, sm: sessionmaker[Session], vm_id: str, owner
     except store.LeaseLost:
         log.warning("voicemail %s was taken over by another worker; dropped our result", vm_id)
         return "taken over"
+    except DBAPIError:
+        raise  # not this voicemail's fault: the lease runs out and it is taken up again
+    except Exception as exc:
+        # A bug that escaped the pipeline: fail the voicemail now with the real reason, rather than let
+        # its lease run out three times and end as "interrupted".
+        log.exception("voicemail %s failed unexpectedly", vm_id)
+        reason = f"internal error: {exc.__class__.__name__}: {exc}"[:500]
+        with contextlib.suppress(store.LeaseLost):
+            store.finish(sm, vm_id, owner, Status.FAILED, reason)
+        return Status.FAILED
 
 
 @contextlib.contextmanager

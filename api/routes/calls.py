@@ -25,16 +25,19 @@ def get_call(
     session: Session = Depends(get_session),
     who: Principal = Depends(as_ingest),
 ) -> CallDetail:
-    """The call record (ids in Voice and upstream, numbers, mailbox) with every voicemail of the call."""
+    """The call record (ids in Voice and upstream, numbers, mailbox) with every voicemail of the call.
+    An ingest key sees only calls it posted, with only its own voicemails."""
     call = store.get_call(session, call_id)
     if call is None:
         raise HTTPException(404, "call not found")
+    # A filtered copy: assigning call.voicemails would make this read write the relationship.
+    shown = list(call.voicemails)
     if who.role == Role.INGEST:
-        call.voicemails = [vm for vm in call.voicemails if vm.api_key_id == who.key_id]
-        if not call.voicemails:
+        shown = [vm for vm in shown if vm.api_key_id == who.key_id]
+        if call.owner != who.key_id or not shown:
             raise HTTPException(404, "call not found")
-    out = call_detail(call)
-    for vm in call.voicemails:
+    out = call_detail(call, shown)
+    for vm in shown:
         audit.record(session, actor(who), "read", vm.id, via="call")
     session.commit()
     return out

@@ -3,6 +3,7 @@ state, reprocess, delete."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import shutil
@@ -15,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import actor, as_admin, as_agent, as_ingest, bearer, check_key
 from api.deps import get_session, get_settings
@@ -24,6 +26,7 @@ from api.schemas import (
     CallIn,
     RevisionOut,
     StatusName,
+    UploadFields,
     VoicemailDetail,
     VoicemailId,
     VoicemailIn,
@@ -33,7 +36,7 @@ from api.schemas import (
     errors,
 )
 from api.views import transcript_out, voicemail_detail, voicemail_out
-from voice import audit, db, erasure, store, urlguard
+from voice import audit, db, erasure, inputs, store, urlguard
 from voice.config import Settings
 from voice.errors import VoicemailError
 from voice.fetch import check_url
@@ -59,6 +62,8 @@ IDEMPOTENCY_HEADER = Header(
 
 
 def _call_info(call: CallIn, settings: Settings) -> store.CallInfo:
+    """The call to store; 413 when its metadata is over limits.max_metadata_bytes (every ingest path comes
+    here: metadata is shown on every list page, so the body limit alone is far too much)."""
     # CallIn's field names are CallInfo's (the aliases "from"/"to" exist only on the wire).
     info = call.model_dump()
     raw = info["from_number"]
@@ -66,7 +71,44 @@ def _call_info(call: CallIn, settings: Settings) -> store.CallInfo:
     if e164 and e164 != raw:  # one form for every caller, so filters and repeat-caller checks match
         info["from_number"] = e164
         info["metadata"] = {**info["metadata"], "from_as_received": raw}
+    cap = settings.limits.max_metadata_bytes
+    size = len(json.dumps(info["metadata"], separators=(",", ":"), ensure_ascii=False).encode())
+    if size > cap:
+        raise HTTPException(413, f"the call's metadata is {size} bytes as JSON; the limit is {cap} bytes")
     return store.CallInfo(**info)
+
+
+def _too_many(exc: store.TooManyPending) -> HTTPException:
+    return HTTPException(429, str(exc), {"Retry-After": "30"})
+
+
+def _disk_full(exc: OSError) -> HTTPException | None:
+    """507 with Retry-After for a full disk or quota; None for other OS errors (a 500: a fault to fix)."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return HTTPException(507, "the server's disk is full; try again later", {"Retry-After": "300"})
+    return None
+
+
+def _upload_fields(form: Any) -> UploadFields:
+    """The form's fields other than the file, checked as a JSON post's are (422 with the reason)."""
+    values: dict[str, Any] = {}
+    try:
+        for name in ("call", "language", "recording_id", "callback_url"):
+            value = form.get(name)
+            if value is None or value == "":
+                continue
+            if not isinstance(value, str):
+                raise inputs.InputError(f"'{name}' must be a form field, not a file")
+            if name == "call":
+                values[name] = inputs.loads(value, "'call'")
+            else:
+                values[name] = inputs.check_text(value, f"'{name}'", one_line=True)
+    except inputs.InputError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    try:
+        return UploadFields.model_validate(values)
+    except ValidationError as exc:
+        raise HTTPException(422, json.loads(exc.json(include_url=False))) from exc
 
 
 def _check_callback(url: str | None, settings: Settings) -> None:
@@ -165,51 +207,82 @@ async def create_voicemail(
     if content_type.startswith("multipart/form-data"):
         who = await as_ingest(request, credentials, sm)  # before reading a byte of the upload
         await run_in_threadpool(_check_pending_in, sm, who, settings)
-        form = await request.form(max_part_size=settings.api.max_upload_bytes)
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise HTTPException(422, "multipart upload needs a 'file' part")
         try:
-            call = CallIn.model_validate(json.loads(str(form.get("call") or "{}")))
-        except (ValueError, ValidationError) as exc:
-            raise HTTPException(422, f"'call' must be a JSON call record: {exc}") from exc
-        fields = {k: str(form[k])[:2000] for k in ("language", "recording_id", "callback_url") if form.get(k)}
-        _check_callback(fields.get("callback_url"), settings)
-        vm_id = new_id()
-        try:
-            path, digest = await run_in_threadpool(
-                store_upload, settings, vm_id, upload.file, settings.api.max_upload_bytes
-            )
-        except VoicemailError as exc:
-            raise HTTPException(413, str(exc)) from exc
-        request_hash = hashlib.sha256(
-            json.dumps([digest, call.model_dump(mode="json"), fields], sort_keys=True).encode()
-        ).hexdigest()
-        try:
-            stored = await run_in_threadpool(
-                _save,
-                sm,
-                who,
-                _call_info(call, settings),
-                original_filename=(upload.filename or "")[:255],
-                language_hint=fields.get("language", "")[:8] or None,
-                recording_id=fields.get("recording_id", "")[:200] or None,
-                callback_url=fields.get("callback_url"),
-                voicemail_id=vm_id,
-                source_path=str(path),
-                idempotency_key=idempotency_key,
-                request_hash=request_hash,
-            )
-        except store.IdempotencyConflict as exc:
-            shutil.rmtree(voicemail_dir(settings, vm_id), ignore_errors=True)
-            raise HTTPException(422, str(exc)) from exc
-        if not stored.created:  # a replay: the first post's file is the one we keep
-            shutil.rmtree(voicemail_dir(settings, vm_id), ignore_errors=True)
+            stored = await _post_upload(request, who, settings, sm, idempotency_key)
+        finally:
+            await request.close()  # the spooled upload, whether or not it was stored
     else:
         raw = await request.body()
         limiter = request.app.state.limiter
         stored = await run_in_threadpool(_post_json, sm, settings, credentials, raw, idempotency_key, limiter)
     return _accepted(request, response, stored)
+
+
+async def _post_upload(
+    request: Request,
+    who: Principal,
+    settings: Settings,
+    sm: sessionmaker[Session],
+    idempotency_key: str | None,
+) -> store.Accepted:
+    """A multipart upload: fields checked before the file is written; once it is written, every failure
+    (database error, idempotency conflict, pending limit, full disk) removes it again."""
+    field_cap = settings.limits.max_body_bytes
+    try:
+        # Form fields are held in memory (files are spooled to disk): cap each one, and how many.
+        form = await request.form(max_part_size=field_cap, max_fields=8)
+    except StarletteHTTPException as exc:
+        if "exceeded maximum size" in str(exc.detail):
+            raise HTTPException(
+                413, f"a form field other than 'file' is larger than {field_cap} bytes"
+            ) from exc
+        raise
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise HTTPException(422, "multipart upload needs a 'file' part")
+    fields = _upload_fields(form)
+    call = _call_info(fields.call, settings)
+    _check_callback(fields.callback_url, settings)
+    vm_id = new_id()
+    folder = voicemail_dir(settings, vm_id)
+    try:
+        path, digest = await run_in_threadpool(
+            store_upload, settings, vm_id, upload.file, settings.api.max_upload_bytes
+        )
+        request_hash = hashlib.sha256(
+            json.dumps([digest, fields.model_dump(mode="json")], sort_keys=True).encode()
+        ).hexdigest()
+        stored = await run_in_threadpool(
+            _save,
+            sm,
+            who,
+            call,
+            original_filename=(upload.filename or "")[:255],
+            language_hint=fields.language,
+            recording_id=fields.recording_id,
+            callback_url=fields.callback_url,
+            voicemail_id=vm_id,
+            source_path=str(path),
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            pending_limit=settings.limits.pending_per_key,
+        )
+    except BaseException as exc:
+        # No row points at the file (or the insert is rolled back): it would lie outside retention and
+        # erasure. BaseException: a client that disconnects cancels the request mid-way too.
+        shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(exc, VoicemailError):
+            raise HTTPException(413, str(exc)) from exc
+        if isinstance(exc, store.IdempotencyConflict):
+            raise HTTPException(422, str(exc)) from exc
+        if isinstance(exc, store.TooManyPending):
+            raise _too_many(exc) from exc
+        if isinstance(exc, OSError) and (full := _disk_full(exc)) is not None:
+            raise full from exc
+        raise
+    if not stored.created:  # a replay: the first post's file is the one we keep
+        await run_in_threadpool(shutil.rmtree, folder, True)
+    return stored
 
 
 @db.retry_on_disconnect
@@ -225,7 +298,6 @@ def _post_json(
     one short session (no connection held while the request waits for a thread; one pool checkout)."""
     with sm() as session:
         who = check_key(session, credentials, Role.INGEST, limiter)
-        _check_pending(session, who, settings)
         try:
             body = VoicemailIn.model_validate_json(raw)
         except ValidationError as exc:
@@ -246,27 +318,23 @@ def _post_json(
                 api_key_id=who.key_id,
                 idempotency_key=idempotency_key,
                 request_hash=hashlib.sha256(body.model_dump_json().encode()).hexdigest(),
+                # Counted under a lock on the key, in this transaction: concurrent posts cannot all pass.
+                pending_limit=settings.limits.pending_per_key,
             )
         except store.IdempotencyConflict as exc:
             raise HTTPException(422, str(exc)) from exc
+        except store.TooManyPending as exc:
+            raise _too_many(exc) from exc
         session.commit()
         return stored
 
 
-def _check_pending(session: Session, who: Principal, settings: Settings) -> None:
-    """429 when this key already has its limit of voicemails queued or being processed."""
-    limit = settings.limits.pending_per_key
-    if store.pending_for_key(session, who.key_id, limit) >= limit:
-        raise HTTPException(
-            429,
-            f"this key has {limit} voicemails waiting to be processed; try again when some have finished",
-            {"Retry-After": "30"},
-        )
-
-
 def _check_pending_in(sm: sessionmaker[Session], who: Principal, settings: Settings) -> None:
+    """429 before an upload is read when the key is at its limit already (the insert counts again)."""
+    limit = settings.limits.pending_per_key
     with sm() as session:
-        _check_pending(session, who, settings)
+        if store.pending_for_key(session, who.key_id, limit) >= limit:
+            raise _too_many(store.TooManyPending(limit))
 
 
 @db.retry_on_disconnect
