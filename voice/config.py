@@ -32,6 +32,11 @@ class FetchSettings(BaseModel):
     backoff_s: float = 0.5
     sources: list[SourceCredentials] = Field(default_factory=list)
     max_redirects: int = 5
+    # A whole download (connect, headers, body, redirects) gets deadline_floor_s, plus 1 s per
+    # min_rate_bytes_s bytes received: a server trickling bytes is cut at the floor and fails the voicemail
+    # (not retried), and no download outlasts deadline_floor_s + max_bytes / min_rate_bytes_s.
+    deadline_floor_s: float = Field(default=30.0, gt=0)
+    min_rate_bytes_s: float = Field(default=64 * 1024, gt=0)
     # Audio URLs and webhook URLs come from outside: hosts that resolve to loopback, private, link-local,
     # multicast, unspecified, reserved or cloud-metadata addresses are refused unless listed here,
     # e.g. ["10.20.0.0/16"] for your own PBX network.
@@ -165,9 +170,6 @@ class RetentionSettings(BaseModel):
     mailboxes: dict[str, MailboxRetention] = Field(default_factory=dict)
     # How often `voice serve` applies it (every process; each deletion is idempotent).
     interval_s: float = 3600.0
-    # A voicemail folder with no voicemail row (a failed upload, a crash) is removed once nothing in it has
-    # changed for this long; an upload in progress has its folder a moment before its row.
-    orphan_after_s: float = 900.0
 
     def days(self, mailbox: str | None) -> tuple[float, float]:
         """(audio_days, delete_days) for a mailbox."""
@@ -213,9 +215,7 @@ class LimitSettings(BaseModel):
 
     requests_per_minute: int = 600  # per key; per API process unless storage_url is shared
     pending_per_key: int = 1000  # voicemails queued or being processed that one key may have
-    max_body_bytes: int = 1024 * 1024  # JSON and form bodies, and each form field of an upload but the file
-    # A call's metadata as JSON (every ingest path): stored with the call and shown on every list page.
-    max_metadata_bytes: int = 16 * 1024
+    max_body_bytes: int = 1024 * 1024  # JSON and form bodies; uploads have api.max_upload_bytes
     # Where request counts live: memory:// (each API process counts alone) or redis://host:6379/2 (shared).
     storage_url: str = "memory://"
 
@@ -267,13 +267,24 @@ class TwilioSettings(BaseModel):
 
 
 class WebhookSettings(BaseModel):
-    timeout_s: float = 10.0
+    # One attempt, from connecting to the last byte read, ends after this long (only the status and the
+    # first 4 KB of the answer are read).
+    timeout_s: float = Field(default=10.0, gt=0)
+    # Attempts under way at once per serving process, and at most this many for one API key's receivers.
+    concurrency: int = Field(default=8, ge=1)
+    concurrency_per_key: int = Field(default=2, ge=1)
     # Retries back off exponentially from backoff_s (with jitter) up to max_backoff_s between attempts,
     # and stop once a delivery is older than max_age_s.
     backoff_s: float = 5.0
     max_backoff_s: float = 3600.0
     max_age_s: float = 24 * 3600.0
     poll_interval_s: float = 1.0
+
+    @property
+    def lease_s(self) -> float:
+        """How long a claimed delivery stays with its process: well past the attempt's deadline, so no
+        other process claims and posts it while the attempt runs."""
+        return 3 * self.timeout_s + 5
 
 
 class HealthSettings(BaseModel):

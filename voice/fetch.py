@@ -2,6 +2,10 @@
 
 Every connection goes through ``voice.urlguard``: only public addresses (or networks the operator
 allowed), checked on each redirect hop and pinned for the connection.
+
+Each attempt has a total deadline besides httpx's per-read timeouts, which a server that sends a byte now
+and then never trips: ``deadline_floor_s``, plus a second per ``min_rate_bytes_s`` bytes received. A
+trickle is cut at the floor; a download at the minimum rate may take up to floor + max_bytes / min_rate.
 """
 
 from __future__ import annotations
@@ -52,8 +56,13 @@ def _auth_for(url: str, settings: FetchSettings) -> httpx.BasicAuth | None:
 def _download_once(
     client: httpx.Client, url: str, dest: Path, settings: FetchSettings, keyring: vault.Keyring | None
 ) -> Fetched:
+    budget = urlguard.Deadline(
+        settings.deadline_floor_s,
+        min_rate=settings.min_rate_bytes_s,
+        cap_s=settings.deadline_floor_s + settings.max_bytes / settings.min_rate_bytes_s,
+    )
     try:
-        with client.stream("GET", url) as response:
+        with budget, client.stream("GET", url, extensions={urlguard.DEADLINE: budget}) as response:
             if response.status_code >= 500 or response.status_code == 429:
                 raise TransientFetchError(f"the audio server answered HTTP {response.status_code}")
             if response.status_code >= 400:
@@ -69,6 +78,13 @@ def _download_once(
                         raise FetchError(f"the audio is larger than the {settings.max_bytes} byte limit")
                     out.write(chunk)
             return Fetched(dest, size, response.headers.get("content-type"))
+    except urlguard.DeadlineExceeded as exc:
+        # Not retried: a slow server is often only slow, but every retry would hold a worker as long again.
+        raise FetchError(
+            f"the audio server sent too slowly: {budget.received} bytes in {budget.elapsed():.0f} s "
+            f"(a download gets {settings.deadline_floor_s:g} s, and 1 s more per "
+            f"{settings.min_rate_bytes_s:g} bytes received)"
+        ) from exc
     except httpx.TooManyRedirects as exc:
         raise FetchError("the audio URL redirected too many times") from exc
     except httpx.TimeoutException as exc:

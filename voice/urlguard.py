@@ -5,13 +5,21 @@ operator allowed), and the connection goes to exactly the address that was check
 is rewritten to that IP while the Host header and TLS SNI (so certificate checks) keep the name. This
 happens in the transport, so every redirect hop is checked the same way and there is no window for
 DNS rebinding between the check and the connect.
+
+httpx's timeouts are per phase and per read, so a peer that sends a byte now and then holds a request for
+as long as it likes. A ``Deadline`` passed as the request extension ``"voice.deadline"`` bounds the whole
+exchange: connect, send, headers, body, every redirect hop.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -133,8 +141,131 @@ def resolve(host: str, port: int, allow: Sequence[Network] = ()) -> str:
     return str(addresses[0])
 
 
+DEADLINE = "voice.deadline"  # the request extension that carries a Deadline
+Trace = Callable[[str, dict[str, Any]], None]  # httpx's "trace" request extension
+
+
+class DeadlineExceeded(httpx.TimeoutException):
+    """The whole exchange took longer than its Deadline allowed."""
+
+
+class Deadline:
+    """A wall-clock limit on one exchange, for the ``"voice.deadline"`` request extension.
+
+    It allows ``seconds``, plus one second per ``min_rate`` bytes received (a download earns time by
+    arriving; a trickle does not), never more than ``cap_s`` in all. Inside ``with``, a watchdog thread
+    shuts the connection's socket down when it passes, so a read blocked on a silent peer, or headers
+    dribbled a byte at a time, end on time as well as a body that arrives too slowly.
+    """
+
+    def __init__(self, seconds: float, min_rate: float | None = None, cap_s: float | None = None) -> None:
+        self.seconds, self.min_rate = seconds, min_rate
+        self.started = time.monotonic()
+        self.received = 0
+        self._at = self.started + seconds
+        self._cap = self.started + max(seconds, cap_s if cap_s is not None else seconds)
+        self._expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._watchdog: threading.Thread | None = None
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def remaining(self) -> float:
+        return self._at - time.monotonic()
+
+    @property
+    def cut(self) -> bool:
+        """The watchdog shut the connection down."""
+        return self._expired
+
+    def passed(self) -> bool:
+        return self._expired or self.remaining() <= 0
+
+    def add_received(self, size: int) -> None:
+        self.received += size
+        if self.min_rate:
+            earned = self.started + self.seconds + self.received / self.min_rate
+            self._at = max(self._at, min(self._cap, earned))
+
+    def __enter__(self) -> Deadline:
+        self._watchdog = threading.Thread(target=self._watch, name="voice-deadline", daemon=True)
+        self._watchdog.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        if self._watchdog is not None:
+            self._watchdog.join()
+
+    def _watch(self) -> None:
+        while not self._done.wait(max(0.0, self.remaining())):
+            if self.remaining() <= 0:
+                with self._lock:
+                    self._expired = True
+                    sockets = list(self._sockets)
+                for sock in sockets:
+                    _shut(sock)
+                return
+
+    def _adopt(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            expired = self._expired
+        if expired:
+            _shut(sock)
+
+    def trace(self, inner: Trace | None) -> Trace:
+        """An httpx "trace" extension that hands the deadline each socket as it is connected."""
+
+        def trace(event: str, info: dict[str, Any]) -> None:
+            if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+                stream = info.get("return_value")
+                sock = stream.get_extra_info("socket") if stream is not None else None
+                if isinstance(sock, socket.socket):
+                    self._adopt(sock)
+            if inner is not None:
+                inner(event, info)
+
+        return trace
+
+
+def _shut(sock: socket.socket) -> None:
+    # The OS socket's shutdown: a blocked recv returns at once. (An SSLSocket's own shutdown would also
+    # drop its TLS state under the thread that is reading.)
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+class _Bounded(httpx.SyncByteStream):
+    """A response body under a Deadline: counts what arrives, stops once the deadline has passed."""
+
+    def __init__(self, inner: httpx.SyncByteStream, deadline: Deadline, request: httpx.Request) -> None:
+        self._inner, self._deadline, self._request = inner, deadline, request
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            for part in self._inner:
+                self._deadline.add_received(len(part))
+                if self._deadline.passed():
+                    raise DeadlineExceeded("the peer took longer than its deadline", request=self._request)
+                yield part
+            if self._deadline.cut:  # a body that ends at the close was cut short by the watchdog
+                raise DeadlineExceeded("the peer took longer than its deadline", request=self._request)
+        except httpx.TransportError as exc:
+            if isinstance(exc, DeadlineExceeded) or not self._deadline.passed():
+                raise
+            raise DeadlineExceeded("the peer took longer than its deadline", request=self._request) from exc
+
+    def close(self) -> None:
+        self._inner.close()
+
+
 class PinnedTransport(httpx.BaseTransport):
-    """Resolves, checks and pins the address of every request it sends (each redirect hop too)."""
+    """Resolves, checks and pins the address of every request it sends (each redirect hop too), and
+    holds it to the request's Deadline, if it has one."""
 
     def __init__(self, allow: Sequence[Network] = (), **kwargs: object) -> None:
         self._allow = tuple(allow)
@@ -147,18 +278,40 @@ class PinnedTransport(httpx.BaseTransport):
             raise UrlRefused(f"refused a redirect to a {url.scheme} URL")
         if url.username or url.password:
             raise UrlRefused("refused a URL that carries credentials")
+        deadline = request.extensions.get(DEADLINE)
+        if not isinstance(deadline, Deadline):
+            deadline = None
         port = url.port or (443 if url.scheme == "https" else 80)
         ip = resolve(url.host, port, self._allow)
-        if _literal(url.host) is not None:
-            return self._inner.handle_request(request)
+        extensions = dict(request.extensions)
+        if _literal(url.host) is None:
+            url = url.copy_with(host=ip)
+            extensions["sni_hostname"] = request.url.host  # TLS checks the name; Host keeps it too
+        if deadline is not None:
+            left = deadline.remaining()
+            if left <= 0:  # resolving took it all, or a redirect came too late
+                raise DeadlineExceeded("the peer took longer than its deadline", request=request)
+            timeouts = extensions.get("timeout") or {}
+            extensions["timeout"] = {
+                phase: left if timeouts.get(phase) is None else min(timeouts[phase], left)
+                for phase in ("connect", "read", "write", "pool")
+            }
+            extensions["trace"] = deadline.trace(extensions.get("trace"))
         pinned = httpx.Request(
-            request.method,
-            url.copy_with(host=ip),
-            headers=request.headers,  # keeps Host: the name
-            stream=request.stream,
-            extensions={**request.extensions, "sni_hostname": url.host},
+            request.method, url, headers=request.headers, stream=request.stream, extensions=extensions
         )
-        return self._inner.handle_request(pinned)
+        try:
+            response = self._inner.handle_request(pinned)
+        except httpx.TransportError as exc:
+            if deadline is not None and deadline.passed():
+                raise DeadlineExceeded("the peer took longer than its deadline", request=request) from exc
+            raise
+        if deadline is None:
+            return response
+        stream = _Bounded(response.stream, deadline, request)  # type: ignore[arg-type]
+        return httpx.Response(
+            response.status_code, headers=response.headers, stream=stream, extensions=response.extensions
+        )
 
     def close(self) -> None:
         self._inner.close()
