@@ -170,6 +170,9 @@ class RetentionSettings(BaseModel):
     mailboxes: dict[str, MailboxRetention] = Field(default_factory=dict)
     # How often `voice serve` applies it (every process; each deletion is idempotent).
     interval_s: float = 3600.0
+    # A voicemail folder with no voicemail row (a failed upload, a crash) is removed once nothing in it has
+    # changed for this long; an upload in progress has its folder a moment before its row.
+    orphan_after_s: float = 900.0
 
     def days(self, mailbox: str | None) -> tuple[float, float]:
         """(audio_days, delete_days) for a mailbox."""
@@ -215,7 +218,9 @@ class LimitSettings(BaseModel):
 
     requests_per_minute: int = 600  # per key; per API process unless storage_url is shared
     pending_per_key: int = 1000  # voicemails queued or being processed that one key may have
-    max_body_bytes: int = 1024 * 1024  # JSON and form bodies; uploads have api.max_upload_bytes
+    max_body_bytes: int = 1024 * 1024  # JSON and form bodies, and each form field of an upload but the file
+    # A call's metadata as JSON (every ingest path): stored with the call and shown on every list page.
+    max_metadata_bytes: int = 16 * 1024
     # Where request counts live: memory:// (each API process counts alone) or redis://host:6379/2 (shared).
     storage_url: str = "memory://"
 

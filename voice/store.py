@@ -21,12 +21,14 @@ from sqlalchemy.orm import Session, aliased, selectinload, sessionmaker
 from voice import search, webhooks
 from voice.models import (
     AgentState,
+    ApiKey,
     CallRecord,
     Status,
     Summary,
     TranscriptRevision,
     Voicemail,
     VoicemailEvent,
+    as_utc,
     new_id,
     utcnow,
 )
@@ -53,11 +55,48 @@ class IdempotencyConflict(ValueError):
     """An Idempotency-Key was used again for a different request."""
 
 
-def dedupe_key(call: CallInfo, recording_id: str | None) -> str | None:
-    """The same recording of the same call from the same source is one voicemail."""
+class TooManyPending(RuntimeError):
+    """The key already has its limit of voicemails queued or being processed."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"this key has {limit} voicemails waiting to be processed; try again when some have finished"
+        )
+        self.limit = limit
+
+
+def dedupe_key(call: CallInfo, recording_id: str | None, api_key_id: str | None = None) -> str | None:
+    """The same recording of the same call from the same source, posted with the same key, is one
+    voicemail. Per key: another client's post of the same ids must neither take nor reveal it."""
     if not call.external_id:
         return None
-    return f"{call.source}|{call.external_id}|{recording_id or ''}"[:460]
+    return f"{api_key_id or ''}|{call.source}|{call.external_id}|{recording_id or ''}"[:500]
+
+
+EARLIEST_START = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def start_in_range(value: datetime) -> bool:
+    """A call start Voice can reason about: from 1970 to a day from now (clocks drift). Year 1 (Go's zero
+    time) or 9999 are placeholders, not starts, and overflow every window computed around them."""
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        return EARLIEST_START <= aware <= utcnow() + timedelta(days=1)
+    except OverflowError:  # an offset that takes it past year 1 or 9999
+        return False
+
+
+def _start(call: CallInfo) -> tuple[datetime | None, int | None, dict[str, Any]]:
+    """(start in UTC, the offset it was given with in minutes, metadata to add): a start out of range
+    from a path that does not check it is kept as received in metadata, not as the start."""
+    value = call.started_at
+    if value is None:
+        return None, None, {}
+    if not start_in_range(value):
+        return None, None, {"started_at_as_received": value.isoformat()}
+    offset = value.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None and value.tzinfo else None
+    return as_utc(value).astimezone(UTC), minutes, {}
 
 
 @dataclass(frozen=True)
@@ -71,6 +110,7 @@ class Accepted:
 
 # Core tables for the ingest hot path (typed as tables; the ORM declares them as FromClause).
 _CALLS = cast(Table, CallRecord.__table__)
+_KEYS = cast(Table, ApiKey.__table__)
 _VOICEMAILS = cast(Table, Voicemail.__table__)
 _EVENTS = cast(Table, VoicemailEvent.__table__)
 
@@ -90,6 +130,18 @@ def _insert_new(session: Session, table: Table, values: dict[str, Any]) -> bool:
     return conn.execute(_insert_or_nothing(conn.dialect.name, table), values).first() is not None
 
 
+def _lock_key(session: Session, api_key_id: str) -> None:
+    """Hold the key's row until commit, so concurrent posts of one key count their pending voicemails one
+    after the other. PostgreSQL: a row lock. SQLite: any write takes its single write lock (pysqlite
+    begins the transaction at the first write, so the count after it sees every committed post)."""
+    conn = session.connection()
+    k = _KEYS.c
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(k.id).where(k.id == api_key_id).with_for_update())
+    else:
+        conn.execute(update(_KEYS).where(k.id == api_key_id).values(last_used_at=k.last_used_at))
+
+
 def _existing(
     session: Session, api_key_id: str | None, idempotency_key: str | None, dedupe: str | None
 ) -> Any:
@@ -107,34 +159,45 @@ def _existing(
     return None
 
 
-def _call_record(session: Session, call: CallInfo) -> tuple[str, bool]:
-    """The call's id and whether it is new: a new record, or the one with this (source, external id)
-    completed with what we learnt (a second recording of the same call)."""
+def _call_record(session: Session, call: CallInfo, owner: str) -> tuple[str, bool]:
+    """The call's id and whether it is new: a new record, or this owner's record with this (source,
+    external id) completed with what we learnt (a second recording of the same call). Another owner's
+    record of the same ids is never read or changed."""
     now = utcnow()
+    started_at, offset, more = _start(call)
+    metadata = {**(call.metadata or {}), **more}
     values = {
         "id": new_id(),
+        "owner": owner,
         "external_id": call.external_id,
         "source": call.source,
         "from_number": call.from_number,
         "to_number": call.to_number,
         "mailbox": call.mailbox,
-        "started_at": call.started_at,
+        "started_at": started_at,
+        "started_at_offset_min": offset,
         "duration_s": call.duration_s,
-        "metadata": call.metadata or {},
+        "metadata": metadata,
         "created_at": now,
     }
     if _insert_new(session, _CALLS, values) or not call.external_id:
         return str(values["id"]), True
     record = session.scalar(
-        select(CallRecord).where(CallRecord.source == call.source, CallRecord.external_id == call.external_id)
+        select(CallRecord).where(
+            CallRecord.owner == owner,
+            CallRecord.source == call.source,
+            CallRecord.external_id == call.external_id,
+        )
     )
     if record is None:  # deleted between the two statements; the caller's retry inserts it
         raise _Conflict
     for attr in ("from_number", "to_number", "mailbox", "started_at", "duration_s"):
-        if getattr(record, attr) is None and getattr(call, attr) is not None:
-            setattr(record, attr, getattr(call, attr))
-    if call.metadata:
-        record.meta = {**call.metadata, **(record.meta or {})}
+        if getattr(record, attr) is None and values[attr] is not None:
+            setattr(record, attr, values[attr])
+            if attr == "started_at":
+                record.started_at_offset_min = offset
+    if metadata:
+        record.meta = {**metadata, **(record.meta or {})}
     session.flush()
     return record.id, False
 
@@ -160,16 +223,21 @@ def create_voicemail(
     request_hash: str | None = None,
     status: str = Status.QUEUED,
     status_reason: str | None = None,
+    pending_limit: int | None = None,
 ) -> Accepted:
     """Store a new voicemail, or find the one this request already made; not committed.
 
-    A repeated Idempotency-Key (per API key) or the same (source, external call id, recording id)
+    A repeated Idempotency-Key or the same (source, external call id, recording id), both per API key,
     returns the first voicemail (``created`` False). The database's unique constraints decide races
-    between concurrent posts. This is the ingest hot path, so it is a few Core statements: no ORM
-    unit of work, no read before the write unless the client sent an Idempotency-Key.
+    between concurrent posts. With ``pending_limit``, a key that has that many voicemails queued or in
+    flight gets TooManyPending, counted under a lock on the key's row that holds until commit, so
+    concurrent posts cannot all pass. This is the ingest hot path, so it is a few Core statements: no
+    ORM unit of work.
     """
-    dedupe = dedupe_key(call, recording_id)
+    dedupe = dedupe_key(call, recording_id, api_key_id)
     idempotency_key = idempotency_key or None  # an empty key is no key (it would collide with itself)
+    if pending_limit is not None and api_key_id:
+        _lock_key(session, api_key_id)
 
     def repeat(found: Any) -> Accepted:
         if idempotency_key and found.idempotency_key == idempotency_key and found.request_hash and (
@@ -181,10 +249,16 @@ def create_voicemail(
     for _ in range(3):
         if idempotency_key and (found := _existing(session, api_key_id, idempotency_key, None)):
             return repeat(found)
+        if pending_limit is not None and api_key_id and (
+            pending_for_key(session, api_key_id, pending_limit) >= pending_limit
+        ):
+            if dedupe and (found := _existing(session, api_key_id, None, dedupe)):
+                return repeat(found)  # a repeat is answered even at the limit: it adds nothing
+            raise TooManyPending(pending_limit)
         now = utcnow()
         vm_id = voicemail_id or new_id()
         try:
-            call_id, new_call = _call_record(session, call)
+            call_id, new_call = _call_record(session, call, api_key_id or "")
         except _Conflict:
             continue
         inserted = _insert_new(
@@ -603,7 +677,10 @@ def earlier_calls_from(session: Session, number: str | None, vm_id: str, before:
     """Other voicemails from ``number`` in the 24 h before ``before``: a caller trying again."""
     if not number:
         return 0
-    since = before - timedelta(hours=24)
+    try:
+        since, until = before - timedelta(hours=24), before + timedelta(minutes=5)
+    except OverflowError:  # a start at the ends of the calendar (year 1, 9999): no window to look in
+        return 0
     return int(
         session.scalar(
             select(func.count())
@@ -613,7 +690,7 @@ def earlier_calls_from(session: Session, number: str | None, vm_id: str, before:
                 CallRecord.from_number == number,
                 Voicemail.id != vm_id,
                 Voicemail.created_at >= since,
-                Voicemail.created_at <= before + timedelta(minutes=5),
+                Voicemail.created_at <= until,
             )
         )
         or 0
@@ -622,7 +699,10 @@ def earlier_calls_from(session: Session, number: str | None, vm_id: str, before:
 
 def callers_with_fingerprint(session: Session, print_: str, number: str | None, before: datetime) -> int:
     """How many other numbers left the same words in the week before: a recorded robocall."""
-    since = before - timedelta(days=7)
+    try:
+        since = before - timedelta(days=7)
+    except OverflowError:  # a start in year 1: look back from now instead
+        since = utcnow() - timedelta(days=7)
     query = (
         select(func.count(func.distinct(CallRecord.from_number)))
         .select_from(TranscriptRevision)
