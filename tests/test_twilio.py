@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -119,12 +120,17 @@ def test_absent_recording_and_foreign_media_host(
     assert r.status_code == 422 and "media host" in r.json()["detail"]
 
 
-@pytest.fixture(scope="module")
-def twilio_on_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Any]]:
-    """The real app in-process on a fresh PostgreSQL (no worker: only what the callback stores matters)."""
-    with temp_postgres("voice_twilio") as url:
+@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
+def twilio_app(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[TestClient, Any]]:
+    """The real app in-process on a fresh PostgreSQL, and on SQLite, which stored over-long values silently
+    (no worker: only what the callback stores matters)."""
+    with contextlib.ExitStack() as stack:
+        data = tmp_path_factory.mktemp("twilio-db")
+        url = stack.enter_context(temp_postgres("voice_twilio")) if request.param == "postgresql" else None
         settings = Settings(
-            data_dir=tmp_path_factory.mktemp("twilio-pg"),
+            data_dir=data,
             database_url=url,
             worker=WorkerSettings(enabled=False),
             twilio=TwilioSettings(
@@ -157,12 +163,12 @@ def _twilio_params(**extra: str) -> dict[str, str]:
     }
 
 
-def test_long_and_odd_twilio_fields_on_postgresql(twilio_on_postgres: tuple[TestClient, Any]) -> None:
+def test_long_and_odd_twilio_fields(twilio_app: tuple[TestClient, Any]) -> None:
     """Issue 17 item 13: SIP callers over 64 characters are real Twilio traffic and must become voicemails
     (raw values in metadata); ids Voice cannot store get a clear 422, never a 500 that Twilio retries."""
     from voice.models import CallRecord, Voicemail
 
-    client, sm = twilio_on_postgres
+    client, sm = twilio_app
     domain = "a-very-long-customer-trunk-domain-name.sip.us1.twilio.com"
     sip_from = f"sip:+12125550134@{domain}"
     sip_user = "sip:reception.desk.second.floor.building.b@" + domain
