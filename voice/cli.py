@@ -89,12 +89,13 @@ def worker(
     """Run a Celery worker (VOICE_DISPATCH=celery): the pipeline for voicemails sent by `voice serve`."""
     import os
 
-    from voice import db, logs
+    from voice import db, logs, vault
     from voice.celery_app import app_for
     from voice.memory import limit_malloc_arenas
 
     settings = get_settings()
     logs.setup(settings.log_level)  # before Celery's: it then keeps this root handler, redacting
+    vault.private_dir(settings.data_dir)
     db.upgrade(settings.db_url)
     limit_malloc_arenas(settings.worker.malloc_arenas)  # inherited by the prefork children
 
@@ -279,8 +280,8 @@ def submit(
                     pending.discard(vm_id)
                     problems += 1
                     err.print(f"{ids[vm_id].name}: {vm_id} is no longer on the server", style="red")
-                if pending:
-                    time.sleep(1.0)
+                if pending:  # a second a round, longer for many: a round costs one request per 100
+                    time.sleep(min(10.0, max(1.0, len(pending) / 100)))
         except apiclient.ApiError as exc:
             err.print(f"{exc} (pass --key or set VOICE_API_KEY)", style="red", markup=False)
             raise typer.Exit(2) from None
@@ -930,8 +931,12 @@ def keys_revoke(key: Annotated[str, typer.Argument(help="key id or name")]) -> N
 
 
 def main() -> None:
+    import os
+
     from voice import logs
 
+    # Whatever a Voice process writes (database, audio, ffmpeg's output, state files) is its user's alone.
+    os.umask(0o077)
     logs.setup()  # every command's log lines lose URLs' query strings and passwords
     app(prog_name="voice")
 
