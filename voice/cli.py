@@ -224,12 +224,15 @@ def submit(
         if p.suffix.lower() in AUDIO_SUFFIXES
     )
 
+    def say(line: str, style: str | None = None) -> None:  # one line each, whatever the terminal's width
+        err.print(line, style=style, markup=False, highlight=False, soft_wrap=True)
+
     def waiting(line: str) -> None:
-        err.print(line, style="yellow", markup=False, highlight=False)
+        say(line, "yellow")
 
     def refused_key(r: httpx.Response) -> None:
         if r.status_code in (401, 403):
-            err.print(f"{apiclient.detail(r)} (pass --key or set VOICE_API_KEY)", style="red", markup=False)
+            say(f"{apiclient.detail(r)} (pass --key or set VOICE_API_KEY)", "red")
             raise typer.Exit(2)
 
     deadline = time.monotonic() + timeout
@@ -253,10 +256,10 @@ def submit(
                 refused_key(r)
                 if r.status_code != 202:
                     problems += 1
-                    err.print(f"{f}: not queued, {apiclient.ApiError(r)}", style="red", markup=False)
+                    say(f"{f}: not queued, {apiclient.ApiError(r)}", "red")
                     continue
                 ids[r.json()["id"]] = f
-                err.print(f"queued {f} as {r.json()['id']}", markup=False, highlight=False)
+                say(f"queued {f} as {r.json()['id']}")
             pending = set(ids) if wait else set()
             while pending and time.monotonic() < deadline:
                 try:
@@ -278,17 +281,17 @@ def submit(
                 for vm_id in gone:
                     pending.discard(vm_id)
                     problems += 1
-                    err.print(f"{ids[vm_id].name}: {vm_id} is no longer on the server", style="red")
+                    say(f"{ids[vm_id].name}: {vm_id} is no longer on the server", "red")
                 if pending:  # a second a round, longer for many: a round costs one request per 100
                     time.sleep(min(10.0, max(1.0, len(pending) / 100)))
         except apiclient.ApiError as exc:
-            err.print(f"{exc} (pass --key or set VOICE_API_KEY)", style="red", markup=False)
+            say(f"{exc} (pass --key or set VOICE_API_KEY)", "red")
             raise typer.Exit(2) from None
         except httpx.HTTPError as exc:
-            err.print(f"cannot reach {url}: {exc}", style="red", markup=False)
+            say(f"cannot reach {url}: {exc}", "red")
             raise typer.Exit(1) from None
     if pending:
-        err.print(f"{len(pending)} voicemail(s) still processing after {timeout:.0f} s")
+        say(f"{len(pending)} voicemail(s) still processing after {timeout:.0f} s")
         problems += 1
     raise typer.Exit(1 if problems else 0)
 
@@ -718,13 +721,13 @@ def ingest_asterisk(
             settle,
             get_settings().summary.default_region,
             out=lambda line: print(line, flush=True),
-            warn=lambda line: err.print(line, style="yellow", markup=False, highlight=False),
+            warn=lambda line: err.print(line, style="yellow", markup=False, highlight=False, soft_wrap=True),
         )
         while True:
             try:
                 problems += ingester.scan_once()
             except asterisk.KeyRefused as exc:
-                err.print(str(exc), style="red", markup=False, highlight=False)
+                err.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
                 raise typer.Exit(2) from None
             if not watch:
                 break
