@@ -30,7 +30,7 @@ from api.routes import (
     voicemails,
 )
 from api.web import HERE, SecurityHeaders, SignInRequired, SignInThrottle, secret_key
-from voice import __version__, audit, db, logs, retention
+from voice import __version__, audit, db, logs, retention, vault
 from voice.config import Settings, get_settings
 from voice.dispatch import Dispatch
 from voice.limits import RateLimiter
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        vault.private_dir(settings.data_dir)  # 0700, also for installs made before it was
         db.upgrade(settings.db_url)
         engine = db.make_engine(settings.db_url, settings.database_pool_size, settings.database_max_overflow)
         app.state.sessionmaker = db.make_sessionmaker(engine)

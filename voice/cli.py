@@ -89,12 +89,13 @@ def worker(
     """Run a Celery worker (VOICE_DISPATCH=celery): the pipeline for voicemails sent by `voice serve`."""
     import os
 
-    from voice import db, logs
+    from voice import db, logs, vault
     from voice.celery_app import app_for
     from voice.memory import limit_malloc_arenas
 
     settings = get_settings()
     logs.setup(settings.log_level)  # before Celery's: it then keeps this root handler, redacting
+    vault.private_dir(settings.data_dir)
     db.upgrade(settings.db_url)
     limit_malloc_arenas(settings.worker.malloc_arenas)  # inherited by the prefork children
 
@@ -933,8 +934,12 @@ def keys_revoke(key: Annotated[str, typer.Argument(help="key id or name")]) -> N
 
 
 def main() -> None:
+    import os
+
     from voice import logs
 
+    # Whatever a Voice process writes (database, audio, ffmpeg's output, state files) is its user's alone.
+    os.umask(0o077)
     logs.setup()  # every command's log lines lose URLs' query strings and passwords
     app(prog_name="voice")
 

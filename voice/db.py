@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import logging
 import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -15,15 +17,16 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
 def sqlite_path(url: str) -> Path | None:
     """The database file of a SQLite URL (None: another database, or SQLite in memory)."""
-    if not url.startswith("sqlite"):
+    if not url.startswith("sqlite") or "///" not in url:
         return None
-    path = url.split("///", 1)[-1].split("?", 1)[0]
+    path = url.split("///", 1)[1].split("?", 1)[0]
     return Path(path) if path and path != ":memory:" else None
 
 
@@ -42,11 +45,27 @@ def not_writable(session: Session, url: str) -> str | None:
     return "the database is read-only" if read_only == "on" else None
 
 
+def _private_sqlite(path: Path) -> None:
+    """The database file readable by this user only, made so before SQLite first opens it: SQLite gives
+    the -wal and -shm files the database's mode. Files of earlier installs (0644) are closed too."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # SQLite takes an empty file as new
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if stat.S_IMODE(file.stat().st_mode) & 0o077:
+                file.chmod(0o600)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:  # not its owner: say so, but go on
+            log.warning("%s is readable by other users and cannot be changed: %s", file, exc)
+
+
 def make_engine(url: str, pool_size: int = 20, max_overflow: int = 20) -> Engine:
     if url.startswith("sqlite"):
         path = sqlite_path(url)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite(path)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")

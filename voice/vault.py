@@ -13,7 +13,9 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import logging
 import os
+import stat
 import struct
 import tempfile
 from collections.abc import Iterator
@@ -27,6 +29,7 @@ MAGIC = b"VOICEAE1"
 CHUNK = 64 * 1024
 NONCE, TAG = 12, 16
 HEADER = len(MAGIC) + 8 + 4
+log = logging.getLogger(__name__)
 
 
 class VaultError(ValueError):
@@ -80,7 +83,7 @@ class EncryptingWriter:
     def __init__(self, path: Path, keyring: Keyring) -> None:
         assert keyring.current is not None
         self._aes = AESGCM(keyring.current)
-        self._out = path.open("wb")
+        self._out = private_file(path)
         self._header = MAGIC + _key_id(keyring.current) + struct.pack(">I", CHUNK)
         self._out.write(self._header)
         self._buffer = bytearray()
@@ -116,11 +119,29 @@ class EncryptingWriter:
             self.abort()
 
 
+def private_file(path: Path) -> BinaryIO:
+    """``path`` opened for writing (truncated), created readable by this user only whatever the umask."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` made if missing, and closed to group and others (existing installs were 0755): the data
+    folder holds callers' voices, and the SQLite database its transcripts and webhook secrets."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        try:
+            path.chmod(0o700)
+        except OSError as exc:  # not its owner (a volume mounted as root): say so, but serve
+            log.warning("%s is open to other users (mode %o) and cannot be changed: %s", path, mode, exc)
+    return path
+
+
 def writer(path: Path, keyring: Keyring | None) -> BinaryIO | EncryptingWriter:
     """Where stored audio is written: encrypted when a key is configured, else a plain file."""
     if keyring is not None and keyring.enabled:
         return EncryptingWriter(path, keyring)
-    return path.open("wb")
+    return private_file(path)
 
 
 def is_encrypted(path: Path) -> bool:
