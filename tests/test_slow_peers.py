@@ -5,6 +5,7 @@ settings are small so each test takes seconds."""
 from __future__ import annotations
 
 import contextlib
+import gzip
 import http.server
 import select as io_select
 import socket
@@ -164,6 +165,32 @@ def test_fetch_deadline_grows_with_what_arrives(tmp_path: Path) -> None:
     with hostile(steady(20_000, 0.1, 2.5)) as url:
         got = fetch_to_file(f"{url}/a.wav", tmp_path / "source", _fetch_settings())
     assert got.size_bytes == 20_000 * 25
+
+
+def test_fetch_refuses_unasked_compression(tmp_path: Path) -> None:
+    """Audio is asked for as is; a gzip answer anyway (100 MB of zeros in 100 KB) is refused unread."""
+    bomb = gzip.compress(b"\0" * (100 << 20), compresslevel=9)
+
+    asked: list[str | None] = []
+
+    def run(h: http.server.BaseHTTPRequestHandler) -> None:
+        asked.append(h.headers.get("Accept-Encoding"))
+        h.send_response(200)
+        h.send_header("Content-Encoding", "gzip")
+        h.send_header("Content-Length", str(len(bomb)))
+        h.end_headers()
+        h.wfile.write(bomb)
+
+    with hostile(run) as url:
+        tracemalloc.start()
+        try:
+            with pytest.raises(FetchError) as caught:
+                fetch_to_file(f"{url}/a.wav", tmp_path / "source", _fetch_settings(max_bytes=3 << 20))
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < 8 << 20, peak  # not one 64 MB inflated read
+    assert "gzip-encoded content" in str(caught.value) and asked == ["identity"], (str(caught.value), asked)
 
 
 # --- item 4: fairness between keys ---------------------------------------------------------------

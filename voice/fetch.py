@@ -62,17 +62,31 @@ def _download_once(
         cap_s=settings.deadline_floor_s + settings.max_bytes / settings.min_rate_bytes_s,
     )
     try:
-        with budget, client.stream("GET", url, extensions={urlguard.DEADLINE: budget}) as response:
+        with (
+            budget,
+            client.stream(
+                "GET",
+                url,
+                headers={"accept-encoding": "identity"},  # audio is compressed already
+                extensions={urlguard.DEADLINE: budget},
+            ) as response,
+        ):
             if response.status_code >= 500 or response.status_code == 429:
                 raise TransientFetchError(f"the audio server answered HTTP {response.status_code}")
             if response.status_code >= 400:
                 raise FetchError(f"the audio server refused the request: HTTP {response.status_code}")
+            encoding = response.headers.get("content-encoding", "identity").strip().lower()
+            if encoding not in ("", "identity"):
+                # Unasked-for: 64 KB of deflate can inflate to 64 MB in one read, before any size check.
+                raise FetchError(
+                    f"the audio server sent {encoding[:40]}-encoded content, which was not asked for"
+                )
             declared = response.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > settings.max_bytes:
                 raise FetchError(f"the audio is larger than the {settings.max_bytes} byte limit")
             size = 0
             with vault.writer(dest, keyring) as out:  # encrypted as it arrives when a key is set
-                for chunk in response.iter_bytes(1 << 16):
+                for chunk in response.iter_raw(1 << 16):
                     size += len(chunk)
                     if size > settings.max_bytes:
                         raise FetchError(f"the audio is larger than the {settings.max_bytes} byte limit")
