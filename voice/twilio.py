@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 
 import httpx
@@ -21,7 +21,7 @@ from voice.config import TwilioAccount, TwilioSettings
 from voice.errors import FetchError
 from voice.inputs import InputError, check_text
 from voice.phone import fit_number
-from voice.store import CallInfo
+from voice.store import CallInfo, start_in_range
 
 # The columns these fields go into (voice.models): an id Voice cannot store is refused (422), because a
 # cut id could name another call; a number or a time only describes the call, so it is fitted and the
@@ -30,7 +30,6 @@ ID_MAX = 200  # CallSid -> CallRecord.external_id, RecordingSid -> Voicemail.rec
 URL_MAX = 4000  # RecordingUrl, as the JSON API's audio_url
 NUMBER_MAX = 64  # From/To -> CallRecord.from_number/to_number (the mailbox, 100, is To)
 META_VALUE_MAX = 200
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # Twilio recordings are younger than this
 MAX_DURATION_S = 24 * 3600.0
 
 
@@ -87,9 +86,7 @@ def _started_at(value: str | None) -> datetime | None:
         started = parsedate_to_datetime(value)  # RFC 2822, as Twilio sends RecordingStartTime
     except (TypeError, ValueError, OverflowError):
         return None
-    if started.tzinfo is None:
-        return None
-    return started if EARLIEST <= started <= datetime.now(UTC) + timedelta(days=1) else None
+    return started if started.tzinfo is not None and start_in_range(started) else None
 
 
 def _duration(value: str | None) -> float | None:
