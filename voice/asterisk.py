@@ -268,8 +268,9 @@ class KeyRefused(Exception):
     """The server refuses the key (401/403): no message will go until someone fixes it."""
 
 
-# Answers that say the message itself is unacceptable: sending it again would get the same answer.
-_REFUSED = (400, 404, 409, 413, 415, 422)
+# Answers that say this message itself is unacceptable, so sending it again would get the same answer.
+# Others (404 from a wrong --url, 5xx, 507 for a full disk) are about the server: tried again next scan.
+_REFUSED = (413, 422)
 
 
 @dataclass
