@@ -9,7 +9,6 @@ Multipart bodies pass untouched: the routes that read uploads check their own fi
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import re
@@ -56,8 +55,19 @@ def check_body(body: bytes, content_type: str) -> None:
             inputs.check_text(name, "a form field's name", one_line=True)
             inputs.check_text(value, f"the form field {name!r}")
     if not form or body.lstrip()[:1] in (b"{", b"["):
-        with contextlib.suppress(inputs.NotJSON):  # not JSON at all: the route answers for it
+        try:
             inputs.loads(body, "the JSON body")
+        except inputs.NotJSON as exc:
+            # Not JSON at all: the route answers for it, except text that is not Unicode where JSON is
+            # declared, which FastAPI would answer with an undocumented 400.
+            if isinstance(exc.__cause__, UnicodeDecodeError) and _declares_json(content_type):
+                raise inputs.InputError("the JSON body is not UTF-8 text") from exc
+
+
+def _declares_json(content_type: str) -> bool:
+    """As FastAPI decides to parse a body as JSON: no content type, application/json or application/*+json."""
+    media = content_type.split(";")[0].strip()
+    return not media or (media.startswith("application/") and media.split("/")[1].split("+")[-1] == "json")
 
 
 class EdgeCheck:

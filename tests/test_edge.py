@@ -22,7 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from twilio.request_validator import RequestValidator
 
 from api.edge import EdgeCheck, invalid_request
-from tests.conftest import TWILIO_SID, TWILIO_TOKEN, VoiceServer, make_server, temp_postgres
+from tests.conftest import TWILIO_SID, TWILIO_TOKEN, VoiceServer, clip_path, make_server, temp_postgres
 
 MEDIA = "http://127.0.0.1:9/2010-04-01/"  # a Twilio media prefix nothing listens on: no worker runs here
 DEEP = "[" * 3000 + "]" * 3000
@@ -203,6 +203,15 @@ def test_huge_integers_are_refused(edge: Edge) -> None:
     _refused(r, "JSON")
 
 
+def test_json_that_is_not_utf8_is_refused(edge: Edge) -> None:
+    # FastAPI answered an undocumented 400 ("There was an error parsing the body").
+    for path in ("/v1/voicemails/{vm}", "/v1/erasures", "/v1/keys"):
+        method = "PATCH" if "{vm}" in path else "POST"
+        r = edge.send(method, path.format(vm=edge.vm_id), content=b'{"a": "\xc3(o\x0c"}',
+                      headers={"content-type": "application/json"})  # fmt: skip
+        _refused(r, "not UTF-8")
+
+
 def _cursor(payload: str) -> str:
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
@@ -315,3 +324,23 @@ def test_validation_errors_can_always_be_encoded() -> None:
     response = asyncio.run(invalid_request(None, exc))  # type: ignore[arg-type]
     assert response.status_code == 422
     assert json.loads(response.body)["detail"][0]["input"] == {"n": "nan", "s": "\\ud800", "i": "-inf"}
+
+
+def test_openai_transcription_fields(voice_server: VoiceServer) -> None:
+    # A multilingual model and a language it lacks was a 500; control characters reached the engine.
+    clip = clip_path("en_arctic_a0024").read_bytes()
+    for fields, param in [
+        ({"model": "base", "language": "zz"}, "language"),
+        ({"model": "base", "language": "e\x00"}, "language"),
+        ({"model": "whisper-1", "prompt": "a\x00b"}, "prompt"),
+        ({"model": "whisper\n1"}, "model"),
+    ]:
+        r = httpx.post(
+            f"{voice_server.url}/v1/audio/transcriptions",
+            files={"file": ("a.flac", clip)},
+            data=fields,
+            headers=voice_server.headers(),
+            timeout=120,
+        )
+        assert r.status_code == 400, (fields, r.status_code, r.text[:300])
+        assert r.json()["error"]["param"] == param

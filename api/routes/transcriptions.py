@@ -17,6 +17,8 @@ from starlette.datastructures import UploadFile
 
 from api.auth import as_ingest
 from api.deps import get_settings
+from api.schemas import errors
+from voice import inputs
 from voice.config import Settings
 from voice.engines import DecodeOptions, get_engine
 from voice.errors import VoicemailError
@@ -26,7 +28,10 @@ from voice.pipeline import FileResult, analyse, save_stream
 from voice.transcribe import Segment
 from voice.weights import PACKAGED, ModelNotFound
 
-router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+router = APIRouter(
+    prefix="/v1", tags=["openai-compatible"],
+    responses=errors(401, 403, 413, 422, 429, 503),  # the key check, the body limit, the edge check
+)  # fmt: skip
 
 FORMATS = ("json", "text", "srt", "verbose_json", "vtt")
 # OpenAI's model names mean "the service's configured model".
@@ -180,6 +185,11 @@ async def create_transcription(
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise OpenAIError(400, "a 'file' part with the audio is required", "file")
+    for name in ("model", "language", "prompt", "response_format"):
+        try:  # the multipart body is not checked at the edge: its text fields are checked here
+            inputs.check_text(str(form.get(name) or ""), name, one_line=name != "prompt")
+        except inputs.InputError as exc:
+            raise OpenAIError(400, str(exc), name) from exc
     fmt = str(form.get("response_format") or "json")
     if fmt not in FORMATS:
         raise OpenAIError(400, f"response_format must be one of {', '.join(FORMATS)}", "response_format")
@@ -213,16 +223,21 @@ async def create_transcription(
                 engine = get_engine(settings.transcription, model=model)
             except ModelNotFound as exc:
                 raise OpenAIError(404, str(exc), "model", "model_not_found") from exc
-            return analyse(
-                path,
-                path.parent,
-                settings,
-                engine,
-                language,
-                name=upload.filename,
-                options=options,
-                redact_pii=settings.redaction.redact_pii,
-            )
+            try:
+                return analyse(
+                    path,
+                    path.parent,
+                    settings,
+                    engine,
+                    language,
+                    name=upload.filename,
+                    options=options,
+                    redact_pii=settings.redaction.redact_pii,
+                )
+            except ValueError as exc:  # faster-whisper's word for a language a multilingual model lacks
+                if language and "language code" in str(exc):
+                    raise OpenAIError(400, str(exc), "language") from exc
+                raise
 
     result = await run_in_threadpool(run)
     if result.status == Status.FAILED:
