@@ -23,6 +23,8 @@ RUN pip install --no-cache-dir --index-url https://download.pytorch.org/whl/cpu 
  && pip install --no-cache-dir ".[openai-whisper,postgres]" \
  && pip install --no-cache-dir --no-deps "openai-whisper==20250625"
 
+# The data folder belongs to Voice's user and nobody else reads it (a named volume starts as this folder).
+RUN mkdir -m 700 /data && chown 10001:10001 /data
 USER 10001
 ENV VOICE_DATA_DIR=/data \
     VOICE_API__HOST=0.0.0.0 \
