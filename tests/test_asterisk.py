@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -310,3 +311,39 @@ def test_read_message_refuses_links_out_and_repairs_headers(tmp_path: Path) -> N
     state.skip("default/1400/INBOX/msg0002.txt", 7, "links outside the spool")
     assert State(old).is_skipped("default/1400/INBOX/msg0002.txt", 7)
     assert not State(old).is_skipped("default/1400/INBOX/msg0002.txt", 8)  # changed: tried again
+
+
+def test_a_message_the_server_refuses_is_remembered_not_resent(tmp_path: Path) -> None:
+    from voice.asterisk import Ingester, State
+
+    spool = tmp_path / "spool"
+    inbox = spool / "default" / "1500" / "INBOX"
+    inbox.mkdir(parents=True)
+    for n in (0, 1):
+        (inbox / f"msg000{n}.txt").write_text(
+            MSG.format(mailbox="1500", callerid="<2125550134>", origtime=1795424100, msg_id=f"msg_id=m{n}\n")
+            + "duration=3\n"
+        )
+        (inbox / f"msg000{n}.wav").write_bytes(b"RIFF" + b"\0" * 100)
+    posts: list[str] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        posts.append(request.content.decode("latin-1"))
+        if '"external_id": "m0"' in posts[-1]:
+            refusal = [{"loc": ["body", "call", "from"], "msg": "too long"}]
+            return httpx.Response(422, json={"detail": refusal})
+        if len(posts) == 2:  # the other one, the first time: the database was away
+            return httpx.Response(503, json={"detail": "try again shortly"}, headers={"Retry-After": "1"})
+        return httpx.Response(202, json={"id": "vm1", "status": "queued"})
+
+    warnings: list[str] = []
+    with httpx.Client(transport=httpx.MockTransport(server), base_url="http://voice.test") as client:
+        ingester = Ingester(spool, client, State(tmp_path / "state.json"), 0, warn=warnings.append)
+        assert ingester.scan_once() == 1 and len(posts) == 3  # m0 refused; m1 sent after the wait
+        skipped = "skipped default/1500/INBOX/msg0000.txt"
+        assert any(skipped in w and "call.from: too long" in w for w in warnings)
+        assert any("waiting 1 s" in w for w in warnings)
+        assert ingester.scan_once() == 0 and len(posts) == 3  # neither is sent again
+        (inbox / "msg0000.txt").write_text((inbox / "msg0000.txt").read_text() + "flag=Urgent\n")
+        os.utime(inbox / "msg0000.txt", ns=(1, 2))  # changed: tried once more
+        assert ingester.scan_once() == 1 and len(posts) == 4
