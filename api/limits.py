@@ -26,7 +26,8 @@ class BodyLimit:
         upload = headers.get("content-type", "").startswith("multipart/form-data")
         limit = self.max_upload + FORM_OVERHEAD if upload else self.max_body
         declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        # ASCII digits only ("²".isdigit() is true), and no int() of thousands of digits (a ValueError).
+        if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
             await _too_large(send, limit)
             return
         received = 0

@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from twilio.request_validator import RequestValidator
 
 from api.edge import EdgeCheck, invalid_request
+from api.limits import BodyLimit
 from tests.conftest import TWILIO_SID, TWILIO_TOKEN, VoiceServer, clip_path, make_server, temp_postgres
 
 MEDIA = "http://127.0.0.1:9/2010-04-01/"  # a Twilio media prefix nothing listens on: no worker runs here
@@ -344,3 +345,13 @@ def test_openai_transcription_fields(voice_server: VoiceServer) -> None:
         )
         assert r.status_code == 400, (fields, r.status_code, r.text[:300])
         assert r.json()["error"]["param"] == param
+
+
+@pytest.mark.parametrize("declared", ["9" * 5000, "\u00b2", "12" * 10])
+def test_body_limit_reads_any_declared_length(declared: str) -> None:
+    # An ASGI client is not held to HTTP's grammar: int() of 5,000 digits or of "²" raised ValueError.
+    app, _ = _echo()
+    headers = [(b"content-length", declared.encode("latin-1"))]
+    limited = BodyLimit(EdgeCheck(app), max_body_bytes=100, max_upload_bytes=100)
+    status, _ = _asgi(limited, {"headers": headers}, [b"{}"])
+    assert status == (200 if declared == "\u00b2" else 413)
