@@ -39,6 +39,8 @@ def test_every_operation_has_an_example_and_a_credential(tmp_path: Any) -> None:
         assert op.get("summary") and op.get("description"), where
         parts = [op.get("requestBody", {}), op.get("parameters", []), op.get("responses", {})]
         assert _has_example(parts, schemas, set()), f"{where} has no example"
+        if path != "/healthz":  # the edge check (api/edge.py) can refuse any request with 422
+            assert "422" in op["responses"], where
         if path == "/healthz":
             assert "security" not in op
         elif path.startswith("/v1/integrations/twilio"):
