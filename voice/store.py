@@ -10,11 +10,13 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import threading
+from collections import Counter, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, or_, select, update
+from sqlalchemy import Table, case, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, selectinload, sessionmaker
 
@@ -343,15 +345,23 @@ def _try_claim(session: Session, vm_id: str, owner: str, lease_s: float, max_att
     return True
 
 
+# The keys of this process's last claims: with one worker nothing else is in flight when it claims, so
+# without them a key that posted first would have all of its backlog taken before anyone else's.
+_recent_claims: deque[str] = deque(maxlen=4)
+_recent_lock = threading.Lock()
+
+
 def claim_next(sm: sessionmaker[Session], owner: str, lease_s: float, max_attempts: int) -> str | None:
     """Take a claimable voicemail; return its id, or None when there is nothing to do.
 
-    Fair between API keys: a voicemail of the key with the fewest voicemails held by workers goes
-    first, the oldest among equals; so one client's backlog, or its slow audio server, takes worker
-    after worker only while no other key has anything waiting. (Voicemails without a key count as one.)
+    Fair between API keys: first a voicemail of the key with the fewest voicemails held by workers, then
+    of the key this process served least in its last few claims, then the oldest; so one client's
+    backlog, or its slow audio server, cannot keep the workers from everyone else's voicemails.
+    (Voicemails without a key count as one key.)
     """
     held_vm = aliased(Voicemail)
     held_key = func.coalesce(held_vm.api_key_id, "")
+    owner_key = func.coalesce(Voicemail.api_key_id, "")
     with sm() as session:
         for _ in range(5):
             now = utcnow()
@@ -361,17 +371,24 @@ def claim_next(sm: sessionmaker[Session], owner: str, lease_s: float, max_attemp
                 .group_by(held_key)
                 .subquery()
             )
-            vm_id = session.scalar(
-                select(Voicemail.id)
-                .outerjoin(held, held.c.key == func.coalesce(Voicemail.api_key_id, ""))
+            with _recent_lock:
+                served = Counter(_recent_claims)
+            order: list[Any] = [func.coalesce(held.c.n, 0)]
+            if served:
+                order.append(case(dict(served), value=owner_key, else_=0))
+            row = session.execute(
+                select(Voicemail.id, owner_key.label("key"))
+                .outerjoin(held, held.c.key == owner_key)
                 .where(_claimable(now))
-                .order_by(func.coalesce(held.c.n, 0), Voicemail.created_at)
+                .order_by(*order, Voicemail.created_at)
                 .limit(1)
-            )
-            if vm_id is None:
+            ).first()
+            if row is None:
                 return None
-            if _try_claim(session, vm_id, owner, lease_s, max_attempts):
-                return vm_id
+            if _try_claim(session, row.id, owner, lease_s, max_attempts):
+                with _recent_lock:
+                    _recent_claims.append(row.key)
+                return str(row.id)
     return None
 
 
