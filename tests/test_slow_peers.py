@@ -193,6 +193,37 @@ def test_fetch_refuses_unasked_compression(tmp_path: Path) -> None:
     assert "gzip-encoded content" in str(caught.value) and asked == ["identity"], (str(caught.value), asked)
 
 
+def test_fetch_does_not_read_a_huge_redirect_body(tmp_path: Path) -> None:
+    """httpx reads a redirect's body whole before following it; 200 MB of it is not read."""
+    sent = [0]
+
+    def run(h: http.server.BaseHTTPRequestHandler) -> None:
+        if h.path == "/audio.wav":
+            h.send_response(200)
+            h.send_header("Content-Length", "4")
+            h.end_headers()
+            h.wfile.write(b"RIFF")
+            return
+        h.send_response(302)
+        h.send_header("Location", "/audio.wav")
+        h.send_header("Content-Length", str(200 << 20))
+        h.end_headers()
+        block = b"x" * (1 << 20)
+        for _ in range(200):
+            h.wfile.write(block)
+            sent[0] += len(block)
+
+    with hostile(run) as url:
+        tracemalloc.start()
+        try:
+            got = fetch_to_file(f"{url}/moved", tmp_path / "source", _fetch_settings())
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert got.size_bytes == 4
+    assert peak < 8 << 20 and sent[0] < 64 << 20, (peak, sent[0])
+
+
 # --- item 4: fairness between keys ---------------------------------------------------------------
 
 

@@ -142,6 +142,7 @@ def resolve(host: str, port: int, allow: Sequence[Network] = ()) -> str:
 
 
 DEADLINE = "voice.deadline"  # the request extension that carries a Deadline
+REDIRECT_BODY_BYTES = 64 * 1024  # read of a redirect's body, at most
 Trace = Callable[[str, dict[str, Any]], None]  # httpx's "trace" request extension
 
 
@@ -263,6 +264,24 @@ class _Bounded(httpx.SyncByteStream):
         self._inner.close()
 
 
+class _Capped(httpx.SyncByteStream):
+    """At most ``limit`` bytes of a body; the rest is never read (closing drops the connection)."""
+
+    def __init__(self, inner: httpx.SyncByteStream, limit: int) -> None:
+        self._inner, self._limit = inner, limit
+
+    def __iter__(self) -> Iterator[bytes]:
+        left = self._limit
+        for part in self._inner:
+            yield part[:left]
+            left -= len(part)
+            if left <= 0:
+                return
+
+    def close(self) -> None:
+        self._inner.close()
+
+
 class PinnedTransport(httpx.BaseTransport):
     """Resolves, checks and pins the address of every request it sends (each redirect hop too), and
     holds it to the request's Deadline, if it has one."""
@@ -306,9 +325,14 @@ class PinnedTransport(httpx.BaseTransport):
             if deadline is not None and deadline.passed():
                 raise DeadlineExceeded("the peer took longer than its deadline", request=request) from exc
             raise
-        if deadline is None:
+        stream: httpx.SyncByteStream = response.stream  # type: ignore[assignment]
+        if response.has_redirect_location:
+            # httpx reads a redirect's body whole before it follows it, and throws it away.
+            stream = _Capped(stream, REDIRECT_BODY_BYTES)
+        elif deadline is None:
             return response
-        stream = _Bounded(response.stream, deadline, request)  # type: ignore[arg-type]
+        if deadline is not None:
+            stream = _Bounded(stream, deadline, request)
         return httpx.Response(
             response.status_code, headers=response.headers, stream=stream, extensions=response.extensions
         )
