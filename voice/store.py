@@ -132,16 +132,28 @@ def _insert_new(session: Session, table: Table, values: dict[str, Any]) -> bool:
     return conn.execute(_insert_or_nothing(conn.dialect.name, table), values).first() is not None
 
 
-def _lock_key(session: Session, api_key_id: str) -> None:
-    """Hold the key's row until commit, so concurrent posts of one key count their pending voicemails one
-    after the other. PostgreSQL: a row lock. SQLite: any write takes its single write lock (pysqlite
-    begins the transaction at the first write, so the count after it sees every committed post)."""
+# Far below its limit a key's posts count without a lock: exact while fewer than this many posts of one key
+# are in flight at once across all replicas (each replica runs at most 40 at a time by default).
+_UNLOCKED_HEADROOM = 100
+
+
+def _hold_to_limit(session: Session, api_key_id: str, limit: int) -> None:
+    """After this post's insert, in its transaction: TooManyPending if the key now has more than ``limit``
+    voicemails queued or in flight (this one included); the caller rolls back.
+
+    SQLite: the insert took its single write lock, so the count sees every committed post and no other can
+    commit before ours. PostgreSQL: near the limit, a lock on the key's row orders concurrent posts of the
+    key; each counts after the one before committed. Far below it no lock is taken, so one busy key's
+    posts do not queue behind each other on the ingest hot path."""
+    count = pending_for_key(session, api_key_id, limit + 1)
     conn = session.connection()
-    k = _KEYS.c
-    if conn.dialect.name == "postgresql":
-        conn.execute(select(k.id).where(k.id == api_key_id).with_for_update())
-    else:
-        conn.execute(update(_KEYS).where(k.id == api_key_id).values(last_used_at=k.last_used_at))
+    if conn.dialect.name == "postgresql" and count > limit - _UNLOCKED_HEADROOM:
+        # FOR NO KEY UPDATE: it orders posts of the key, yet does not wait on the KEY SHARE locks that
+        # the foreign keys of their inserts hold on the same row (FOR UPDATE would deadlock with those).
+        conn.execute(select(_KEYS.c.id).where(_KEYS.c.id == api_key_id).with_for_update(key_share=True))
+        count = pending_for_key(session, api_key_id, limit + 1)
+    if count > limit:
+        raise TooManyPending(limit)
 
 
 def _existing(
@@ -231,15 +243,13 @@ def create_voicemail(
 
     A repeated Idempotency-Key or the same (source, external call id, recording id), both per API key,
     returns the first voicemail (``created`` False). The database's unique constraints decide races
-    between concurrent posts. With ``pending_limit``, a key that has that many voicemails queued or in
-    flight gets TooManyPending, counted under a lock on the key's row that holds until commit, so
-    concurrent posts cannot all pass. This is the ingest hot path, so it is a few Core statements: no
-    ORM unit of work.
+    between concurrent posts. With ``pending_limit``, a new voicemail that takes its key past that many
+    queued or in flight raises TooManyPending (counted after the insert, in its transaction, so concurrent
+    posts cannot all pass; a repeat is answered even at the limit: it adds nothing). This is the ingest
+    hot path, so it is a few Core statements: no ORM unit of work.
     """
     dedupe = dedupe_key(call, recording_id, api_key_id)
     idempotency_key = idempotency_key or None  # an empty key is no key (it would collide with itself)
-    if pending_limit is not None and api_key_id:
-        _lock_key(session, api_key_id)
 
     def repeat(found: Any) -> Accepted:
         if idempotency_key and found.idempotency_key == idempotency_key and found.request_hash and (
@@ -251,12 +261,6 @@ def create_voicemail(
     for _ in range(3):
         if idempotency_key and (found := _existing(session, api_key_id, idempotency_key, None)):
             return repeat(found)
-        if pending_limit is not None and api_key_id and (
-            pending_for_key(session, api_key_id, pending_limit) >= pending_limit
-        ):
-            if dedupe and (found := _existing(session, api_key_id, None, dedupe)):
-                return repeat(found)  # a repeat is answered even at the limit: it adds nothing
-            raise TooManyPending(pending_limit)
         now = utcnow()
         vm_id = voicemail_id or new_id()
         try:
@@ -298,6 +302,8 @@ def create_voicemail(
             if found is not None:
                 return repeat(found)
             continue  # the row we collided with is gone again; try once more
+        if pending_limit is not None and api_key_id and status == Status.QUEUED:
+            _hold_to_limit(session, api_key_id, pending_limit)
         events = [{"voicemail_id": vm_id, "status": Status.QUEUED, "detail": "received", "at": now}]
         if status != Status.QUEUED:
             events.append({"voicemail_id": vm_id, "status": status, "detail": status_reason, "at": now})
