@@ -16,11 +16,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 
-from voice import urlguard, vault
+from voice import logs, urlguard, vault
 from voice.config import FetchSettings
 from voice.errors import FetchError, TransientFetchError
 
@@ -38,12 +37,6 @@ def check_url(url: str, settings: FetchSettings) -> None:
     """Refuse, before storing it, a URL we would never fetch: other schemes, credentials inside the
     URL, literal addresses that are not public. Names are resolved and checked at fetch time."""
     urlguard.check_url(url, settings.allow_networks)
-
-
-def redact(url: str) -> str:
-    """The URL without query string, safe for logs (signed URLs carry tokens there)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}{parts.path}"
 
 
 def _auth_for(url: str, settings: FetchSettings) -> httpx.BasicAuth | None:
@@ -141,7 +134,7 @@ def fetch_to_file(
                 if attempt > settings.retries:
                     raise TransientFetchError(f"{exc} (gave up after {attempt} attempts)") from exc
                 delay = settings.backoff_s * (2 ** (attempt - 1)) * (0.5 + random.random())
-                log.info("fetch of %s failed (%s); retry %d in %.1f s", redact(url), exc, attempt, delay)
+                log.info("fetch of %s failed (%s); retry %d in %.1f s", logs.redact(url), exc, attempt, delay)
                 if on_retry is not None:
                     on_retry(attempt, str(exc), delay)
                 time.sleep(delay)
