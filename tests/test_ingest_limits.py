@@ -54,6 +54,9 @@ def test_form_fields_and_metadata_are_capped(tmp_path: Path) -> None:
         for bad in ('{"duration_s": NaN}', "[" * 3000 + "]" * 3000, '{"metadata": {"a": "\\u0000"}}'):
             r = client.post(url, files=wav, data={"call": bad}, headers=_h(key))
             assert r.status_code == 422, (bad[:20], r.status_code, r.text[:200])
+        many = {f"extra{i}": "1" for i in range(20)}  # fields are held in memory: only so many
+        r = client.post(url, files=wav, data=many, headers=_h(key))
+        assert r.status_code == 422 and "fields" in r.json()["detail"], r.text
         assert _files(settings.audio_dir) == []  # nothing refused left a file
         ok = client.post(
             url, files=wav, data={"call": json.dumps({"metadata": {"crm": "42"}})}, headers=_h(key)

@@ -218,6 +218,9 @@ async def create_voicemail(
     return _accepted(request, response, stored)
 
 
+_MAX_FORM_FIELDS = 16  # four are read; more are refused before they take memory
+
+
 async def _post_upload(
     request: Request,
     who: Principal,
@@ -230,13 +233,13 @@ async def _post_upload(
     field_cap = settings.limits.max_body_bytes
     try:
         # Form fields are held in memory (files are spooled to disk): cap each one, and how many.
-        form = await request.form(max_part_size=field_cap, max_fields=8)
-    except StarletteHTTPException as exc:
+        form = await request.form(max_part_size=field_cap, max_fields=_MAX_FORM_FIELDS)
+    except StarletteHTTPException as exc:  # Starlette's 400 for a form it will not parse
         if "exceeded maximum size" in str(exc.detail):
             raise HTTPException(
                 413, f"a form field other than 'file' is larger than {field_cap} bytes"
             ) from exc
-        raise
+        raise HTTPException(422, f"the multipart body is not valid: {exc.detail}") from exc
     upload = form.get("file")
     if upload is None or isinstance(upload, str):
         raise HTTPException(422, "multipart upload needs a 'file' part")
