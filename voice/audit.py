@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event, insert, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from voice.models import AuditEvent, utcnow
 
@@ -121,9 +121,23 @@ class Backlog:
 backlog = Backlog()
 
 
+_READY = "voice.audit.ready"
+
+
+# The rows are written after the session has given its connection back to the pool: after_commit fires while
+# it still holds it, and a second connection from a pool exhausted by concurrent reads waited pool_timeout.
 @event.listens_for(Session, "after_commit")
-def _write_reads(session: Session) -> None:
+def _reads_committed(session: Session) -> None:
     rows = session.info.pop(_PENDING, None)
+    if rows:
+        session.info.setdefault(_READY, []).extend(rows)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _write_reads(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None:
+        return  # a savepoint's or inner transaction's end: the outermost one has the connection still
+    rows = session.info.pop(_READY, None)
     if rows:
         bind = session.get_bind()
         backlog.write(bind if isinstance(bind, Engine) else bind.engine, rows)
