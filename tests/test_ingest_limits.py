@@ -349,11 +349,12 @@ def tiny_disk(where: Path, size: str = "2m") -> Iterator[Path]:
 
 
 def test_an_upload_to_a_full_disk_answers_507_and_leaves_nothing(tmp_path: Path) -> None:
-    with tiny_disk(tmp_path / "data" / "audio") as audio, local_app(tmp_path) as (client, sm, settings):
-        assert settings.audio_dir == audio
+    # The whole data dir (database too) on a disk the upload does not fit on.
+    with tiny_disk(tmp_path / "data", "3m"), local_app(tmp_path) as (client, sm, settings):
+        audio = settings.audio_dir
         _, key = new_key(sm)
         big = encode(clip_path("en_arctic_a0010"), tmp_path / "big.wav", "-ar", "48000", "-ac", "2")
-        payload = big.read_bytes() * (1 + 3_000_000 // big.stat().st_size)  # more than the disk holds
+        payload = big.read_bytes() * (1 + 4_000_000 // big.stat().st_size)  # more than the disk holds
         r = client.post("/v1/voicemails", files={"file": ("big.wav", payload)}, headers=_h(key))
         assert r.status_code == 507 and int(r.headers["retry-after"]) > 0, (r.status_code, r.text[:300])
         assert "disk" in r.json()["detail"]

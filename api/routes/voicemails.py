@@ -240,6 +240,10 @@ async def _post_upload(
                 413, f"a form field other than 'file' is larger than {field_cap} bytes"
             ) from exc
         raise HTTPException(422, f"the multipart body is not valid: {exc.detail}") from exc
+    except OSError as exc:  # the upload is spooled to the temporary folder first, which can be full too
+        if (full := _disk_full(exc)) is not None:
+            raise full from exc
+        raise
     upload = form.get("file")
     if upload is None or isinstance(upload, str):
         raise HTTPException(422, "multipart upload needs a 'file' part")
