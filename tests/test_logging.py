@@ -76,6 +76,31 @@ def test_exceptions_and_arguments(captured: io.StringIO) -> None:
     assert "secret" not in out
 
 
+def test_a_url_in_the_format_string_with_arguments(captured: io.StringIO) -> None:
+    """Redaction works on the finished message: a query string in the format string held a %s that
+    redaction removed (the line was lost to "not all arguments converted"), and a URL built from two
+    arguments was never seen whole (its token was printed)."""
+    log = logging.getLogger("voice.test")
+    log.info("calling https://crm.example/hook?vm=%s now", "abc123")
+    log.info("webhook to %s?token=%s", "https://h", "fmt-secret")
+    log.info("%d%% of %s", 50, "http://q.example/a?x=pct-secret")
+    out = captured.getvalue()
+    assert "INFO voice.test: calling https://crm.example/hook?[redacted] now\n" in out
+    assert "INFO voice.test: webhook to https://h?[redacted]\n" in out
+    assert "INFO voice.test: 50% of http://q.example/a?[redacted]\n" in out
+    assert "abc123" not in out and "secret" not in out and "Logging error" not in out
+
+
+def test_a_message_that_cannot_be_formatted_is_kept_redacted(capsys: pytest.CaptureFixture[str]) -> None:
+    """A caller's mistake (too few arguments) still gives a line, without the URL's secret."""
+    logs.setup()
+    record = logging.getLogger("voice.test").makeRecord(
+        "voice.test", logging.INFO, __file__, 1, "%s and %s to http://h/?t=bad-secret", ("one",), None
+    )
+    message = record.getMessage()
+    assert "bad-secret" not in message and "http://h/?[redacted]" in message and "one" in message
+
+
 def test_uvicorn_access_lines_lose_query_strings() -> None:
     """uvicorn's access logger has its own handler and formatter (it unpacks the record's arguments)."""
     from uvicorn.logging import AccessFormatter

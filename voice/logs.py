@@ -47,18 +47,8 @@ def redact_path(target: str) -> str:
     return f"{path}?{REDACTED}" if sep and query else path
 
 
-def _arg(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, int, float)):
-        return value  # kept as they are: %d and %.1f need numbers
-    if isinstance(value, str):
-        return redact(value)
-    text = str(value)  # an httpx.URL, an exception: replaced only when there was something to redact
-    cleaned = redact(text)
-    return value if cleaned == text else cleaned
-
-
 def redact_record(record: logging.LogRecord) -> logging.LogRecord:
-    """Rewrite ``record`` in place (once): its message, arguments, exception and stack text."""
+    """Rewrite ``record`` in place (once): its message, exception and stack text."""
     if getattr(record, _DONE, False):
         return record
     setattr(record, _DONE, True)
@@ -67,14 +57,15 @@ def redact_record(record: logging.LogRecord) -> logging.LogRecord:
         # (client, method, path with query, http version, status): uvicorn's AccessFormatter unpacks them.
         record.args = (*args[:2], redact_path(str(args[2])), *args[3:])
         return record
-    if isinstance(record.msg, str):
-        record.msg = redact(record.msg)
-    elif record.msg is not None:
-        record.msg = _arg(record.msg)
-    if isinstance(args, tuple):
-        record.args = tuple(_arg(a) for a in args)
-    elif isinstance(args, dict):
-        record.args = {k: _arg(v) for k, v in args.items()}
+    # The finished message, not its parts: a URL may be split between the format string and its arguments
+    # (its "?%s" in one, its token in the other), and a format string changed before formatting no longer
+    # matches its arguments.
+    try:
+        message = record.getMessage()
+    except Exception:  # the caller's format and arguments do not match: keep both, as text, for a line
+        message = f"{record.msg} {args!r}"
+    record.msg = redact(message)
+    record.args = None
     if record.exc_info and not record.exc_text:
         record.exc_text = logging.Formatter().formatException(record.exc_info)
     if record.exc_text:
