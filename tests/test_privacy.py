@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import AudioServer, VoiceServer
 
@@ -60,3 +65,17 @@ def test_erasure_of_a_caller(voice_server: VoiceServer, audio_server: AudioServe
     erased = httpx.get(f"{url}/v1/audit", params={"action": "erase"}, headers=headers).json()
     assert erased[-1]["voicemail_id"] is None and erased[-1]["detail"]["voicemails"] == 2
     assert "0166" not in json.dumps(erased)
+
+
+def test_database_errors_do_not_show_their_parameters(
+    sm: sessionmaker[Session], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A failing statement's error (what the service logs) names the SQL, not the callers' numbers,
+    metadata or filenames bound to it."""
+    with sm() as session, pytest.raises(DBAPIError) as exc:
+        session.execute(
+            text("SELECT no_such_column FROM audit_events WHERE actor = :caller"), {"caller": "+12125550199"}
+        )
+    logging.getLogger("voice.test").error("query failed", exc_info=exc.value)
+    assert "no_such_column" in str(exc.value)
+    assert "12125550199" not in str(exc.value) and "12125550199" not in caplog.text

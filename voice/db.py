@@ -62,11 +62,15 @@ def _private_sqlite(path: Path) -> None:
 
 
 def make_engine(url: str, pool_size: int = 20, max_overflow: int = 20) -> Engine:
+    """hide_parameters: a database error's text (logged, and shown by `voice` commands) names the SQL but
+    not the values bound to it, which are callers' numbers, metadata and filenames."""
     if url.startswith("sqlite"):
         path = sqlite_path(url)
         if path is not None:
             _private_sqlite(path)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):
@@ -82,7 +86,9 @@ def make_engine(url: str, pool_size: int = 20, max_overflow: int = 20) -> Engine
         return engine
     # pre_ping: a connection broken by a database restart is replaced before a request gets it (one
     # cheap round trip per checkout); retry_on_disconnect covers a restart in the middle of a request.
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow, hide_parameters=True
+    )
 
 
 def retry_on_disconnect(fn: Callable[P, R]) -> Callable[P, R]:
