@@ -418,6 +418,7 @@ _ERROR_TEXT = {
     422: "the request is not valid",
     429: "too many requests, or too many voicemails pending, for this key (see Retry-After)",
     503: "the database is unavailable; try again shortly (see Retry-After)",
+    507: "the server's disk is full; try again later (see Retry-After)",
 }
 
 

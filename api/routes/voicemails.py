@@ -156,8 +156,9 @@ def _accepted(
             },
         },
         401: {"description": "missing, invalid or revoked API key"},
-        413: {"description": "upload larger than the limit"},
+        413: {"description": "body, upload, a form field or call metadata larger than its limit"},
         422: {"description": "bad body, refused URL, or an Idempotency-Key reused for another request"},
+        **errors(507),
     },
     openapi_extra={
         "requestBody": {
