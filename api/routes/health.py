@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Literal
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
@@ -29,7 +30,7 @@ class DatabaseOut(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: str  # "ok" or "unhealthy"
+    status: Literal["ok", "degraded"]  # degraded: reads answer, writes may fail (see problems)
     problems: list[str]  # why not ok, in words
     database: DatabaseOut
     disk: DiskOut  # the tighter of the data folder's disk and the SQLite database's
@@ -39,7 +40,7 @@ class HealthOut(BaseModel):
 _OK = {"status": "ok", "problems": [], "database": {"reachable": True, "writable": True},
        "disk": {"free_bytes": 52_000_000_000, "min_free_bytes": 104_857_600}, "audit_backlog": 0}  # fmt: skip
 _FULL = _OK | {
-    "status": "unhealthy",
+    "status": "degraded",
     "problems": ["the data disk has 1.2 MB free, under the minimum of 100 MB (VOICE_HEALTH__MIN_FREE_MB)"],
     "disk": {"free_bytes": 1_200_000, "min_free_bytes": 104_857_600},
     "audit_backlog": 12,
@@ -66,11 +67,18 @@ def free_bytes(settings: Settings) -> int:
     "/healthz",
     response_model=HealthOut,
     responses={
-        200: {"content": {"application/json": {"example": _OK}}},
+        200: {
+            "description": 'up; "degraded" when the disk is (nearly) full or the database read-only: reads '
+            "still answer, writes may fail",
+            "content": {
+                "application/json": {"examples": {"ok": {"value": _OK}, "degraded": {"value": _FULL}}}
+            },
+        },
         503: {
-            "description": "not fit for requests: the disk is (nearly) full, the database is read-only or "
-            "unreachable",
-            "content": {"application/json": {"example": _FULL}},
+            "description": "the database cannot be reached",
+            "content": {
+                "application/json": {"example": {"detail": "the database is unavailable; try again shortly"}}
+            },
         },
     },
 )
@@ -78,7 +86,9 @@ def healthz(
     session: Session = Depends(get_session), settings: Settings = Depends(get_settings)
 ) -> JSONResponse:
     """Liveness, the database (reachable, writable) and free space on the data disk; needs no key (for load
-    balancers and Docker). 503 with the problems in words when this replica cannot take writes."""
+    balancers and Docker). A full disk or a read-only database is "degraded" with the problems in words, but
+    200: reads still answer, and taking the only replica out would fail them too. 503 only when the database
+    cannot be reached."""
     session.execute(text("SELECT 1"))  # unreachable: the app's handler answers 503
     problems = []
     not_writable = db.not_writable(session, settings.db_url)
@@ -91,10 +101,10 @@ def healthz(
             f"{settings.health.min_free_mb:g} MB (VOICE_HEALTH__MIN_FREE_MB)"
         )
     out = HealthOut(
-        status="unhealthy" if problems else "ok",
+        status="degraded" if problems else "ok",
         problems=problems,
         database=DatabaseOut(reachable=True, writable=not not_writable),
         disk=DiskOut(free_bytes=free, min_free_bytes=minimum),
         audit_backlog=len(audit.backlog),
     )
-    return JSONResponse(out.model_dump(), 503 if problems else 200)
+    return JSONResponse(out.model_dump())
