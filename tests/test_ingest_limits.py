@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -152,21 +152,24 @@ def test_start_time_out_of_range_is_refused_and_offsets_are_kept(tmp_path: Path)
 
 
 def test_stored_start_keeps_its_offset(sm: sessionmaker[Session]) -> None:
+    """The same instant on SQLite and PostgreSQL, shown with the offset it came with; a start out of range
+    from a path that does not check it (Twilio's RecordingStartTime) is kept in metadata, not as the start."""
     from api.views import call_out
     from voice import store
     from voice.models import CallRecord
 
-    tz = datetime(2026, 11, 23, 9, 15, tzinfo=UTC).astimezone(
-        __import__("datetime").timezone(timedelta(hours=-3, minutes=-30))
-    )
+    given = datetime(2026, 11, 23, 9, 15, tzinfo=UTC).astimezone(timezone(timedelta(hours=-3, minutes=-30)))
     with sm() as session:
-        store.create_voicemail(session, store.CallInfo(started_at=tz), audio_url="https://x.example/a")
+        store.create_voicemail(session, store.CallInfo(external_id="A", started_at=given), audio_url="https://x/a")
+        far = datetime(9999, 12, 31, tzinfo=UTC)
+        store.create_voicemail(session, store.CallInfo(external_id="B", started_at=far), audio_url="https://x/b")
         session.commit()
     with sm() as session:
-        out = call_out(session.scalars(select(CallRecord)).one())
-    assert (
-        out.started_at == tz and out.started_at is not None and out.started_at.utcoffset() == tz.utcoffset()
-    )
+        calls = {c.external_id: call_out(c) for c in session.scalars(select(CallRecord))}
+    shown = calls["A"].started_at
+    assert shown == given and shown is not None and shown.utcoffset() == given.utcoffset()
+    assert calls["B"].started_at is None
+    assert calls["B"].metadata == {"started_at_as_received": "9999-12-31T00:00:00+00:00"}
 
 
 def test_a_start_at_the_ends_of_the_calendar_does_not_fail_processing(
