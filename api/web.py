@@ -1,5 +1,5 @@
-"""Web inbox plumbing: the session cookie's key, the signed-in user, CSRF tokens, templates, the sign-in
-throttle and the security headers.
+"""Web inbox plumbing: the session cookie's key, the signed-in user, CSRF tokens and form checks,
+templates, the sign-in throttle and the security headers (audio ranges: api/audio.py).
 
 Sessions are Starlette's signed cookies (HttpOnly, SameSite=Lax, Secure when configured) that carry a
 random session token; the session itself lives in the database (voice.users), so sign-out, a password
@@ -14,18 +14,16 @@ import hmac
 import ipaddress
 import math
 import os
-import re
 import secrets
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import Depends, HTTPException, Request, Response
-from fastapi.responses import StreamingResponse
+import anyio
+from fastapi import Depends, HTTPException, Request
 from fastapi.templating import Jinja2Templates
 from limits import RateLimitItem, parse_many, storage, strategies
 from markupsafe import Markup, escape
@@ -34,7 +32,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import get_session
-from voice import search, users, vault
+from voice import inputs, search, users
 from voice.config import Settings
 from voice.models import User
 
@@ -89,13 +87,27 @@ def csrf_token(request: Request) -> str:
     return str(token)
 
 
+# Form fields that may span lines (a note) or hold any printable character (a password); every other
+# field of a page form is one line.
+_FREE_TEXT = frozenset({"text", "password"})
+
+
 async def check_csrf(request: Request) -> None:
-    """For every form POST: the token in the form must be the one in the session."""
+    """For every form POST: the token in the form must be the one in the session, and no field may hold a
+    control character (api/edge.py checks urlencoded bodies but leaves multipart ones to the route)."""
     form = await request.form()
     sent = str(form.get("csrf_token") or "")
     expected = str(request.session.get("csrf") or "")
-    if not expected or not hmac.compare_digest(sent, expected):
+    # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError, so a 500).
+    if not expected or not hmac.compare_digest(sent.encode("utf-8", "replace"), expected.encode()):
         raise HTTPException(403, "the form has expired or did not come from this site; reload the page")
+    try:
+        for name, value in form.multi_items():
+            inputs.check_text(name, "a form field's name", one_line=True)
+            if isinstance(value, str):
+                inputs.check_text(value, f"the form field {name!r}", one_line=name not in _FREE_TEXT)
+    except inputs.InputError as exc:
+        raise HTTPException(422, str(exc)) from exc
 
 
 def relative(when: datetime | None, now: datetime | None = None) -> str:
@@ -147,7 +159,9 @@ class SignInThrottle:
         self._limiter = strategies.MovingWindowRateLimiter(
             storage.storage_from_string(settings.limits.storage_url)
         )
-        self._checks = threading.BoundedSemaphore(max(1, web.signin_concurrency))
+        # An anyio semaphore: a sign-in waiting for a slot waits on the event loop, not in one of the
+        # threadpool's threads, which the API's routes need.
+        self._checks = anyio.Semaphore(max(1, web.signin_concurrency))
         self._queue_s = max(0.0, web.signin_queue_s)
 
     @staticmethod
@@ -186,15 +200,22 @@ class SignInThrottle:
         for item in self._tiers["user"]:
             self._limiter.clear(item, "signin", "user", key)
 
-    @contextmanager
-    def check_slot(self) -> Iterator[bool]:
+    @asynccontextmanager
+    async def check_slot(self) -> AsyncIterator[bool]:
         """Holds one of the password-check slots; yields False when none came free in time."""
-        acquired = self._checks.acquire(timeout=self._queue_s)
         try:
-            yield acquired
+            self._checks.acquire_nowait()  # a free slot is taken even with no time to wait (queue_s 0)
+        except anyio.WouldBlock:
+            try:
+                with anyio.fail_after(self._queue_s):
+                    await self._checks.acquire()
+            except TimeoutError:
+                yield False
+                return
+        try:
+            yield True
         finally:
-            if acquired:
-                self._checks.release()
+            self._checks.release()
 
 
 # The inbox's own script and styles only: no inline code, no other origin, never inside a frame.
@@ -234,55 +255,3 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-def _range(header: str | None, size: int) -> tuple[int, int] | str | None:
-    """One ``bytes=first-last`` range as (start, end) within ``size``; None for the whole file (no range,
-    or one Voice does not serve, such as several); "unsatisfiable" for a range past the end."""
-    match = re.fullmatch(r"bytes=(\d*)-(\d*)", (header or "").strip())
-    if not match or not (match.group(1) or match.group(2)):
-        return None
-
-    def number(digits: str) -> int:
-        digits = digits.lstrip("0") or "0"  # int() refuses 5,000 digits; anything that long is huge anyway
-        return int(digits) if len(digits) <= 18 else 10**18
-
-    first, last = match.groups()
-    start = number(first) if first else max(0, size - number(last))
-    end = min(size, number(last) + 1) if first and last else size
-    if start >= size or start >= end:
-        return "unsatisfiable"
-    return start, end
-
-
-def _plain(path: Path, start: int, end: int) -> Iterator[bytes]:
-    with path.open("rb") as f:
-        f.seek(start)
-        while start < end:
-            block = f.read(min(64 * 1024, end - start))
-            if not block:
-                return
-            start += len(block)
-            yield block
-
-
-def ranged_audio(path: Path, keyring: vault.Keyring, range_header: str | None) -> Response:
-    """A stored audio file (plain, or encrypted and decrypted only in the chunks asked for) with Range
-    support, so the player can seek; a range past the end is 416 with the size."""
-    encrypted = vault.is_encrypted(path)
-    size = vault.plain_size(path) if encrypted else path.stat().st_size
-    wanted = _range(range_header, size)
-    if isinstance(wanted, str):  # "unsatisfiable"
-        return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
-    start, end = wanted or (0, size)
-    headers = {
-        "Accept-Ranges": "bytes",
-        "Content-Length": str(end - start),
-        "Cache-Control": "private, max-age=3600",
-    }
-    if wanted is not None:
-        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
-    body = vault.iter_plain(path, keyring, start, end) if encrypted else _plain(path, start, end)
-    return StreamingResponse(
-        body, status_code=206 if wanted else 200, media_type="audio/wav", headers=headers
-    )

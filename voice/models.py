@@ -23,6 +23,10 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+# What new_id makes (uuid4 hex): a path or a stored folder name that does not match names no voicemail.
+VOICEMAIL_ID_PATTERN = r"[0-9a-f]{32}"
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: DateTime(timezone=True)}
 

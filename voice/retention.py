@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from voice import audit, erasure
 from voice.config import Settings
-from voice.models import CallRecord, Status, Voicemail, VoicemailEvent, as_utc, utcnow
+from voice.models import VOICEMAIL_ID_PATTERN, CallRecord, Status, Voicemail, VoicemailEvent, as_utc, utcnow
 
 ACTOR = "system:retention"
 
@@ -109,7 +109,7 @@ def apply(
     return report
 
 
-_VM_ID = re.compile(r"[0-9a-f]{32}")
+_VM_ID = re.compile(VOICEMAIL_ID_PATTERN)
 _BATCH = 500
 
 

@@ -14,12 +14,14 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+from starlette.concurrency import run_in_threadpool
 
+from api.audio import ranged_audio
 from api.deps import get_session, get_settings
 from api.routes.transcriptions import subtitles
 from api.views import current_priority
-from api.web import SignInThrottle, check_csrf, current_user, ranged_audio, render
-from voice import audit, search, store, users
+from api.web import SignInThrottle, check_csrf, current_user, render
+from voice import audit, models, search, store, users
 from voice.config import Settings
 from voice.models import AgentState, Status, TranscriptRevision, User, Voicemail, VoicemailNote
 from voice.transcribe import Segment
@@ -42,8 +44,10 @@ def inbox_state(vm: Voicemail) -> str:
 # anywhere (browsers read a backslash as a slash and drop tabs and newlines: "/<backslash>evil" and
 # "/<tab>/evil" would leave the site).
 _LOCAL_PATH = re.compile(r"/(?![/\\])[^\\\x00-\x20\x7f]*")
-# Voicemail ids are uuid4 hex; anything else is no voicemail (and never reaches the database).
-_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+# Anything but a voicemail id is no voicemail (and never reaches the database).
+_ID = re.compile(models.VOICEMAIL_ID_PATTERN)
+# Seeking in a playback asks for more ranges; one listen row per agent and voicemail in this time is enough.
+LISTEN_AGAIN = timedelta(minutes=5)
 
 
 def _safe_next(url: str | None) -> str:
@@ -65,7 +69,7 @@ def login_page(request: Request, next: str = "/", error: str | None = None) -> R
 
 
 @router.post("/login", dependencies=[Depends(check_csrf)])
-def login(
+async def login(
     request: Request,
     username: str = Form(...),
     password: str = Form(...),
@@ -73,28 +77,44 @@ def login(
     session: Session = Depends(get_session),
     settings: Settings = Depends(get_settings),
 ) -> Response:
+    """Async so that a sign-in waiting for a check slot waits on the event loop; the throttle's storage,
+    the database and argon2 run in the threadpool."""
     throttle: SignInThrottle = request.app.state.signin
     address = request.client.host if request.client else ""
     # Refused before any hash, and again once a check slot is ours (others may have failed meanwhile).
-    if (wait := throttle.wait(username, address)) is not None:
+    if (wait := await run_in_threadpool(throttle.wait, username, address)) is not None:
         return _refused(request, next, wait)
-    with throttle.check_slot() as free:
+    async with throttle.check_slot() as free:
         if not free:
             return _refused(request, next, None)
-        if (wait := throttle.wait(username, address)) is not None:
-            return _refused(request, next, wait)
-        user = users.authenticate(session, username, password)
-    if user is None:
-        throttle.failed(username, address)
-        session.commit()
+        wait, token = await run_in_threadpool(
+            _check_password, throttle, session, settings, username, password, address
+        )
+    if wait is not None:
+        return _refused(request, next, wait)
+    if token is None:
         query = urlencode({"next": _safe_next(next), "error": "Wrong user name or password."})
         return RedirectResponse(f"/login?{query}", status_code=303)
-    throttle.succeeded(username)
-    token = users.start_session(session, user, settings.web.session_hours)
-    session.commit()
     request.session.clear()  # a fresh session (and CSRF token) after signing in
     request.session.update({"sid": token, "csrf": None})
     return RedirectResponse(_safe_next(next), status_code=303)
+
+
+def _check_password(
+    throttle: SignInThrottle, session: Session, settings: Settings, username: str, password: str, address: str
+) -> tuple[int | None, str | None]:
+    """(seconds to wait, None) when throttled, else (None, a new session token or None if refused)."""
+    if (wait := throttle.wait(username, address)) is not None:
+        return wait, None
+    user = users.authenticate(session, username, password)
+    if user is None:
+        throttle.failed(username, address)
+        session.commit()
+        return None, None
+    throttle.succeeded(username)
+    token = users.start_session(session, user, settings.web.session_hours)
+    session.commit()
+    return None, token
 
 
 def _refused(request: Request, next_url: str, wait: int | None) -> Response:
@@ -165,13 +185,19 @@ def _checked(view: InboxQuery) -> InboxQuery:
     """The view without filters it cannot use, each dropped with a notice rather than an error page."""
     notices: list[str] = []
     since, until = view.since, view.until
+    why = "it is not a day from 0001-01-01 to 9999-12-30."
     if since and _day(since) is None:
-        notices.append(f"Ignored the From date {since!r}: it is not a day from 0001-01-01 to 9999-12-30.")
+        notices.append(f"Ignored the From date {_shown(since)}: {why}")
         since = None
     if until and _day(until, 1) is None:  # the filter runs to the end of that day
-        notices.append(f"Ignored the To date {until!r}: it is not a day from 0001-01-01 to 9999-12-30.")
+        notices.append(f"Ignored the To date {_shown(until)}: {why}")
         until = None
     return replace(view, since=since, until=until, notices=tuple(notices))
+
+
+def _shown(value: str) -> str:
+    """A value quoted for a notice, shortened (the page escapes it)."""
+    return repr(value if len(value) <= 40 else value[:40] + "...")
 
 
 def inbox_query(
@@ -181,8 +207,8 @@ def inbox_query(
     intent: str | None = Query(None, max_length=32),
     urgency: str | None = Query(None, max_length=10),
     language: str | None = Query(None, max_length=8),
-    since: str | None = Query(None, max_length=10),
-    until: str | None = Query(None, max_length=10),
+    since: str | None = Query(None),  # any length: one Voice cannot use is ignored with a notice (_checked)
+    until: str | None = Query(None),
     mine: bool = Query(False),
     q: str | None = Query(None, max_length=200),
 ) -> InboxQuery:
@@ -405,11 +431,19 @@ def audio(
     vm = session.get(Voicemail, vm_id) if _ID.fullmatch(vm_id) else None
     if vm is None or not vm.audio_path or not Path(vm.audio_path).exists():
         raise HTTPException(404, "no audio for this voicemail")
-    if request.headers.get("range", "bytes=0-").startswith("bytes=0-"):  # not a seek within a playback
-        audit.record(session, _actor(user), "listen", vm_id)
+    response = ranged_audio(Path(vm.audio_path), settings.storage.keyring(), request.headers.get("range"))
+    # Any range can play the whole file (bytes=1-, bytes=-99999999), so every answer with audio counts,
+    # except the seeks of a playback already recorded.
+    if response.status_code in (200, 206) and not _listened_lately(session, _actor(user), vm.id):
+        audit.record(session, _actor(user), "listen", vm.id)
         session.commit()
-    path = Path(vm.audio_path)
-    return ranged_audio(path, settings.storage.keyring(), request.headers.get("range"))
+    return response
+
+
+def _listened_lately(session: Session, actor: str, vm_id: str) -> bool:
+    row = models.AuditEvent
+    recent = select(row.id).where(row.voicemail_id == vm_id, row.action == "listen", row.actor == actor)
+    return session.scalar(recent.where(row.at >= datetime.now(UTC) - LISTEN_AGAIN).limit(1)) is not None
 
 
 @router.get("/voicemails/{vm_id}/transcript.{fmt}")
