@@ -3,30 +3,22 @@ state, reprocess, delete."""
 
 from __future__ import annotations
 
-import errno
-import hashlib
-import json
-import shutil
 from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.auth import actor, as_admin, as_agent, as_ingest, bearer, check_key
+from api import ingest
+from api.auth import actor, as_admin, as_agent, as_ingest, bearer
 from api.deps import get_session, get_settings
 from api.schemas import (
     Accepted,
     AgentUpdate,
-    CallIn,
     RevisionOut,
     StatusName,
-    UploadFields,
     VoicemailDetail,
     VoicemailId,
     VoicemailIn,
@@ -36,15 +28,10 @@ from api.schemas import (
     errors,
 )
 from api.views import transcript_out, voicemail_detail, voicemail_out
-from voice import audit, db, erasure, inputs, store, urlguard
+from voice import audit, erasure, store
 from voice.config import Settings
-from voice.errors import VoicemailError
-from voice.fetch import check_url
 from voice.keys import Principal
-from voice.limits import RateLimiter
-from voice.models import Role, Voicemail, WebhookDelivery, new_id
-from voice.phone import to_e164
-from voice.pipeline import store_upload, voicemail_dir
+from voice.models import Role, Voicemail, WebhookDelivery
 from voice.reprocess import revision_rows_out
 
 router = APIRouter(
@@ -59,64 +46,6 @@ IDEMPOTENCY_HEADER = Header(
     max_length=200,
     description="a retried POST with the same key returns the first voicemail instead of a second one",
 )
-
-
-def _call_info(call: CallIn, settings: Settings) -> store.CallInfo:
-    """The call to store; 413 when its metadata is over limits.max_metadata_bytes (every ingest path comes
-    here: metadata is shown on every list page, so the body limit alone is far too much)."""
-    # CallIn's field names are CallInfo's (the aliases "from"/"to" exist only on the wire).
-    info = call.model_dump()
-    raw = info["from_number"]
-    e164 = to_e164(raw, settings.summary.default_region)
-    if e164 and e164 != raw:  # one form for every caller, so filters and repeat-caller checks match
-        info["from_number"] = e164
-        info["metadata"] = {**info["metadata"], "from_as_received": raw}
-    cap = settings.limits.max_metadata_bytes
-    size = len(json.dumps(info["metadata"], separators=(",", ":"), ensure_ascii=False).encode())
-    if size > cap:
-        raise HTTPException(413, f"the call's metadata is {size} bytes as JSON; the limit is {cap} bytes")
-    return store.CallInfo(**info)
-
-
-def _too_many(exc: store.TooManyPending) -> HTTPException:
-    return HTTPException(429, str(exc), {"Retry-After": "30"})
-
-
-def _disk_full(exc: OSError) -> HTTPException | None:
-    """507 with Retry-After for a full disk or quota; None for other OS errors (a 500: a fault to fix)."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return HTTPException(507, "the server's disk is full; try again later", {"Retry-After": "300"})
-    return None
-
-
-def _upload_fields(form: Any) -> UploadFields:
-    """The form's fields other than the file, checked as a JSON post's are (422 with the reason)."""
-    values: dict[str, Any] = {}
-    try:
-        for name in ("call", "language", "recording_id", "callback_url"):
-            value = form.get(name)
-            if value is None or value == "":
-                continue
-            if not isinstance(value, str):
-                raise inputs.InputError(f"'{name}' must be a form field, not a file")
-            if name == "call":
-                values[name] = inputs.loads(value, "'call'")
-            else:
-                values[name] = inputs.check_text(value, f"'{name}'", one_line=True)
-    except inputs.InputError as exc:
-        raise HTTPException(422, str(exc)) from exc
-    try:
-        return UploadFields.model_validate(values)
-    except ValidationError as exc:
-        raise HTTPException(422, json.loads(exc.json(include_url=False))) from exc
-
-
-def _check_callback(url: str | None, settings: Settings) -> None:
-    if url:
-        try:
-            urlguard.check_url(url, settings.fetch.allow_networks, what="callback_url")
-        except VoicemailError as exc:
-            raise HTTPException(422, str(exc)) from exc
 
 
 def _visible(session: Session, vm_id: str, who: Principal) -> Voicemail:
@@ -207,151 +136,18 @@ async def create_voicemail(
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         who = await as_ingest(request, credentials, sm)  # before reading a byte of the upload
-        await run_in_threadpool(_check_pending_in, sm, who, settings)
+        await run_in_threadpool(ingest.check_pending_in, sm, who, settings)
         try:
-            stored = await _post_upload(request, who, settings, sm, idempotency_key)
+            stored = await ingest.post_upload(request, who, settings, sm, idempotency_key)
         finally:
             await request.close()  # the spooled upload, whether or not it was stored
     else:
         raw = await request.body()
         limiter = request.app.state.limiter
-        stored = await run_in_threadpool(_post_json, sm, settings, credentials, raw, idempotency_key, limiter)
-    return _accepted(request, response, stored)
-
-
-_MAX_FORM_FIELDS = 16  # four are read; more are refused before they take memory
-
-
-async def _post_upload(
-    request: Request,
-    who: Principal,
-    settings: Settings,
-    sm: sessionmaker[Session],
-    idempotency_key: str | None,
-) -> store.Accepted:
-    """A multipart upload: fields checked before the file is written; once it is written, every failure
-    (database error, idempotency conflict, pending limit, full disk) removes it again."""
-    field_cap = settings.limits.max_body_bytes
-    try:
-        # Form fields are held in memory (files are spooled to disk): cap each one, and how many.
-        form = await request.form(max_part_size=field_cap, max_fields=_MAX_FORM_FIELDS)
-    except StarletteHTTPException as exc:  # Starlette's 400 for a form it will not parse
-        if "exceeded maximum size" in str(exc.detail):
-            raise HTTPException(
-                413, f"a form field other than 'file' is larger than {field_cap} bytes"
-            ) from exc
-        raise HTTPException(422, f"the multipart body is not valid: {exc.detail}") from exc
-    except OSError as exc:  # the upload is spooled to the temporary folder first, which can be full too
-        if (full := _disk_full(exc)) is not None:
-            raise full from exc
-        raise
-    upload = form.get("file")
-    if upload is None or isinstance(upload, str):
-        raise HTTPException(422, "multipart upload needs a 'file' part")
-    fields = _upload_fields(form)
-    call = _call_info(fields.call, settings)
-    _check_callback(fields.callback_url, settings)
-    vm_id = new_id()
-    folder = voicemail_dir(settings, vm_id)
-    try:
-        path, digest = await run_in_threadpool(
-            store_upload, settings, vm_id, upload.file, settings.api.max_upload_bytes
-        )
-        request_hash = hashlib.sha256(
-            json.dumps([digest, fields.model_dump(mode="json")], sort_keys=True).encode()
-        ).hexdigest()
         stored = await run_in_threadpool(
-            _save,
-            sm,
-            who,
-            call,
-            original_filename=(upload.filename or "")[:255],
-            language_hint=fields.language,
-            recording_id=fields.recording_id,
-            callback_url=fields.callback_url,
-            voicemail_id=vm_id,
-            source_path=str(path),
-            idempotency_key=idempotency_key,
-            request_hash=request_hash,
-            pending_limit=settings.limits.pending_per_key,
+            ingest.post_json, sm, settings, credentials, raw, idempotency_key, limiter
         )
-    except BaseException as exc:
-        # No row points at the file (or the insert is rolled back): it would lie outside retention and
-        # erasure. BaseException: a client that disconnects cancels the request mid-way too.
-        shutil.rmtree(folder, ignore_errors=True)
-        if isinstance(exc, VoicemailError):
-            raise HTTPException(413, str(exc)) from exc
-        if isinstance(exc, store.IdempotencyConflict):
-            raise HTTPException(422, str(exc)) from exc
-        if isinstance(exc, store.TooManyPending):
-            raise _too_many(exc) from exc
-        if isinstance(exc, OSError) and (full := _disk_full(exc)) is not None:
-            raise full from exc
-        raise
-    if not stored.created:  # a replay: the first post's file is the one we keep
-        await run_in_threadpool(shutil.rmtree, folder, True)
-    return stored
-
-
-@db.retry_on_disconnect
-def _post_json(
-    sm: sessionmaker[Session],
-    settings: Settings,
-    credentials: HTTPAuthorizationCredentials | None,
-    raw: bytes,
-    idempotency_key: str | None,
-    limiter: RateLimiter | None = None,
-) -> store.Accepted:
-    """A JSON post, the ingest hot path: key check, validation and insert in one thread-pool call and
-    one short session (no connection held while the request waits for a thread; one pool checkout)."""
-    with sm() as session:
-        who = check_key(session, credentials, Role.INGEST, limiter)
-        try:
-            body = VoicemailIn.model_validate_json(raw)
-        except ValidationError as exc:
-            raise HTTPException(422, json.loads(exc.json(include_url=False))) from exc
-        try:
-            check_url(body.audio_url, settings.fetch)
-        except VoicemailError as exc:
-            raise HTTPException(422, str(exc)) from exc
-        _check_callback(body.callback_url, settings)
-        try:
-            stored = store.create_voicemail(
-                session,
-                _call_info(body.call, settings),
-                audio_url=body.audio_url,
-                language_hint=body.language,
-                recording_id=body.recording_id,
-                callback_url=body.callback_url,
-                api_key_id=who.key_id,
-                idempotency_key=idempotency_key,
-                request_hash=hashlib.sha256(body.model_dump_json().encode()).hexdigest(),
-                # Counted under a lock on the key, in this transaction: concurrent posts cannot all pass.
-                pending_limit=settings.limits.pending_per_key,
-            )
-        except store.IdempotencyConflict as exc:
-            raise HTTPException(422, str(exc)) from exc
-        except store.TooManyPending as exc:
-            raise _too_many(exc) from exc
-        session.commit()
-        return stored
-
-
-def _check_pending_in(sm: sessionmaker[Session], who: Principal, settings: Settings) -> None:
-    """429 before an upload is read when the key is at its limit already (the insert counts again)."""
-    limit = settings.limits.pending_per_key
-    with sm() as session:
-        if store.pending_for_key(session, who.key_id, limit) >= limit:
-            raise _too_many(store.TooManyPending(limit))
-
-
-@db.retry_on_disconnect
-def _save(sm: sessionmaker[Session], who: Principal, call: store.CallInfo, **fields: Any) -> store.Accepted:
-    """The database part of an upload, in one thread-pool call with its own session."""
-    with sm() as session:
-        stored = store.create_voicemail(session, call, api_key_id=who.key_id, **fields)
-        session.commit()
-        return stored
+    return _accepted(request, response, stored)
 
 
 @router.get("", response_model=VoicemailList)
