@@ -83,6 +83,14 @@ def test_inbox_voicemail_page_audio_and_actions(
     audio = agent.get(f"/voicemails/{vm_id}/audio", headers={"Range": "bytes=1000-1999"})
     assert audio.status_code == 206 and len(audio.content) == 1000
     assert audio.headers["content-range"].startswith("bytes 1000-1999/")
+    # A playback that skips the first byte is audited once; seeking in it adds no rows.
+    assert agent.get(f"/voicemails/{vm_id}/audio", headers={"Range": "bytes=-99999999"}).status_code == 206
+    trail = httpx.get(
+        f"{voice_server.url}/v1/audit",
+        params={"voicemail_id": vm_id, "action": "listen"},
+        headers=voice_server.headers(),
+    ).json()
+    assert [e["actor"] for e in trail] == ["user:alice"], trail
 
     srt = agent.get(f"/voicemails/{vm_id}/transcript.srt")
     assert srt.status_code == 200 and "-->" in srt.text and "attachment" in srt.headers["content-disposition"]
@@ -97,7 +105,13 @@ def test_inbox_voicemail_page_audio_and_actions(
     agent.post(
         f"/voicemails/{vm_id}/notes", data={"text": "Called back, left a message.", "csrf_token": token}
     )
+    # A control character in a multipart form is refused with the reason (api/edge.py reads only urlencoded).
+    for action, field in (("notes", "text"), ("assign", "assignee")):
+        sent = {field: (None, "zq-hostile\x00value"), "csrf_token": (None, token)}
+        bad = agent.post(f"/voicemails/{vm_id}/{action}", files=sent)
+        assert bad.status_code == 422 and "control character" in bad.json()["detail"], bad.text
     after = agent.get(f"/voicemails/{vm_id}").text
+    assert "zq-hostile" not in after
     assert "Reopen" in after and "Called back, left a message." in after
     api = voice_server.get(vm_id)
     assert api["agent_state"] == "handled" and api["assignee"] == "alice"
