@@ -135,7 +135,7 @@ async def post_upload(
             sm,
             who,
             call,
-            original_filename=(upload.filename or "")[:255],
+            original_filename=inputs.printable(upload.filename or "")[:255],
             language_hint=fields.language,
             recording_id=fields.recording_id,
             callback_url=fields.callback_url,

@@ -276,3 +276,46 @@ def test_migration_0010_splits_shared_calls(dialect: str, tmp_path: Path) -> Non
             calls = conn.execute(text("SELECT DISTINCT call_id FROM voicemails")).all()
             keys = conn.execute(text("SELECT dedupe_key FROM voicemails ORDER BY id")).scalars().all()
         assert len(calls) == 1 and keys == ["crm|CA1|v1", "crm|CA1|v2", "crm|CA1|v3"]
+
+
+def test_list_by_ids_shows_only_those_and_only_ones_own(tmp_path: Path) -> None:
+    """`GET /v1/voicemails?id=..` (voice submit polls with it): exactly the ids asked for, even when they are
+    not the newest, and another key's id is simply absent (no 404, no hint)."""
+    with local_app(tmp_path) as (client, sm, _):
+        _, mine = new_key(sm)
+        _, other = new_key(sm)
+        body = {"audio_url": "https://pbx.example.com/rec.wav"}
+        own = [client.post("/v1/voicemails", json=body, headers=_h(mine)).json()["id"] for _ in range(4)]
+        theirs = client.post("/v1/voicemails", json=body, headers=_h(other)).json()["id"]
+        asked = [own[0], own[1], theirs, "0" * 32]
+        r = client.get("/v1/voicemails", params=[("id", i) for i in asked], headers=_h(mine))
+        assert r.status_code == 200, r.text
+        assert sorted(vm["id"] for vm in r.json()["items"]) == sorted(own[:2])
+        too_many = [("id", uuid.uuid4().hex) for _ in range(101)]
+        assert client.get("/v1/voicemails", params=too_many, headers=_h(mine)).status_code == 422
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_an_upload_file_name_with_control_characters_is_stored_cleaned(dialect: str, tmp_path: Path) -> None:
+    """The file name is informational: a NUL in it (a 500 on PostgreSQL) is dropped, the voicemail kept."""
+    from tests.conftest import temp_postgres
+
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(temp_postgres("voice_iso")) if dialect == "postgresql" else None
+        overrides = {"database_url": url} if url else {}
+        with local_app(tmp_path, **overrides) as (client, sm, _):
+            _, key = new_key(sm)
+            # Raw bytes: httpx would percent-encode the name, as browsers do; a hostile client need not.
+            body = (
+                b"--b0\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\x00b\x01c.wav\"\r\n"
+                b"Content-Type: audio/wav\r\n\r\nRIFF....WAVE" + b"\0" * 64 + b"\r\n--b0--\r\n"
+            )
+            headers = {**_h(key), "Content-Type": "multipart/form-data; boundary=b0"}
+            r = client.post("/v1/voicemails", content=body, headers=headers)
+            assert r.status_code == 202, r.text
+            from voice.models import Voicemail
+
+            with sm() as session:
+                assert session.scalar(
+                    select(Voicemail.original_filename).where(Voicemail.id == r.json()["id"])
+                ) == "abc.wav"

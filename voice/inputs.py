@@ -38,6 +38,12 @@ def check_text(value: str, what: str = "value", *, one_line: bool = False) -> st
     return value
 
 
+def printable(value: str) -> str:
+    """``value`` with control characters (line breaks too) and lone surrogates removed: for informational
+    text such as an upload's file name, where refusing the voicemail over it would lose a message."""
+    return _CONTROL_OR_BREAK.sub("", value)
+
+
 def _refuse_constant(name: str, what: str = "JSON") -> Any:
     raise InputError(f"{name} in {what} is not a number JSON allows; send a finite number or null")
 

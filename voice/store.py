@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import math
 import threading
 from collections import Counter, deque
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from sqlalchemy import Table, case, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, selectinload, sessionmaker
 
-from voice import search, webhooks
+from voice import inputs, search, webhooks
 from voice.models import (
     AgentState,
     ApiKey,
@@ -579,11 +580,14 @@ class VoicemailFilter:
     sort: str = "newest"  # or "priority"
     q: str | None = None  # full-text search over transcript and summary
     newer_than: datetime | None = None  # received strictly after (the inbox's live updates)
+    ids: tuple[str, ...] | None = None  # only these voicemails (a client polling the ones it posted)
 
 
 def _filtered(session: Session, query: Any, f: VoicemailFilter, default_region: str = "US") -> Any:
     if f.status:
         query = query.where(Voicemail.status == f.status)
+    if f.ids is not None:
+        query = query.where(Voicemail.id.in_(f.ids))
     if f.api_key_id:
         query = query.where(Voicemail.api_key_id == f.api_key_id)
     if f.mailbox or f.caller:
@@ -638,11 +642,17 @@ def encode_cursor(vm: Voicemail) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str, float]:
+    """A cursor back from a client: strictly parsed (a hand-made one may be deep, hold NUL or NaN), and
+    every way it can be wrong is a ValueError."""
     try:
-        created, vm_id, *rest = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created, vm_id, *rest = inputs.loads(raw, "the cursor", max_depth=1)
         priority = float(rest[0]) if rest else _NO_PRIORITY
+        if not math.isfinite(priority):
+            raise ValueError("the cursor's priority is not finite")
+        inputs.check_text(str(vm_id), "the cursor's id", one_line=True)
         return datetime.fromisoformat(created).replace(tzinfo=UTC), str(vm_id), priority
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         raise ValueError("cursor is not one this API gave out") from exc
 
 

@@ -4,10 +4,12 @@ state, reprocess, delete."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import StringConstraints
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -33,6 +35,8 @@ from voice.config import Settings
 from voice.keys import Principal
 from voice.models import Role, Voicemail, WebhookDelivery
 from voice.reprocess import revision_rows_out
+
+MAX_IDS = 100  # ids in one list call: 100 hex ids keep the URL near 4 KB
 
 router = APIRouter(
     prefix="/v1/voicemails", tags=["voicemails"],
@@ -170,10 +174,18 @@ def list_voicemails(
         None, max_length=200, description="words in the transcript or summary", examples=["invoice"]
     ),
     cursor: str | None = Query(None, description="next_cursor of the previous page"),
+    ids: list[Annotated[str, StringConstraints(max_length=32)]] | None = Query(
+        None,
+        alias="id",
+        max_length=MAX_IDS,
+        description=f"only these voicemails (repeat it, at most {MAX_IDS}); ids a key cannot see are absent",
+    ),
 ) -> VoicemailList:
     """Newest first. Ingest keys see only the voicemails they posted."""
     scope = who.key_id if who.role == Role.INGEST else None
-    f = store.VoicemailFilter(status_, mailbox, caller, language, since, until, scope, q=q or None)
+    f = store.VoicemailFilter(
+        status_, mailbox, caller, language, since, until, scope, q=q or None, ids=tuple(ids) if ids else None
+    )
     try:
         items, next_cursor = store.list_voicemails(session, f, limit, cursor, settings.summary.default_region)
     except ValueError as exc:
@@ -184,9 +196,8 @@ def list_voicemails(
         counts=store.count_by_status(session, scope),
     )
     # The filters, but not the search words or the number searched for: they may be personal data.
-    # The filters, but not the search words or the number searched for: they may be personal data.
     given = {"status": status_, "mailbox": mailbox, "language": language, "search": bool(q)}
-    given["by_caller"] = bool(caller)
+    given["by_caller"], given["by_id"] = bool(caller), bool(ids)
     filters = {k: v for k, v in given.items() if v}
     audit.record(session, actor(who), "list", None, shown=len(items), **filters)
     session.commit()
