@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
@@ -347,3 +348,29 @@ def test_a_message_the_server_refuses_is_remembered_not_resent(tmp_path: Path) -
         (inbox / "msg0000.txt").write_text((inbox / "msg0000.txt").read_text() + "flag=Urgent\n")
         os.utime(inbox / "msg0000.txt", ns=(1, 2))  # changed: tried once more
         assert ingester.scan_once() == 1 and len(posts) == 4
+
+
+def test_audio_that_arrives_after_its_message_file_is_sent(voice_server: VoiceServer, tmp_path: Path) -> None:
+    """rsync copies msg0000.txt before msg0000.wav: the scan in between finds no audio. The message is
+    sent once the audio is there, not skipped for as long as its .txt stays unchanged."""
+    spool = tmp_path / "voicemail"
+    inbox = spool / "default" / "1600" / "INBOX"
+    txt = _message(inbox, 0, "en_arctic_a0010", "wav", "<2125550138>", 1795424400, "late-audio-1")
+    audio = txt.with_suffix(".wav")
+    audio.rename(tmp_path / "in-transit.wav")
+    key = voice_server.create_key("ingest", "pbx-late")["key"]
+    state = tmp_path / "state.json"
+
+    def ingest() -> subprocess.CompletedProcess[str]:
+        command = _command(voice_server, spool, key, state)
+        return subprocess.run(command, env=voice_server.env, capture_output=True, text=True, timeout=120)
+
+    first = ingest()
+    assert first.stdout == "" and "Traceback" not in first.stderr, first
+    (tmp_path / "in-transit.wav").rename(audio)
+    second = ingest()
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.startswith("default/1600/INBOX/msg0000.txt -> "), second
+    vm_id = second.stdout.split(" -> ")[1].split()[0]
+    assert voice_server.get(vm_id)["call"]["external_id"] == "late-audio-1"
+    assert json.loads(state.read_text())["skipped"] == {}  # sent: no longer remembered as skipped

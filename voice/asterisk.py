@@ -227,6 +227,18 @@ def read_message(
     )
 
 
+def signature(txt: Path) -> tuple[int, list[list[Any]]]:
+    """What a skipped message is remembered by: its .txt's mtime and its audio files' names, mtimes and
+    sizes. The audio counts too: rsync copies msg0000.txt before msg0000.wav, and a message skipped for
+    having no audio must be tried again when the audio arrives, though its .txt never changes."""
+    audio = []
+    for suffix in AUDIO_PREFERENCE:
+        with contextlib.suppress(OSError):  # not there (yet)
+            st = txt.with_suffix(suffix).lstat()
+            audio.append([suffix, st.st_mtime_ns, st.st_size])
+    return txt.lstat().st_mtime_ns, audio
+
+
 def scan(spool: Path) -> Iterator[Path]:
     """Every msgNNNN.txt under ``spool`` (a whole spool, a context, or one mailbox), oldest first."""
     found = [p for p in spool.rglob("msg*.txt") if _MSG.match(p.name) and p.parent.name != "tmp"]
@@ -235,8 +247,9 @@ def scan(spool: Path) -> Iterator[Path]:
 
 class State:
     """The ingester's memory, one JSON file: messages sent ({key: voicemail id}), and messages skipped
-    ({path in the spool: {"mtime_ns", "reason"}}) so a bad one is warned about once, not on every scan,
-    and tried again only when its file changes. A file from before skipping existed is all "sent"."""
+    ({path in the spool: {"mtime_ns", "audio", "reason"}}) so a bad one is warned about once, not on every
+    scan, and tried again only when its .txt or its audio files change (see ``signature``). A file from
+    before skipping existed is all "sent"."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -246,15 +259,18 @@ class State:
         self.sent: dict[str, str] = data["sent"]
         self.skipped: dict[str, dict[str, Any]] = data.get("skipped", {})
 
-    def is_skipped(self, rel: str, mtime_ns: int) -> bool:
-        return self.skipped.get(rel, {}).get("mtime_ns") == mtime_ns
+    def is_skipped(self, rel: str, mtime_ns: int, audio: list[list[Any]] | None = None) -> bool:
+        entry = self.skipped.get(rel, {})
+        return entry.get("mtime_ns") == mtime_ns and entry.get("audio", []) == (audio or [])
 
-    def skip(self, rel: str, mtime_ns: int, reason: str) -> None:
-        self.skipped[rel] = {"mtime_ns": mtime_ns, "reason": reason[:300]}
+    def skip(self, rel: str, mtime_ns: int, reason: str, audio: list[list[Any]] | None = None) -> None:
+        self.skipped[rel] = {"mtime_ns": mtime_ns, "audio": audio or [], "reason": reason[:300]}
         self._save()
 
-    def remember(self, key: str, vm_id: str) -> None:
+    def remember(self, key: str, vm_id: str, rel: str | None = None) -> None:
         self.sent[key] = vm_id
+        if rel is not None:
+            self.skipped.pop(rel, None)  # skipped before (its audio had not come): sent now
         self._save()
 
     def _save(self) -> None:
@@ -291,8 +307,7 @@ class Ingester:
         for txt in scan(self.spool):
             rel = str(txt.relative_to(self.spool))
             try:
-                mtime_ns = txt.lstat().st_mtime_ns
-                if self.state.is_skipped(rel, mtime_ns):
+                if self.state.is_skipped(rel, *signature(txt)):
                     continue
                 msg = read_message(txt, self.settle_s, root=self.spool, region=self.region)
             except NotReady:
@@ -319,7 +334,8 @@ class Ingester:
 
     def _skip(self, rel: str, txt: Path, reason: str) -> None:
         with contextlib.suppress(OSError):  # gone meanwhile: nothing to remember
-            self.state.skip(rel, txt.lstat().st_mtime_ns, reason)
+            mtime_ns, audio = signature(txt)
+            self.state.skip(rel, mtime_ns, reason, audio)
 
     def _send(self, rel: str, msg: SpoolMessage) -> int:
         _inside(msg.audio, self.spool)  # again, just before opening: the spool may have changed
@@ -345,7 +361,7 @@ class Ingester:
                 self.warn(f"{rel}: not sent, {apiclient.ApiError(r)}; will try again")
             return 1
         vm_id = str(r.json()["id"])
-        self.state.remember(msg.key, vm_id)
+        self.state.remember(msg.key, vm_id, rel)
         replay = " (the server already had it)" if r.headers.get("idempotent-replayed") else ""
         self.out(f"{rel} -> {vm_id}{replay}")
         return 0
