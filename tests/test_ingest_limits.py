@@ -330,6 +330,7 @@ def test_retention_run_sweeps_orphans(voice_server: VoiceServer) -> None:
     os.utime(orphan, (old, old))
     out = voice_server.cli("retention", "run")
     assert not orphan.exists(), out.stdout
+    assert f"orphan     {vm_id}" in out.stdout  # the operator is told what went
 
 
 # -- item 19 (uploads): a full disk --------------------------------------------------------------------

@@ -586,10 +586,12 @@ def retention_run(
         total.audio += report.audio
         total.voicemails += report.voicemails
         total.audio_files += report.audio_files
+        total.orphans += report.orphans
         if dry_run or not (report.audio or report.voicemails):
             break
     if as_json:
-        print(json.dumps({"dry_run": dry_run, "audio": total.audio, "voicemails": total.voicemails}))
+        out = {"audio": total.audio, "voicemails": total.voicemails, "orphans": total.orphans}
+        print(json.dumps({"dry_run": dry_run, **out}))
         return
     r = settings.retention
     verb = "would delete" if dry_run else "deleted"
@@ -598,12 +600,14 @@ def retention_run(
     overrides = f", {len(r.mailboxes)} mailbox overrides" if r.mailboxes else ""
     print(
         f"{verb}: audio of {len(total.audio)} voicemails, {len(total.voicemails)} voicemails whole"
-        f" (policy: {audio}, {whole}{overrides})"
+        f" (policy: {audio}, {whole}{overrides}); {len(total.orphans)} audio folders without a voicemail"
     )
     for vm_id in total.audio:
         print(f"  audio      {vm_id}")
     for vm_id in total.voicemails:
         print(f"  voicemail  {vm_id}")
+    for folder in total.orphans:
+        print(f"  orphan     {folder}")
 
 
 @storage_app.command("rekey")

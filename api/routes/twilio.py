@@ -98,8 +98,13 @@ async def recording_callback(
         raise HTTPException(422, str(exc)) from exc
     key_id = None
     if account.api_key_name:
+        # The newest active key of that name: with two, every retry of a callback must land on the same one
+        # (duplicates are detected per key).
         key_id = session.scalar(
-            select(ApiKey.id).where(ApiKey.name == account.api_key_name, ApiKey.revoked_at.is_(None))
+            select(ApiKey.id)
+            .where(ApiKey.name == account.api_key_name, ApiKey.revoked_at.is_(None))
+            .order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
+            .limit(1)
         )
     status, reason = Status.QUEUED, None
     if rec.status == "absent":
