@@ -28,7 +28,7 @@ from schemathesis import GenerationMode, checks
 from tests.conftest import VoiceServer, make_server, temp_postgres
 
 EXAMPLES = int(os.environ.get("VOICE_FUZZ_EXAMPLES", "8"))  # per operation and mode
-HOSTILE = int(os.environ.get("VOICE_FUZZ_HOSTILE", "8"))  # hostile cases per operation
+HOSTILE = int(os.environ.get("VOICE_FUZZ_HOSTILE", "16"))  # hostile cases per operation
 # No 500, and every response as its own schema says: status code, content type, headers and body.
 CHECKS = [
     checks.not_a_server_error,
