@@ -139,6 +139,17 @@ class _Junk(http.server.BaseHTTPRequestHandler):
             ),
             "slow": "{}",
             "cut": '{"summary": "Maria Lopez asks',
+            # Valid JSON that PostgreSQL cannot store (NUL) or JSON cannot encode back (NaN).
+            "nul": json.dumps(
+                {
+                    "summary": "Maria\u0000 asks",
+                    "intent": "billing",
+                    "urgency": "normal",
+                    "sentiment": "neutral",
+                }
+            ),
+            "nan": '{"summary": "Maria asks", "intent": "billing", "urgency": "normal", '
+            '"sentiment": "neutral", "confidence": NaN}',
         }[mode]
         finish = "length" if mode == "cut" else "stop"
         choice = {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}
@@ -158,6 +169,8 @@ class _Junk(http.server.BaseHTTPRequestHandler):
         ("schema", "outside the schema"),
         ("slow", "no answer within 1 s"),
         ("cut", "cut off at max_tokens"),
+        ("nul", "control character (U+0000)"),
+        ("nan", "not finite"),
     ],
 )
 def test_junk_slow_or_cut_answers_keep_the_builtin_result(mode: str, reason: str) -> None:

@@ -18,6 +18,7 @@ import httpx
 import phonenumbers
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from voice import inputs
 from voice.config import LLMSettings
 from voice.phone import region_for
 from voice.triage import INTENTS, URGENCIES, CallContext, Reference, Triage, priority_of, resolve_time
@@ -155,9 +156,15 @@ def ask(settings: LLMSettings, text: str, language: str | None, context: CallCon
         if choice.get("finish_reason") == "length":
             raise LLMFailed("the answer was cut off at max_tokens")
         # strict=False: some grammar-constrained servers (llama.cpp) let raw newlines into strings.
-        return LLMTriage.model_validate(json.loads(content, strict=False))
-    except (ValueError, KeyError, IndexError, TypeError) as exc:
+        answer = json.loads(content, strict=False)
+        # NUL fails the insert on PostgreSQL and NaN cannot be encoded back: refuse them here.
+        return LLMTriage.model_validate(inputs.check_value(answer, "the answer"))
+    except (ValueError, KeyError, IndexError, TypeError, RecursionError) as exc:
         reason = "invalid JSON" if isinstance(exc, json.JSONDecodeError) else "an answer outside the schema"
+        if isinstance(exc, inputs.InputError):
+            reason = f"an answer Voice will not store ({exc})"
+        elif isinstance(exc, RecursionError):
+            reason = "an answer nested too deeply"
         if isinstance(exc, ValidationError):
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "answer"
