@@ -9,24 +9,27 @@ Multipart bodies pass untouched: the routes that read uploads check their own fi
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from typing import Any
 from urllib.parse import parse_qsl
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.limits import is_upload, send_error
 from voice import inputs
 
 # Raw header bytes: C0 controls but tab, and DEL (the HTTP parser refuses most; an ASGI client may not).
 _HEADER_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_CHECK_INLINE_BYTES = 64 * 1024
+_MAX_FORM_FIELDS = 1000  # as Starlette's own form parser
 
 
 def check_target(scope: Scope) -> None:
@@ -51,7 +54,12 @@ def check_body(body: bytes, content_type: str) -> None:
         return
     form = content_type.startswith("application/x-www-form-urlencoded")
     if form:
-        for name, value in parse_qsl(body.decode("latin-1"), keep_blank_values=True):
+        try:
+            text = body.decode("latin-1")
+            fields = parse_qsl(text, keep_blank_values=True, max_num_fields=_MAX_FORM_FIELDS)
+        except ValueError as exc:  # more fields than any form of ours has
+            raise inputs.InputError(f"the form has more than {_MAX_FORM_FIELDS} fields") from exc
+        for name, value in fields:
             inputs.check_text(name, "a form field's name", one_line=True)
             inputs.check_text(value, f"the form field {name!r}")
     if not form or body.lstrip()[:1] in (b"{", b"["):
@@ -87,7 +95,7 @@ class EdgeCheck:
             await _refuse(send, str(exc))
             return
         content_type = _header(scope, b"content-type").lower()
-        if scope["method"] not in _BODY_METHODS or content_type.startswith("multipart/"):
+        if scope["method"] not in _BODY_METHODS or is_upload(content_type):
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
@@ -100,7 +108,10 @@ class EdgeCheck:
                 break
         body = b"".join(chunks)
         try:
-            check_body(body, content_type)
+            if len(body) > _CHECK_INLINE_BYTES:  # a big body is checked off the event loop: others wait not
+                await anyio.to_thread.run_sync(check_body, body, content_type)
+            else:
+                check_body(body, content_type)
         except inputs.InputError as exc:
             await _refuse(send, str(exc))
             return
@@ -124,15 +135,7 @@ def _header(scope: Scope, name: bytes) -> str:
 
 
 async def _refuse(send: Send, reason: str) -> None:
-    body = json.dumps({"detail": reason}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 422,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_error(send, 422, reason)
 
 
 def encodable(value: Any) -> Any:

@@ -9,6 +9,14 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 FORM_OVERHEAD = 64 * 1024  # the multipart framing and small fields around an upload
+# Only these take an upload's allowance; a multipart body anywhere else (a page form, the Twilio callback) is
+# held to the body limit, so an unauthenticated client cannot make them read 50 MB before refusing it.
+UPLOAD_ROUTES = frozenset({("POST", "/v1/voicemails"), ("POST", "/v1/audio/transcriptions")})
+
+
+def is_upload(content_type: str) -> bool:
+    """As the routes and the edge check must all agree: the media type is multipart/form-data, in any case."""
+    return content_type.split(";", 1)[0].strip().lower() == "multipart/form-data"
 
 
 class BodyLimit:
@@ -23,7 +31,8 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        upload = headers.get("content-type", "").startswith("multipart/form-data")
+        route = (scope["method"], scope["path"])
+        upload = is_upload(headers.get("content-type", "")) and route in UPLOAD_ROUTES
         limit = self.max_upload + FORM_OVERHEAD if upload else self.max_body
         declared = headers.get("content-length", "")
         # ASCII digits only ("²".isdigit() is true), and no int() of thousands of digits (a ValueError).
@@ -56,11 +65,16 @@ class BodyLimit:
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps({"detail": f"the request body is larger than {limit} bytes"}).encode()
+    await send_error(send, 413, f"the request body is larger than {limit} bytes")
+
+
+async def send_error(send: Send, status: int, detail: str) -> None:
+    """A JSON error answer ``{"detail": ...}`` from middleware, before any route or handler runs."""
+    body = json.dumps({"detail": detail}).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
         }
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -43,7 +44,8 @@ class CallIn(BaseModel):
         default_factory=dict, description="your own data, at most limits.max_metadata_bytes as JSON"
     )
 
-    model_config = ConfigDict(populate_by_name=True)
+    # allow_inf_nan: pydantic's lax mode turns the string "Infinity" into inf, which ge=0 lets through.
+    model_config = ConfigDict(populate_by_name=True, allow_inf_nan=False)
 
     @field_validator("started_at")
     @classmethod
@@ -54,6 +56,21 @@ class CallIn(BaseModel):
         return value
 
 
+@functools.cache
+def _whisper_languages() -> frozenset[str]:
+    # faster-whisper's own list (the engines share Whisper's tokenizer); imported on first use only.
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    return frozenset(_LANGUAGE_CODES)
+
+
+def _known_language(value: str | None) -> str | None:
+    """A language hint Whisper knows, refused at the edge rather than failing the voicemail later."""
+    if value is not None and value.lower() not in _whisper_languages():
+        raise ValueError(f"{value!r} is not a language code Whisper knows (e.g. en, fr, de, es, zh)")
+    return value.lower() if value is not None else None
+
+
 class UploadFields(BaseModel):
     """The form fields of a multipart post besides the file, held to the JSON post's limits."""
 
@@ -62,11 +79,15 @@ class UploadFields(BaseModel):
     recording_id: str | None = Field(None, max_length=200)
     callback_url: str | None = Field(None, max_length=2000)
 
+    _language = field_validator("language")(_known_language)
+
 
 class VoicemailIn(BaseModel):
     audio_url: str = Field(..., max_length=4000, examples=["https://pbx.example.com/rec/123.wav"])
     call: CallIn = Field(default_factory=CallIn)
     language: str | None = Field(None, max_length=8, examples=["en"])
+
+    _language = field_validator("language")(_known_language)
     recording_id: str | None = Field(
         None, max_length=200, description="your id for this recording", examples=["RE5678"]
     )

@@ -31,6 +31,31 @@ def _files(root: Path) -> list[Path]:
 # -- item 8: form fields and metadata ------------------------------------------------------------------
 
 
+def test_language_hints_and_infinity_as_text_are_refused_at_the_edge(tmp_path: Path) -> None:
+    """A language Whisper does not know ("zz") failed the voicemail later in the worker; the string
+    "Infinity" slipped past the edge's NaN check through pydantic's lax float parsing."""
+    with local_app(tmp_path) as (client, sm, _):
+        _, key = new_key(sm)
+        url, audio = "/v1/voicemails", "https://x.example/a.wav"
+        r = client.post(url, json={"audio_url": audio, "language": "zz"}, headers=_h(key))
+        assert r.status_code == 422 and "not a language code Whisper knows" in r.text, r.text
+        wav = {"file": ("a.wav", b"RIFF" + b"\0" * 100)}
+        r = client.post(url, files=wav, data={"language": "zz"}, headers=_h(key))
+        assert r.status_code == 422 and "not a language code Whisper knows" in r.text, r.text
+        for text_number in ("Infinity", "-inf", "NaN"):
+            body = {"audio_url": audio, "call": {"duration_s": text_number}}
+            r = client.post(url, json=body, headers=_h(key))
+            assert r.status_code == 422 and "finite" in r.text, (text_number, r.text)
+        r = client.post(url, json={"audio_url": audio, "language": "FR"}, headers=_h(key))
+        assert r.status_code == 202, r.text
+        from voice.models import Voicemail
+
+        with sm() as session:
+            stored = session.scalar(select(Voicemail.language_hint).where(Voicemail.id == r.json()["id"]))
+        assert stored == "fr"
+
+
+
 def test_form_fields_and_metadata_are_capped(tmp_path: Path) -> None:
     with local_app(tmp_path, limits={"max_body_bytes": 100_000}) as (client, sm, settings):
         _, key = new_key(sm)

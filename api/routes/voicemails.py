@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from api import ingest
 from api.auth import actor, as_admin, as_agent, as_ingest, bearer
 from api.deps import get_session, get_settings
+from api.limits import is_upload
 from api.schemas import (
     Accepted,
     AgentUpdate,
@@ -138,7 +139,7 @@ async def create_voicemail(
     sm: sessionmaker[Session] = request.app.state.sessionmaker
     settings: Settings = request.app.state.settings
     content_type = request.headers.get("content-type", "")
-    if content_type.startswith("multipart/form-data"):
+    if is_upload(content_type):
         who = await as_ingest(request, credentials, sm)  # before reading a byte of the upload
         await run_in_threadpool(ingest.check_pending_in, sm, who, settings)
         try:
