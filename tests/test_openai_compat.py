@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import httpx
 import openai
 import pytest
 
@@ -80,3 +81,18 @@ def test_errors_in_openai_shape(client: openai.OpenAI, voice_server: VoiceServer
     with bad.open("rb") as fh, pytest.raises(openai.AuthenticationError):
         wrong.audio.transcriptions.create(model="whisper-1", file=fh)
     assert "whisper-1" in [m.id for m in client.models.list()]
+
+
+def test_text_fields_are_capped_in_openai_shape(client: openai.OpenAI, voice_server: VoiceServer) -> None:
+    """Text fields are held in memory: each is capped at limits.max_body_bytes (1 MB), and their number,
+    not at the upload limit (50 MB each)."""
+    url = voice_server.url + "/v1/audio/transcriptions"
+    headers = {"Authorization": f"Bearer {client.api_key}"}
+    files = {"file": ("clip.wav", b"RIFF" + b"\0" * 100, "audio/wav")}
+    fields = {"model": "whisper-1", "prompt": "a" * 2_000_000}
+    big = httpx.post(url, headers=headers, files=files, data=fields, timeout=30)
+    assert big.status_code == 413, big.text
+    assert big.json()["error"]["type"] == "invalid_request_error"
+    assert "larger than 1048576 bytes" in big.json()["error"]["message"]
+    many = httpx.post(url, headers=headers, files=files, data={f"x{i}": "1" for i in range(100)}, timeout=30)
+    assert many.status_code == 400 and "Too many fields" in many.json()["error"]["message"], many.text

@@ -13,7 +13,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import as_ingest
 from api.deps import get_settings
@@ -54,6 +55,21 @@ def install_error_handler(app: FastAPI) -> None:
             {"error": {"message": exc.message, "type": kind, "param": exc.param, "code": exc.code}},
             status_code=exc.status,
         )
+
+
+_MAX_FIELDS = 32  # the route reads seven; OpenAI's SDK may send a few more it ignores
+
+
+async def _form(request: Request, settings: Settings) -> FormData:
+    """The multipart form. Text fields are held in memory (the file is spooled to disk), so each is capped
+    at limits.max_body_bytes and their number too, not at the upload limit."""
+    cap = settings.limits.max_body_bytes
+    try:
+        return await request.form(max_part_size=cap, max_fields=_MAX_FIELDS, max_files=1)
+    except StarletteHTTPException as exc:  # Starlette's 400 for a form it will not parse
+        if "exceeded maximum size" in str(exc.detail):
+            raise OpenAIError(413, f"a form field other than 'file' is larger than {cap} bytes") from exc
+        raise OpenAIError(400, f"the multipart body is not valid: {exc.detail}") from exc
 
 
 def _model_name(requested: str, settings: Settings) -> str:
@@ -181,7 +197,7 @@ async def create_transcription(
     _: Principal = Depends(as_ingest),
 ) -> Response:
     """Transcribe an audio file now and return the text (OpenAI's `audio.transcriptions.create`)."""
-    form = await request.form(max_part_size=settings.api.max_upload_bytes)
+    form = await _form(request, settings)
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise OpenAIError(400, "a 'file' part with the audio is required", "file")
