@@ -118,6 +118,16 @@ def test_keys_are_hashed_listed_and_revocable(voice_server: VoiceServer, keys: d
     assert "cli-made" in out.stdout and "revoked" in out.stdout and cli["key"] not in out.stdout
 
 
+@pytest.mark.parametrize("name", ["", "\t", "   ", "crm\nadmin", "crm\tadmin"])
+def test_a_key_name_that_is_blank_or_not_one_line_is_a_422(
+    voice_server: VoiceServer, keys: dict[str, str], name: str
+) -> None:
+    r = httpx.post(
+        f"{voice_server.url}/v1/keys", headers=_h(keys["admin"]), json={"name": name, "role": "ingest"}
+    )
+    assert r.status_code == 422 and "name" in r.text, r.text
+
+
 def test_idempotency_key_and_recording_dedupe(
     voice_server: VoiceServer, keys: dict[str, str], audio_server: AudioServer
 ) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from voice import inputs
 from voice.models import ApiKey, Role, utcnow
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,11 @@ def create_key(session: Session, name: str, role: str, webhook_url: str | None =
         raise ApiKeyError(f"role must be one of {', '.join(Role.ALL)}")
     name = name.strip()
     if not name:
-        raise ApiKeyError("a key needs a name")
+        raise ApiKeyError("a key needs a name that is not blank")
+    try:  # one line: the name is shown in lists and logs, where a break would forge a line
+        inputs.check_text(name, "the key's name", one_line=True)
+    except inputs.InputError as exc:
+        raise ApiKeyError(str(exc)) from exc
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     row = ApiKey(

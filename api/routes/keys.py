@@ -52,7 +52,10 @@ def create_key(
             urlguard.check_url(body.webhook_url, settings.fetch.allow_networks, what="webhook_url")
         except VoicemailError as exc:
             raise HTTPException(422, str(exc)) from exc
-    new = keys.create_key(session, body.name, body.role, body.webhook_url)
+    try:
+        new = keys.create_key(session, body.name, body.role, body.webhook_url)
+    except keys.ApiKeyError as exc:  # a blank name, or one with a line break or a tab
+        raise HTTPException(422, str(exc)) from exc
     session.commit()
     row = session.get(ApiKey, new.id)
     assert row is not None
