@@ -19,10 +19,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import AudioServer, clip_path, encode, free_port, make_server
-from voice import llm
+from voice import llm, store
 from voice.config import LLMSettings
+from voice.models import Summary, TranscriptRevision
+from voice.pipeline import summary_row
 from voice.triage import INTENTS, CallContext, triage
 
 TEXT = (
@@ -192,3 +196,26 @@ def test_off_by_default_and_never_for_silence() -> None:
     assert llm.refine(builtin, TEXT, "en", CTX, LLMSettings()) is builtin
     silent = triage("", "en", CTX)
     assert llm.refine(silent, "", "en", CTX, LLMSettings(base_url="http://127.0.0.1:9/v1")) is silent
+
+
+def test_an_answer_with_nul_is_not_stored_and_the_builtin_summary_is(
+    sm: sessionmaker[Session],
+) -> None:
+    """On PostgreSQL a NUL in the summary failed the insert inside the worker; now the built-in triage
+    is stored, with the reason in its error."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Junk)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = LLMSettings(base_url=f"http://127.0.0.1:{server.server_address[1]}/nul", timeout_s=5)
+        result = llm.refine(triage(TEXT, "en", CTX), TEXT, "en", CTX, settings)
+    finally:
+        server.shutdown()
+        server.server_close()
+    with sm() as session:
+        vm_id = store.create_voicemail(session, store.CallInfo()).id
+        revision = TranscriptRevision(engine="faster-whisper", model="base", language="en", text=TEXT)
+        store.add_revision(session, vm_id, revision, summary_row(result))
+        session.commit()
+        row = session.scalars(select(Summary).where(Summary.revision_id == revision.id)).one()
+    assert row.summariser == "builtin" and "\x00" not in row.text
+    assert row.error and "control character (U+0000)" in row.error
