@@ -15,6 +15,7 @@ from fastapi import HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -26,7 +27,7 @@ from voice.errors import VoicemailError
 from voice.fetch import check_url
 from voice.keys import Principal
 from voice.limits import RateLimiter
-from voice.models import Role, new_id
+from voice.models import Role, Voicemail, new_id
 from voice.phone import to_e164
 from voice.pipeline import store_upload, voicemail_dir
 
@@ -145,10 +146,16 @@ async def post_upload(
             request_hash=request_hash,
             pending_limit=settings.limits.pending_per_key,
         )
-    except BaseException as exc:
-        # No row points at the file (or the insert is rolled back): it would lie outside retention and
-        # erasure. BaseException: a client that disconnects cancels the request mid-way too.
-        shutil.rmtree(folder, ignore_errors=True)
+    except Exception as exc:
+        # No row points at the file (or the insert was rolled back): it would lie outside retention and
+        # erasure. But a retried save may have committed before it failed, so an unexpected error removes the
+        # file only once the database says there is no row; if it cannot say, the orphan sweep decides later.
+        # (A cancelled request, a BaseException, leaves it to the sweep too: its save may have committed.)
+        expected = isinstance(exc, VoicemailError | store.IdempotencyConflict | store.TooManyPending) or (
+            isinstance(exc, OSError) and disk_full(exc) is not None
+        )
+        if expected or not await run_in_threadpool(_stored, sm, vm_id):
+            shutil.rmtree(folder, ignore_errors=True)
         if isinstance(exc, VoicemailError):
             raise HTTPException(413, str(exc)) from exc
         if isinstance(exc, store.IdempotencyConflict):
@@ -161,6 +168,15 @@ async def post_upload(
     if not stored.created:  # a replay: the first post's file is the one we keep
         await run_in_threadpool(shutil.rmtree, folder, True)
     return stored
+
+
+def _stored(sm: sessionmaker[Session], vm_id: str) -> bool:
+    """Whether the voicemail's row exists; True when the database cannot tell (keep the file)."""
+    try:
+        with sm() as session:
+            return session.scalar(select(Voicemail.id).where(Voicemail.id == vm_id)) is not None
+    except Exception:  # noqa: BLE001 - unknown means keep: the orphan sweep removes it if no row appears
+        return True
 
 
 @db.retry_on_disconnect

@@ -345,6 +345,49 @@ def test_orphaned_audio_folders_are_swept(sm: sessionmaker[Session], tmp_path: P
     assert not orphan.exists() and owned.exists() and uploading.exists() and not_ours.exists()
 
 
+def test_the_sweep_refuses_when_the_database_knows_few_of_the_folders(
+    sm: sessionmaker[Session], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Run against the wrong database (VOICE_DATABASE_URL unset in a shell, an old SQLite file), every folder
+    looks orphaned: the sweep must not erase real voicemails' audio."""
+    from voice import retention
+    from voice.config import Settings
+    from voice.pipeline import voicemail_dir
+
+    settings = Settings(data_dir=tmp_path / "data")
+    old = time.time() - 3 * 3600
+    folders = []
+    for _ in range(12):
+        d = voicemail_dir(settings, uuid.uuid4().hex)
+        d.mkdir(parents=True)
+        (d / "source").write_bytes(b"audio")
+        for p in (d / "source", d):
+            os.utime(p, (old, old))
+        folders.append(d)
+    assert retention.apply(sm, settings).orphans == []
+    assert all(d.exists() for d in folders)
+    assert "not sweeping: 12 of 12 audio folders have no voicemail in this database" in caplog.text
+
+
+def test_an_upload_keeps_its_file_when_the_database_cannot_say_it_has_no_row(
+    sm: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """After an unexpected error the upload's file goes only when the database says no row names it: a retried
+    save may have committed before failing, and a database that cannot answer decides nothing."""
+    from sqlalchemy import create_engine
+
+    from api.ingest import _stored
+    from voice import db, store
+
+    with sm() as session:
+        vm_id = store.create_voicemail(session, store.CallInfo(), audio_url="https://x.example/a").id
+        session.commit()
+    assert _stored(sm, vm_id) is True
+    assert _stored(sm, uuid.uuid4().hex) is False
+    gone = db.make_sessionmaker(create_engine(f"sqlite:///{tmp_path}/missing/dir/voice.db"))
+    assert _stored(gone, uuid.uuid4().hex) is True
+
+
 def test_retention_run_sweeps_orphans(voice_server: VoiceServer) -> None:
     vm_id = uuid.uuid4().hex
     orphan = voice_server.data_dir / "audio" / vm_id[:2] / vm_id

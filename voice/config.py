@@ -217,6 +217,8 @@ class LimitSettings(BaseModel):
     """What one API key may do (429 with Retry-After past it), and how big a request may be (413)."""
 
     requests_per_minute: int = 600  # per key; per API process unless storage_url is shared
+    # The same in `limits` notation ("600/minute", "50/10 seconds"), for a window other than a minute; wins.
+    rate: str | None = None
     pending_per_key: int = 1000  # voicemails queued or being processed that one key may have
     max_body_bytes: int = 1024 * 1024  # JSON and form bodies, and each form field of an upload but the file
     # A call's metadata as JSON (every ingest path): stored with the call and shown on every list page.

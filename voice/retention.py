@@ -10,6 +10,7 @@ older than ``orphan_after_s`` (an upload in progress has its folder before its r
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -26,6 +27,7 @@ from voice.config import Settings
 from voice.models import VOICEMAIL_ID_PATTERN, CallRecord, Status, Voicemail, VoicemailEvent, as_utc, utcnow
 
 ACTOR = "system:retention"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -111,6 +113,7 @@ def apply(
 
 _VM_ID = re.compile(VOICEMAIL_ID_PATTERN)
 _BATCH = 500
+_SWEEP_SANITY = 10  # orphans at once that are always believable, whatever the share
 
 
 def _newest(folder: Path) -> float:
@@ -154,8 +157,21 @@ def _sweep_orphans(sm: sessionmaker[Session], settings: Settings, now: datetime,
         except FileNotFoundError:  # removed meanwhile (erased, or another replica swept it)
             continue
         swept.append(name)
-        if not dry_run:
-            shutil.rmtree(folder, ignore_errors=True)
+    if len(swept) > max(_SWEEP_SANITY, len(names) // 2):
+        # Orphans are the odd crashed upload. Most folders without a row means this process is looking at
+        # another database than the one that owns these files (VOICE_DATABASE_URL unset in a shell, an old
+        # SQLite file beside a PostgreSQL install): deleting would erase real voicemails' audio.
+        log.warning(
+            "not sweeping: %d of %d audio folders have no voicemail in this database; is VOICE_DATABASE_URL "
+            "the one that owns %s?",
+            len(swept),
+            len(names),
+            root,
+        )
+        return []
+    if not dry_run:
+        for name in swept:
+            shutil.rmtree(found[name], ignore_errors=True)
     if swept and not dry_run:
         with sm() as session:
             for name in swept:
