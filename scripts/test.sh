@@ -6,4 +6,5 @@ VOICE_EXTRAS=test bash scripts/setup.sh
 .venv/bin/ruff check voice api tests bench
 .venv/bin/mypy voice
 .venv/bin/hadolint Dockerfile
-.venv/bin/python -m pytest "$@"
+# The slowest tests are listed at the end, so a growing suite shows where its time goes.
+.venv/bin/python -m pytest --durations=25 "$@"
