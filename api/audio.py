@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import Response
 from fastapi.responses import StreamingResponse
 
-from voice import vault
+from voice.storage import vault
 
 
 def _range(header: str | None, size: int) -> tuple[int, int] | str | None:

@@ -10,10 +10,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.deps import get_sessionmaker
-from voice import db, keys
-from voice.keys import Principal
-from voice.limits import RateLimiter
-from voice.models import Role
+from voice.core.rate_limits import RateLimiter
+from voice.storage import db, keys
+from voice.storage.keys import Principal
+from voice.storage.models import Role
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -41,9 +41,7 @@ def check_key(
     if not who.can(role):
         raise HTTPException(403, f"this needs a key with the {role} role; this key has {who.role}")
     if limiter is not None and (wait := limiter.hit(who.key_id)) is not None:
-        raise HTTPException(
-            429, "too many requests for this key; slow down", {"Retry-After": str(int(wait))}
-        )
+        raise HTTPException(429, "too many requests for this key; slow down", {"Retry-After": str(int(wait))})
     return who
 
 

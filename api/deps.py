@@ -7,18 +7,20 @@ from collections.abc import Iterator
 from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from voice.config import Settings
+from voice.core.config import Settings
 
 
 # async: a plain function here would cost a trip to the thread pool on every request.
 async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 async def get_sessionmaker(request: Request) -> sessionmaker[Session]:
     """For handlers that open their own short session inside one thread-pool call (the POST path):
     a connection is then never held while the request waits for a thread."""
-    return request.app.state.sessionmaker  # type: ignore[no-any-return]
+    sm: sessionmaker[Session] = request.app.state.sessionmaker
+    return sm
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -4,7 +4,7 @@ inputs.MAX_DEPTH is refused with 422 and a reason. PostgreSQL refuses NUL in tex
 NaN cannot be encoded back into a response, and deep nesting overflows Python's recursion.
 
 A pure ASGI middleware (BaseHTTPMiddleware costs a task and a stream per request on the JSON ingest path).
-Multipart bodies pass untouched: the routes that read uploads check their own fields with voice.inputs.
+Multipart bodies pass untouched: the routes that read uploads check their own fields with voice.core.inputs.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.limits import is_upload, send_error
-from voice import inputs
+from voice.core import inputs
 
 # Raw header bytes: C0 controls but tab, and DEL (the HTTP parser refuses most; an ASGI client may not).
 _HEADER_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")

@@ -21,15 +21,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import check_key
 from api.schemas import CallIn, UploadFields, VoicemailIn
-from voice import db, inputs, store, urlguard
-from voice.config import Settings
-from voice.errors import VoicemailError
-from voice.fetch import check_url
-from voice.keys import Principal
-from voice.limits import RateLimiter
-from voice.models import Role, Voicemail, new_id
-from voice.phone import to_e164
-from voice.pipeline import store_upload, voicemail_dir
+from voice.audio import urlguard
+from voice.audio.fetch import check_url
+from voice.core import inputs
+from voice.core.config import Settings
+from voice.core.errors import VoicemailError
+from voice.core.phone import to_e164
+from voice.core.rate_limits import RateLimiter
+from voice.storage import db, store
+from voice.storage.files import store_upload, voicemail_dir
+from voice.storage.keys import Principal
+from voice.storage.models import Role, Voicemail, new_id
 
 
 def call_info(call: CallIn, settings: Settings) -> store.CallInfo:

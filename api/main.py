@@ -30,15 +30,18 @@ from api.routes import (
     voicemails,
 )
 from api.web import HERE, SecurityHeaders, SignInRequired, SignInThrottle, secret_key
-from voice import __version__, audit, db, logs, retention, vault
-from voice.config import Settings, get_settings
-from voice.dispatch import Dispatch
-from voice.limits import RateLimiter
-from voice.memory import limit_malloc_arenas
-from voice.periodic import Periodic
-from voice.sla import mark_overdue
-from voice.webhooks import Dispatcher
-from voice.worker import Worker
+from voice import __version__
+from voice.core import logs
+from voice.core.config import Settings, get_settings
+from voice.core.memory import limit_malloc_arenas
+from voice.core.rate_limits import RateLimiter
+from voice.integrations.webhooks import Dispatcher
+from voice.storage import audit, db, vault
+from voice.usecases import retention
+from voice.usecases.overdue import mark_overdue
+from voice.worker.dispatch import Dispatch
+from voice.worker.local import Worker
+from voice.worker.periodic import Periodic
 
 DESCRIPTION = """Voicemail transcription and triage.
 

@@ -16,7 +16,7 @@ from api.schemas import (
     VoicemailDetail,
     VoicemailOut,
 )
-from voice.models import CallRecord, TranscriptRevision, Voicemail, as_utc
+from voice.storage.models import CallRecord, TranscriptRevision, Voicemail, as_utc
 
 
 def started_at(c: CallRecord) -> datetime | None:
@@ -60,9 +60,9 @@ def summary_out(rev: TranscriptRevision | None) -> SummaryOut | None:
         request=s.request,
         intent=s.intent,
         intent_confidence=s.intent_confidence,
-        urgency=s.urgency,  # type: ignore[arg-type]
+        urgency=s.urgency,
         urgency_reasons=s.urgency_reasons or [],
-        sentiment=s.sentiment,  # type: ignore[arg-type]
+        sentiment=s.sentiment,
         sentiment_score=s.sentiment_score,
         flags=s.flags or [],
         priority=s.priority,
@@ -105,14 +105,14 @@ def voicemail_out(vm: Voicemail, call: CallOut | None = None) -> VoicemailOut:
     rev = vm.current_revision
     return VoicemailOut(
         id=vm.id,
-        status=vm.status,  # type: ignore[arg-type]
+        status=vm.status,
         status_reason=vm.status_reason,
         created_at=vm.created_at,
         finished_at=vm.finished_at,
         duration_s=vm.duration_s,
         source=vm.source_info or {},
         recording_id=vm.recording_id,
-        agent_state=vm.agent_state,  # type: ignore[arg-type]
+        agent_state=vm.agent_state,
         assignee=vm.assignee,
         priority=current_priority(vm),
         overdue_at=vm.overdue_at,

@@ -2,7 +2,7 @@
 templates, the sign-in throttle and the security headers (audio ranges: api/audio.py).
 
 Sessions are Starlette's signed cookies (HttpOnly, SameSite=Lax, Secure when configured) that carry a
-random session token; the session itself lives in the database (voice.users), so sign-out, a password
+random session token; the session itself lives in the database (voice.storage.users), so sign-out, a password
 change or disabling the user ends it. Every form carries a CSRF token kept in the session; a POST without
 the matching token is refused.
 """
@@ -32,9 +32,10 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import get_session
-from voice import inputs, search, users
-from voice.config import Settings
-from voice.models import User
+from voice.core import inputs
+from voice.core.config import Settings
+from voice.storage import search, users
+from voice.storage.models import User
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))

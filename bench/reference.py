@@ -22,9 +22,9 @@ def main(argv: list[str]) -> int:
     import torch
     import whisper
 
-    from voice.config import get_settings
-    from voice.convert import convert_to_openai
-    from voice.weights import resolve_model
+    from voice.core.config import get_settings
+    from voice.transcription.convert import convert_to_openai
+    from voice.transcription.weights import resolve_model
 
     settings = get_settings().transcription
     loaded = time.perf_counter()

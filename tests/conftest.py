@@ -74,7 +74,7 @@ def clip_path(clip: str) -> Path:
 
 
 def ffmpeg() -> str:
-    from voice.audio import ffmpeg_binary
+    from voice.audio.normalise import ffmpeg_binary
 
     return ffmpeg_binary()
 
@@ -138,7 +138,7 @@ def temp_postgres(prefix: str = "voice_test") -> Iterator[str]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def sm(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
     """A migrated database of each kind, SQLite and PostgreSQL, for tests of the data layer."""
-    from voice import db
+    from voice.storage import db
 
     with contextlib.ExitStack() as stack:
         if request.param == "sqlite":
@@ -551,8 +551,8 @@ def seed_voicemail(
 ) -> str:
     """A voicemail as an earlier processing left it: done, with one revision and its summary, an agent's
     state, assignee and note. ``source`` is its stored audio (the file is used where it is)."""
-    from voice import search, store
-    from voice.models import Summary, TranscriptRevision, Voicemail, VoicemailNote
+    from voice.storage import search, store
+    from voice.storage.models import Summary, TranscriptRevision, Voicemail, VoicemailNote
 
     vm_id = store.create_voicemail(
         session,
@@ -578,8 +578,8 @@ def seed_voicemail(
 
 def with_audio(session: Session, settings: Any, vm_id: str) -> Path:
     """Give a seeded voicemail audio files where the pipeline keeps them."""
-    from voice.models import Voicemail
-    from voice.pipeline import voicemail_dir
+    from voice.storage.files import voicemail_dir
+    from voice.storage.models import Voicemail
 
     folder = voicemail_dir(settings, vm_id)
     folder.mkdir(parents=True)

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import VOICE, VoiceServer, clip_path, ffmpeg_with_encoder, reference, wer
-from voice.asterisk import parse_callerid
+from voice.integrations.asterisk import parse_callerid
 
 MSG = """;
 ; Message Information file
@@ -276,7 +276,7 @@ def test_bad_messages_are_skipped_or_repaired_once(voice_server: VoiceServer, tm
 
 
 def test_read_message_refuses_links_out_and_repairs_headers(tmp_path: Path) -> None:
-    from voice.asterisk import State, read_message
+    from voice.integrations.asterisk import State, read_message
 
     spool = tmp_path / "spool"
     inbox = spool / "default" / "1400" / "INBOX"
@@ -315,7 +315,7 @@ def test_read_message_refuses_links_out_and_repairs_headers(tmp_path: Path) -> N
 
 
 def test_a_message_the_server_refuses_is_remembered_not_resent(tmp_path: Path) -> None:
-    from voice.asterisk import Ingester, State
+    from voice.integrations.asterisk import Ingester, State
 
     spool = tmp_path / "spool"
     inbox = spool / "default" / "1500" / "INBOX"

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import clip_path, encode
-from voice.audio import ffmpeg_binary, normalise, parse_banner, wav_duration
-from voice.config import AudioSettings
-from voice.errors import BadAudio
+from voice.audio.normalise import ffmpeg_binary, normalise, parse_banner, wav_duration
+from voice.core.config import AudioSettings
+from voice.core.errors import BadAudio
 
 
 def test_banner_parsing() -> None:
@@ -35,7 +35,7 @@ def test_imageio_ffmpeg_fallback_decodes_without_system_ffmpeg(tmp_path: Path) -
     """With no ffmpeg on PATH, the binary from the imageio-ffmpeg wheel is used."""
     env = {**os.environ, "PATH": "/nonexistent"}
     code = (
-        "from voice.audio import ffmpeg_binary; import imageio_ffmpeg; "
+        "from voice.audio.normalise import ffmpeg_binary; import imageio_ffmpeg; "
         "assert ffmpeg_binary() == imageio_ffmpeg.get_ffmpeg_exe(); print(ffmpeg_binary())"
     )
     out = subprocess.run([os.sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)

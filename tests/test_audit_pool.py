@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, func, select, text
 
 from tests.conftest import temp_postgres
-from voice import audit, db
-from voice.models import AuditEvent
+from voice.storage import audit, db
+from voice.storage.models import AuditEvent
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

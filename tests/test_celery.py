@@ -330,7 +330,7 @@ def test_broker_serves_higher_triage_priority_first(broker: str, tmp_path: Path)
     }
     priorities = {f"prio{p:02d}{uuid.uuid4().hex[:26]}": p for p in (10, 90, 50, 20, 80, 30)}
     send = (
-        "import sys\nfrom voice import celery_app\nfrom voice.config import get_settings\n"
+        "import sys\nfrom voice.worker import celery_app\nfrom voice.core.config import get_settings\n"
         "s = get_settings()\n"
         "for arg in sys.argv[1:]:\n"
         "    vm_id, p = arg.split('=')\n"

@@ -41,8 +41,8 @@ def test_migrations_upgrade_an_empty_database_match_the_models_and_downgrade_cle
     from alembic.migration import MigrationContext
     from sqlalchemy import create_engine, inspect
 
-    from voice.db import include_object
-    from voice.models import Base
+    from voice.storage.db import include_object
+    from voice.storage.models import Base
 
     with contextlib.ExitStack() as stack:
         if dialect == "postgresql":

@@ -156,8 +156,8 @@ def test_reads_on_a_read_only_postgresql(tmp_path: Path) -> None:
     from sqlalchemy import create_engine, text
 
     from api.main import create_app
-    from voice import audit, keys
-    from voice.config import Settings, WorkerSettings
+    from voice.core.config import Settings, WorkerSettings
+    from voice.storage import audit, keys
 
     with temp_postgres("voice_readonly") as url:
         settings = Settings(data_dir=tmp_path, database_url=url, worker=WorkerSettings(enabled=False))

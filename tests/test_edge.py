@@ -102,14 +102,16 @@ CONTROL_CASES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "json metadata key": ("POST", "/v1/voicemails", {"json": _vm(**{"call.metadata": {NUL: 1}})}),
     "json escape char": ("POST", "/v1/voicemails", {"json": _vm(**{"call.mailbox": "sa\x1b[31mles"})}),
     "json lone surrogate": (
-        "POST", "/v1/voicemails",
+        "POST",
+        "/v1/voicemails",
         {"content": b'{"audio_url": "http://127.0.0.1:9/x.wav", "call": {"mailbox": "\\ud800"}}'},
     ),
     "json recording id": ("POST", "/v1/voicemails", {"json": _vm(recording_id=NUL)}),
     "json language": ("POST", "/v1/voicemails", {"json": _vm(language="e\x00")}),
     "json callback_url": ("POST", "/v1/voicemails", {"json": _vm(callback_url=f"http://127.0.0.1:9/{NUL}")}),
     "json as text/plain": (
-        "POST", "/v1/voicemails",
+        "POST",
+        "/v1/voicemails",
         {"content": json.dumps(_vm(**{"call.mailbox": NUL})), "headers": {"content-type": "text/plain"}},
     ),
     "patch assignee": ("PATCH", "/v1/voicemails/{vm}", {"json": {"assignee": NUL}}),

@@ -6,12 +6,12 @@ import pytest
 from faster_whisper import WhisperModel
 
 from tests.conftest import clip_path, concat_clips, reference, wer
-from voice.audio import normalise
-from voice.config import Settings
-from voice.engines import get_engine
-from voice.engines.faster_whisper_engine import FasterWhisperEngine
-from voice.speech import detect_speech, speech_only
-from voice.transcribe import transcribe
+from voice.audio.normalise import normalise
+from voice.audio.speech_detection import detect_speech, speech_only
+from voice.core.config import Settings
+from voice.transcription.engines import get_engine
+from voice.transcription.engines.faster_whisper_engine import FasterWhisperEngine
+from voice.transcription.transcribe import transcribe
 
 CLIPS = ["en_jfk_inaugural", "en_ls_1272-128104-0000", "en_arctic_aew_a0001"]
 

@@ -1,5 +1,5 @@
-"""Erasure (voice/erasure.py): a caller's voicemails gone from disk and database, an audit event without
-the content, and on SQLite not even left in the file's free pages."""
+"""Erasure (voice/usecases/erasure.py): a caller's voicemails gone from disk and database, an audit
+event without the content, and on SQLite not even left in the file's free pages."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import seed_voicemail, with_audio
-from voice import erasure
-from voice.config import Settings
-from voice.models import (
+from voice.core.config import Settings
+from voice.storage.models import (
     AuditEvent,
     CallRecord,
     Summary,
@@ -21,6 +20,7 @@ from voice.models import (
     VoicemailEvent,
     VoicemailNote,
 )
+from voice.usecases import erasure
 
 SECRET = "zebra quartz seventy seven thirty one"  # words that must not survive the erasure anywhere
 

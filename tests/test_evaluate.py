@@ -7,7 +7,7 @@ import json
 import subprocess
 
 from tests.conftest import VOICE
-from voice import evaluate
+from voice.triage import evaluate
 
 # Measured 2026-11-23 (all / held-out test): intent macro-F1 0.934 / 0.884, callback_number 0.989 / 0.966,
 # caller_name 0.966 / 0.931, urgency 0.898 / 0.810, spam precision and recall 1.0 / 1.0.

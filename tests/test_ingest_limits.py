@@ -48,12 +48,11 @@ def test_language_hints_and_infinity_as_text_are_refused_at_the_edge(tmp_path: P
             assert r.status_code == 422 and "finite" in r.text, (text_number, r.text)
         r = client.post(url, json={"audio_url": audio, "language": "FR"}, headers=_h(key))
         assert r.status_code == 202, r.text
-        from voice.models import Voicemail
+        from voice.storage.models import Voicemail
 
         with sm() as session:
             stored = session.scalar(select(Voicemail.language_hint).where(Voicemail.id == r.json()["id"]))
         assert stored == "fr"
-
 
 
 def test_form_fields_and_metadata_are_capped(tmp_path: Path) -> None:
@@ -180,14 +179,18 @@ def test_stored_start_keeps_its_offset(sm: sessionmaker[Session]) -> None:
     """The same instant on SQLite and PostgreSQL, shown with the offset it came with; a start out of range
     from a path that does not check it (Twilio's RecordingStartTime) is kept in metadata, not as the start."""
     from api.views import call_out
-    from voice import store
-    from voice.models import CallRecord
+    from voice.storage import store
+    from voice.storage.models import CallRecord
 
     given = datetime(2026, 11, 23, 9, 15, tzinfo=UTC).astimezone(timezone(timedelta(hours=-3, minutes=-30)))
     with sm() as session:
-        store.create_voicemail(session, store.CallInfo(external_id="A", started_at=given), audio_url="https://x/a")
+        store.create_voicemail(
+            session, store.CallInfo(external_id="A", started_at=given), audio_url="https://x/a"
+        )
         far = datetime(9999, 12, 31, tzinfo=UTC)
-        store.create_voicemail(session, store.CallInfo(external_id="B", started_at=far), audio_url="https://x/b")
+        store.create_voicemail(
+            session, store.CallInfo(external_id="B", started_at=far), audio_url="https://x/b"
+        )
         session.commit()
     with sm() as session:
         calls = {c.external_id: call_out(c) for c in session.scalars(select(CallRecord))}
@@ -202,10 +205,10 @@ def test_a_start_at_the_ends_of_the_calendar_does_not_fail_processing(
 ) -> None:
     """A row stored before the edge refused such times (or by a path that does not check): the worker
     processes it; it is not 'interrupted 3 times'."""
-    from voice import store
-    from voice.config import Settings
-    from voice.models import CallRecord, Voicemail, VoicemailEvent
-    from voice.worker import Worker
+    from voice.core.config import Settings
+    from voice.storage import store
+    from voice.storage.models import CallRecord, Voicemail, VoicemailEvent
+    from voice.worker.local import Worker
 
     silent = tmp_path / "silence.wav"
     subprocess.run(
@@ -259,10 +262,10 @@ def test_an_unexpected_failure_is_recorded_once_with_its_reason(
     sm: sessionmaker[Session], tmp_path: Path
 ) -> None:
     """An exception that is not the voicemail's fault ends it failed with the real reason, at once."""
-    from voice import store
-    from voice.config import Settings
-    from voice.models import Voicemail, VoicemailEvent
-    from voice.worker import Worker
+    from voice.core.config import Settings
+    from voice.storage import store
+    from voice.storage.models import Voicemail, VoicemailEvent
+    from voice.worker.local import Worker
 
     settings = Settings(
         data_dir=tmp_path / "data", transcription={"model": "tiny.en", "allow_download": False}
@@ -314,9 +317,10 @@ def test_a_failed_upload_leaves_no_audio(tmp_path: Path) -> None:
 
 
 def test_orphaned_audio_folders_are_swept(sm: sessionmaker[Session], tmp_path: Path) -> None:
-    from voice import retention, store
-    from voice.config import Settings
-    from voice.pipeline import voicemail_dir
+    from voice.core.config import Settings
+    from voice.storage import store
+    from voice.storage.files import voicemail_dir
+    from voice.usecases import retention
 
     settings = Settings(data_dir=tmp_path / "data")
     old = time.time() - 3 * 3600
@@ -350,9 +354,9 @@ def test_the_sweep_refuses_when_the_database_knows_few_of_the_folders(
 ) -> None:
     """Run against the wrong database (VOICE_DATABASE_URL unset in a shell, an old SQLite file), every folder
     looks orphaned: the sweep must not erase real voicemails' audio."""
-    from voice import retention
-    from voice.config import Settings
-    from voice.pipeline import voicemail_dir
+    from voice.core.config import Settings
+    from voice.storage.files import voicemail_dir
+    from voice.usecases import retention
 
     settings = Settings(data_dir=tmp_path / "data")
     old = time.time() - 3 * 3600
@@ -377,7 +381,7 @@ def test_an_upload_keeps_its_file_when_the_database_cannot_say_it_has_no_row(
     from sqlalchemy import create_engine
 
     from api.ingest import _stored
-    from voice import db, store
+    from voice.storage import db, store
 
     with sm() as session:
         vm_id = store.create_voicemail(session, store.CallInfo(), audio_url="https://x.example/a").id

@@ -23,7 +23,7 @@ from tests.conftest import AudioServer, VoiceServer
 def local_app(tmp_path: Path, **overrides: Any) -> Iterator[tuple[TestClient, sessionmaker[Session], Any]]:
     """The real app in process (no worker), on a SQLite file in ``tmp_path``."""
     from api.main import create_app
-    from voice.config import Settings
+    from voice.core.config import Settings
 
     settings = Settings(data_dir=tmp_path / "data", worker={"enabled": False}, **overrides)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
@@ -32,7 +32,7 @@ def local_app(tmp_path: Path, **overrides: Any) -> Iterator[tuple[TestClient, se
 
 def new_key(sm: sessionmaker[Session], role: str = "ingest", name: str | None = None) -> tuple[str, str]:
     """(id, bearer secret) of a new key."""
-    from voice import keys
+    from voice.storage import keys
 
     with sm() as session:
         made = keys.create_key(session, name or f"k-{uuid.uuid4().hex[:6]}", role)
@@ -134,8 +134,8 @@ def test_call_records_belong_to_their_key(voice_server: VoiceServer, audio_serve
 def test_reading_a_shared_call_writes_nothing(tmp_path: Path) -> None:
     """Item 3: a call record that holds voicemails of two keys (as data from before 0010 can) is read by
     one of them without reassigning the relationship: 200, its own voicemails, the other's untouched."""
-    from voice import store
-    from voice.models import AuditEvent, Voicemail
+    from voice.storage import store
+    from voice.storage.models import AuditEvent, Voicemail
 
     with local_app(tmp_path) as (client, sm, _):
         key_a, secret_a = new_key(sm)
@@ -163,8 +163,8 @@ def test_store_dedupes_per_key(sm: sessionmaker[Session], keyless: bool) -> None
     """Items 1 and 2 in the data layer, SQLite and PostgreSQL; voicemails made without a key (CLI, a
     Twilio account without a key name) still dedupe among themselves although NULLs are distinct in
     PostgreSQL's unique constraints."""
-    from voice import store
-    from voice.models import ApiKey, CallRecord
+    from voice.storage import store
+    from voice.storage.models import ApiKey, CallRecord
 
     with sm() as session:
         for kid in ("a" * 32, "b" * 32):
@@ -217,7 +217,7 @@ def test_migration_0010_splits_shared_calls(dialect: str, tmp_path: Path) -> Non
     from sqlalchemy import create_engine, text
 
     from tests.conftest import temp_postgres
-    from voice import db
+    from voice.storage import db
 
     with contextlib.ExitStack() as stack:
         url = (
@@ -307,15 +307,16 @@ def test_an_upload_file_name_with_control_characters_is_stored_cleaned(dialect: 
             _, key = new_key(sm)
             # Raw bytes: httpx would percent-encode the name, as browsers do; a hostile client need not.
             body = (
-                b"--b0\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\x00b\x01c.wav\"\r\n"
+                b'--b0\r\nContent-Disposition: form-data; name="file"; filename="a\x00b\x01c.wav"\r\n'
                 b"Content-Type: audio/wav\r\n\r\nRIFF....WAVE" + b"\0" * 64 + b"\r\n--b0--\r\n"
             )
             headers = {**_h(key), "Content-Type": "multipart/form-data; boundary=b0"}
             r = client.post("/v1/voicemails", content=body, headers=headers)
             assert r.status_code == 202, r.text
-            from voice.models import Voicemail
+            from voice.storage.models import Voicemail
 
             with sm() as session:
-                assert session.scalar(
-                    select(Voicemail.original_filename).where(Voicemail.id == r.json()["id"])
-                ) == "abc.wav"
+                assert (
+                    session.scalar(select(Voicemail.original_filename).where(Voicemail.id == r.json()["id"]))
+                    == "abc.wav"
+                )

@@ -23,11 +23,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import AudioServer, clip_path, encode, free_port, make_server
-from voice import llm, store
-from voice.config import LLMSettings
-from voice.models import Summary, TranscriptRevision
-from voice.pipeline import summary_row
-from voice.triage import INTENTS, CallContext, triage
+from voice.core.config import LLMSettings
+from voice.pipeline.process import summary_row
+from voice.storage import store
+from voice.storage.models import Summary, TranscriptRevision
+from voice.triage import llm
+from voice.triage.rules import INTENTS, CallContext, triage
 
 TEXT = (
     "Hi, this is Maria Lopez from Acme Plumbing. I'm calling about invoice 4471, we were charged twice. "

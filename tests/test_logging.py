@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import AudioServer, VoiceServer, WebhookReceiver
-from voice import logs
+from voice.core import logs
 
 
 @pytest.fixture
@@ -54,7 +54,9 @@ def test_redact(text: str, expected: str) -> None:
 def test_httpx_request_lines(captured: io.StringIO) -> None:
     """httpx's own INFO line for every request, as the fetcher and the webhook sender make them."""
     with httpx.Client(transport=httpx.MockTransport(lambda _: httpx.Response(200))) as client:
-        client.get("https://rec:pw-secret@audio.example/v/rec.wav?X-Amz-Signature=sig-secret&X-Amz-Credential=AKIA9")
+        client.get(
+            "https://rec:pw-secret@audio.example/v/rec.wav?X-Amz-Signature=sig-secret&X-Amz-Credential=AKIA9"
+        )
         client.post("https://crm.example/hooks/voice?token=hook-secret", json={})
     out = captured.getvalue()
     assert 'INFO httpx: HTTP Request: GET https://audio.example/v/rec.wav?[redacted] "HTTP/1.1 200 OK"' in out
@@ -155,9 +157,9 @@ import logging
 import subprocess
 import sys
 from celery.utils.log import get_task_logger
-from voice import logs
-from voice.celery_app import make_app
-from voice.config import Settings
+from voice.core import logs
+from voice.worker.celery_app import make_app
+from voice.core.config import Settings
 logs.setup("INFO")
 make_app(Settings()).log.setup(loglevel="INFO", redirect_stdouts=True)
 get_task_logger("voice.x").info("fetching https://h.example/a?sig=task-secret")

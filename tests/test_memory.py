@@ -12,7 +12,7 @@ pytestmark = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="a gli
 
 PROGRAM = """
 import ctypes, sys, tempfile, threading
-from voice.memory import limit_malloc_arenas
+from voice.core.memory import limit_malloc_arenas
 applied = limit_malloc_arenas(int(sys.argv[1]))
 libc = ctypes.CDLL("libc.so.6")
 libc.malloc.restype = ctypes.c_void_p

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.main import create_app
-from voice.config import Settings
+from voice.core.config import Settings
 
 
 def _has_example(obj: Any, schemas: dict[str, Any], seen: set[str]) -> bool:

@@ -140,7 +140,7 @@ def test_every_page_form_post_checks_csrf() -> None:
 
 def test_search_highlight_cannot_inject_markup() -> None:
     from api.web import highlight
-    from voice.search import START, STOP
+    from voice.storage.search import START, STOP
 
     html = str(highlight(f"<script>alert(1)</script> {START}invoice{STOP} & co"))
     assert html == "&lt;script&gt;alert(1)&lt;/script&gt; <mark>invoice</mark> &amp; co"

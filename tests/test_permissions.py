@@ -47,7 +47,7 @@ def test_an_existing_install_is_made_private(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
     from api.main import create_app
-    from voice.config import Settings, WorkerSettings
+    from voice.core.config import Settings, WorkerSettings
 
     data = tmp_path / "data"
     data.mkdir(mode=0o755)

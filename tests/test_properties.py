@@ -8,8 +8,10 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from voice import redact, summary, triage
-from voice.transcribe import Segment, Transcript, _collapse_repeats
+from voice.transcription.transcribe import Segment, Transcript, _collapse_repeats
+from voice.triage import extract as summary
+from voice.triage import redact
+from voice.triage import rules as triage
 
 # Any Unicode text, plus text built from the pieces voicemails are made of (digits, number words, emails,
 # punctuation), so the interesting paths are reached and not only the empty ones.

@@ -13,8 +13,8 @@ import pytest
 from standardwebhooks import Webhook
 
 from tests.conftest import AudioServer, WebhookReceiver, make_server
-from voice.redact import luhn, redact, redact_pieces, redact_triage
-from voice.triage import CallContext, triage
+from voice.triage.redact import luhn, redact, redact_pieces, redact_triage
+from voice.triage.rules import CallContext, triage
 
 
 def test_cards_are_luhn_checked_written_spoken_or_grouped_by_whisper() -> None:

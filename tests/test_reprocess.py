@@ -1,5 +1,6 @@
-"""Reprocessing voicemails (voice/reprocess.py) with real weights and real audio: new revisions, old text kept
-on failure, agent state untouched, summarise-only without audio, and the CLI killed and resumed."""
+"""Reprocessing voicemails (voice/usecases/reprocess.py) with real weights and real audio: new revisions,
+old text kept on failure, agent state untouched, summarise-only without audio, and the CLI killed and
+resumed."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import VOICE, encode, reference, seed_voicemail, wer
-from voice import db, reprocess, runs
-from voice.config import Settings
-from voice.models import ReprocessItem, TranscriptRevision, Voicemail, VoicemailEvent, VoicemailNote
+from voice.core.config import Settings
+from voice.storage import db, runs
+from voice.storage.models import ReprocessItem, TranscriptRevision, Voicemail, VoicemailEvent, VoicemailNote
+from voice.usecases import reprocess
 
 CLIPS = ["en_arctic_a0010", "en_arctic_a0024", "en_arctic_aew_a0001", "en_arctic_aew_a0002"]
 CALLBACK_TEXT = (
@@ -181,6 +183,7 @@ def test_cli_run_killed_halfway_resumes_and_does_each_voicemail_once(
         [VOICE, "reprocess", "--current-model", "base", "--dry-run"], env=env, capture_output=True, text=True
     )
     assert dry.returncode == 0 and dry.stdout.startswith("10 voicemails, 0.5 audio minutes"), dry.stdout
+
     def start(*args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
             [VOICE, "reprocess", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

@@ -1,4 +1,5 @@
-"""Retention (voice/retention.py): audio after N days, everything after M days, per mailbox; dry run."""
+"""Retention (voice/usecases/retention.py): audio after N days, everything after M days, per mailbox;
+dry run."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import seed_voicemail, with_audio
-from voice import retention
-from voice.config import Settings
-from voice.models import AuditEvent, CallRecord, Voicemail, utcnow
+from voice.core.config import Settings
+from voice.storage.models import AuditEvent, CallRecord, Voicemail, utcnow
+from voice.usecases import retention
 
 
 def test_audio_then_everything_per_mailbox(sm: sessionmaker[Session], tmp_path: Path) -> None:

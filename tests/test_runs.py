@@ -1,4 +1,5 @@
-"""Reprocess runs in the database (voice/runs.py): selection, throttle, window, claims, cancel, resume."""
+"""Reprocess runs in the database (voice/storage/runs.py): selection, throttle, window, claims, cancel,
+resume."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import seed_voicemail
-from voice import runs
-from voice.models import ItemState, ReprocessItem, ReprocessRun, RunState, Voicemail, utcnow
-from voice.worker import owner_token
+from voice.jobs.leases import owner_token
+from voice.storage import runs
+from voice.storage.models import ItemState, ReprocessItem, ReprocessRun, RunState, Voicemail, utcnow
 
 
 def _make(sm: sessionmaker[Session], sel: runs.Selection, target: runs.Target | None = None) -> str:
@@ -184,7 +185,7 @@ def test_resume_takes_back_items_of_a_killed_process_at_once(sm: sessionmaker[Se
     runs.release(sm, run_id, window=1)
     # An owner token of a process of this host that has exited (its lease still has minutes to run).
     dead = subprocess.run(
-        [sys.executable, "-c", "from voice.worker import owner_token; print(owner_token())"],
+        [sys.executable, "-c", "from voice.jobs.leases import owner_token; print(owner_token())"],
         capture_output=True,
         text=True,
         check=True,
@@ -205,8 +206,8 @@ def test_last_two_items_ending_at_once_finish_the_run(sm: sessionmaker[Session])
     import threading
     import time
 
-    from voice import store
-    from voice.models import TranscriptRevision
+    from voice.storage import store
+    from voice.storage.models import TranscriptRevision
 
     with sm() as session:
         vms = [seed_voicemail(session, model="two") for _ in range(2)]

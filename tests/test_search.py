@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from voice import search, store
-from voice.models import Summary, TranscriptRevision, Voicemail
+from voice.storage import search, store
+from voice.storage.models import Summary, TranscriptRevision, Voicemail
 
 TEXTS = {
     "en": ("Hi, this is Maria Lopez calling about invoice 4471.", "Maria Lopez has a billing question."),
@@ -18,7 +18,9 @@ TEXTS = {
 
 def _add(session: Session, lang: str) -> str:
     body, summary = TEXTS[lang]
-    vm = session.get(Voicemail, store.create_voicemail(session, store.CallInfo(), audio_url="https://example.com/a.wav").id)
+    vm = session.get(
+        Voicemail, store.create_voicemail(session, store.CallInfo(), audio_url="https://example.com/a.wav").id
+    )
     rev = TranscriptRevision(voicemail_id=vm.id, number=1, engine="e", model="m", language=lang, text=body)
     session.add(rev)
     session.flush()

@@ -53,10 +53,10 @@ def test_overdue_once_with_a_webhook_and_a_higher_priority(
 def test_only_unhandled_done_voicemails_past_their_deadline(tmp_path: Path) -> None:
     from datetime import timedelta
 
-    from voice import db, store
-    from voice.config import Settings
-    from voice.models import Voicemail, utcnow
-    from voice.sla import mark_overdue
+    from voice.core.config import Settings
+    from voice.storage import db, store
+    from voice.storage.models import Voicemail, utcnow
+    from voice.usecases.overdue import mark_overdue
 
     settings = Settings(data_dir=tmp_path, sla={"default_hours": 4, "mailboxes": {"sales": 1}})
     db.upgrade(settings.db_url)

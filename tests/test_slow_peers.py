@@ -24,12 +24,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import AudioServer, VoiceServer, WebhookReceiver, clip_path, encode, make_server
-from voice import keys, store
-from voice.config import FetchSettings, Settings, WebhookSettings
-from voice.errors import FetchError, TransientFetchError
-from voice.fetch import fetch_to_file
-from voice.models import Status, Voicemail, WebhookAttempt, WebhookDelivery, utcnow
-from voice.webhooks import Dispatcher, send
+from voice.audio.fetch import fetch_to_file
+from voice.core.config import FetchSettings, Settings, WebhookSettings
+from voice.core.errors import FetchError, TransientFetchError
+from voice.integrations.webhooks import Dispatcher, send
+from voice.storage import keys, store
+from voice.storage.models import Status, Voicemail, WebhookAttempt, WebhookDelivery, utcnow
 
 LOOPBACK = [ip_network("127.0.0.0/8")]
 

@@ -1,4 +1,4 @@
-"""voice.speech: is anybody speaking, where, and at what level Whisper hears them."""
+"""voice.audio.speech_detection: is anybody speaking, where, and at what level Whisper hears them."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import pytest
 
 from bench import corpus
 from tests.conftest import clip_path, encode, reference, wer
-from voice.audio import normalise
-from voice.config import Settings
-from voice.engines import get_engine
-from voice.speech import detect_speech, lift, set_level, speech_only
-from voice.transcribe import transcribe
+from voice.audio.normalise import normalise
+from voice.audio.speech_detection import detect_speech, lift, set_level, speech_only
+from voice.core.config import Settings
+from voice.transcription.engines import get_engine
+from voice.transcription.transcribe import transcribe
 
 
 def _dbfs(x: np.ndarray) -> float:

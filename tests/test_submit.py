@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import VOICE, VoiceServer, clip_path, make_server
-from voice import apiclient
+from voice.integrations import apiclient
 
 CLIPS = (
     "en_arctic_a0010",

@@ -1,4 +1,9 @@
-from voice.summary import find_callback_number, find_caller_name, find_request, spoken_digits_to_numbers
+from voice.triage.extract import (
+    find_callback_number,
+    find_caller_name,
+    find_request,
+    spoken_digits_to_numbers,
+)
 
 
 def test_english_voicemail_fields() -> None:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import httpx
 
 from tests.conftest import AudioServer, VoiceServer, concat_clips
-from voice.triage import CallContext, Reference, find_email, no_speech_triage, priority_of, triage
+from voice.triage.rules import CallContext, Reference, find_email, no_speech_triage, priority_of, triage
 
 MONDAY_9 = datetime(2026, 11, 23, 9, 15, tzinfo=UTC)  # a Monday
 CTX = CallContext(started_at=MONDAY_9, caller_id="+12125550100", region="US")

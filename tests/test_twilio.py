@@ -25,7 +25,7 @@ from tests.conftest import (
     temp_postgres,
     wer,
 )
-from voice.config import Settings, TwilioAccount, TwilioSettings, WorkerSettings
+from voice.core.config import Settings, TwilioAccount, TwilioSettings, WorkerSettings
 
 CALLBACK = "/v1/integrations/twilio/recording"
 
@@ -166,7 +166,7 @@ def _twilio_params(**extra: str) -> dict[str, str]:
 def test_long_and_odd_twilio_fields(twilio_app: tuple[TestClient, Any]) -> None:
     """Issue 17 item 13: SIP callers over 64 characters are real Twilio traffic and must become voicemails
     (raw values in metadata); ids Voice cannot store get a clear 422, never a 500 that Twilio retries."""
-    from voice.models import CallRecord, Voicemail
+    from voice.storage.models import CallRecord, Voicemail
 
     client, sm = twilio_app
     domain = "a-very-long-customer-trunk-domain-name.sip.us1.twilio.com"

@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from tests.conftest import AudioServer, clip_path, encode, make_server, serve_directory
-from voice import urlguard
-from voice.config import FetchSettings
-from voice.errors import FetchError
-from voice.fetch import fetch_to_file
+from voice.audio import urlguard
+from voice.audio.fetch import fetch_to_file
+from voice.core.config import FetchSettings
+from voice.core.errors import FetchError
 
 REFUSED = [
     "127.0.0.1", "127.9.9.9", "::1", "10.0.0.1", "172.16.0.1", "192.168.1.1", "169.254.169.254",

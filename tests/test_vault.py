@@ -1,5 +1,5 @@
-"""Encryption at rest (voice/vault.py): round trips at every chunk boundary, ranges, tampering, truncation,
-wrong keys, rotation, and plaintext for ffmpeg that never touches the disk."""
+"""Encryption at rest (voice/storage/vault.py): round trips at every chunk boundary, ranges, tampering,
+truncation, wrong keys, rotation, and plaintext for ffmpeg that never touches the disk."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from voice import vault
-from voice.audio import ffmpeg_binary
+from voice.audio.normalise import ffmpeg_binary
+from voice.storage import vault
 
 C = vault.CHUNK
 

@@ -19,9 +19,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.conftest import seed_voicemail, temp_postgres, with_audio
-from voice import keys, users, vault
-from voice.config import Settings
-from voice.models import AuditEvent, Voicemail, VoicemailNote
+from voice.core.config import Settings
+from voice.storage import keys, users, vault
+from voice.storage.models import AuditEvent, Voicemail, VoicemailNote
 
 PASSWORD = "correct horse battery"
 Web = Callable[..., tuple[TestClient, Settings]]
@@ -354,7 +354,9 @@ def test_absurd_ranges_on_audio_answer_416(make_web: Web) -> None:
         with_audio(session, settings, plain)
         session.commit()
     folder = settings.data_dir
-    assert any(vault.encrypt_file(p, settings.storage.keyring()) for p in folder.rglob(f"*{encrypted}*/*"))
+    assert any(
+        vault.encrypt_file(p, vault.keyring(settings.storage)) for p in folder.rglob(f"*{encrypted}*/*")
+    )
     assert _sign_in(client).status_code == 303
     for vm_id in (encrypted, plain):
         size = len(client.get(f"/voicemails/{vm_id}/audio").content)

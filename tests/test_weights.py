@@ -3,9 +3,9 @@ import json
 import numpy as np
 import pytest
 
-from voice.config import TranscriptionSettings
-from voice.convert import read_ctranslate2, to_openai_state
-from voice.weights import PACKAGED, ModelNotFound, resolve_model, sha256_of
+from voice.core.config import TranscriptionSettings
+from voice.transcription.convert import read_ctranslate2, to_openai_state
+from voice.transcription.weights import PACKAGED, ModelNotFound, resolve_model, sha256_of
 
 
 def test_packaged_models_assemble_and_match_sha(tmp_path) -> None:  # type: ignore[no-untyped-def]

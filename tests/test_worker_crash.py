@@ -12,8 +12,12 @@ from tests.conftest import AudioServer, concat_clips, make_server, reference, we
 
 def test_kill_9_during_transcription_resumes_once(audio_server: AudioServer, tmp_path: Path) -> None:
     # A long voicemail (four LibriSpeech clips, about 59 s) so the kill lands inside transcription.
-    clips = ["en_ls_198-209-0000", "en_ls_3436-172162-0000", "en_ls_5703-47212-0000",
-             "en_ls_1272-141231-0002"]
+    clips = [
+        "en_ls_198-209-0000",
+        "en_ls_3436-172162-0000",
+        "en_ls_5703-47212-0000",
+        "en_ls_1272-141231-0002",
+    ]
     long = concat_clips(clips, audio_server.root / "long.wav", "-ar", "8000", "-c:a", "pcm_mulaw")
     server = make_server(tmp_path, VOICE_WORKER__LEASE_S="4", VOICE_TRANSCRIPTION__CPU_THREADS="1")
     server.start()

@@ -9,12 +9,13 @@ from api.auth import actor, as_ingest
 from api.deps import get_session
 from api.schemas import CallDetail, CallId, errors
 from api.views import call_detail
-from voice import audit, store
-from voice.keys import Principal
-from voice.models import Role
+from voice.storage import audit, store
+from voice.storage.keys import Principal
+from voice.storage.models import Role
 
 router = APIRouter(
-    prefix="/v1/calls", tags=["calls"],
+    prefix="/v1/calls",
+    tags=["calls"],
     responses=errors(401, 403, 413, 422, 429, 503, 404),  # every route here can answer these
 )
 

@@ -13,8 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.deps import get_session, get_settings
-from voice import audit, db
-from voice.config import Settings
+from voice.core.config import Settings
+from voice.storage import audit, db
 
 router = APIRouter(tags=["health"])
 

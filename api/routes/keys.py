@@ -8,14 +8,16 @@ from sqlalchemy.orm import Session
 from api.auth import as_admin
 from api.deps import get_session, get_settings
 from api.schemas import KeyCreated, KeyId, KeyIn, KeyOut, errors
-from voice import keys, urlguard
-from voice.config import Settings
-from voice.errors import VoicemailError
-from voice.keys import Principal
-from voice.models import ApiKey
+from voice.audio import urlguard
+from voice.core.config import Settings
+from voice.core.errors import VoicemailError
+from voice.storage import keys
+from voice.storage.keys import Principal
+from voice.storage.models import ApiKey
 
 router = APIRouter(
-    prefix="/v1/keys", tags=["keys"],
+    prefix="/v1/keys",
+    tags=["keys"],
     responses=errors(401, 403, 413, 422, 429, 503, 404),  # every route here can answer these
 )
 
@@ -24,7 +26,7 @@ def _out(row: ApiKey) -> KeyOut:
     return KeyOut(
         id=row.id,
         name=row.name,
-        role=row.role,  # type: ignore[arg-type]
+        role=row.role,
         prefix=row.prefix,
         webhook_url=row.webhook_url,
         created_at=row.created_at,

@@ -13,8 +13,8 @@ from prometheus_client import (
 
 from api.auth import as_ingest
 from api.schemas import errors
-from voice.keys import Principal
-from voice.metrics import Collector
+from voice.storage.keys import Principal
+from voice.usecases.stats import Collector
 
 router = APIRouter(
     tags=["operations"],
@@ -26,11 +26,12 @@ def registry_for(request: Request) -> CollectorRegistry:
     state = request.app.state
     if getattr(state, "metrics_registry", None) is None:
         registry = CollectorRegistry()
-        registry.register(Collector(state.sessionmaker))  # type: ignore[arg-type]
+        registry.register(Collector(state.sessionmaker))
         ProcessCollector(registry=registry)
         PlatformCollector(registry=registry)
         state.metrics_registry = registry
-    return state.metrics_registry  # type: ignore[no-any-return]
+    registry_: CollectorRegistry = state.metrics_registry
+    return registry_
 
 
 @router.get(

@@ -21,11 +21,19 @@ from api.deps import get_session, get_settings
 from api.routes.transcriptions import subtitles
 from api.views import current_priority
 from api.web import SignInThrottle, check_csrf, current_user, render
-from voice import audit, models, search, store, users
-from voice.config import Settings
-from voice.models import AgentState, Status, TranscriptRevision, User, Voicemail, VoicemailNote
-from voice.transcribe import Segment
-from voice.triage import INTENTS, URGENCIES
+from voice.core.config import Settings
+from voice.storage import audit, models, search, store, users, vault
+from voice.storage.models import (
+    AgentState,
+    Status,
+    Summary,
+    TranscriptRevision,
+    User,
+    Voicemail,
+    VoicemailNote,
+)
+from voice.transcription.transcribe import Segment
+from voice.triage.rules import INTENTS, URGENCIES
 
 router = APIRouter(include_in_schema=False)
 
@@ -288,7 +296,7 @@ def new_rows(
     return render(request, "_rows.html", rows=_rows(session, items, view.q))
 
 
-def _summary(vm: Voicemail):  # type: ignore[no-untyped-def]
+def _summary(vm: Voicemail) -> Summary | None:
     return vm.current_revision.summary if vm.current_revision is not None else None
 
 
@@ -431,7 +439,9 @@ def audio(
     vm = session.get(Voicemail, vm_id) if _ID.fullmatch(vm_id) else None
     if vm is None or not vm.audio_path or not Path(vm.audio_path).exists():
         raise HTTPException(404, "no audio for this voicemail")
-    response = ranged_audio(Path(vm.audio_path), settings.storage.keyring(), request.headers.get("range"))
+    response = ranged_audio(
+        Path(vm.audio_path), vault.keyring(settings.storage), request.headers.get("range")
+    )
     # Any range can play the whole file (bytes=1-, bytes=-99999999), so every answer with audio counts,
     # except the seeks of a playback already recorded.
     if response.status_code in (200, 206) and not _listened_lately(session, _actor(user), vm.id):

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 from api.auth import actor, as_admin
 from api.deps import get_session, get_settings
 from api.schemas import AuditEventOut, ErasureIn, ErasureOut, errors
-from voice import audit, erasure
-from voice.config import Settings
-from voice.keys import Principal
+from voice.core.config import Settings
+from voice.storage import audit
+from voice.storage.keys import Principal
+from voice.usecases import erasure
 
 router = APIRouter(
     tags=["privacy"],

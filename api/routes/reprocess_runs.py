@@ -9,13 +9,14 @@ from sqlalchemy.orm import Session
 from api.auth import actor, as_admin
 from api.deps import get_session, get_settings
 from api.schemas import ReprocessRunIn, ReprocessRunOut, RunId, errors
-from voice import audit, runs
-from voice.config import Settings
-from voice.keys import Principal
-from voice.models import ReprocessRun
+from voice.core.config import Settings
+from voice.storage import audit, runs
+from voice.storage.keys import Principal
+from voice.storage.models import ReprocessRun
 
 router = APIRouter(
-    prefix="/v1/reprocess-runs", tags=["reprocessing"],
+    prefix="/v1/reprocess-runs",
+    tags=["reprocessing"],
     responses=errors(401, 403, 413, 422, 429, 503, 404, 409),  # every route here can answer these
 )
 
@@ -24,8 +25,8 @@ def _out(session: Session, run: ReprocessRun, not_taken: tuple[str, ...] = ()) -
     p = runs.progress(session, run.id)
     return ReprocessRunOut(
         id=run.id,
-        state=run.state,  # type: ignore[arg-type]
-        stage=run.stage,  # type: ignore[arg-type]
+        state=run.state,
+        stage=run.stage,
         engine=run.engine,
         model=run.model,
         summariser=run.summariser,

@@ -19,15 +19,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.auth import as_ingest
 from api.deps import get_settings
 from api.schemas import errors
-from voice import inputs
-from voice.config import Settings
-from voice.engines import DecodeOptions, get_engine
-from voice.errors import VoicemailError
-from voice.keys import Principal
-from voice.models import Status
-from voice.pipeline import FileResult, analyse, save_stream
-from voice.transcribe import Segment
-from voice.weights import PACKAGED, ModelNotFound
+from voice.core import inputs
+from voice.core.config import Settings
+from voice.core.errors import VoicemailError
+from voice.pipeline.process import FileResult, analyse
+from voice.storage.files import save_stream
+from voice.storage.keys import Principal
+from voice.storage.models import Status
+from voice.transcription.engines import DecodeOptions, get_engine
+from voice.transcription.transcribe import Segment
+from voice.transcription.weights import PACKAGED, ModelNotFound
 
 router = APIRouter(
     prefix="/v1", tags=["openai-compatible"],

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from api.deps import get_session, get_settings
 from api.schemas import Accepted
-from voice import store, twilio
-from voice.config import Settings
-from voice.models import ApiKey, Status
+from voice.core.config import Settings
+from voice.integrations import twilio
+from voice.storage import store
+from voice.storage.models import ApiKey, Status
 
 router = APIRouter(prefix="/v1/integrations/twilio", tags=["integrations"])
 
@@ -132,4 +133,4 @@ async def recording_callback(
         request.app.state.dispatch.voicemail(stored.id)
     if not stored.created:
         response.headers["Idempotent-Replayed"] = "true"
-    return Accepted(id=stored.id, status=stored.status)  # type: ignore[arg-type]
+    return Accepted(id=stored.id, status=stored.status)

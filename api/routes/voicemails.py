@@ -31,16 +31,18 @@ from api.schemas import (
     errors,
 )
 from api.views import transcript_out, voicemail_detail, voicemail_out
-from voice import audit, erasure, store
-from voice.config import Settings
-from voice.keys import Principal
-from voice.models import Role, Voicemail, WebhookDelivery
-from voice.reprocess import revision_rows_out
+from voice.core.config import Settings
+from voice.storage import audit, store
+from voice.storage.keys import Principal
+from voice.storage.models import Role, Voicemail, WebhookDelivery
+from voice.usecases import erasure
+from voice.usecases.reprocess import revision_rows_out
 
 MAX_IDS = 100  # ids in one list call: 100 hex ids keep the URL near 4 KB
 
 router = APIRouter(
-    prefix="/v1/voicemails", tags=["voicemails"],
+    prefix="/v1/voicemails",
+    tags=["voicemails"],
     responses=errors(401, 403, 413, 422, 429, 503, 404, 409),  # every route here can answer these
 )
 
@@ -73,7 +75,7 @@ def _accepted(
     else:
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/v1/voicemails/{stored.id}"
-    return Accepted(id=stored.id, status=stored.status)  # type: ignore[arg-type]
+    return Accepted(id=stored.id, status=stored.status)
 
 
 @router.post(
@@ -239,7 +241,7 @@ def list_webhook_deliveries(
             id=d.id,
             event=d.event,
             url=d.url,
-            state=d.state,  # type: ignore[arg-type]
+            state=d.state,
             attempts=[
                 WebhookAttemptOut(
                     at=a.at, status_code=a.status_code, error=a.error, duration_ms=a.duration_ms

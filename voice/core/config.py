@@ -1,0 +1,342 @@
+"""All configuration in one place.
+
+Read once from the environment (prefix ``VOICE_``, nested sections joined with ``__``, e.g.
+``VOICE_TRANSCRIPTION__MODEL=base``) and an optional ``.env`` file. Everything else receives a
+``Settings`` object; nothing reads the environment on its own.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SourceCredentials(BaseModel):
+    """Basic-auth credentials used when fetching audio from URLs that start with ``prefix``."""
+
+    prefix: str
+    username: str
+    password: SecretStr
+
+
+class FetchSettings(BaseModel):
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 30.0
+    max_bytes: int = 50 * 1024 * 1024
+    retries: int = 3
+    backoff_s: float = 0.5
+    sources: list[SourceCredentials] = Field(default_factory=list)
+    max_redirects: int = 5
+    # A whole download (connect, headers, body, redirects) gets deadline_floor_s, plus 1 s per
+    # min_rate_bytes_s bytes received: a server trickling bytes is cut at the floor and fails the voicemail
+    # (not retried), and no download outlasts deadline_floor_s + max_bytes / min_rate_bytes_s.
+    deadline_floor_s: float = Field(default=30.0, gt=0)
+    min_rate_bytes_s: float = Field(default=64 * 1024, gt=0)
+    # Audio URLs and webhook URLs come from outside: hosts that resolve to loopback, private, link-local,
+    # multicast, unspecified, reserved or cloud-metadata addresses are refused unless listed here,
+    # e.g. ["10.20.0.0/16"] for your own PBX network.
+    allow_networks: list[IPv4Network | IPv6Network] = Field(default_factory=list)
+
+
+class AudioSettings(BaseModel):
+    max_duration_s: float = 600.0
+    sample_rate: int = 16000
+    # The speech Whisper hears is set to this RMS level (one gain per voicemail, peaks kept under -1 dBFS):
+    # Whisper's features are not level-invariant, and callers arrive anywhere from -50 to -10 dBFS.
+    speech_level_dbfs: float = -20.0
+    # A file whose loudest 10 ms frame stays under this level holds nothing a person said.
+    silence_dbfs: float = -55.0
+    # Silero VAD: less speech than this in total is treated as no speech (a hang-up, a beep, noise).
+    min_speech_s: float = 0.4
+    # The voice activity detector hears the caller at this level at least (RMS of the loud frames).
+    vad_level_dbfs: float = -40.0
+    vad_threshold: float = 0.5
+    ffmpeg_binary: str | None = None
+
+
+class TranscriptionSettings(BaseModel):
+    engine: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
+    model: str = "base"
+    # Explicit model folders by name, e.g. {"base": "/models/base"}; they win over packaged weights.
+    model_paths: dict[str, Path] = Field(default_factory=dict)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    compute_type: str = "default"  # int8 on CPU, float16 on CUDA
+    cpu_threads: int = 0  # 0: CTranslate2/torch decide
+    # Transcriptions one loaded model runs side by side (faster-whisper's num_workers: one set of weights,
+    # true parallelism across threads). The embedded worker's threads and a Celery process use this.
+    parallel: int = 1
+    beam_size: int = 5
+    # faster-whisper's batched pipeline: a long recording's 30 s chunks decoded as one batch. -1: 8 on CUDA,
+    # off on CPU (a voicemail is mostly one chunk, and on CPU a batch costs what its chunks cost one by one).
+    batch_size: int = -1
+    language: str | None = None
+    # Where packaged weights are assembled (and converted for openai-whisper); shared by all data dirs.
+    cache_dir: Path = Path.home() / ".cache" / "voice" / "models"
+    # Last resort for names with no path and no package: a normal hub download (needs internet).
+    allow_download: bool = True
+
+
+class LLMSettings(BaseModel):
+    """An OpenAI-compatible chat endpoint for the optional LLM summariser; off while base_url is unset."""
+
+    base_url: str | None = None  # e.g. http://127.0.0.1:8080/v1
+    model: str = "default"
+    api_key: SecretStr | None = None
+    timeout_s: float = 30.0
+    max_tokens: int = 400
+    # json_schema: OpenAI, vLLM, Ollama. json_object: llama.cpp's server (schema inside json_object).
+    response_format: Literal["json_schema", "json_object"] = "json_schema"
+
+
+class SummarySettings(BaseModel):
+    default_region: str = "US"
+    # A mailbox's own region wins over the caller id's country, e.g. {"uk-support": "GB"}.
+    mailbox_regions: dict[str, str] = Field(default_factory=dict)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+
+
+class RedactionSettings(BaseModel):
+    """Mask card numbers, social security numbers, account numbers and emails before anything is stored."""
+
+    redact_pii: bool = False
+    # Per-mailbox overrides, e.g. {"billing": true, "sales": false}; other mailboxes follow redact_pii.
+    mailboxes: dict[str, bool] = Field(default_factory=dict)
+    # Agents need callback numbers, so they stay visible unless this is set.
+    callback_numbers: bool = False
+
+    def applies(self, mailbox: str | None) -> bool:
+        if mailbox is not None and mailbox in self.mailboxes:
+            return self.mailboxes[mailbox]
+        return self.redact_pii
+
+
+class SlaSettings(BaseModel):
+    """Callback deadlines: a voicemail not handled this long after it arrived is overdue."""
+
+    default_hours: float = 4.0
+    mailboxes: dict[str, float] = Field(default_factory=dict)  # e.g. {"sales": 1, "billing": 24}
+    # Overdue voicemails rise by this much in the priority order.
+    priority_boost: float = 30.0
+    check_interval_s: float = 30.0
+
+    def hours_for(self, mailbox: str | None) -> float:
+        return self.mailboxes.get(mailbox or "", self.default_hours)
+
+
+class CelerySettings(BaseModel):
+    """Scale-out: API replicas send voicemail ids to Celery workers through a broker."""
+
+    broker_url: str = "redis://127.0.0.1:6379/0"  # or amqp://guest:guest@127.0.0.1:5672// for RabbitMQ
+    queue: str = "voice.fresh"
+    reprocess_queue: str = "voice.reprocess"  # batch runs never delay fresh voicemails
+    # Longer than the longest voicemail takes: Redis hands an unacknowledged task to another worker after it.
+    visibility_timeout_s: float = 3600.0
+    # A voicemail queued this long without a worker taking it (its dispatch was lost while the broker was
+    # down) is sent again; so is one whose worker died (expired lease).
+    redispatch_after_s: float = 60.0
+    redispatch_interval_s: float = 15.0
+
+
+class WorkerSettings(BaseModel):
+    enabled: bool = True
+    concurrency: int = 1
+    poll_interval_s: float = 1.0
+    lease_s: float = 120.0
+    # glibc malloc arenas in a process that holds a model (`voice serve`, `voice worker`); 0: glibc's default.
+    malloc_arenas: int = 2
+
+
+class MailboxRetention(BaseModel):
+    """A mailbox's own retention; a field left out (null) takes the global value; 0 keeps forever."""
+
+    audio_days: float | None = None
+    delete_days: float | None = None
+
+
+class RetentionSettings(BaseModel):
+    """How long voicemails are kept (voice/usecases/retention.py). 0 keeps forever."""
+
+    # Audio (the source as received and the normalised copy) is deleted this many days after processing;
+    # transcript, summary and call record stay.
+    audio_days: float = 90.0
+    # Everything of a voicemail (audio, transcripts, summaries, notes, history) this many days after it was
+    # received; the call record goes with its last voicemail.
+    delete_days: float = 0.0
+    mailboxes: dict[str, MailboxRetention] = Field(default_factory=dict)
+    # How often `voice serve` applies it (every process; each deletion is idempotent).
+    interval_s: float = 3600.0
+    # A voicemail folder with no voicemail row (a failed upload, a crash) is removed once nothing in it has
+    # changed for this long; an upload in progress has its folder a moment before its row.
+    orphan_after_s: float = 900.0
+
+    def days(self, mailbox: str | None) -> tuple[float, float]:
+        """(audio_days, delete_days) for a mailbox."""
+        own = self.mailboxes.get(mailbox or "")
+        audio = own.audio_days if own and own.audio_days is not None else self.audio_days
+        delete = own.delete_days if own and own.delete_days is not None else self.delete_days
+        return audio, delete
+
+
+class ReprocessSettings(BaseModel):
+    """Batch re-runs (`voice reprocess`, /v1/reprocess-runs)."""
+
+    # faster-whisper's batched pipeline for re-runs; -1: as for fresh voicemails (8 on CUDA, off on CPU).
+    # Measured on CPU (bench/reprocess.py, base, 29 voicemails): batch 8 gave 6.22 audio s/s and WER 10.8,
+    # unbatched 8.58 audio s/s and WER 9.5.
+    batch_size: int = -1
+    # Items of one run handed to workers and not yet finished, at most: what a cancel lets finish.
+    window: int = 4
+    # Niceness of a `voice reprocess` process that does the work itself (local dispatch), so a `voice serve`
+    # on the same host gets the CPU first for fresh voicemails.
+    nice: int = 10
+    # How often `voice serve` releases items of running runs to workers (and re-sends lost ones).
+    interval_s: float = 2.0
+
+
+class StorageSettings(BaseModel):
+    """Stored audio. With a key, every file is written encrypted (AES-256-GCM, voice/storage/vault.py)."""
+
+    # 32 bytes in base64 (`openssl rand -base64 32`); unset: audio is stored as plain files.
+    encryption_key: SecretStr | None = None
+    # Earlier keys, read-only: files written under them stay readable until `voice storage rekey`.
+    old_keys: list[SecretStr] = Field(default_factory=list)
+
+
+class LimitSettings(BaseModel):
+    """What one API key may do (429 with Retry-After past it), and how big a request may be (413)."""
+
+    requests_per_minute: int = 600  # per key; per API process unless storage_url is shared
+    # The same in `limits` notation ("600/minute", "50/10 seconds"), for a window other than a minute; wins.
+    rate: str | None = None
+    pending_per_key: int = 1000  # voicemails queued or being processed that one key may have
+    max_body_bytes: int = 1024 * 1024  # JSON and form bodies, and each form field of an upload but the file
+    # A call's metadata as JSON (every ingest path): stored with the call and shown on every list page.
+    max_metadata_bytes: int = 16 * 1024
+    # Where request counts live: memory:// (each API process counts alone) or redis://host:6379/2 (shared).
+    storage_url: str = "memory://"
+
+
+class ApiSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_upload_bytes: int = 50 * 1024 * 1024
+    # /docs and /openapi.json describe the API and hold no data; set false to require a key for them too.
+    public_docs: bool = True
+
+
+class WebSettings(BaseModel):
+    """The agents' web inbox at /."""
+
+    # Signs session cookies. Unset: a random key is made once and kept in the data dir (0600); set it
+    # when several API replicas serve the inbox.
+    secret_key: SecretStr | None = None
+    # Send the session cookie only over HTTPS; turn on behind TLS.
+    secure_cookie: bool = False
+    session_hours: float = 12.0
+    # Failed sign-ins allowed per user name and per client address (IPv6: per /64), in `limits` notation;
+    # past any tier the sign-in page answers 429 with Retry-After, so each longer tier lengthens the wait.
+    # Counted where limits.storage_url says (Redis: across replicas).
+    signin_per_user: str = "5/minute;20/hour;100/day"
+    signin_per_address: str = "20/minute;100/hour;500/day"
+    # Password checks (argon2, about 0.2 s of CPU each) running at once in one process; a sign-in waits
+    # up to signin_queue_s for a free one, then gets 503 with Retry-After.
+    signin_concurrency: int = 2
+    signin_queue_s: float = 2.0
+
+
+class TwilioAccount(BaseModel):
+    account_sid: str
+    auth_token: SecretStr
+    # Name of an API key that owns this account's voicemails: its webhook URL and secret are used
+    # for their completion webhooks, and an ingest key of that name can read them.
+    api_key_name: str | None = None
+
+
+class TwilioSettings(BaseModel):
+    accounts: list[TwilioAccount] = Field(default_factory=list)
+    # The base URL Twilio calls (https://voice.example.com) when a proxy sits in front of Voice:
+    # signatures cover the exact URL Twilio requested.
+    public_url: str | None = None
+    # Recordings are fetched with the account's credentials, so only from Twilio's own hosts.
+    media_prefixes: list[str] = Field(default_factory=lambda: ["https://api.twilio.com/"])
+    media_format: Literal["wav", "mp3"] = "wav"
+
+    def account(self, sid: str) -> TwilioAccount | None:
+        return next((a for a in self.accounts if a.account_sid == sid), None)
+
+
+class WebhookSettings(BaseModel):
+    # One attempt, from connecting to the last byte read, ends after this long (only the status and the
+    # first 4 KB of the answer are read).
+    timeout_s: float = Field(default=10.0, gt=0)
+    # Attempts under way at once per serving process, and at most this many for one API key's receivers.
+    concurrency: int = Field(default=8, ge=1)
+    concurrency_per_key: int = Field(default=2, ge=1)
+    # Retries back off exponentially from backoff_s (with jitter) up to max_backoff_s between attempts,
+    # and stop once a delivery is older than max_age_s.
+    backoff_s: float = 5.0
+    max_backoff_s: float = 3600.0
+    max_age_s: float = 24 * 3600.0
+    poll_interval_s: float = 1.0
+
+    @property
+    def lease_s(self) -> float:
+        """How long a claimed delivery stays with its process: well past the attempt's deadline, so no
+        other process claims and posts it while the attempt runs."""
+        return 3 * self.timeout_s + 5
+
+
+class HealthSettings(BaseModel):
+    # /healthz answers 503 when the data folder's disk (or the SQLite database's) has less free than this:
+    # uploads need room for their audio and every write for the database, so take the replica out first.
+    min_free_mb: float = 100.0
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="VOICE_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    data_dir: Path = Path("./data")
+    # How a voicemail id reaches a worker: "local" (threads in `voice serve`) or "celery" (`voice worker`).
+    dispatch: Literal["local", "celery"] = "local"
+    database_url: str | None = None  # default: SQLite file inside data_dir
+    # Connections per process (PostgreSQL): enough for the request threadpool (40) under load.
+    database_pool_size: int = 20
+    database_max_overflow: int = 20
+    log_level: str = "INFO"
+    fetch: FetchSettings = Field(default_factory=FetchSettings)
+    audio: AudioSettings = Field(default_factory=AudioSettings)
+    transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)
+    summary: SummarySettings = Field(default_factory=SummarySettings)
+    redaction: RedactionSettings = Field(default_factory=RedactionSettings)
+    sla: SlaSettings = Field(default_factory=SlaSettings)
+    celery: CelerySettings = Field(default_factory=CelerySettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    reprocess: ReprocessSettings = Field(default_factory=ReprocessSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    twilio: TwilioSettings = Field(default_factory=TwilioSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'voice.db').resolve()}"
+
+    @property
+    def audio_dir(self) -> Path:
+        return self.data_dir / "audio"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,60 @@
+"""Callback deadlines. A voicemail that is done but not handled within its mailbox's SLA becomes
+overdue: once, by a compare-and-set in the database, its priority rises and a ``voicemail.overdue``
+webhook is written in the same transaction. Every serving process sweeps; only one wins each voicemail."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from voice.core.config import Settings
+from voice.storage import outbox
+from voice.storage.models import AgentState, CallRecord, Status, Voicemail, VoicemailEvent, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def mark_overdue(sm: sessionmaker[Session], settings: Settings, now: datetime | None = None) -> list[str]:
+    """Mark every voicemail past its deadline; return the ids this call marked."""
+    now = now or utcnow()
+    sla = settings.sla
+    marked: list[str] = []
+    with sm() as session:
+        # Per mailbox with its own SLA, then everything else with the default.
+        groups: list[tuple[float, object]] = [
+            (hours, CallRecord.mailbox == mailbox) for mailbox, hours in sla.mailboxes.items()
+        ]
+        others = CallRecord.mailbox.is_(None) | CallRecord.mailbox.not_in(list(sla.mailboxes) or [""])
+        groups.append((sla.default_hours, others))
+        for hours, in_group in groups:
+            due = session.scalars(
+                select(Voicemail.id)
+                .join(CallRecord, Voicemail.call_id == CallRecord.id)
+                .where(
+                    in_group,  # type: ignore[arg-type]
+                    Voicemail.status == Status.DONE,
+                    Voicemail.agent_state != AgentState.HANDLED,
+                    Voicemail.overdue_at.is_(None),
+                    Voicemail.created_at < now - timedelta(hours=hours),
+                )
+                .limit(500)
+            ).all()
+            for vm_id in due:
+                won = session.execute(
+                    update(Voicemail)
+                    .where(Voicemail.id == vm_id, Voicemail.overdue_at.is_(None))
+                    .values(overdue_at=now, priority=Voicemail.priority + sla.priority_boost)
+                )
+                if won.rowcount != 1:  # type: ignore[attr-defined]
+                    continue  # another process marked it first
+                detail = f"not handled within the {hours:g} h callback deadline"
+                session.add(VoicemailEvent(voicemail_id=vm_id, status=Status.DONE, detail=detail))
+                outbox.enqueue_completion(session, vm_id, event="voicemail.overdue")
+                marked.append(vm_id)
+        session.commit()
+    if marked:
+        log.info("%d voicemail(s) went past their callback deadline", len(marked))
+    return marked
