@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.auth import check_key
 from api.schemas import CallIn, UploadFields, VoicemailIn
 from voice.audio import urlguard
-from voice.audio.fetch import check_url
+from voice.audio.fetch import check_audio_url
 from voice.core import inputs
 from voice.core.config import Settings
 from voice.core.errors import VoicemailError
@@ -199,7 +199,7 @@ def post_json(
         except ValidationError as exc:
             raise HTTPException(422, json.loads(exc.json(include_url=False))) from exc
         try:
-            check_url(body.audio_url, settings.fetch)
+            check_audio_url(body.audio_url, settings.fetch)
         except VoicemailError as exc:
             raise HTTPException(422, str(exc)) from exc
         check_callback(body.callback_url, settings)

@@ -18,7 +18,6 @@ from starlette.concurrency import run_in_threadpool
 
 from api.audio import ranged_audio
 from api.deps import get_session, get_settings
-from api.routes.transcriptions import subtitles
 from api.views import current_priority
 from api.web import SignInThrottle, check_csrf, current_user, render
 from voice.core.config import Settings
@@ -32,6 +31,7 @@ from voice.storage.models import (
     Voicemail,
     VoicemailNote,
 )
+from voice.transcription.subtitles import subtitles
 from voice.transcription.transcribe import Segment
 from voice.triage.rules import INTENTS, URGENCIES
 

@@ -27,7 +27,7 @@ from voice.storage.files import save_stream
 from voice.storage.keys import Principal
 from voice.storage.models import Status
 from voice.transcription.engines import DecodeOptions, get_engine
-from voice.transcription.transcribe import Segment
+from voice.transcription.subtitles import subtitles
 from voice.transcription.weights import PACKAGED, ModelNotFound
 
 router = APIRouter(
@@ -94,25 +94,6 @@ def _language_name(code: str) -> str:
         return str(LANGUAGES.get(code, code))
     except ImportError:  # openai-whisper is an optional extra
         return code
-
-
-def _stamp(seconds: float, sep: str) -> str:
-    ms = int(round(seconds * 1000))
-    h, ms = divmod(ms, 3_600_000)
-    m, ms = divmod(ms, 60_000)
-    s, ms = divmod(ms, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
-
-
-def subtitles(segments: tuple[Segment, ...], kind: str) -> str:
-    """SRT or WebVTT cues, one per segment."""
-    sep = "," if kind == "srt" else "."
-    blocks = []
-    for i, seg in enumerate(segments, 1):
-        timing = f"{_stamp(seg.start, sep)} --> {_stamp(seg.end, sep)}"
-        blocks.append(f"{i}\n{timing}\n{seg.text}" if kind == "srt" else f"{timing}\n{seg.text}")
-    body = "\n\n".join(blocks)
-    return (body + "\n") if kind == "srt" else f"WEBVTT\n\n{body}\n"
 
 
 def _verbose(result: FileResult, with_words: bool, with_segments: bool) -> dict[str, Any]:

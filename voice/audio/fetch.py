@@ -35,7 +35,7 @@ class Fetched:
     content_type: str | None
 
 
-def check_url(url: str, settings: FetchSettings) -> None:
+def check_audio_url(url: str, settings: FetchSettings) -> None:
     """Refuse, before storing it, a URL we would never fetch: other schemes, credentials inside the
     URL, literal addresses that are not public. Names are resolved and checked at fetch time."""
     urlguard.check_url(url, settings.allow_networks)
@@ -117,7 +117,7 @@ def fetch_to_file(
     ``auth`` (named credentials of an integration, such as a Twilio account) wins over the per-prefix
     credentials in ``settings.sources``. httpx drops it on a redirect to another host.
     """
-    check_url(url, settings)
+    check_audio_url(url, settings)
     timeout = httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s)
     dest.parent.mkdir(parents=True, exist_ok=True)
     with urlguard.safe_client(
