@@ -9,7 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import AudioServer, VoiceServer, clip_path, encode, reference, wer
+from tests.support.audio import encode
+from tests.support.http_servers import AudioServer
+from tests.support.serve import VoiceServer
+from tests.support.speech import clip_path, reference, wer
 
 
 @pytest.fixture(scope="module")

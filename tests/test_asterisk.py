@@ -11,7 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import VOICE, VoiceServer, clip_path, ffmpeg_with_encoder, reference, wer
+from tests.support.audio import ffmpeg_with_encoder
+from tests.support.paths import VOICE
+from tests.support.serve import VoiceServer
+from tests.support.speech import clip_path, reference, wer
 from voice.integrations.asterisk import parse_callerid
 
 MSG = """;

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import clip_path, encode
+from tests.support.audio import encode
+from tests.support.speech import clip_path
 from voice.audio.normalise import ffmpeg_binary, normalise, parse_banner, wav_duration
 from voice.core.config import AudioSettings
 from voice.core.errors import BadAudio

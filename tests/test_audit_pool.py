@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, func, select, text
 
-from tests.conftest import temp_postgres
+from tests.support.services import temp_postgres
 from voice.storage import audit, db
 from voice.storage.models import AuditEvent
 

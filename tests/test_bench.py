@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import ROOT, require
+from tests.support.paths import ROOT
+from tests.support.services import require
 
 
 def test_short_load_run_loses_nothing() -> None:

@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, AudioServer, concat_clips, make_server
+from tests.support.audio import concat_clips
+from tests.support.http_servers import AudioServer
+from tests.support.paths import ROOT
+from tests.support.serve import make_server
 
 CHROMIUM = "/usr/bin/chromium"
 LONG_CLIPS = ["en_ls_198-209-0000", "en_ls_3436-172162-0000", "en_ls_5703-47212-0000"]

@@ -20,21 +20,12 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import (
-    VOICE,
-    AudioServer,
-    PrivatePostgres,
-    PrivateRedis,
-    VoiceServer,
-    clip_path,
-    concat_clips,
-    encode,
-    make_server,
-    reference,
-    require,
-    temp_postgres,
-    wer,
-)
+from tests.support.audio import concat_clips, encode
+from tests.support.http_servers import AudioServer
+from tests.support.paths import VOICE
+from tests.support.serve import VoiceServer, make_server
+from tests.support.services import PrivatePostgres, PrivateRedis, require, temp_postgres
+from tests.support.speech import clip_path, reference, wer
 
 CLIPS = [
     "en_arctic_a0010",

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, VOICE, reference, temp_postgres, wer
+from tests.support.paths import ROOT, VOICE
+from tests.support.services import temp_postgres
+from tests.support.speech import reference, wer
 
 
 def test_transcribe_json_lines(tmp_path: Path) -> None:

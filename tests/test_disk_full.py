@@ -16,7 +16,9 @@ from typing import NoReturn
 import httpx
 import pytest
 
-from tests.conftest import AudioServer, VoiceServer, make_server, temp_postgres
+from tests.support.http_servers import AudioServer
+from tests.support.serve import VoiceServer, make_server
+from tests.support.services import temp_postgres
 
 
 @contextlib.contextmanager

@@ -23,7 +23,10 @@ from twilio.request_validator import RequestValidator
 
 from api.edge import EdgeCheck, invalid_request
 from api.limits import BodyLimit
-from tests.conftest import TWILIO_SID, TWILIO_TOKEN, VoiceServer, clip_path, make_server, temp_postgres
+from tests.support.http_servers import TWILIO_SID, TWILIO_TOKEN
+from tests.support.serve import VoiceServer, make_server
+from tests.support.services import temp_postgres
+from tests.support.speech import clip_path
 
 MEDIA = "http://127.0.0.1:9/2010-04-01/"  # a Twilio media prefix nothing listens on: no worker runs here
 DEEP = "[" * 3000 + "]" * 3000

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from faster_whisper import WhisperModel
 
-from tests.conftest import clip_path, concat_clips, reference, wer
+from tests.support.audio import concat_clips
+from tests.support.speech import clip_path, reference, wer
 from voice.audio.normalise import normalise
 from voice.audio.speech_detection import detect_speech, speech_only
 from voice.core.config import Settings

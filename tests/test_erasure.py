@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.conftest import seed_voicemail, with_audio
+from tests.support.seed import seed_voicemail, with_audio
 from voice.core.config import Settings
 from voice.storage.models import (
     AuditEvent,

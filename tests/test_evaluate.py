@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from tests.conftest import VOICE
+from tests.support.paths import VOICE
 from voice.triage import evaluate
 
 # Measured 2026-11-23 (all / held-out test): intent macro-F1 0.934 / 0.884, callback_number 0.989 / 0.966,

@@ -25,7 +25,8 @@ from hypothesis.errors import Unsatisfiable
 from hypothesis.strategies import just
 from schemathesis import GenerationMode, checks
 
-from tests.conftest import VoiceServer, make_server, temp_postgres
+from tests.support.serve import VoiceServer, make_server
+from tests.support.services import temp_postgres
 
 EXAMPLES = int(os.environ.get("VOICE_FUZZ_EXAMPLES", "8"))  # per operation and mode
 HOSTILE = int(os.environ.get("VOICE_FUZZ_HOSTILE", "16"))  # hostile cases per operation

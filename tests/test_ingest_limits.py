@@ -20,7 +20,10 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.conftest import VoiceServer, clip_path, encode, make_server, temp_postgres
+from tests.support.audio import encode
+from tests.support.serve import VoiceServer, make_server
+from tests.support.services import temp_postgres
+from tests.support.speech import clip_path
 from tests.test_isolation import _h, local_app, new_key
 
 

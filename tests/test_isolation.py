@@ -16,7 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.conftest import AudioServer, VoiceServer
+from tests.support.http_servers import AudioServer
+from tests.support.serve import VoiceServer
 
 
 @contextlib.contextmanager
@@ -216,7 +217,7 @@ def test_migration_0010_splits_shared_calls(dialect: str, tmp_path: Path) -> Non
     voicemails; dedupe keys gain their key; and the downgrade puts one record back."""
     from sqlalchemy import create_engine, text
 
-    from tests.conftest import temp_postgres
+    from tests.support.services import temp_postgres
     from voice.storage import db
 
     with contextlib.ExitStack() as stack:
@@ -298,7 +299,7 @@ def test_list_by_ids_shows_only_those_and_only_ones_own(tmp_path: Path) -> None:
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
 def test_an_upload_file_name_with_control_characters_is_stored_cleaned(dialect: str, tmp_path: Path) -> None:
     """The file name is informational: a NUL in it (a 500 on PostgreSQL) is dropped, the voicemail kept."""
-    from tests.conftest import temp_postgres
+    from tests.support.services import temp_postgres
 
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(temp_postgres("voice_iso")) if dialect == "postgresql" else None

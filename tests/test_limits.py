@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import VoiceServer, make_server
+from tests.support.serve import VoiceServer, make_server
 
 
 @pytest.fixture(scope="module")

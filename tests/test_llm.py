@@ -22,7 +22,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.conftest import AudioServer, clip_path, encode, free_port, make_server
+from tests.support.audio import encode
+from tests.support.http_servers import AudioServer
+from tests.support.net import free_port
+from tests.support.serve import make_server
+from tests.support.speech import clip_path
 from voice.core.config import LLMSettings
 from voice.pipeline.process import summary_row
 from voice.storage import store

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import AudioServer, VoiceServer, WebhookReceiver
+from tests.support.http_servers import AudioServer, WebhookReceiver
+from tests.support.serve import VoiceServer
 from voice.core import logs
 
 

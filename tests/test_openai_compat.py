@@ -9,7 +9,9 @@ import httpx
 import openai
 import pytest
 
-from tests.conftest import VoiceServer, clip_path, encode, reference, wer
+from tests.support.audio import encode
+from tests.support.serve import VoiceServer
+from tests.support.speech import clip_path, reference, wer
 
 CLIP = "en_ls_1995-1837-0001"
 

@@ -10,7 +10,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import AudioServer, VoiceServer, clip_path, encode
+from tests.support.audio import encode
+from tests.support.http_servers import AudioServer
+from tests.support.serve import VoiceServer
+from tests.support.speech import clip_path
 
 
 def _csrf(html: str) -> str:

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import VoiceServer, clip_path, encode
+from tests.support.audio import encode
+from tests.support.serve import VoiceServer
+from tests.support.speech import clip_path
 
 
 def _open_to_others(paths: list[Path]) -> dict[str, str]:

@@ -10,7 +10,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.conftest import AudioServer, VoiceServer, clip_path, encode, ffmpeg_with_encoder, reference, wer
+from tests.support.audio import encode, ffmpeg_with_encoder
+from tests.support.http_servers import AudioServer
+from tests.support.serve import VoiceServer
+from tests.support.speech import clip_path, reference, wer
 
 CLIP = "en_ls_1995-1837-0001"  # 8.7 s, LibriSpeech test-clean
 

@@ -11,7 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.conftest import AudioServer, VoiceServer
+from tests.support.http_servers import AudioServer
+from tests.support.serve import VoiceServer
 
 
 def test_reads_changes_and_deletion_are_audited(voice_server: VoiceServer, audio_server: AudioServer) -> None:

@@ -12,7 +12,8 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
-from tests.conftest import AudioServer, WebhookReceiver, make_server
+from tests.support.http_servers import AudioServer, WebhookReceiver
+from tests.support.serve import make_server
 from voice.triage.redact import luhn, redact, redact_pieces, redact_triage
 from voice.triage.rules import CallContext, triage
 

@@ -14,7 +14,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.conftest import VOICE, encode, reference, seed_voicemail, wer
+from tests.support.audio import encode
+from tests.support.paths import VOICE
+from tests.support.seed import seed_voicemail
+from tests.support.speech import reference, wer
 from voice.core.config import Settings
 from voice.storage import db, runs
 from voice.storage.models import ReprocessItem, TranscriptRevision, Voicemail, VoicemailEvent, VoicemailNote
@@ -43,7 +46,7 @@ def _db(settings: Settings) -> sessionmaker[Session]:
 @pytest.fixture(scope="module")
 def voicemail_audio(tmp_path_factory: pytest.TempPathFactory, have_ffmpeg: str) -> dict[str, Path]:
     """The clips as a phone system stores them: 8 kHz mu-law WAV."""
-    from tests.conftest import clip_path
+    from tests.support.speech import clip_path
 
     out = tmp_path_factory.mktemp("vm-audio")
     return {c: encode(clip_path(c), out / f"{c}.wav", "-ar", "8000", "-c:a", "pcm_mulaw") for c in CLIPS}

@@ -9,7 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import AudioServer, VoiceServer, clip_path, encode
+from tests.support.audio import encode
+from tests.support.http_servers import AudioServer
+from tests.support.serve import VoiceServer
+from tests.support.speech import clip_path
 
 CLIPS = ["en_arctic_a0010", "en_arctic_a0024", "en_arctic_aew_a0001"]
 

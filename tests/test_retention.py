@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.conftest import seed_voicemail, with_audio
+from tests.support.seed import seed_voicemail, with_audio
 from voice.core.config import Settings
 from voice.storage.models import AuditEvent, CallRecord, Voicemail, utcnow
 from voice.usecases import retention

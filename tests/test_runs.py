@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.conftest import seed_voicemail
+from tests.support.seed import seed_voicemail
 from voice.jobs.leases import owner_token
 from voice.storage import runs
 from voice.storage.models import ItemState, ReprocessItem, ReprocessRun, RunState, Voicemail, utcnow

@@ -8,7 +8,10 @@ from pathlib import Path
 
 from standardwebhooks import Webhook
 
-from tests.conftest import AudioServer, WebhookReceiver, clip_path, encode, make_server
+from tests.support.audio import encode
+from tests.support.http_servers import AudioServer, WebhookReceiver
+from tests.support.serve import make_server
+from tests.support.speech import clip_path
 
 
 def test_overdue_once_with_a_webhook_and_a_higher_priority(

@@ -23,7 +23,10 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.conftest import AudioServer, VoiceServer, WebhookReceiver, clip_path, encode, make_server
+from tests.support.audio import encode
+from tests.support.http_servers import AudioServer, WebhookReceiver
+from tests.support.serve import VoiceServer, make_server
+from tests.support.speech import clip_path
 from voice.audio.fetch import fetch_to_file
 from voice.core.config import FetchSettings, Settings, WebhookSettings
 from voice.core.errors import FetchError, TransientFetchError

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from bench import corpus
-from tests.conftest import clip_path, encode, reference, wer
+from tests.support.audio import encode
+from tests.support.speech import clip_path, reference, wer
 from voice.audio.normalise import normalise
 from voice.audio.speech_detection import detect_speech, lift, set_level, speech_only
 from voice.core.config import Settings

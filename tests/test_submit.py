@@ -12,7 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import VOICE, VoiceServer, clip_path, make_server
+from tests.support.paths import VOICE
+from tests.support.serve import VoiceServer, make_server
+from tests.support.speech import clip_path
 from voice.integrations import apiclient
 
 CLIPS = (

@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 
 import httpx
 
-from tests.conftest import AudioServer, VoiceServer, concat_clips
+from tests.support.audio import concat_clips
+from tests.support.http_servers import AudioServer
+from tests.support.serve import VoiceServer
 from voice.triage.rules import CallContext, Reference, find_email, no_speech_triage, priority_of, triage
 
 MONDAY_9 = datetime(2026, 11, 23, 9, 15, tzinfo=UTC)  # a Monday

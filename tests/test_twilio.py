@@ -14,17 +14,11 @@ from pydantic import SecretStr
 from twilio.request_validator import RequestValidator
 
 from api.main import create_app
-from tests.conftest import (
-    TWILIO_SID,
-    TWILIO_TOKEN,
-    AudioServer,
-    VoiceServer,
-    clip_path,
-    encode,
-    reference,
-    temp_postgres,
-    wer,
-)
+from tests.support.audio import encode
+from tests.support.http_servers import TWILIO_SID, TWILIO_TOKEN, AudioServer
+from tests.support.serve import VoiceServer
+from tests.support.services import temp_postgres
+from tests.support.speech import clip_path, reference, wer
 from voice.core.config import Settings, TwilioAccount, TwilioSettings, WorkerSettings
 
 CALLBACK = "/v1/integrations/twilio/recording"

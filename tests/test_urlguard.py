@@ -9,7 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import AudioServer, clip_path, encode, make_server, serve_directory
+from tests.support.audio import encode
+from tests.support.http_servers import AudioServer, serve_directory
+from tests.support.serve import make_server
+from tests.support.speech import clip_path
 from voice.audio import urlguard
 from voice.audio.fetch import fetch_to_file
 from voice.core.config import FetchSettings

@@ -97,7 +97,10 @@ def test_encrypted_service_end_to_end(tmp_path: Path) -> None:
 
     import httpx
 
-    from tests.conftest import VOICE, clip_path, encode, make_server, reference, wer
+    from tests.support.audio import encode
+    from tests.support.paths import VOICE
+    from tests.support.serve import make_server
+    from tests.support.speech import clip_path, reference, wer
 
     key, new_key = (base64.b64encode(os.urandom(32)).decode() for _ in range(2))
     server = make_server(tmp_path, VOICE_STORAGE__ENCRYPTION_KEY=key)

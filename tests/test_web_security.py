@@ -18,7 +18,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.conftest import seed_voicemail, temp_postgres, with_audio
+from tests.support.seed import seed_voicemail, with_audio
+from tests.support.services import temp_postgres
 from voice.core.config import Settings
 from voice.storage import keys, users, vault
 from voice.storage.models import AuditEvent, Voicemail, VoicemailNote

@@ -11,7 +11,10 @@ import pytest
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from tests.conftest import AudioServer, VoiceServer, WebhookReceiver, clip_path, encode, reference, wer
+from tests.support.audio import encode
+from tests.support.http_servers import AudioServer, WebhookReceiver
+from tests.support.serve import VoiceServer
+from tests.support.speech import clip_path, reference, wer
 
 
 def test_done_webhook_is_signed_retried_and_recorded(
