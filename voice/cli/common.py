@@ -1,0 +1,54 @@
+"""What the command modules share: the error console, the --key option, database sessions, dates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from voice.core.config import get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+KeyOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--key", envvar="VOICE_API_KEY", help="API key (or set VOICE_API_KEY)", show_default=False),
+]
+err = Console(stderr=True)
+
+
+def parse_when(value: str | None, option: str) -> datetime | None:
+    """An ISO date or date-time from the command line; naive means UTC."""
+    from datetime import UTC, datetime
+
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(
+            "use an ISO date or time, e.g. 2026-11-01 or 2026-11-01T08:00", param_hint=option
+        ) from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def cli_actor() -> str:
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
+def session_factory() -> sessionmaker[Session]:
+    """Sessions on the configured database, migrated first (the CLI may run before any server)."""
+    from voice.storage import db
+
+    settings = get_settings()
+    db.upgrade(settings.db_url)
+    return db.make_sessionmaker(db.make_engine(settings.db_url))
+
+
+def open_session() -> Session:
+    return session_factory()()
