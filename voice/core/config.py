@@ -25,18 +25,36 @@ class SourceCredentials(BaseModel):
 
 
 class FetchSettings(BaseModel):
-    connect_timeout_s: float = 5.0
-    read_timeout_s: float = 30.0
-    max_bytes: int = 50 * 1024 * 1024
-    retries: int = 3
-    backoff_s: float = 0.5
-    sources: list[SourceCredentials] = Field(default_factory=list)
-    max_redirects: int = 5
+    """Fetching audio by URL: timeouts, retries, size cap, credentials and the address guard."""
+
+    connect_timeout_s: float = Field(5.0, description="Seconds to connect to the audio server, per attempt.")
+    read_timeout_s: float = Field(
+        30.0, description="Seconds to wait for the next bytes from the audio server, per attempt."
+    )
+    max_bytes: int = Field(
+        50 * 1024 * 1024, description="Size cap for fetched audio; a larger file fails the voicemail."
+    )
+    retries: int = Field(
+        3, description="Retries after a timeout, connection error, 429 or 5xx; none after other 4xx."
+    )
+    backoff_s: float = Field(
+        0.5, description="First retry delay; it doubles with each retry, with jitter (x0.5 to x1.5)."
+    )
+    sources: list[SourceCredentials] = Field(
+        default_factory=list, description="Basic auth per URL prefix; never stored, logged or returned."
+    )
+    max_redirects: int = Field(
+        5, description="Redirects followed per download; every hop is checked like the first."
+    )
     # A whole download (connect, headers, body, redirects) gets deadline_floor_s, plus 1 s per
     # min_rate_bytes_s bytes received: a server trickling bytes is cut at the floor and fails the voicemail
     # (not retried), and no download outlasts deadline_floor_s + max_bytes / min_rate_bytes_s.
     deadline_floor_s: float = Field(default=30.0, gt=0)
-    min_rate_bytes_s: float = Field(default=64 * 1024, gt=0)
+    min_rate_bytes_s: float = Field(
+        default=64 * 1024,
+        gt=0,
+        description="Bytes per extra second of a download's deadline (see deadline_floor_s).",
+    )
     # Audio URLs and webhook URLs come from outside: hosts that resolve to loopback, private, link-local,
     # multicast, unspecified, reserved or cloud-metadata addresses are refused unless listed here,
     # e.g. ["10.20.0.0/16"] for your own PBX network.
@@ -44,8 +62,14 @@ class FetchSettings(BaseModel):
 
 
 class AudioSettings(BaseModel):
-    max_duration_s: float = 600.0
-    sample_rate: int = 16000
+    """Decoding to 16 kHz mono WAV with ffmpeg, and finding the speech in it (Silero VAD)."""
+
+    max_duration_s: float = Field(
+        600.0, description="Longer audio fails the voicemail with the reason; decoding stops there."
+    )
+    sample_rate: int = Field(
+        16000, description="Rate of the normalised mono WAV that VAD and Whisper read (Whisper wants 16000)."
+    )
     # The speech Whisper hears is set to this RMS level (one gain per voicemail, peaks kept under -1 dBFS):
     # Whisper's features are not level-invariant, and callers arrive anywhere from -50 to -10 dBFS.
     speech_level_dbfs: float = -20.0
@@ -55,26 +79,39 @@ class AudioSettings(BaseModel):
     min_speech_s: float = 0.4
     # The voice activity detector hears the caller at this level at least (RMS of the loud frames).
     vad_level_dbfs: float = -40.0
-    vad_threshold: float = 0.5
-    ffmpeg_binary: str | None = None
+    vad_threshold: float = Field(0.5, description="Silero VAD's speech probability threshold (0 to 1).")
+    ffmpeg_binary: str | None = Field(
+        None, description="The ffmpeg to run; unset: the one on PATH, else imageio-ffmpeg's binary."
+    )
 
 
 class TranscriptionSettings(BaseModel):
-    engine: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
-    model: str = "base"
+    """The Whisper engine and model, and where its weights come from."""
+
+    engine: Literal["faster-whisper", "openai-whisper"] = Field(
+        "faster-whisper",
+        description="faster-whisper, or openai-whisper on weights converted from the same model.",
+    )
+    model: str = Field(
+        "base", description="`tiny.en` and `base` are packaged; others via model_paths or allow_download."
+    )
     # Explicit model folders by name, e.g. {"base": "/models/base"}; they win over packaged weights.
     model_paths: dict[str, Path] = Field(default_factory=dict)
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="`auto` uses CUDA when CTranslate2 sees a device, else the CPU."
+    )
     compute_type: str = "default"  # int8 on CPU, float16 on CUDA
     cpu_threads: int = 0  # 0: CTranslate2/torch decide
     # Transcriptions one loaded model runs side by side (faster-whisper's num_workers: one set of weights,
     # true parallelism across threads). The embedded worker's threads and a Celery process use this.
     parallel: int = 1
-    beam_size: int = 5
+    beam_size: int = Field(5, description="Beam search width.")
     # faster-whisper's batched pipeline: a long recording's 30 s chunks decoded as one batch. -1: 8 on CUDA,
     # off on CPU (a voicemail is mostly one chunk, and on CPU a batch costs what its chunks cost one by one).
     batch_size: int = -1
-    language: str | None = None
+    language: str | None = Field(
+        None, description="Language code (e.g. `en`) for every voicemail; unset: detected per voicemail."
+    )
     # Where packaged weights are assembled (and converted for openai-whisper); shared by all data dirs.
     cache_dir: Path = Path.home() / ".cache" / "voice" / "models"
     # Last resort for names with no path and no package: a normal hub download (needs internet).
@@ -85,16 +122,27 @@ class LLMSettings(BaseModel):
     """An OpenAI-compatible chat endpoint for the optional LLM summariser; off while base_url is unset."""
 
     base_url: str | None = None  # e.g. http://127.0.0.1:8080/v1
-    model: str = "default"
-    api_key: SecretStr | None = None
-    timeout_s: float = 30.0
-    max_tokens: int = 400
+    model: str = Field("default", description="Model name sent to the endpoint.")
+    api_key: SecretStr | None = Field(None, description="Bearer key for the endpoint, when it needs one.")
+    timeout_s: float = Field(
+        30.0,
+        description="Seconds to wait for an answer; past it the built-in result is kept, with the reason.",
+    )
+    max_tokens: int = Field(
+        400,
+        description="Longest answer; one cut off there gives way to the built-in result, with the reason.",
+    )
     # json_schema: OpenAI, vLLM, Ollama. json_object: llama.cpp's server (schema inside json_object).
     response_format: Literal["json_schema", "json_object"] = "json_schema"
 
 
 class SummarySettings(BaseModel):
-    default_region: str = "US"
+    """The triage card: regions for phone numbers, and the optional LLM summariser."""
+
+    default_region: str = Field(
+        "US",
+        description="Region for numbers with no country code when neither mailbox nor caller id gives one.",
+    )
     # A mailbox's own region wins over the caller id's country, e.g. {"uk-support": "GB"}.
     mailbox_regions: dict[str, str] = Field(default_factory=dict)
     llm: LLMSettings = Field(default_factory=LLMSettings)
@@ -103,7 +151,9 @@ class SummarySettings(BaseModel):
 class RedactionSettings(BaseModel):
     """Mask card numbers, social security numbers, account numbers and emails before anything is stored."""
 
-    redact_pii: bool = False
+    redact_pii: bool = Field(
+        False, description="Mask card numbers, SSNs, account numbers and emails before anything is stored."
+    )
     # Per-mailbox overrides, e.g. {"billing": true, "sales": false}; other mailboxes follow redact_pii.
     mailboxes: dict[str, bool] = Field(default_factory=dict)
     # Agents need callback numbers, so they stay visible unless this is set.
@@ -118,11 +168,15 @@ class RedactionSettings(BaseModel):
 class SlaSettings(BaseModel):
     """Callback deadlines: a voicemail not handled this long after it arrived is overdue."""
 
-    default_hours: float = 4.0
+    default_hours: float = Field(
+        4.0, description="Hours within which a processed voicemail should be handled before it is overdue."
+    )
     mailboxes: dict[str, float] = Field(default_factory=dict)  # e.g. {"sales": 1, "billing": 24}
     # Overdue voicemails rise by this much in the priority order.
     priority_boost: float = 30.0
-    check_interval_s: float = 30.0
+    check_interval_s: float = Field(
+        30.0, description="How often `voice serve` looks for voicemails that became overdue."
+    )
 
     def hours_for(self, mailbox: str | None) -> float:
         return self.mailboxes.get(mailbox or "", self.default_hours)
@@ -132,21 +186,33 @@ class CelerySettings(BaseModel):
     """Scale-out: API replicas send voicemail ids to Celery workers through a broker."""
 
     broker_url: str = "redis://127.0.0.1:6379/0"  # or amqp://guest:guest@127.0.0.1:5672// for RabbitMQ
-    queue: str = "voice.fresh"
+    queue: str = Field("voice.fresh", description="Queue for fresh voicemails.")
     reprocess_queue: str = "voice.reprocess"  # batch runs never delay fresh voicemails
     # Longer than the longest voicemail takes: Redis hands an unacknowledged task to another worker after it.
     visibility_timeout_s: float = 3600.0
     # A voicemail queued this long without a worker taking it (its dispatch was lost while the broker was
     # down) is sent again; so is one whose worker died (expired lease).
     redispatch_after_s: float = 60.0
-    redispatch_interval_s: float = 15.0
+    redispatch_interval_s: float = Field(
+        15.0, description="How often each `voice serve` re-sends lost voicemails (see redispatch_after_s)."
+    )
 
 
 class WorkerSettings(BaseModel):
-    enabled: bool = True
-    concurrency: int = 1
-    poll_interval_s: float = 1.0
-    lease_s: float = 120.0
+    """Workers that process voicemails: the one embedded in `voice serve`, and `voice worker`."""
+
+    enabled: bool = Field(
+        True,
+        description="Run the embedded worker in `voice serve` (local dispatch); `--no-worker` turns it off.",
+    )
+    concurrency: int = Field(
+        1, description="Worker threads in a `voice serve` process, one voicemail each, sharing the model."
+    )
+    poll_interval_s: float = Field(1.0, description="How often an idle worker looks for queued voicemails.")
+    lease_s: float = Field(
+        120.0,
+        description="A worker's lease on its voicemail, renewed while it works; others take over after it.",
+    )
     # glibc malloc arenas in a process that holds a model (`voice serve`, `voice worker`); 0: glibc's default.
     malloc_arenas: int = 2
 
@@ -167,7 +233,10 @@ class RetentionSettings(BaseModel):
     # Everything of a voicemail (audio, transcripts, summaries, notes, history) this many days after it was
     # received; the call record goes with its last voicemail.
     delete_days: float = 0.0
-    mailboxes: dict[str, MailboxRetention] = Field(default_factory=dict)
+    mailboxes: dict[str, MailboxRetention] = Field(
+        default_factory=dict,
+        description='Per mailbox, e.g. {"legal": {"audio_days": 0}, "sales": {"delete_days": 365}}.',
+    )
     # How often `voice serve` applies it (every process; each deletion is idempotent).
     interval_s: float = 3600.0
     # A voicemail folder with no voicemail row (a failed upload, a crash) is removed once nothing in it has
@@ -222,9 +291,11 @@ class LimitSettings(BaseModel):
 
 
 class ApiSettings(BaseModel):
-    host: str = "127.0.0.1"
-    port: int = 8000
-    max_upload_bytes: int = 50 * 1024 * 1024
+    """The HTTP server that `voice serve` runs."""
+
+    host: str = Field("127.0.0.1", description="Address `voice serve` listens on (`--host` wins).")
+    port: int = Field(8000, description="Port `voice serve` listens on (`--port` wins).")
+    max_upload_bytes: int = Field(50 * 1024 * 1024, description="Largest audio upload (413 past it).")
     # /docs and /openapi.json describe the API and hold no data; set false to require a key for them too.
     public_docs: bool = True
 
@@ -237,16 +308,23 @@ class WebSettings(BaseModel):
     secret_key: SecretStr | None = None
     # Send the session cookie only over HTTPS; turn on behind TLS.
     secure_cookie: bool = False
-    session_hours: float = 12.0
+    session_hours: float = Field(
+        12.0, description="Length of a web inbox session, enforced on the server too."
+    )
     # Failed sign-ins allowed per user name and per client address (IPv6: per /64), in `limits` notation;
     # past any tier the sign-in page answers 429 with Retry-After, so each longer tier lengthens the wait.
     # Counted where limits.storage_url says (Redis: across replicas).
     signin_per_user: str = "5/minute;20/hour;100/day"
-    signin_per_address: str = "20/minute;100/hour;500/day"
+    signin_per_address: str = Field(
+        "20/minute;100/hour;500/day",
+        description="Failed sign-ins per client address (IPv6: per /64); see signin_per_user.",
+    )
     # Password checks (argon2, about 0.2 s of CPU each) running at once in one process; a sign-in waits
     # up to signin_queue_s for a free one, then gets 503 with Retry-After.
     signin_concurrency: int = 2
-    signin_queue_s: float = 2.0
+    signin_queue_s: float = Field(
+        2.0, description="How long a sign-in waits for a password check (see signin_concurrency), then 503."
+    )
 
 
 class TwilioAccount(BaseModel):
@@ -258,31 +336,46 @@ class TwilioAccount(BaseModel):
 
 
 class TwilioSettings(BaseModel):
-    accounts: list[TwilioAccount] = Field(default_factory=list)
+    """Twilio's recording status callback, POST /v1/integrations/twilio/recording."""
+
+    accounts: list[TwilioAccount] = Field(
+        default_factory=list,
+        description="Accounts whose recording callbacks are accepted, checked by their auth token.",
+    )
     # The base URL Twilio calls (https://voice.example.com) when a proxy sits in front of Voice:
     # signatures cover the exact URL Twilio requested.
     public_url: str | None = None
     # Recordings are fetched with the account's credentials, so only from Twilio's own hosts.
     media_prefixes: list[str] = Field(default_factory=lambda: ["https://api.twilio.com/"])
-    media_format: Literal["wav", "mp3"] = "wav"
+    media_format: Literal["wav", "mp3"] = Field(
+        "wav", description="Format a recording is fetched in (`RecordingUrl` + `.wav` or `.mp3`)."
+    )
 
     def account(self, sid: str) -> TwilioAccount | None:
         return next((a for a in self.accounts if a.account_sid == sid), None)
 
 
 class WebhookSettings(BaseModel):
+    """Completion webhooks: how deliveries are attempted and retried."""
+
     # One attempt, from connecting to the last byte read, ends after this long (only the status and the
     # first 4 KB of the answer are read).
     timeout_s: float = Field(default=10.0, gt=0)
     # Attempts under way at once per serving process, and at most this many for one API key's receivers.
     concurrency: int = Field(default=8, ge=1)
-    concurrency_per_key: int = Field(default=2, ge=1)
+    concurrency_per_key: int = Field(
+        default=2,
+        ge=1,
+        description="Attempts under way at once for one API key's receivers (see concurrency).",
+    )
     # Retries back off exponentially from backoff_s (with jitter) up to max_backoff_s between attempts,
     # and stop once a delivery is older than max_age_s.
     backoff_s: float = 5.0
-    max_backoff_s: float = 3600.0
-    max_age_s: float = 24 * 3600.0
-    poll_interval_s: float = 1.0
+    max_backoff_s: float = Field(3600.0, description="Longest wait between two attempts (see backoff_s).")
+    max_age_s: float = Field(24 * 3600.0, description="Retries stop once a delivery is this old.")
+    poll_interval_s: float = Field(
+        1.0, description="How often each `voice serve` process looks for due deliveries."
+    )
 
     @property
     def lease_s(self) -> float:
@@ -292,9 +385,14 @@ class WebhookSettings(BaseModel):
 
 
 class HealthSettings(BaseModel):
+    """What `/healthz` checks."""
+
     # /healthz answers 503 when the data folder's disk (or the SQLite database's) has less free than this:
     # uploads need room for their audio and every write for the database, so take the replica out first.
-    min_free_mb: float = 100.0
+    min_free_mb: float = Field(
+        100.0,
+        description="`/healthz` says degraded (still 200) when the data or database disk has less free (MB).",
+    )
 
 
 class Settings(BaseSettings):
@@ -302,14 +400,24 @@ class Settings(BaseSettings):
         env_prefix="VOICE_", env_nested_delimiter="__", env_file=".env", extra="ignore"
     )
 
-    data_dir: Path = Path("./data")
+    data_dir: Path = Field(
+        Path("./data"),
+        description="The SQLite database, audio and web secret key; API replicas and workers share it.",
+    )
     # How a voicemail id reaches a worker: "local" (threads in `voice serve`) or "celery" (`voice worker`).
     dispatch: Literal["local", "celery"] = "local"
-    database_url: str | None = None  # default: SQLite file inside data_dir
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL, e.g. `postgresql+psycopg://user@host/db`; unset: SQLite in data_dir.",
+    )  # default: SQLite file inside data_dir
     # Connections per process (PostgreSQL): enough for the request threadpool (40) under load.
     database_pool_size: int = 20
-    database_max_overflow: int = 20
-    log_level: str = "INFO"
+    database_max_overflow: int = Field(
+        20, description="Connections a process may open beyond database_pool_size (PostgreSQL)."
+    )
+    log_level: str = Field(
+        "INFO", description="Level of Voice's, uvicorn's and Celery's logs (DEBUG, INFO, WARNING, ERROR)."
+    )
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     audio: AudioSettings = Field(default_factory=AudioSettings)
     transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)
