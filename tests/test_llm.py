@@ -32,7 +32,8 @@ from voice.pipeline.process import summary_row
 from voice.storage import store
 from voice.storage.models import Summary, TranscriptRevision
 from voice.triage import llm
-from voice.triage.rules import INTENTS, CallContext, triage
+from voice.triage.classify import triage
+from voice.triage.model import INTENTS, CallContext
 
 TEXT = (
     "Hi, this is Maria Lopez from Acme Plumbing. I'm calling about invoice 4471, we were charged twice. "

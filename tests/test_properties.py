@@ -9,9 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from voice.transcription.transcribe import Segment, Transcript, _collapse_repeats
-from voice.triage import extract as summary
-from voice.triage import redact
-from voice.triage import rules as triage
+from voice.triage import callback, classify, model, redact, spoken_numbers
 
 # Any Unicode text, plus text built from the pieces voicemails are made of (digits, number words, emails,
 # punctuation), so the interesting paths are reached and not only the empty ones.
@@ -28,9 +26,9 @@ CARD = re.compile(r"\b(?:\d[ -]?){13,19}\b")
 @SETTINGS
 @given(TEXT, LANGS)
 def test_triage_never_fails_and_stays_in_range(text: str, language: str) -> None:
-    t = triage.triage(text, language or None)
+    t = classify.triage(text, language or None)
     assert 0.0 <= (t.priority or 0.0) <= 100.0
-    assert t.urgency in triage.URGENCIES and t.intent in triage.INTENTS
+    assert t.urgency in model.URGENCIES and t.intent in model.INTENTS
     assert t.callback_number is None or re.fullmatch(r"\+\d{7,15}", t.callback_number)
     assert isinstance(t.summary, str)
 
@@ -59,9 +57,9 @@ def test_redacted_transcript_keeps_its_shape(texts: list[str], language: str) ->
 @SETTINGS
 @given(TEXT, LANGS)
 def test_number_reading_never_fails(text: str, language: str) -> None:
-    digits = summary.numbers_as_digits(text, language or "en")
-    assert isinstance(digits, str) and summary.numbers_as_digits(digits, language or "en") == digits
-    number = summary.find_callback_number(text, language or "en", "US", None)
+    digits = spoken_numbers.numbers_as_digits(text, language or "en")
+    assert isinstance(digits, str) and spoken_numbers.numbers_as_digits(digits, language or "en") == digits
+    number = callback.find_callback_number(text, language or "en", "US", None)
     assert number is None or re.fullmatch(r"\+\d{7,15}", number), number
 
 

@@ -14,8 +14,9 @@ from standardwebhooks import Webhook
 
 from tests.support.http_servers import AudioServer, WebhookReceiver
 from tests.support.serve import make_server
+from voice.triage.classify import triage
+from voice.triage.model import CallContext
 from voice.triage.redact import luhn, redact, redact_pieces, redact_triage
-from voice.triage.rules import CallContext, triage
 
 
 def test_cards_are_luhn_checked_written_spoken_or_grouped_by_whisper() -> None:

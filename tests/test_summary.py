@@ -1,9 +1,6 @@
-from voice.triage.extract import (
-    find_callback_number,
-    find_caller_name,
-    find_request,
-    spoken_digits_to_numbers,
-)
+from voice.triage.callback import find_callback_number, find_caller_name
+from voice.triage.note import find_request
+from voice.triage.spoken_numbers import spoken_digits_to_numbers
 
 
 def test_english_voicemail_fields() -> None:

@@ -33,7 +33,7 @@ from voice.storage.models import (
 )
 from voice.transcription.subtitles import subtitles
 from voice.transcription.transcribe import Segment
-from voice.triage.rules import INTENTS, URGENCIES
+from voice.triage.model import INTENTS, URGENCIES
 
 router = APIRouter(include_in_schema=False)
 

@@ -29,7 +29,9 @@ from voice.storage.models import Status, Summary, TranscriptRevision, Voicemail,
 from voice.transcription.engines import DecodeOptions, Engine, get_engine
 from voice.transcription.transcribe import Transcript, transcribe
 from voice.triage import llm, redact
-from voice.triage.rules import CallContext, Triage, fingerprint, no_speech_triage, triage
+from voice.triage.classify import no_speech_triage, triage
+from voice.triage.intent import fingerprint
+from voice.triage.model import CallContext, Triage
 
 log = logging.getLogger(__name__)
 

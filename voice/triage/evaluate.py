@@ -11,7 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from voice.triage.rules import INTENTS, CallContext, Triage, triage
+from voice.triage.classify import triage
+from voice.triage.model import INTENTS, CallContext, Triage
 
 __all__ = ["DEFAULT_SET", "INTENTS", "Example", "Report", "evaluate", "load", "macro_f1"]
 

@@ -21,7 +21,9 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from voice.core import inputs
 from voice.core.config import LLMSettings
 from voice.core.phone import region_for
-from voice.triage.rules import INTENTS, URGENCIES, CallContext, Reference, Triage, priority_of, resolve_time
+from voice.triage.callback import resolve_time
+from voice.triage.model import INTENTS, URGENCIES, CallContext, Reference, Triage
+from voice.triage.priority import priority_of
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,9 @@ from dataclasses import dataclass, replace
 import phonenumbers
 
 from voice.transcription.transcribe import Transcript
-from voice.triage.extract import _DIGITS, _MULTIPLIERS, numbers_as_digits
-from voice.triage.rules import Reference, Triage, email_spans
+from voice.triage.model import Reference, Triage
+from voice.triage.references import email_spans
+from voice.triage.spoken_numbers import DIGIT_WORDS, MULTIPLIERS, numbers_as_digits
 
 _TOKEN = re.compile(r"\d+|[^\W\d_]+(?:['’][^\W\d_]+)?|\s+|.", re.U)
 _SEPARATORS = {"-", ",", ".", "/"}
@@ -54,15 +55,15 @@ def luhn(digits: str) -> bool:
 
 def _runs(text: str, language: str) -> list[list[_Group]]:
     """Digit groups (written or spoken) that follow each other with only separators between them."""
-    table = {**_DIGITS["en"], **_DIGITS.get(language[:2], {})}
+    table = {**DIGIT_WORDS["en"], **DIGIT_WORDS.get(language[:2], {})}
     runs: list[list[_Group]] = []
     run: list[_Group] = []
     mult = 1
     for m in _TOKEN.finditer(text):
         tok = m.group(0)
         low = tok.lower()
-        if low in _MULTIPLIERS:
-            mult = _MULTIPLIERS[low]
+        if low in MULTIPLIERS:
+            mult = MULTIPLIERS[low]
             continue
         digit = tok if tok.isdigit() else table.get(low)
         if digit is not None and (tok.isdigit() or len(low) > 1 or run):  # a lone "o" is not zero

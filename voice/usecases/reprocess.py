@@ -37,7 +37,7 @@ from voice.storage.models import (
 )
 from voice.transcription.engines import get_engine
 from voice.transcription.transcribe import Segment, Transcript, Word
-from voice.triage.rules import CallContext
+from voice.triage.model import CallContext
 
 log = logging.getLogger(__name__)
 
