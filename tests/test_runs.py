@@ -177,6 +177,7 @@ def test_cancel_stops_releasing_and_resume_carries_on(sm: sessionmaker[Session])
     assert _states(sm, run_id)["done"] == 1  # nothing redone
 
 
+@pytest.mark.e2e
 def test_resume_takes_back_items_of_a_killed_process_at_once(sm: sessionmaker[Session]) -> None:
     with sm() as session:
         seed_voicemail(session, model="k")
