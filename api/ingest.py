@@ -28,13 +28,21 @@ from voice.core.config import Settings
 from voice.core.errors import VoicemailError
 from voice.core.phone import to_e164
 from voice.core.rate_limits import RateLimiter
-from voice.storage import db, store
+from voice.storage import db
 from voice.storage.files import store_upload, voicemail_dir
 from voice.storage.keys import Principal
 from voice.storage.models import Role, Voicemail, new_id
+from voice.storage.voicemails import (
+    Accepted,
+    CallInfo,
+    IdempotencyConflict,
+    TooManyPending,
+    create_voicemail,
+    pending_for_key,
+)
 
 
-def call_info(call: CallIn, settings: Settings) -> store.CallInfo:
+def call_info(call: CallIn, settings: Settings) -> CallInfo:
     """The call to store; 413 when its metadata is over limits.max_metadata_bytes (every ingest path comes
     here: metadata is shown on every list page, so the body limit alone is far too much)."""
     # CallIn's field names are CallInfo's (the aliases "from"/"to" exist only on the wire).
@@ -48,10 +56,10 @@ def call_info(call: CallIn, settings: Settings) -> store.CallInfo:
     size = len(json.dumps(info["metadata"], separators=(",", ":"), ensure_ascii=False).encode())
     if size > cap:
         raise HTTPException(413, f"the call's metadata is {size} bytes as JSON; the limit is {cap} bytes")
-    return store.CallInfo(**info)
+    return CallInfo(**info)
 
 
-def too_many(exc: store.TooManyPending) -> HTTPException:
+def too_many(exc: TooManyPending) -> HTTPException:
     return HTTPException(429, str(exc), {"Retry-After": "30"})
 
 
@@ -101,7 +109,7 @@ async def post_upload(
     settings: Settings,
     sm: sessionmaker[Session],
     idempotency_key: str | None,
-) -> store.Accepted:
+) -> Accepted:
     """A multipart upload: fields checked before the file is written; once it is written, every failure
     (database error, idempotency conflict, pending limit, full disk) removes it again."""
     field_cap = settings.limits.max_body_bytes
@@ -153,16 +161,16 @@ async def post_upload(
         # erasure. But a retried save may have committed before it failed, so an unexpected error removes the
         # file only once the database says there is no row; if it cannot say, the orphan sweep decides later.
         # (A cancelled request, a BaseException, leaves it to the sweep too: its save may have committed.)
-        expected = isinstance(exc, VoicemailError | store.IdempotencyConflict | store.TooManyPending) or (
+        expected = isinstance(exc, VoicemailError | IdempotencyConflict | TooManyPending) or (
             isinstance(exc, OSError) and disk_full(exc) is not None
         )
         if expected or not await run_in_threadpool(_stored, sm, vm_id):
             shutil.rmtree(folder, ignore_errors=True)
         if isinstance(exc, VoicemailError):
             raise HTTPException(413, str(exc)) from exc
-        if isinstance(exc, store.IdempotencyConflict):
+        if isinstance(exc, IdempotencyConflict):
             raise HTTPException(422, str(exc)) from exc
-        if isinstance(exc, store.TooManyPending):
+        if isinstance(exc, TooManyPending):
             raise too_many(exc) from exc
         if isinstance(exc, OSError) and (full := disk_full(exc)) is not None:
             raise full from exc
@@ -189,7 +197,7 @@ def post_json(
     raw: bytes,
     idempotency_key: str | None,
     limiter: RateLimiter | None = None,
-) -> store.Accepted:
+) -> Accepted:
     """A JSON post, the ingest hot path: key check, validation and insert in one thread-pool call and
     one short session (no connection held while the request waits for a thread; one pool checkout)."""
     with sm() as session:
@@ -204,7 +212,7 @@ def post_json(
             raise HTTPException(422, str(exc)) from exc
         check_callback(body.callback_url, settings)
         try:
-            stored = store.create_voicemail(
+            stored = create_voicemail(
                 session,
                 call_info(body.call, settings),
                 audio_url=body.audio_url,
@@ -217,9 +225,9 @@ def post_json(
                 # Counted under a lock on the key, in this transaction: concurrent posts cannot all pass.
                 pending_limit=settings.limits.pending_per_key,
             )
-        except store.IdempotencyConflict as exc:
+        except IdempotencyConflict as exc:
             raise HTTPException(422, str(exc)) from exc
-        except store.TooManyPending as exc:
+        except TooManyPending as exc:
             raise too_many(exc) from exc
         session.commit()
         return stored
@@ -229,14 +237,14 @@ def check_pending_in(sm: sessionmaker[Session], who: Principal, settings: Settin
     """429 before an upload is read when the key is at its limit already (the insert counts again)."""
     limit = settings.limits.pending_per_key
     with sm() as session:
-        if store.pending_for_key(session, who.key_id, limit) >= limit:
-            raise too_many(store.TooManyPending(limit))
+        if pending_for_key(session, who.key_id, limit) >= limit:
+            raise too_many(TooManyPending(limit))
 
 
 @db.retry_on_disconnect
-def save(sm: sessionmaker[Session], who: Principal, call: store.CallInfo, **fields: Any) -> store.Accepted:
+def save(sm: sessionmaker[Session], who: Principal, call: CallInfo, **fields: Any) -> Accepted:
     """The database part of an upload, in one thread-pool call with its own session."""
     with sm() as session:
-        stored = store.create_voicemail(session, call, api_key_id=who.key_id, **fields)
+        stored = create_voicemail(session, call, api_key_id=who.key_id, **fields)
         session.commit()
         return stored

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from voice.storage.store import start_in_range
+from voice.storage.voicemails import start_in_range
 
 StatusName = Literal[
     "queued", "fetching", "normalising", "transcribing", "summarising", "done", "no_speech", "failed"

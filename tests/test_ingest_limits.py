@@ -125,7 +125,6 @@ def _concurrently(n: int, post: object) -> list[int]:
     return codes
 
 
-@pytest.mark.e2e
 @pytest.mark.parametrize("kind", ["json", "upload"])
 def test_pending_limit_holds_under_concurrent_posts(pending_server: VoiceServer, kind: str) -> None:
     key = pending_server.create_key("ingest", f"pending-{kind}")["key"]
@@ -183,18 +182,14 @@ def test_stored_start_keeps_its_offset(sm: sessionmaker[Session]) -> None:
     """The same instant on SQLite and PostgreSQL, shown with the offset it came with; a start out of range
     from a path that does not check it (Twilio's RecordingStartTime) is kept in metadata, not as the start."""
     from api.views import call_out
-    from voice.storage import store
     from voice.storage.models import CallRecord
+    from voice.storage.voicemails import CallInfo, create_voicemail
 
     given = datetime(2026, 11, 23, 9, 15, tzinfo=UTC).astimezone(timezone(timedelta(hours=-3, minutes=-30)))
     with sm() as session:
-        store.create_voicemail(
-            session, store.CallInfo(external_id="A", started_at=given), audio_url="https://x/a"
-        )
+        create_voicemail(session, CallInfo(external_id="A", started_at=given), audio_url="https://x/a")
         far = datetime(9999, 12, 31, tzinfo=UTC)
-        store.create_voicemail(
-            session, store.CallInfo(external_id="B", started_at=far), audio_url="https://x/b"
-        )
+        create_voicemail(session, CallInfo(external_id="B", started_at=far), audio_url="https://x/b")
         session.commit()
     with sm() as session:
         calls = {c.external_id: call_out(c) for c in session.scalars(select(CallRecord))}
@@ -204,15 +199,15 @@ def test_stored_start_keeps_its_offset(sm: sessionmaker[Session]) -> None:
     assert calls["B"].metadata == {"started_at_as_received": "9999-12-31T00:00:00+00:00"}
 
 
-@pytest.mark.e2e
 def test_a_start_at_the_ends_of_the_calendar_does_not_fail_processing(
     sm: sessionmaker[Session], tmp_path: Path
 ) -> None:
     """A row stored before the edge refused such times (or by a path that does not check): the worker
     processes it; it is not 'interrupted 3 times'."""
     from voice.core.config import Settings
-    from voice.storage import store
+    from voice.storage.callers import earlier_calls_from
     from voice.storage.models import CallRecord, Voicemail, VoicemailEvent
+    from voice.storage.voicemails import CallInfo, create_voicemail
     from voice.worker.local import Worker
 
     silent = tmp_path / "silence.wav"
@@ -237,9 +232,7 @@ def test_a_start_at_the_ends_of_the_calendar_does_not_fail_processing(
     ids = []
     with sm() as session:
         for year in (1, 9999):
-            vm = store.create_voicemail(
-                session, store.CallInfo(from_number="+12125550134"), source_path=str(silent)
-            )
+            vm = create_voicemail(session, CallInfo(from_number="+12125550134"), source_path=str(silent))
             ids.append(vm.id)
             call_id = session.scalar(select(Voicemail.call_id).where(Voicemail.id == vm.id))
             session.execute(
@@ -259,8 +252,8 @@ def test_a_start_at_the_ends_of_the_calendar_does_not_fail_processing(
                 select(VoicemailEvent.detail).where(VoicemailEvent.voicemail_id == vm_id)
             )
             assert not any("interrupted" in (d or "") for d in details)
-        assert store.earlier_calls_from(session, "+12125550134", "x", datetime(1, 1, 1, tzinfo=UTC)) == 0
-        assert store.earlier_calls_from(session, "+12125550134", "x", datetime(9999, 12, 31, tzinfo=UTC)) == 0
+        assert earlier_calls_from(session, "+12125550134", "x", datetime(1, 1, 1, tzinfo=UTC)) == 0
+        assert earlier_calls_from(session, "+12125550134", "x", datetime(9999, 12, 31, tzinfo=UTC)) == 0
 
 
 def test_an_unexpected_failure_is_recorded_once_with_its_reason(
@@ -268,8 +261,8 @@ def test_an_unexpected_failure_is_recorded_once_with_its_reason(
 ) -> None:
     """An exception that is not the voicemail's fault ends it failed with the real reason, at once."""
     from voice.core.config import Settings
-    from voice.storage import store
     from voice.storage.models import Voicemail, VoicemailEvent
+    from voice.storage.voicemails import CallInfo, create_voicemail
     from voice.worker.local import Worker
 
     settings = Settings(
@@ -278,7 +271,7 @@ def test_an_unexpected_failure_is_recorded_once_with_its_reason(
     a_folder = tmp_path / "a-folder"  # a source that is a folder: the OS refuses to read it
     a_folder.mkdir()
     with sm() as session:
-        vm_id = store.create_voicemail(session, store.CallInfo(), source_path=str(a_folder)).id
+        vm_id = create_voicemail(session, CallInfo(), source_path=str(a_folder)).id
         session.commit()
     Worker(settings, sm).run_once()
     with sm() as session:
@@ -323,8 +316,8 @@ def test_a_failed_upload_leaves_no_audio(tmp_path: Path) -> None:
 
 def test_orphaned_audio_folders_are_swept(sm: sessionmaker[Session], tmp_path: Path) -> None:
     from voice.core.config import Settings
-    from voice.storage import store
     from voice.storage.files import voicemail_dir
+    from voice.storage.voicemails import CallInfo, create_voicemail
     from voice.usecases import retention
 
     settings = Settings(data_dir=tmp_path / "data")
@@ -340,7 +333,7 @@ def test_orphaned_audio_folders_are_swept(sm: sessionmaker[Session], tmp_path: P
         return d
 
     with sm() as session:
-        kept = store.create_voicemail(session, store.CallInfo(), audio_url="https://x.example/a").id
+        kept = create_voicemail(session, CallInfo(), audio_url="https://x.example/a").id
         session.commit()
     owned = folder(kept, old)
     orphan = folder(uuid.uuid4().hex, old)
@@ -386,10 +379,11 @@ def test_an_upload_keeps_its_file_when_the_database_cannot_say_it_has_no_row(
     from sqlalchemy import create_engine
 
     from api.ingest import _stored
-    from voice.storage import db, store
+    from voice.storage import db
+    from voice.storage.voicemails import CallInfo, create_voicemail
 
     with sm() as session:
-        vm_id = store.create_voicemail(session, store.CallInfo(), audio_url="https://x.example/a").id
+        vm_id = create_voicemail(session, CallInfo(), audio_url="https://x.example/a").id
         session.commit()
     assert _stored(sm, vm_id) is True
     assert _stored(sm, uuid.uuid4().hex) is False

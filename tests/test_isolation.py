@@ -135,18 +135,16 @@ def test_call_records_belong_to_their_key(voice_server: VoiceServer, audio_serve
 def test_reading_a_shared_call_writes_nothing(tmp_path: Path) -> None:
     """Item 3: a call record that holds voicemails of two keys (as data from before 0010 can) is read by
     one of them without reassigning the relationship: 200, its own voicemails, the other's untouched."""
-    from voice.storage import store
     from voice.storage.models import AuditEvent, Voicemail
+    from voice.storage.voicemails import CallInfo, create_voicemail
 
     with local_app(tmp_path) as (client, sm, _):
         key_a, secret_a = new_key(sm)
         key_b, _ = new_key(sm)
         with sm() as session:
-            call = store.CallInfo(external_id="CA-shared", source="crm")
-            va = store.create_voicemail(session, call, audio_url="https://x.example/a", api_key_id=key_a).id
-            vb = store.create_voicemail(
-                session, store.CallInfo(), audio_url="https://x.example/b", api_key_id=key_b
-            ).id
+            call = CallInfo(external_id="CA-shared", source="crm")
+            va = create_voicemail(session, call, audio_url="https://x.example/a", api_key_id=key_a).id
+            vb = create_voicemail(session, CallInfo(), audio_url="https://x.example/b", api_key_id=key_b).id
             call_id = session.scalar(select(Voicemail.call_id).where(Voicemail.id == va))
             session.execute(update(Voicemail).where(Voicemail.id == vb).values(call_id=call_id))
             session.commit()
@@ -164,8 +162,8 @@ def test_store_dedupes_per_key(sm: sessionmaker[Session], keyless: bool) -> None
     """Items 1 and 2 in the data layer, SQLite and PostgreSQL; voicemails made without a key (CLI, a
     Twilio account without a key name) still dedupe among themselves although NULLs are distinct in
     PostgreSQL's unique constraints."""
-    from voice.storage import store
     from voice.storage.models import ApiKey, CallRecord
+    from voice.storage.voicemails import CallInfo, create_voicemail
 
     with sm() as session:
         for kid in ("a" * 32, "b" * 32):
@@ -181,25 +179,25 @@ def test_store_dedupes_per_key(sm: sessionmaker[Session], keyless: bool) -> None
             )
         session.commit()
         owner = None if keyless else "a" * 32
-        call = store.CallInfo(
+        call = CallInfo(
             external_id="CA1", source="twilio", from_number="+12125550134", metadata={"private": 1}
         )
-        first = store.create_voicemail(
+        first = create_voicemail(
             session, call, audio_url="https://x.example/1", recording_id="R", api_key_id=owner
         )
-        repeat = store.create_voicemail(
+        repeat = create_voicemail(
             session, call, audio_url="https://x.example/1", recording_id="R", api_key_id=owner
         )
         assert first.created and not repeat.created and repeat.id == first.id
-        other = store.create_voicemail(
+        other = create_voicemail(
             session,
-            store.CallInfo(external_id="CA1", source="twilio", metadata={"x": 2}),
+            CallInfo(external_id="CA1", source="twilio", metadata={"x": 2}),
             audio_url="https://x.example/1",
             recording_id="R",
             api_key_id="b" * 32,
         )
         assert other.created and other.id != first.id
-        second = store.create_voicemail(
+        second = create_voicemail(
             session, call, audio_url="https://x.example/2", recording_id="R2", api_key_id=owner
         )
         session.commit()

@@ -29,8 +29,9 @@ from tests.support.serve import make_server
 from tests.support.speech import clip_path
 from voice.core.config import LLMSettings
 from voice.pipeline.process import summary_row
-from voice.storage import store
 from voice.storage.models import Summary, TranscriptRevision
+from voice.storage.revisions import add_revision
+from voice.storage.voicemails import CallInfo, create_voicemail
 from voice.triage import llm
 from voice.triage.classify import triage
 from voice.triage.model import INTENTS, CallContext
@@ -92,7 +93,6 @@ def _kill(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-@pytest.mark.e2e
 def test_real_llama_server_and_fallback_when_it_stops(
     llama_server: tuple[str, subprocess.Popen], audio_server: AudioServer, tmp_path: Path
 ) -> None:
@@ -219,9 +219,9 @@ def test_an_answer_with_nul_is_not_stored_and_the_builtin_summary_is(
         server.shutdown()
         server.server_close()
     with sm() as session:
-        vm_id = store.create_voicemail(session, store.CallInfo()).id
+        vm_id = create_voicemail(session, CallInfo()).id
         revision = TranscriptRevision(engine="faster-whisper", model="base", language="en", text=TEXT)
-        store.add_revision(session, vm_id, revision, summary_row(result))
+        add_revision(session, vm_id, revision, summary_row(result))
         session.commit()
         row = session.scalars(select(Summary).where(Summary.revision_id == revision.id)).one()
     assert row.summariser == "builtin" and "\x00" not in row.text

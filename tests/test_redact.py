@@ -76,7 +76,6 @@ SPOKEN = (
 )
 
 
-@pytest.mark.e2e
 def test_nothing_unredacted_is_stored_or_sent(
     audio_server: AudioServer, webhook_receiver: WebhookReceiver, tmp_path: Path
 ) -> None:

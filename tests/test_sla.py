@@ -6,7 +6,6 @@ import time
 import uuid
 from pathlib import Path
 
-import pytest
 from standardwebhooks import Webhook
 
 from tests.support.audio import encode
@@ -15,7 +14,6 @@ from tests.support.serve import make_server
 from tests.support.speech import clip_path
 
 
-@pytest.mark.e2e
 def test_overdue_once_with_a_webhook_and_a_higher_priority(
     audio_server: AudioServer, webhook_receiver: WebhookReceiver, tmp_path: Path
 ) -> None:
@@ -59,8 +57,9 @@ def test_only_unhandled_done_voicemails_past_their_deadline(tmp_path: Path) -> N
     from datetime import timedelta
 
     from voice.core.config import Settings
-    from voice.storage import db, store
+    from voice.storage import db
     from voice.storage.models import Voicemail, utcnow
+    from voice.storage.voicemails import CallInfo, create_voicemail
     from voice.usecases.overdue import mark_overdue
 
     settings = Settings(data_dir=tmp_path, sla={"default_hours": 4, "mailboxes": {"sales": 1}})
@@ -80,9 +79,7 @@ def test_only_unhandled_done_voicemails_past_their_deadline(tmp_path: Path) -> N
     with sm() as session:
         for case in cases:
             mailbox, hours, status, state = case
-            stored = store.create_voicemail(
-                session, store.CallInfo(mailbox=mailbox), audio_url="https://x.example/a"
-            )
+            stored = create_voicemail(session, CallInfo(mailbox=mailbox), audio_url="https://x.example/a")
             vm = session.get(Voicemail, stored.id)
             vm.status, vm.agent_state, vm.priority = status, state, 20.0
             vm.created_at = now - timedelta(hours=hours)

@@ -31,8 +31,10 @@ from voice.audio.fetch import fetch_to_file
 from voice.core.config import FetchSettings, Settings, WebhookSettings
 from voice.core.errors import FetchError, TransientFetchError
 from voice.integrations.webhooks import Dispatcher, send
-from voice.storage import keys, store
+from voice.storage import keys
+from voice.storage.claims import claim_next
 from voice.storage.models import Status, Voicemail, WebhookAttempt, WebhookDelivery, utcnow
+from voice.storage.voicemails import CallInfo, create_voicemail
 
 LOOPBACK = [ip_network("127.0.0.0/8")]
 
@@ -235,26 +237,22 @@ def test_claim_prefers_keys_with_fewer_in_flight(sm: sessionmaker[Session]) -> N
         x = keys.create_key(session, "x", "ingest").id
         y = keys.create_key(session, "y", "ingest").id
         old = [
-            store.create_voicemail(
-                session, store.CallInfo(), audio_url=f"https://a.example/{i}", api_key_id=x
-            ).id
+            create_voicemail(session, CallInfo(), audio_url=f"https://a.example/{i}", api_key_id=x).id
             for i in range(6)
         ]
-        newer = store.create_voicemail(
-            session, store.CallInfo(), audio_url="https://a.example/y", api_key_id=y
-        ).id
+        newer = create_voicemail(session, CallInfo(), audio_url="https://a.example/y", api_key_id=y).id
         for i, vm_id in enumerate(old):  # X's are older than Y's, oldest first
             when = utcnow() - timedelta(minutes=10 - i)
             session.execute(update(Voicemail).where(Voicemail.id == vm_id).values(created_at=when))
         session.commit()
 
-    first = store.claim_next(sm, "w1", 60, 3)
+    first = claim_next(sm, "w1", 60, 3)
     assert first == old[0]
     with sm() as session:  # the claimed one is being fetched
         session.execute(update(Voicemail).where(Voicemail.id == first).values(status=Status.FETCHING))
         session.commit()
-    assert store.claim_next(sm, "w2", 60, 3) == newer  # X has one in flight, Y none
-    assert store.claim_next(sm, "w3", 60, 3) == old[1]  # Y's is claimed (queued, leased): oldest again
+    assert claim_next(sm, "w2", 60, 3) == newer  # X has one in flight, Y none
+    assert claim_next(sm, "w3", 60, 3) == old[1]  # Y's is claimed (queued, leased): oldest again
 
 
 def test_one_worker_takes_turns_between_keys(sm: sessionmaker[Session]) -> None:
@@ -262,19 +260,18 @@ def test_one_worker_takes_turns_between_keys(sm: sessionmaker[Session]) -> None:
     with sm() as session:
         x = keys.create_key(session, "x", "ingest").id
         y = keys.create_key(session, "y", "ingest").id
-        info = store.CallInfo()
+        info = CallInfo()
         old = [
-            store.create_voicemail(session, info, audio_url="https://a.example/", api_key_id=x).id
-            for _ in range(4)
+            create_voicemail(session, info, audio_url="https://a.example/", api_key_id=x).id for _ in range(4)
         ]
-        newer = store.create_voicemail(session, info, audio_url="https://a.example/y", api_key_id=y).id
+        newer = create_voicemail(session, info, audio_url="https://a.example/y", api_key_id=y).id
         for i, vm_id in enumerate(old):
             when = utcnow() - timedelta(minutes=10 - i)
             session.execute(update(Voicemail).where(Voicemail.id == vm_id).values(created_at=when))
         session.commit()
 
     def take() -> str | None:
-        vm_id = store.claim_next(sm, "only-worker", 60, 3)
+        vm_id = claim_next(sm, "only-worker", 60, 3)
         with sm() as session:  # ends at once, as a trickle cut at its deadline does
             ended = dict(status=Status.FAILED, lease_owner=None, lease_expires_at=None)
             session.execute(update(Voicemail).where(Voicemail.id == vm_id).values(**ended))
@@ -284,7 +281,6 @@ def test_one_worker_takes_turns_between_keys(sm: sessionmaker[Session]) -> None:
     assert [take(), take(), take()] == [old[0], newer, old[1]]
 
 
-@pytest.mark.e2e
 def test_trickling_audio_server_does_not_hold_other_keys(tmp_path: Path, audio_server: AudioServer) -> None:
     server = make_server(
         tmp_path,
@@ -374,9 +370,7 @@ def _deliveries(sm: sessionmaker[Session], urls: list[str]) -> list[str]:
         made: dict[str, keys.NewKey] = {}
         for i, url in enumerate(urls):
             key = made.get(url) or made.setdefault(url, keys.create_key(session, f"k{i}", "ingest", url))
-            vm = store.create_voicemail(
-                session, store.CallInfo(), audio_url="https://a.example/x", api_key_id=key.id
-            )
+            vm = create_voicemail(session, CallInfo(), audio_url="https://a.example/x", api_key_id=key.id)
             delivery = WebhookDelivery(
                 voicemail_id=vm.id,
                 api_key_id=key.id,

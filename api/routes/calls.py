@@ -9,7 +9,7 @@ from api.auth import actor, as_ingest
 from api.deps import get_session
 from api.schemas import CallDetail, CallId, errors
 from api.views import call_detail
-from voice.storage import audit, store
+from voice.storage import audit, inbox
 from voice.storage.keys import Principal
 from voice.storage.models import Role
 
@@ -28,7 +28,7 @@ def get_call(
 ) -> CallDetail:
     """The call record (ids in Voice and upstream, numbers, mailbox) with every voicemail of the call.
     An ingest key sees only calls it posted, with only its own voicemails."""
-    call = store.get_call(session, call_id)
+    call = inbox.get_call(session, call_id)
     if call is None:
         raise HTTPException(404, "call not found")
     # A filtered copy: assigning call.voicemails would make this read write the relationship.

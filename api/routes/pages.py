@@ -21,7 +21,9 @@ from api.deps import get_session, get_settings
 from api.views import current_priority
 from api.web import SignInThrottle, check_csrf, current_user, render
 from voice.core.config import Settings
-from voice.storage import audit, models, search, store, users, vault
+from voice.storage import audit, models, search, users, vault
+from voice.storage.agents import requeue, set_agent_state
+from voice.storage.inbox import VoicemailFilter, list_voicemails
 from voice.storage.models import (
     AgentState,
     Status,
@@ -164,8 +166,8 @@ class InboxQuery:
         values = {**asdict(self), "mine": "1" if self.mine else None, "notices": None}
         return {k: str(v) for k, v in values.items() if v}
 
-    def filter(self, user: User) -> store.VoicemailFilter:
-        return store.VoicemailFilter(
+    def filter(self, user: User) -> VoicemailFilter:
+        return VoicemailFilter(
             mailbox=self.mailbox or None,
             language=self.language or None,
             since=_day(self.since),
@@ -249,11 +251,11 @@ def inbox(
     f = view.filter(user)
     region = settings.summary.default_region
     try:
-        items, next_cursor = store.list_voicemails(session, f, 50, cursor, region)
+        items, next_cursor = list_voicemails(session, f, 50, cursor, region)
     except (ValueError, RecursionError):  # a stale or hand-made cursor: start from the top
-        items, next_cursor = store.list_voicemails(session, f, 50, None, region)
+        items, next_cursor = list_voicemails(session, f, 50, None, region)
     params = view.params()
-    mailboxes = sorted({m for (m,) in session.execute(select(store.CallRecord.mailbox).distinct()) if m})
+    mailboxes = sorted({m for (m,) in session.execute(select(models.CallRecord.mailbox).distinct()) if m})
     audit.record(session, _actor(user), "list", None, shown=len(items), search=bool(view.q))
     session.commit()
     live = f.sort == "newest" and not cursor  # new voicemails slide in at the top of the first page
@@ -288,7 +290,7 @@ def new_rows(
     if after and newest is None:
         return Response(status_code=204)
     f = replace(view.filter(user), sort="newest", newer_than=newest.created_at if newest else None)
-    items, _ = store.list_voicemails(session, f, 50, None, settings.summary.default_region)
+    items, _ = list_voicemails(session, f, 50, None, settings.summary.default_region)
     if not items:
         return Response(status_code=204)  # the inbox polls this: only polls that showed something are audited
     audit.record(session, _actor(user), "list", None, shown=len(items), live=True)
@@ -374,7 +376,7 @@ def set_state(
 ) -> Response:
     if state not in AgentState.ALL:
         raise HTTPException(422, "unknown state")
-    store.set_agent_state(session, _voicemail(session, vm_id), user.username, state=state)
+    set_agent_state(session, _voicemail(session, vm_id), user.username, state=state)
     audit.record(session, _actor(user), "update", vm_id, fields=["agent_state"])
     session.commit()
     return _back(vm_id)
@@ -388,7 +390,7 @@ def assign(
     session: Session = Depends(get_session),
 ) -> Response:
     vm = _voicemail(session, vm_id)
-    store.set_agent_state(session, vm, user.username, assignee=assignee or None, unassign=not assignee)
+    set_agent_state(session, vm, user.username, assignee=assignee or None, unassign=not assignee)
     audit.record(session, _actor(user), "update", vm_id, fields=["assignee"])
     session.commit()
     return _back(vm_id)
@@ -418,7 +420,7 @@ def reprocess(
 ) -> Response:
     if user.role != "admin":
         raise HTTPException(403, "only admins reprocess voicemails")
-    if not store.requeue(session, _voicemail(session, vm_id).id, user.username):
+    if not requeue(session, _voicemail(session, vm_id).id, user.username):
         raise HTTPException(409, "the voicemail is being processed; try again when it has finished")
     audit.record(session, _actor(user), "reprocess", vm_id)
     session.commit()

@@ -13,7 +13,7 @@ from api.deps import get_session, get_settings
 from api.schemas import Accepted
 from voice.core.config import Settings
 from voice.integrations import twilio
-from voice.storage import store
+from voice.storage import voicemails
 from voice.storage.models import ApiKey, Status
 
 router = APIRouter(prefix="/v1/integrations/twilio", tags=["integrations"])
@@ -118,7 +118,7 @@ async def recording_callback(
             Status.FAILED,
             f"Twilio could not record the call (error {fields.get('ErrorCode', '?')})",
         )
-    stored = store.create_voicemail(
+    stored = voicemails.create_voicemail(
         session,
         rec.call,
         audio_url=rec.media_url if status == Status.QUEUED else None,

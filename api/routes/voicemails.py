@@ -32,7 +32,7 @@ from api.schemas import (
 )
 from api.views import transcript_out, voicemail_detail, voicemail_out
 from voice.core.config import Settings
-from voice.storage import audit, store
+from voice.storage import agents, audit, inbox, voicemails
 from voice.storage.keys import Principal
 from voice.storage.models import Role, Voicemail, WebhookDelivery
 from voice.usecases import erasure
@@ -56,7 +56,7 @@ IDEMPOTENCY_HEADER = Header(
 
 
 def _visible(session: Session, vm_id: str, who: Principal) -> Voicemail:
-    vm = store.get_voicemail(session, vm_id)
+    vm = inbox.get_voicemail(session, vm_id)
     # Ingest keys see only their own voicemails; others do not exist for them.
     if vm is None or (who.role == Role.INGEST and vm.api_key_id != who.key_id):
         raise HTTPException(404, "voicemail not found")
@@ -66,7 +66,7 @@ def _visible(session: Session, vm_id: str, who: Principal) -> Voicemail:
 def _accepted(
     request: Request,
     response: Response,
-    stored: store.Accepted,
+    stored: voicemails.Accepted,
     reprocess: bool = False,
     priority: float | None = None,
 ) -> Accepted:
@@ -186,17 +186,17 @@ def list_voicemails(
 ) -> VoicemailList:
     """Newest first. Ingest keys see only the voicemails they posted."""
     scope = who.key_id if who.role == Role.INGEST else None
-    f = store.VoicemailFilter(
+    f = inbox.VoicemailFilter(
         status_, mailbox, caller, language, since, until, scope, q=q or None, ids=tuple(ids) if ids else None
     )
     try:
-        items, next_cursor = store.list_voicemails(session, f, limit, cursor, settings.summary.default_region)
+        items, next_cursor = inbox.list_voicemails(session, f, limit, cursor, settings.summary.default_region)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
     out = VoicemailList(
         items=[voicemail_out(vm) for vm in items],
         next_cursor=next_cursor,
-        counts=store.count_by_status(session, scope),
+        counts=inbox.count_by_status(session, scope),
     )
     # The filters, but not the search words or the number searched for: they may be personal data.
     given = {"status": status_, "mailbox": mailbox, "language": language, "search": bool(q)}
@@ -264,7 +264,7 @@ def update_agent_state(
 ) -> VoicemailDetail:
     """Agent state: new, in progress or handled, and who it is assigned to."""
     vm = _visible(session, voicemail_id, who)
-    store.set_agent_state(
+    agents.set_agent_state(
         session,
         vm,
         who.name,
@@ -292,12 +292,12 @@ def reprocess(
 ) -> Accepted:
     """Run a finished voicemail through the pipeline again; the new transcript becomes a new revision."""
     _visible(session, voicemail_id, who)
-    if not store.requeue(session, voicemail_id, who.name):
+    if not agents.requeue(session, voicemail_id, who.name):
         raise HTTPException(409, "the voicemail is queued or being processed; try again when it has finished")
     audit.record(session, actor(who), "reprocess", voicemail_id)
     session.commit()
     vm = _visible(session, voicemail_id, who)
-    return _accepted(request, response, store.Accepted(vm.id, vm.status, True), True, vm.priority)
+    return _accepted(request, response, voicemails.Accepted(vm.id, vm.status, True), True, vm.priority)
 
 
 @router.get(

@@ -214,11 +214,11 @@ def revisions(
     """A voicemail's transcript revisions side by side, with the word error rate between each and the last."""
     from rich.table import Table
 
-    from voice.storage import store
+    from voice.storage import inbox
     from voice.usecases.reprocess import revision_rows_out
 
     with open_session() as session:
-        vm = store.get_voicemail(session, voicemail_id)
+        vm = inbox.get_voicemail(session, voicemail_id)
         if vm is None:
             raise typer.BadParameter(f"no voicemail {voicemail_id}")
         rows = revision_rows_out(session, vm)

@@ -19,7 +19,7 @@ from twilio.request_validator import RequestValidator, get_signature_algorithm
 from voice.core.config import TwilioAccount, TwilioSettings
 from voice.core.inputs import InputError, check_text
 from voice.core.phone import fit_number
-from voice.storage.store import CallInfo, start_in_range
+from voice.storage.voicemails import CallInfo, start_in_range
 
 # The columns these fields go into (voice.storage.models): an id Voice cannot store is refused (422),
 # because a cut id could name another call; a number or a time only describes the call, so it is fitted

@@ -23,7 +23,7 @@ from voice.audio.normalise import NormalisedAudio, normalise
 from voice.audio.speech_detection import SpeechActivity, detect_speech, speech_only
 from voice.core.config import Settings
 from voice.core.errors import FetchError, VoicemailError
-from voice.storage import store, vault
+from voice.storage import callers, claims, inbox, vault, voicemails
 from voice.storage.files import voicemail_dir
 from voice.storage.models import Status, Summary, TranscriptRevision, Voicemail, as_utc, utcnow
 from voice.transcription.engines import DecodeOptions, Engine, get_engine
@@ -157,14 +157,14 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
     """Run the whole pipeline for one claimed voicemail; return its final status.
 
     Failures of this voicemail end in ``failed`` with a readable reason, once; they never propagate.
-    ``store.LeaseLost`` does propagate: another worker owns the job now, and we must stop quietly; so
+    ``claims.LeaseLost`` does propagate: another worker owns the job now, and we must stop quietly; so
     does a database fault (the lease runs out and the job is taken up again).
     """
     started = time.perf_counter()
     timings: dict[str, float] = {}
     try:
         with sm() as session:
-            vm = store.get_voicemail(session, vm_id)
+            vm = inbox.get_voicemail(session, vm_id)
             if vm is None:
                 return Status.FAILED
             audio_url, source_path, fetch_auth = vm.audio_url, vm.source_path, vm.fetch_auth
@@ -178,12 +178,12 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
         if not source_path or not Path(source_path).exists():
             if not audio_url:
                 raise VoicemailError("the voicemail has neither an uploaded file nor an audio URL")
-            store.advance(sm, vm_id, owner, Status.FETCHING)
+            claims.advance(sm, vm_id, owner, Status.FETCHING)
             t = time.perf_counter()
 
             def retrying(attempt: int, reason: str, delay: float) -> None:
                 note = f"attempt {attempt} failed ({reason}); retrying in {delay:.1f} s"
-                store.advance(sm, vm_id, owner, Status.FETCHING, note)
+                claims.advance(sm, vm_id, owner, Status.FETCHING, note)
 
             fetched = fetch_to_file(
                 audio_url,
@@ -195,7 +195,7 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
             )
             timings["fetch_s"] = round(time.perf_counter() - t, 3)
             source_path = str(fetched.path)
-            store.advance(
+            claims.advance(
                 sm,
                 vm_id,
                 owner,
@@ -205,7 +205,7 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
             )
 
         def on_stage(name: str) -> None:
-            store.advance(sm, vm_id, owner, name)
+            claims.advance(sm, vm_id, owner, name)
 
         engine = get_engine(settings.transcription)
         result = analyse(
@@ -220,16 +220,16 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
             same_text=same_text,
             redact_pii=redact_pii,
         )
-    except (store.LeaseLost, DBAPIError):
+    except (claims.LeaseLost, DBAPIError):
         # Lost lease: another worker owns the job. Database fault: not this voicemail's fault, so no
         # "failed"; the lease runs out and the job is taken up again once the database answers.
         raise
     except VoicemailError as exc:
-        store.finish(sm, vm_id, owner, Status.FAILED, str(exc))
+        claims.finish(sm, vm_id, owner, Status.FAILED, str(exc))
         return Status.FAILED
     except Exception as exc:  # a bug or an environment fault: fail this one, keep the worker alive
         log.exception("voicemail %s failed unexpectedly", vm_id)
-        store.finish(
+        claims.finish(
             sm, vm_id, owner, Status.FAILED, f"internal error: {exc.__class__.__name__}: {exc}"[:500]
         )
         return Status.FAILED
@@ -250,7 +250,7 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
     if result.summary is not None:  # done, or no speech: both get a triage card
         revision, summary = revision_rows(result, settings, timings)
         fields["priority"] = result.summary.priority
-    store.finish(sm, vm_id, owner, result.status, result.reason, revision, summary, **fields)
+    claims.finish(sm, vm_id, owner, result.status, result.reason, revision, summary, **fields)
     return result.status
 
 
@@ -263,14 +263,14 @@ def call_context(session: Session, vm: Voicemail, settings: Settings) -> CallCon
     """What triage should know of the call: when, who, from which region, earlier calls."""
     start = vm.call.started_at
     # A start out of range (stored before the API refused such, year 1 or 9999) is no start at all.
-    started_at = as_utc(start if start is not None and store.start_in_range(start) else vm.created_at)
+    started_at = as_utc(start if start is not None and voicemails.start_in_range(start) else vm.created_at)
     mailbox_region = settings.summary.mailbox_regions.get(vm.call.mailbox or "")
     return CallContext(
         started_at=started_at,
         caller_id=vm.call.from_number,
         region=mailbox_region or settings.summary.default_region,
         region_fixed=mailbox_region is not None,
-        repeat_calls=store.earlier_calls_from(session, vm.call.from_number, vm.id, started_at),
+        repeat_calls=callers.earlier_calls_from(session, vm.call.from_number, vm.id, started_at),
     )
 
 
@@ -281,7 +281,7 @@ def same_text_counter(sm: sessionmaker[Session], context: CallContext) -> Callab
 
     def same_text(print_: str) -> int:
         with sm() as session:
-            return store.callers_with_fingerprint(session, print_, context.caller_id, before)
+            return callers.callers_with_fingerprint(session, print_, context.caller_id, before)
 
     return same_text
 

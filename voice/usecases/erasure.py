@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from voice.core.config import Settings
 from voice.core.phone import to_e164
-from voice.storage import audit, store
+from voice.storage import audit
 from voice.storage.files import voicemail_dir
 from voice.storage.models import CallRecord, Status, TranscriptRevision, Voicemail, VoicemailNote
+from voice.storage.voicemails import delete_voicemail
 
 
 def delete_audio(settings: Settings, vm: Voicemail) -> int:
@@ -60,7 +61,7 @@ def erase_voicemail(
     counts = _counts(session, vm.id)
     counts["audio_files"] = delete_audio(settings, vm)
     call_id = vm.call_id
-    store.delete_voicemail(session, vm)
+    delete_voicemail(session, vm)
     session.flush()
     counts["call_records"] = int(session.get(CallRecord, call_id) is None)
     audit.record(session, actor, action, vm.id, **counts, **why)

@@ -23,7 +23,7 @@ from voice.core.config import Settings
 from voice.core.errors import VoicemailError
 from voice.jobs.leases import keep_lease, owner_token
 from voice.pipeline import process as pipeline
-from voice.storage import run_items, runs, search, store
+from voice.storage import claims, inbox, revisions, runs, search
 from voice.storage.models import (
     ItemState,
     ReprocessItem,
@@ -116,7 +116,7 @@ def _read_job(session: Session, item_id: int, settings: Settings) -> _Job | None
     if item is None:
         return None
     run = session.get(ReprocessRun, item.run_id)
-    vm = store.get_voicemail(session, item.voicemail_id)
+    vm = inbox.get_voicemail(session, item.voicemail_id)
     if run is None or vm is None:
         return None
     # The source as received is the better input; the normalised copy serves when only it is kept.
@@ -145,7 +145,7 @@ def reprocess_item(settings: Settings, sm: sessionmaker[Session], item_id: int, 
         return ItemState.SKIPPED  # deleted meanwhile (cascade took the item too)
     lease = settings.worker.lease_s
     try:
-        with keep_lease(lambda: run_items.renew(sm, item_id, owner, lease), lease, f"item {item_id}"):
+        with keep_lease(lambda: runs.renew(sm, item_id, owner, lease), lease, f"item {item_id}"):
             outcome = _work(job, sm)
     except VoicemailError as exc:
         outcome = (ItemState.FAILED, str(exc), None)
@@ -155,7 +155,7 @@ def reprocess_item(settings: Settings, sm: sessionmaker[Session], item_id: int, 
     state, reason, result = outcome
     try:
         _store(sm, job, item_id, owner, state, reason, result)
-    except store.LeaseLost:
+    except claims.LeaseLost:
         log.warning("reprocess item %s was taken over by another worker; dropped our result", item_id)
         return "taken over"
     why = f" ({reason})" if reason else ""
@@ -211,9 +211,9 @@ def _store(
     cfg = job.cfg
     with sm() as session:
         if result is None or result.summary is None:
-            if not run_items.end_owned(session, item_id, owner, state, reason):
+            if not runs.end_owned(session, item_id, owner, state, reason):
                 session.rollback()
-                raise store.LeaseLost(str(item_id))
+                raise claims.LeaseLost(str(item_id))
             if state == ItemState.FAILED:
                 detail = f"reprocess run {job.run_id} failed: {reason}; the current transcript is kept"
                 session.add(VoicemailEvent(voicemail_id=job.vm_id, status=job.vm_status, detail=detail))
@@ -221,10 +221,10 @@ def _store(
             return
         revision, summary = pipeline.revision_rows(result, cfg, dict(result.timings))
         revision.run_id = job.run_id
-        revision_id = store.add_revision(session, job.vm_id, revision, summary)
-        if not run_items.end_owned(session, item_id, owner, ItemState.DONE, None, revision_id):
+        revision_id = revisions.add_revision(session, job.vm_id, revision, summary)
+        if not runs.end_owned(session, item_id, owner, ItemState.DONE, None, revision_id):
             session.rollback()
-            raise store.LeaseLost(str(item_id))
+            raise claims.LeaseLost(str(item_id))
         vm = session.get(Voicemail, job.vm_id)
         boost = cfg.sla.priority_boost if vm is not None and vm.overdue_at is not None else 0.0
         priority = result.summary.priority + boost if result.summary.priority is not None else None
@@ -261,8 +261,8 @@ def work_through(
     item_id: int | None = None
     try:
         while not should_stop():
-            run_items.release(sm, run_id, settings.reprocess.window)
-            item_id = run_items.claim(sm, owner, settings.worker.lease_s, run_id=run_id)
+            runs.release(sm, run_id, settings.reprocess.window)
+            item_id = runs.claim(sm, owner, settings.worker.lease_s, run_id=run_id)
             worked = item_id is not None
             if item_id is not None:
                 reprocess_item(settings, sm, item_id, owner)
@@ -278,7 +278,7 @@ def work_through(
                 time.sleep(idle_s)  # throttled, or the rest is held by other workers or still fresh
     except KeyboardInterrupt:
         if item_id is not None:
-            run_items.give_back(sm, item_id, owner)
+            runs.give_back(sm, item_id, owner)
         with sm() as session:
             runs.pause(session, run_id)
             session.commit()

@@ -12,7 +12,7 @@ import time
 from sqlalchemy.orm import Session, sessionmaker
 
 from voice.core.config import Settings
-from voice.storage import store
+from voice.storage import claims
 from voice.worker.local import Worker
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class Dispatch:
         from voice.worker import celery_app
 
         c = self.settings.celery
-        queued, orphaned, total_queued = store.stale(sm, c.redispatch_after_s)
+        queued, orphaned, total_queued = claims.stale(sm, c.redispatch_after_s)
         if not queued and not orphaned:
             return 0
         depth = celery_app.queue_depth(self.settings)
@@ -74,7 +74,7 @@ class Dispatch:
             return 0  # the broker is out of reach; sending would fail too
         lost = queued[: max(0, total_queued - depth)]
         sent = [vm_id for vm_id in orphaned + lost if celery_app.send(self.settings, vm_id)]
-        store.mark_dispatched(sm, sent)
+        claims.mark_dispatched(sm, sent)
         if sent:
             log.info(
                 "re-dispatched %d voicemail(s): %d whose worker died, %d of %d queued (broker holds %d)",
@@ -85,17 +85,17 @@ class Dispatch:
     def pump_runs(self, sm: sessionmaker[Session]) -> int:
         """Release the next items of every running reprocess run, within its rate and window: to the
         reprocessing queue (celery), or to this process's worker (local); returns how many were released."""
-        from voice.storage import run_items
+        from voice.storage import runs
 
         released = 0
         celery = self.settings.dispatch == "celery"
         # Locally, a run made by `voice reprocess` is worked by that process; this worker takes the rest.
-        moved = run_items.release_all(sm, self.settings.reprocess.window, None if celery else "service")
+        moved = runs.release_all(sm, self.settings.reprocess.window, None if celery else "service")
         for run_id, ids in moved.items():
             if celery:
                 from voice.worker import celery_app
 
-                again = run_items.stale_queued(sm, run_id, self.settings.celery.redispatch_after_s)
+                again = runs.stale_queued(sm, run_id, self.settings.celery.redispatch_after_s)
                 for item_id in ids + again:
                     celery_app.send_item(self.settings, item_id)
             released += len(ids)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from voice.core.config import Settings
 from voice.jobs.leases import keep_lease, owner_token
 from voice.pipeline.process import process_voicemail
-from voice.storage import store
+from voice.storage import claims
 from voice.storage.models import Status
 from voice.transcription.engines import get_engine
 
@@ -68,7 +68,7 @@ class Worker:
         """Process one voicemail if there is one, else one item of a reprocess run (fresh voicemails
         always come first); return whether there was work."""
         owner = owner_token()
-        vm_id = store.claim_next(self.sm, owner, self.settings.worker.lease_s, MAX_ATTEMPTS)
+        vm_id = claims.claim_next(self.sm, owner, self.settings.worker.lease_s, MAX_ATTEMPTS)
         if vm_id is None:
             return self._reprocess_once(owner)
         run_claimed(self.settings, self.sm, vm_id, owner)
@@ -76,12 +76,12 @@ class Worker:
         return True
 
     def _reprocess_once(self, owner: str) -> bool:
-        from voice.storage import run_items
+        from voice.storage import runs
         from voice.usecases import reprocess
 
-        if not run_items.release_all(self.sm, self.settings.reprocess.window, executor="service"):
+        if not runs.release_all(self.sm, self.settings.reprocess.window, executor="service"):
             return False  # no run to work: one query per idle poll, not a claim as well
-        item_id = run_items.claim(self.sm, owner, self.settings.worker.lease_s, executor="service")
+        item_id = runs.claim(self.sm, owner, self.settings.worker.lease_s, executor="service")
         if item_id is None:
             return False
         reprocess.reprocess_item(self.settings, self.sm, item_id, owner)
@@ -93,11 +93,11 @@ def run_claimed(settings: Settings, sm: sessionmaker[Session], vm_id: str, owner
     (or "taken over" when another worker took the job after our lease expired)."""
     lease = settings.worker.lease_s
     try:
-        with keep_lease(lambda: store.renew_lease(sm, vm_id, owner, lease), lease, f"voicemail {vm_id}"):
+        with keep_lease(lambda: claims.renew_lease(sm, vm_id, owner, lease), lease, f"voicemail {vm_id}"):
             status = process_voicemail(vm_id, owner, settings, sm)
         log.info("voicemail %s: %s", vm_id, status)
         return status
-    except store.LeaseLost:
+    except claims.LeaseLost:
         log.warning("voicemail %s was taken over by another worker; dropped our result", vm_id)
         return "taken over"
     except DBAPIError:
@@ -107,8 +107,8 @@ def run_claimed(settings: Settings, sm: sessionmaker[Session], vm_id: str, owner
         # its lease run out three times and end as "interrupted".
         log.exception("voicemail %s failed unexpectedly", vm_id)
         reason = f"internal error: {exc.__class__.__name__}: {exc}"[:500]
-        with contextlib.suppress(store.LeaseLost):
-            store.finish(sm, vm_id, owner, Status.FAILED, reason)
+        with contextlib.suppress(claims.LeaseLost):
+            claims.finish(sm, vm_id, owner, Status.FAILED, reason)
         return Status.FAILED
 
 
@@ -124,8 +124,8 @@ def work_on(settings: Settings, sm: sessionmaker[Session], vm_id: str) -> str:
     """Claim one voicemail by id and process it (a Celery task). "skipped" when it is finished already,
     so a task delivered twice does the work once; HeldElsewhere while another worker's lease runs."""
     owner = owner_token()
-    if not store.claim(sm, vm_id, owner, settings.worker.lease_s, MAX_ATTEMPTS):
-        held = store.held_for(sm, vm_id)
+    if not claims.claim(sm, vm_id, owner, settings.worker.lease_s, MAX_ATTEMPTS):
+        held = claims.held_for(sm, vm_id)
         if held is not None:
             raise HeldElsewhere(held)
         log.info("voicemail %s: nothing to do (finished or gone)", vm_id)
