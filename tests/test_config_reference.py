@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.paths import ROOT
 from voice.core.config import Settings
 from voice.core.config_reference import main, render, sections
 
-COMMITTED = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
+COMMITTED = ROOT / "docs" / "configuration.md"
 
 
 def test_committed_reference_is_what_the_command_prints(capsys: pytest.CaptureFixture[str]) -> None:
