@@ -82,3 +82,21 @@ def have_ffmpeg() -> str:
     if shutil.which(ffmpeg()) is None and not Path(ffmpeg()).exists():
         pytest.fail("no ffmpeg")
     return ffmpeg()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tiers by what a test needs. Besides the marks written in the test files: a test that uses the shared
+    real server, or a PostgreSQL variant of a parametrised test (a parameter "postgresql": the `sm`
+    fixture, `dialect`, ...), is e2e; a test under tests/api/ is api, under tests/e2e/ e2e."""
+    here = Path(__file__).parent
+    for item in items:
+        tier = item.path.relative_to(here).parts[0]
+        params = getattr(item, "callspec", None)
+        if (
+            tier == "e2e"
+            or "voice_server" in item.fixturenames
+            or (params is not None and "postgresql" in params.params.values())
+        ):
+            item.add_marker(pytest.mark.e2e)
+        if tier == "api":
+            item.add_marker(pytest.mark.api)

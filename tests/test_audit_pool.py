@@ -15,6 +15,8 @@ from tests.support.services import temp_postgres
 from voice.storage import audit, db
 from voice.storage.models import AuditEvent
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def one_connection(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:

@@ -8,8 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support.paths import ROOT
 from tests.support.services import require
+
+pytestmark = pytest.mark.e2e
 
 
 def test_short_load_run_loses_nothing() -> None:

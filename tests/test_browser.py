@@ -16,6 +16,8 @@ from tests.support.http_servers import AudioServer
 from tests.support.paths import ROOT
 from tests.support.serve import make_server
 
+pytestmark = pytest.mark.e2e
+
 CHROMIUM = "/usr/bin/chromium"
 LONG_CLIPS = ["en_ls_198-209-0000", "en_ls_3436-172162-0000", "en_ls_5703-47212-0000"]
 

@@ -27,6 +27,8 @@ from tests.support.serve import VoiceServer, make_server
 from tests.support.services import PrivatePostgres, PrivateRedis, require, temp_postgres
 from tests.support.speech import clip_path, reference, wer
 
+pytestmark = pytest.mark.e2e
+
 CLIPS = [
     "en_arctic_a0010",
     "en_arctic_a0024",

@@ -9,6 +9,8 @@ from tests.support.paths import ROOT, VOICE
 from tests.support.services import temp_postgres
 from tests.support.speech import reference, wer
 
+pytestmark = pytest.mark.e2e
+
 
 def test_transcribe_json_lines(tmp_path: Path) -> None:
     files = [ROOT / "samples" / "en_mulaw_voicemail.wav", ROOT / "samples" / "hangup_line_noise.wav"]

@@ -86,6 +86,7 @@ def _login(server: VoiceServer, client: httpx.Client) -> None:
     assert client.post("/login", data=form).status_code == 303
 
 
+@pytest.mark.e2e
 def test_reads_answer_on_a_full_disk_and_health_reports_it(tmp_path: Path, audio_server: AudioServer) -> None:
     with tiny_disk(tmp_path / "disk") as disk, contextlib.ExitStack() as stack:
         # The database and audio on the tiny disk; the server's log beside it, on the real one.
@@ -151,6 +152,7 @@ def test_reads_answer_on_a_full_disk_and_health_reports_it(tmp_path: Path, audio
             server.stop()
 
 
+@pytest.mark.e2e
 def test_reads_on_a_read_only_postgresql(tmp_path: Path) -> None:
     """PostgreSQL refusing writes (here: set read-only): reads answer, their audit rows wait, /healthz says
     why, and the rows are written once the database takes writes again."""

@@ -138,6 +138,7 @@ CONTROL_CASES: dict[str, tuple[str, str, dict[str, Any]]] = {
 }
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("case", list(CONTROL_CASES))
 def test_control_characters_are_refused(edge: Edge, case: str) -> None:
     method, path, kw = CONTROL_CASES[case]
@@ -163,12 +164,14 @@ def _twilio(edge: Edge, **fields: str) -> httpx.Response:
     return httpx.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=30)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("field", ["From", "To", "CallSid", "RecordingSid"])
 def test_twilio_form_with_a_nul_is_refused(edge: Edge, field: str) -> None:
     assert _twilio(edge).status_code == 200  # the same callback, signed, without the NUL
     _refused(_twilio(edge, **{field: "sip:alice\x00@example.com"}), "control character")
 
 
+@pytest.mark.e2e
 def test_inbox_filters_and_forms_refuse_control_characters(edge: Edge) -> None:
     _refused(edge.inbox.get("/", params={"mailbox": NUL}), "control character")
     _refused(edge.inbox.get("/", params={"q": NUL}), "control character")
@@ -182,6 +185,7 @@ def test_inbox_filters_and_forms_refuse_control_characters(edge: Edge) -> None:
 NUMBERS = ["NaN", "Infinity", "-Infinity", "1e999"]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("number", NUMBERS)
 def test_non_finite_numbers_are_refused(edge: Edge, number: str) -> None:
     def raw(body: str) -> bytes:
@@ -202,6 +206,7 @@ def test_non_finite_numbers_are_refused(edge: Edge, number: str) -> None:
     assert all(vm["duration_s"] is None or vm["duration_s"] < 1e300 for vm in listed)
 
 
+@pytest.mark.e2e
 def test_huge_integers_are_refused(edge: Edge) -> None:
     # More digits than Python converts (4,300): json raises a ValueError that is not a JSONDecodeError.
     body = json.dumps(_vm(**{"call.duration_s": "NUMBER"})).replace('"NUMBER"', "9" * 5000)
@@ -209,6 +214,7 @@ def test_huge_integers_are_refused(edge: Edge) -> None:
     _refused(r, "JSON")
 
 
+@pytest.mark.e2e
 def test_json_that_is_not_utf8_is_refused(edge: Edge) -> None:
     # FastAPI answered an undocumented 400 ("There was an error parsing the body").
     for path in ("/v1/voicemails/{vm}", "/v1/erasures", "/v1/keys"):
@@ -229,6 +235,7 @@ def _deep_metadata(levels: int) -> str:
 DEEP_BODIES = {"body": DEEP, "metadata": _deep_metadata(3000), "metadata 40 deep": _deep_metadata(40)}
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", list(DEEP_BODIES))
 def test_deep_json_is_refused(edge: Edge, name: str) -> None:
     body = DEEP_BODIES[name]
@@ -245,6 +252,7 @@ CURSORS = {
 }
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", list(CURSORS))
 def test_hand_made_cursors(edge: Edge, name: str) -> None:
     _refused(edge.send("GET", "/v1/voicemails", params={"cursor": CURSORS[name]}), "cursor")
@@ -362,6 +370,7 @@ def test_body_limit_reads_any_declared_length(declared: str) -> None:
     assert status == (200 if declared == "\u00b2" else 413)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("content_type", ["multipart/mixed", "Multipart/Form-Data", "text/plain"])
 def test_a_json_body_under_another_content_type_is_still_checked(edge: Edge, content_type: str) -> None:
     """The JSON ingest route parses every body that is not an upload, so the edge must check every such body,
@@ -376,6 +385,7 @@ def test_a_json_body_under_another_content_type_is_still_checked(edge: Edge, con
     _refused(r, "not a number JSON allows")
 
 
+@pytest.mark.e2e
 def test_a_form_with_more_fields_than_any_of_ours_is_refused(edge: Edge) -> None:
     """Python's parse_qsl has no field cap (Starlette's parser stops at 1,000): 340k fields cost 0.45 s of the
     event loop each before this cap."""
@@ -384,6 +394,7 @@ def test_a_form_with_more_fields_than_any_of_ours_is_refused(edge: Edge) -> None
     _refused(r, "more than 1000 fields")
 
 
+@pytest.mark.e2e
 def test_only_upload_routes_take_the_upload_allowance(edge: Edge) -> None:
     """A multipart body to a route that takes no upload is held to the body limit (1 MB), not 50 MB."""
     part = b'--b0\r\nContent-Disposition: form-data; name="x"\r\n\r\n'

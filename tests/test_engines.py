@@ -14,6 +14,8 @@ from voice.transcription.engines import get_engine
 from voice.transcription.engines.faster_whisper_engine import FasterWhisperEngine
 from voice.transcription.transcribe import transcribe
 
+pytestmark = pytest.mark.e2e
+
 CLIPS = ["en_jfk_inaugural", "en_ls_1272-128104-0000", "en_arctic_aew_a0001"]
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import subprocess
 
+import pytest
+
 from tests.support.paths import VOICE
 from voice.triage import evaluate
 
@@ -50,6 +52,7 @@ def test_macro_f1() -> None:
     assert abs(evaluate.macro_f1(pairs, ["a", "b", "c"]) - (2 / 3 + 0.8) / 2) < 1e-9
 
 
+@pytest.mark.e2e
 def test_cli_prints_the_metrics() -> None:
     out = subprocess.run([VOICE, "eval", "triage", "--json"], capture_output=True, text=True, check=True)
     metrics = json.loads(out.stdout)

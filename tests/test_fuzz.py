@@ -28,6 +28,8 @@ from schemathesis import GenerationMode, checks
 from tests.support.serve import VoiceServer, make_server
 from tests.support.services import temp_postgres
 
+pytestmark = pytest.mark.e2e
+
 EXAMPLES = int(os.environ.get("VOICE_FUZZ_EXAMPLES", "8"))  # per operation and mode
 HOSTILE = int(os.environ.get("VOICE_FUZZ_HOSTILE", "16"))  # hostile cases per operation
 # No 500, and every response as its own schema says: status code, content type, headers and body.

@@ -125,6 +125,7 @@ def _concurrently(n: int, post: object) -> list[int]:
     return codes
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("kind", ["json", "upload"])
 def test_pending_limit_holds_under_concurrent_posts(pending_server: VoiceServer, kind: str) -> None:
     key = pending_server.create_key("ingest", f"pending-{kind}")["key"]
@@ -199,6 +200,7 @@ def test_stored_start_keeps_its_offset(sm: sessionmaker[Session]) -> None:
     assert calls["B"].metadata == {"started_at_as_received": "9999-12-31T00:00:00+00:00"}
 
 
+@pytest.mark.e2e
 def test_a_start_at_the_ends_of_the_calendar_does_not_fail_processing(
     sm: sessionmaker[Session], tmp_path: Path
 ) -> None:

@@ -10,6 +10,8 @@ import pytest
 
 from tests.support.serve import VoiceServer, make_server
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VoiceServer]:

@@ -93,6 +93,7 @@ def _kill(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
+@pytest.mark.e2e
 def test_real_llama_server_and_fallback_when_it_stops(
     llama_server: tuple[str, subprocess.Popen], audio_server: AudioServer, tmp_path: Path
 ) -> None:

@@ -150,6 +150,7 @@ def test_a_real_server_logs_no_url_secrets(
         assert secret not in log, [line for line in log.splitlines() if secret in line]
 
 
+@pytest.mark.e2e
 def test_celery_worker_logging() -> None:
     """`voice worker`'s set-up: ours first, then Celery's (task loggers with their own handlers, stdout
     redirected into logging) in a real process."""

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-pytestmark = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="a glibc tuning")
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="a glibc tuning")]
 
 PROGRAM = """
 import ctypes, sys, tempfile, threading

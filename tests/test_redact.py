@@ -76,6 +76,7 @@ SPOKEN = (
 )
 
 
+@pytest.mark.e2e
 def test_nothing_unredacted_is_stored_or_sent(
     audio_server: AudioServer, webhook_receiver: WebhookReceiver, tmp_path: Path
 ) -> None:

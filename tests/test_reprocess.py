@@ -59,6 +59,7 @@ def _run(sm: sessionmaker[Session], target: runs.Target, **sel: object) -> str:
         return run.id
 
 
+@pytest.mark.e2e
 def test_thirty_voicemails_get_new_revisions_and_keep_agent_state(
     tmp_path: Path, voicemail_audio: dict[str, Path]
 ) -> None:
@@ -126,6 +127,7 @@ def test_summarise_only_decodes_no_audio(tmp_path: Path) -> None:
     print(f"summarise-only: 100 voicemails in {elapsed:.2f} s")
 
 
+@pytest.mark.e2e
 def test_broken_and_missing_audio_are_reported_and_the_rest_finish(
     tmp_path: Path, voicemail_audio: dict[str, Path]
 ) -> None:
@@ -166,6 +168,7 @@ def _done(sm: sessionmaker[Session], run_id: str) -> int:
         )
 
 
+@pytest.mark.e2e
 def test_cli_run_killed_halfway_resumes_and_does_each_voicemail_once(
     tmp_path: Path, voicemail_audio: dict[str, Path]
 ) -> None:

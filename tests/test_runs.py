@@ -1,5 +1,5 @@
-"""Reprocess runs in the database (voice/storage/runs.py): selection, throttle, window, claims, cancel,
-resume."""
+"""Reprocess runs in the database (voice/storage/runs.py, run_items.py): selection, throttle, window,
+claims, cancel, resume."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.support.seed import seed_voicemail
 from voice.jobs.leases import owner_token
-from voice.storage import runs
+from voice.storage import run_items, runs
 from voice.storage.models import ItemState, ReprocessItem, ReprocessRun, RunState, Voicemail, utcnow
 
 
@@ -81,23 +81,23 @@ def test_window_and_rate_limit_what_is_released(sm: sessionmaker[Session]) -> No
             seed_voicemail(session, model="w")
         session.commit()
     run_id = _make(sm, runs.Selection(model="w"))
-    assert len(runs.release(sm, run_id, window=4)) == 4
-    assert runs.release(sm, run_id, window=4) == []  # four out and unfinished: the window is full
+    assert len(run_items.release(sm, run_id, window=4)) == 4
+    assert run_items.release(sm, run_id, window=4) == []  # four out and unfinished: the window is full
     throttled = _make(sm, runs.Selection(model="w"), runs.Target(rate_per_min=30))  # one per 2 s
-    assert len(runs.release(sm, throttled, window=4)) == 1
-    assert runs.release(sm, throttled, window=4) == []
+    assert len(run_items.release(sm, throttled, window=4)) == 1
+    assert run_items.release(sm, throttled, window=4) == []
     with sm() as session:  # two seconds later (moved back in time rather than waited for)
         run = session.get(ReprocessRun, throttled)
         assert run is not None and run.next_release_at is not None
         run.next_release_at = run.next_release_at - timedelta(seconds=2)
         session.commit()
-    assert len(runs.release(sm, throttled, window=4)) == 1
+    assert len(run_items.release(sm, throttled, window=4)) == 1
     with sm() as session:  # an hour paused earns one item, not a burst of thirty
         run = session.get(ReprocessRun, throttled)
         assert run is not None and run.next_release_at is not None
         run.next_release_at = run.next_release_at - timedelta(hours=1)
         session.commit()
-    assert len(runs.release(sm, throttled, window=4)) == 1
+    assert len(run_items.release(sm, throttled, window=4)) == 1
 
 
 def test_claims_are_exclusive_and_wait_for_busy_voicemails(sm: sessionmaker[Session]) -> None:
@@ -106,14 +106,14 @@ def test_claims_are_exclusive_and_wait_for_busy_voicemails(sm: sessionmaker[Sess
         b = seed_voicemail(session, model="c")
         session.commit()
     run_id = _make(sm, runs.Selection(model="c"))
-    runs.release(sm, run_id, window=4)
+    run_items.release(sm, run_id, window=4)
     with sm() as session:  # b is being processed fresh (an agent asked for it again): not now
         session.execute(update(Voicemail).where(Voicemail.id == b).values(status="queued"))
         session.commit()
-    first = runs.claim(sm, owner_token(), 60, run_id=run_id)
+    first = run_items.claim(sm, owner_token(), 60, run_id=run_id)
     assert first is not None
-    assert runs.claim(sm, owner_token(), 60, item_id=first) is None  # held: nobody else gets it
-    assert runs.claim(sm, owner_token(), 60, run_id=run_id) is None  # b is busy
+    assert run_items.claim(sm, owner_token(), 60, item_id=first) is None  # held: nobody else gets it
+    assert run_items.claim(sm, owner_token(), 60, run_id=run_id) is None  # b is busy
     with sm() as session:
         item = session.get(ReprocessItem, first)
         assert item is not None and item.voicemail_id == a and item.state == ItemState.RUNNING
@@ -127,7 +127,7 @@ def test_claims_are_exclusive_and_wait_for_busy_voicemails(sm: sessionmaker[Sess
         session.commit()
     with sm() as session:
         b_item = session.scalar(select(ReprocessItem.id).where(ReprocessItem.voicemail_id == b))
-    taken = [runs.claim(sm, owner_token(), 60, run_id=run_id) for _ in range(3)]
+    taken = [run_items.claim(sm, owner_token(), 60, run_id=run_id) for _ in range(3)]
     assert sorted(taken[:2]) == sorted([first, b_item]) and taken[2] is None
 
 
@@ -136,13 +136,13 @@ def test_end_is_compare_and_set_on_the_lease(sm: sessionmaker[Session]) -> None:
         seed_voicemail(session, model="e")
         session.commit()
     run_id = _make(sm, runs.Selection(model="e"))
-    runs.release(sm, run_id, window=1)
+    run_items.release(sm, run_id, window=1)
     me = owner_token()
-    item = runs.claim(sm, me, 60, run_id=run_id)
+    item = run_items.claim(sm, me, 60, run_id=run_id)
     assert item is not None
     with sm() as session:
-        assert not runs.end_owned(session, item, "someone-else", ItemState.DONE, None)
-        assert runs.end_owned(session, item, me, ItemState.DONE, None)
+        assert not run_items.end_owned(session, item, "someone-else", ItemState.DONE, None)
+        assert run_items.end_owned(session, item, me, ItemState.DONE, None)
         session.commit()
     with sm() as session:
         p = runs.progress(session, run_id)
@@ -155,34 +155,35 @@ def test_cancel_stops_releasing_and_resume_carries_on(sm: sessionmaker[Session])
             seed_voicemail(session, model="r")
         session.commit()
     run_id = _make(sm, runs.Selection(model="r"))
-    runs.release(sm, run_id, window=3)
+    run_items.release(sm, run_id, window=3)
     me = owner_token()
-    held = runs.claim(sm, me, 60, run_id=run_id)
+    held = run_items.claim(sm, me, 60, run_id=run_id)
     assert held is not None
     with sm() as session:
         runs.cancel(session, run_id)
         session.commit()
     counts = _states(sm, run_id)
     assert counts["running"] == 1 and counts["queued"] == 0 and counts["pending"] == 4
-    assert runs.release(sm, run_id, window=3) == []
-    assert runs.claim(sm, owner_token(), 60, run_id=run_id) is None
+    assert run_items.release(sm, run_id, window=3) == []
+    assert run_items.claim(sm, owner_token(), 60, run_id=run_id) is None
     with sm() as session:  # the one in flight finishes
-        assert runs.end_owned(session, held, me, ItemState.DONE, None)
+        assert run_items.end_owned(session, held, me, ItemState.DONE, None)
         session.commit()
         with pytest.raises(runs.RunError):
             runs.cancel(session, "no-such-run")
         runs.resume(session, run_id)
         session.commit()
-    assert len(runs.release(sm, run_id, window=10)) == 4
+    assert len(run_items.release(sm, run_id, window=10)) == 4
     assert _states(sm, run_id)["done"] == 1  # nothing redone
 
 
+@pytest.mark.e2e
 def test_resume_takes_back_items_of_a_killed_process_at_once(sm: sessionmaker[Session]) -> None:
     with sm() as session:
         seed_voicemail(session, model="k")
         session.commit()
     run_id = _make(sm, runs.Selection(model="k"))
-    runs.release(sm, run_id, window=1)
+    run_items.release(sm, run_id, window=1)
     # An owner token of a process of this host that has exited (its lease still has minutes to run).
     dead = subprocess.run(
         [sys.executable, "-c", "from voice.jobs.leases import owner_token; print(owner_token())"],
@@ -190,14 +191,14 @@ def test_resume_takes_back_items_of_a_killed_process_at_once(sm: sessionmaker[Se
         text=True,
         check=True,
     ).stdout.strip()
-    assert runs.claim(sm, dead, 600, run_id=run_id) is not None
+    assert run_items.claim(sm, dead, 600, run_id=run_id) is not None
     alive = owner_token()
-    assert runs.claim(sm, alive, 600, run_id=run_id) is None
+    assert run_items.claim(sm, alive, 600, run_id=run_id) is None
     with sm() as session:
         runs.resume(session, run_id)
         session.commit()
-    runs.release(sm, run_id, window=1)
-    assert runs.claim(sm, alive, 600, run_id=run_id) is not None
+    run_items.release(sm, run_id, window=1)
+    assert run_items.claim(sm, alive, 600, run_id=run_id) is not None
 
 
 def test_last_two_items_ending_at_once_finish_the_run(sm: sessionmaker[Session]) -> None:
@@ -213,9 +214,9 @@ def test_last_two_items_ending_at_once_finish_the_run(sm: sessionmaker[Session])
         vms = [seed_voicemail(session, model="two") for _ in range(2)]
         session.commit()
     run_id = _make(sm, runs.Selection(model="two"))
-    runs.release(sm, run_id, window=2)
+    run_items.release(sm, run_id, window=2)
     owners = [owner_token(), owner_token()]
-    items = [runs.claim(sm, owner, 60, run_id=run_id) for owner in owners]
+    items = [run_items.claim(sm, owner, 60, run_id=run_id) for owner in owners]
     assert None not in items
     errors: list[BaseException] = []
     inserted = threading.Event()
@@ -229,7 +230,7 @@ def test_last_two_items_ending_at_once_finish_the_run(sm: sessionmaker[Session])
                     inserted.wait(1)
                 else:
                     inserted.set()
-                assert runs.end_owned(session, items[i], owners[i], ItemState.DONE, None, rev.id)  # type: ignore[arg-type]
+                assert run_items.end_owned(session, items[i], owners[i], ItemState.DONE, None, rev.id)  # type: ignore[arg-type]
                 time.sleep(0.3 if i == 0 else 0)  # still uncommitted while the other one ends
                 session.commit()
         except BaseException as exc:  # noqa: BLE001 - reported below
@@ -256,5 +257,5 @@ def test_rates_out_of_bounds(sm: sessionmaker[Session]) -> None:
         session.commit()
     # A rate stored without the check (an older release, a hand edit) must not break the pump.
     run_id = _make(sm, runs.Selection(model="slow"), runs.Target(rate_per_min=1e-300))
-    assert len(runs.release(sm, run_id, window=4)) == 1
-    assert runs.release(sm, run_id, window=4) == []
+    assert len(run_items.release(sm, run_id, window=4)) == 1
+    assert run_items.release(sm, run_id, window=4) == []

@@ -6,6 +6,7 @@ import time
 import uuid
 from pathlib import Path
 
+import pytest
 from standardwebhooks import Webhook
 
 from tests.support.audio import encode
@@ -14,6 +15,7 @@ from tests.support.serve import make_server
 from tests.support.speech import clip_path
 
 
+@pytest.mark.e2e
 def test_overdue_once_with_a_webhook_and_a_higher_priority(
     audio_server: AudioServer, webhook_receiver: WebhookReceiver, tmp_path: Path
 ) -> None:

@@ -281,6 +281,7 @@ def test_one_worker_takes_turns_between_keys(sm: sessionmaker[Session]) -> None:
     assert [take(), take(), take()] == [old[0], newer, old[1]]
 
 
+@pytest.mark.e2e
 def test_trickling_audio_server_does_not_hold_other_keys(tmp_path: Path, audio_server: AudioServer) -> None:
     server = make_server(
         tmp_path,

@@ -44,6 +44,7 @@ def test_set_level_leaves_digital_silence_alone() -> None:
     assert set_level(np.zeros(0, dtype=np.float32), -20.0).size == 0
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("attenuation_db", [0, 25])
 def test_a_quiet_line_reaches_whisper_at_the_same_level(attenuation_db: int, tmp_path: Path) -> None:
     """The same caller 25 dB quieter (a far handset, a weak line), through G.711: detected as speech,

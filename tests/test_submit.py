@@ -78,6 +78,7 @@ def rate_limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VoiceServ
     server.stop()
 
 
+@pytest.mark.e2e
 def test_submit_a_folder_through_the_rate_limit(rate_limited: VoiceServer, tmp_path: Path) -> None:
     """A real server allowing 8 requests per 10 s per key and a folder of 5 voicemails: 5 uploads and a
     few poll rounds trip the limit; submit waits as Retry-After says and finishes them all."""

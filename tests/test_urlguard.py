@@ -89,6 +89,7 @@ def test_pinned_address_defeats_dns_rebinding(tmp_path: Path, monkeypatch: pytes
             )
 
 
+@pytest.mark.e2e
 def test_refusals_end_as_failed_voicemails(tmp_path: Path, audio_server: AudioServer) -> None:
     """With only 127.0.0.2 allowed: loopback is refused at the door or at fetch time, and work goes on."""
     served = tmp_path / "served"

@@ -88,6 +88,7 @@ def test_ffmpeg_reads_the_plaintext_from_memory(tmp_path: Path) -> None:
         vault.parse_key("AAAA")
 
 
+@pytest.mark.e2e
 def test_encrypted_service_end_to_end(tmp_path: Path) -> None:
     """A server with a key: what lands on disk is ciphertext, the pipeline and the player still work, a
     re-run reads it, and a rotation re-encrypts it."""

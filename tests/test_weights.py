@@ -7,6 +7,8 @@ from voice.core.config import TranscriptionSettings
 from voice.transcription.convert import read_ctranslate2, to_openai_state
 from voice.transcription.weights import PACKAGED, ModelNotFound, resolve_model, sha256_of
 
+pytestmark = pytest.mark.e2e
+
 
 def test_packaged_models_assemble_and_match_sha(tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings = TranscriptionSettings(cache_dir=tmp_path)

@@ -7,10 +7,14 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.support.audio import concat_clips
 from tests.support.http_servers import AudioServer
 from tests.support.serve import make_server
 from tests.support.speech import reference, wer
+
+pytestmark = pytest.mark.e2e
 
 
 def test_kill_9_during_transcription_resumes_once(audio_server: AudioServer, tmp_path: Path) -> None:

@@ -1,10 +1,10 @@
 """Batch reprocessing runs in the database: what they select, how fast they go, how far they got.
 
 A run's items are its selection, written once when the run is made (INSERT ... SELECT), so a run that is
-interrupted resumes over exactly the same voicemails. Items move pending -> queued (released to a worker,
-at most ``rate_per_min`` and never more than a window at once) -> running (a worker holds its lease) ->
-done | failed | skipped. Every move is a compare-and-set, so two pumps or two workers never do an item
-twice; the work itself is in voice/usecases/reprocess.py.
+interrupted resumes over exactly the same voicemails. This module is the run itself: its selection and
+target, making it, cancelling, pausing and resuming it, and its progress. How its items are released to
+workers, claimed, renewed and ended is in voice/storage/run_items.py; the work itself is in
+voice/usecases/reprocess.py.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, insert, literal, select, update
@@ -34,7 +34,6 @@ from voice.storage.models import (
 
 STAGES = ("transcribe", "summarise")
 SUMMARISERS = ("builtin", "llm")
-MAX_ATTEMPTS = 3
 
 
 class RunError(ValueError):
@@ -182,182 +181,8 @@ def create_run(
     return run
 
 
-def release(sm: sessionmaker[Session], run_id: str, window: int) -> list[int]:
-    """Move pending items to queued, within the run's rate and with at most ``window`` (at least 1) released
-    and not finished; return the items moved (for a dispatcher to send). Safe from several processes."""
-    window = max(1, window)
-    with sm() as session:
-        run = session.get(ReprocessRun, run_id)
-        if run is None or run.state != RunState.RUNNING:
-            return []
-        open_now = session.scalar(
-            select(func.count()).where(
-                ReprocessItem.run_id == run_id,
-                ReprocessItem.state.in_((ItemState.QUEUED, ItemState.RUNNING)),
-            )
-        )
-        room = window - int(open_now or 0)
-        if room <= 0:
-            return []
-        if not open_now:  # nothing out: a run whose items all ended is done (also heals a missed update)
-            _finish_if_empty(session, run_id)
-            session.commit()
-        now = utcnow()
-        if run.rate_per_min:
-            # A stored rate may predate Target.check's bounds: never an interval timedelta cannot hold.
-            interval = timedelta(seconds=60.0 / max(run.rate_per_min, 0.01))
-            next_at = as_utc(run.next_release_at) if run.next_release_at else now
-            if now < next_at:
-                return []
-            # Time spent paused or behind earns one item: the rate is a ceiling, not a debt.
-            start = next_at if next_at > now - interval else now
-            room = min(room, 1 + int((now - start) / interval))
-            moved = session.execute(
-                update(ReprocessRun)
-                .where(ReprocessRun.id == run_id, ReprocessRun.next_release_at == run.next_release_at)
-                .values(next_release_at=start + room * interval)
-            )
-            if moved.rowcount != 1:  # type: ignore[attr-defined]
-                session.rollback()
-                return []  # another pump released this slot
-        ids = list(
-            session.scalars(
-                select(ReprocessItem.id)
-                .where(ReprocessItem.run_id == run_id, ReprocessItem.state == ItemState.PENDING)
-                .order_by(ReprocessItem.id)
-                .limit(room)
-            )
-        )
-        released = []
-        for item_id in ids:
-            result = session.execute(
-                update(ReprocessItem)
-                .where(ReprocessItem.id == item_id, ReprocessItem.state == ItemState.PENDING)
-                .values(state=ItemState.QUEUED, queued_at=now)
-            )
-            if result.rowcount == 1:  # type: ignore[attr-defined]
-                released.append(item_id)
-        session.commit()
-        return released
-
-
-def release_all(sm: sessionmaker[Session], window: int, executor: str | None = None) -> dict[str, list[int]]:
-    """``release`` for every running run (of ``executor``, if given): run id -> the items moved."""
-    return {run_id: release(sm, run_id, window) for run_id in running_runs(sm, executor)}
-
-
-def stale_queued(sm: sessionmaker[Session], run_id: str, older_than_s: float) -> list[int]:
-    """Items to send again: queued for ``older_than_s`` with no worker taking them (a lost message), or
-    held by a worker that died (expired lease). Stamps them now."""
-    cutoff = utcnow() - timedelta(seconds=older_than_s)
-    with sm() as session:
-        ids = list(
-            session.scalars(
-                select(ReprocessItem.id).where(
-                    ReprocessItem.run_id == run_id,
-                    ReprocessItem.queued_at < cutoff,
-                    _claimable(utcnow()),
-                )
-            )
-        )
-        if ids:
-            session.execute(update(ReprocessItem).where(ReprocessItem.id.in_(ids)).values(queued_at=utcnow()))
-            session.commit()
-        return ids
-
-
-def _claimable(now: datetime) -> Any:
-    i = ReprocessItem
-    return (i.state == ItemState.QUEUED) | ((i.state == ItemState.RUNNING) & (i.lease_expires_at < now))
-
-
-def claim(
-    sm: sessionmaker[Session],
-    owner: str,
-    lease_s: float,
-    item_id: int | None = None,
-    run_id: str | None = None,
-    executor: str | None = None,
-) -> int | None:
-    """Take a released item (this one, or the oldest of this run or of any running run, of this executor)
-    whose voicemail is not being processed; return its id, or None. Committed."""
-    now = utcnow()
-    with sm() as session:
-        running_runs = select(ReprocessRun.id).where(ReprocessRun.state == RunState.RUNNING)
-        if executor is not None:
-            running_runs = running_runs.where(ReprocessRun.executor == executor)
-        idle = select(Voicemail.id).where(Voicemail.status.in_(Status.FINAL))
-        query = (
-            select(ReprocessItem.id)
-            .where(_claimable(now), ReprocessItem.run_id.in_(running_runs))
-            .where(ReprocessItem.voicemail_id.in_(idle))
-            .order_by(ReprocessItem.id)
-            .limit(5)
-        )
-        if item_id is not None:
-            query = query.where(ReprocessItem.id == item_id)
-        if run_id is not None:
-            query = query.where(ReprocessItem.run_id == run_id)
-        for candidate in session.scalars(query).all():
-            result = session.execute(
-                update(ReprocessItem)
-                .where(ReprocessItem.id == candidate, _claimable(now))
-                .values(
-                    state=ItemState.RUNNING,
-                    lease_owner=owner,
-                    lease_expires_at=now + timedelta(seconds=lease_s),
-                    attempts=ReprocessItem.attempts + 1,
-                )
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                continue  # another worker won it
-            attempts = session.scalar(select(ReprocessItem.attempts).where(ReprocessItem.id == candidate))
-            if (attempts or 0) > MAX_ATTEMPTS:
-                reason = f"processing was interrupted {(attempts or 1) - 1} times; giving up on it"
-                _end(session, candidate, ItemState.FAILED, reason)
-                session.commit()
-                continue
-            session.commit()
-            return int(candidate)
-        return None
-
-
-def renew(sm: sessionmaker[Session], item_id: int, owner: str, lease_s: float) -> bool:
-    with sm() as session:
-        result = session.execute(
-            update(ReprocessItem)
-            .where(ReprocessItem.id == item_id, ReprocessItem.lease_owner == owner)
-            .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s))
-        )
-        session.commit()
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
-
-
-def _end(
-    session: Session, item_id: int, state: str, reason: str | None, revision_id: str | None = None
-) -> None:
-    run_id = session.scalar(select(ReprocessItem.run_id).where(ReprocessItem.id == item_id))
-    # The run's row is locked first (PostgreSQL): two workers ending its last two items at once would each
-    # count the other's as still open under READ COMMITTED, and neither would mark the run done. FOR NO KEY
-    # UPDATE, since the new revision's foreign key already holds a KEY SHARE lock on the same row (FOR UPDATE
-    # would deadlock two such transactions).
-    session.execute(select(ReprocessRun.id).where(ReprocessRun.id == run_id).with_for_update(key_share=True))
-    session.execute(
-        update(ReprocessItem)
-        .where(ReprocessItem.id == item_id)
-        .values(
-            state=state,
-            reason=reason,
-            revision_id=revision_id,
-            lease_owner=None,
-            lease_expires_at=None,
-            finished_at=utcnow(),
-        )
-    )
-    _finish_if_empty(session, run_id)
-
-
-def _finish_if_empty(session: Session, run_id: str | None) -> None:
+def finish_if_empty(session: Session, run_id: str | None) -> None:
+    """Mark a running run done when none of its items is left open (in the caller's transaction)."""
     left = session.scalar(
         select(func.count()).where(ReprocessItem.run_id == run_id, ReprocessItem.state.in_(ItemState.OPEN))
     )
@@ -367,34 +192,6 @@ def _finish_if_empty(session: Session, run_id: str | None) -> None:
             .where(ReprocessRun.id == run_id, ReprocessRun.state == RunState.RUNNING)
             .values(state=RunState.DONE, finished_at=utcnow())
         )
-
-
-def end_owned(
-    session: Session, item_id: int, owner: str, state: str, reason: str | None, revision_id: str | None = None
-) -> bool:
-    """End an item this owner holds, in the caller's transaction; False when the lease was lost."""
-    held = session.execute(
-        update(ReprocessItem)
-        .where(ReprocessItem.id == item_id, ReprocessItem.lease_owner == owner)
-        .values(lease_expires_at=utcnow() + timedelta(seconds=60))
-    )
-    if held.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    _end(session, item_id, state, reason, revision_id)
-    return True
-
-
-def give_back(sm: sessionmaker[Session], item_id: int, owner: str, state: str = ItemState.PENDING) -> None:
-    """Return an item this owner holds, unfinished: to pending (the process is stopping), or to queued (to
-    be tried again at once)."""
-    queued_at = utcnow() if state == ItemState.QUEUED else None
-    with sm() as session:
-        session.execute(
-            update(ReprocessItem)
-            .where(ReprocessItem.id == item_id, ReprocessItem.lease_owner == owner)
-            .values(state=state, lease_owner=None, lease_expires_at=None, queued_at=queued_at)
-        )
-        session.commit()
 
 
 def _unrelease(session: Session, run_id: str) -> None:

@@ -23,7 +23,7 @@ from voice.core.config import Settings
 from voice.core.errors import VoicemailError
 from voice.jobs.leases import keep_lease, owner_token
 from voice.pipeline import process as pipeline
-from voice.storage import claims, inbox, revisions, runs, search
+from voice.storage import claims, inbox, revisions, run_items, runs, search
 from voice.storage.models import (
     ItemState,
     ReprocessItem,
@@ -145,7 +145,7 @@ def reprocess_item(settings: Settings, sm: sessionmaker[Session], item_id: int, 
         return ItemState.SKIPPED  # deleted meanwhile (cascade took the item too)
     lease = settings.worker.lease_s
     try:
-        with keep_lease(lambda: runs.renew(sm, item_id, owner, lease), lease, f"item {item_id}"):
+        with keep_lease(lambda: run_items.renew(sm, item_id, owner, lease), lease, f"item {item_id}"):
             outcome = _work(job, sm)
     except VoicemailError as exc:
         outcome = (ItemState.FAILED, str(exc), None)
@@ -211,7 +211,7 @@ def _store(
     cfg = job.cfg
     with sm() as session:
         if result is None or result.summary is None:
-            if not runs.end_owned(session, item_id, owner, state, reason):
+            if not run_items.end_owned(session, item_id, owner, state, reason):
                 session.rollback()
                 raise claims.LeaseLost(str(item_id))
             if state == ItemState.FAILED:
@@ -222,7 +222,7 @@ def _store(
         revision, summary = pipeline.revision_rows(result, cfg, dict(result.timings))
         revision.run_id = job.run_id
         revision_id = revisions.add_revision(session, job.vm_id, revision, summary)
-        if not runs.end_owned(session, item_id, owner, ItemState.DONE, None, revision_id):
+        if not run_items.end_owned(session, item_id, owner, ItemState.DONE, None, revision_id):
             session.rollback()
             raise claims.LeaseLost(str(item_id))
         vm = session.get(Voicemail, job.vm_id)
@@ -261,8 +261,8 @@ def work_through(
     item_id: int | None = None
     try:
         while not should_stop():
-            runs.release(sm, run_id, settings.reprocess.window)
-            item_id = runs.claim(sm, owner, settings.worker.lease_s, run_id=run_id)
+            run_items.release(sm, run_id, settings.reprocess.window)
+            item_id = run_items.claim(sm, owner, settings.worker.lease_s, run_id=run_id)
             worked = item_id is not None
             if item_id is not None:
                 reprocess_item(settings, sm, item_id, owner)
@@ -278,7 +278,7 @@ def work_through(
                 time.sleep(idle_s)  # throttled, or the rest is held by other workers or still fresh
     except KeyboardInterrupt:
         if item_id is not None:
-            runs.give_back(sm, item_id, owner)
+            run_items.give_back(sm, item_id, owner)
         with sm() as session:
             runs.pause(session, run_id)
             session.commit()

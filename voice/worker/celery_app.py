@@ -179,17 +179,17 @@ def _retry_later(task: Any, what: str, exc: DBAPIError) -> Exception:
 
 def reprocess_item_task(task: Any, item_id: int) -> str:
     from voice.jobs.leases import owner_token
-    from voice.storage import runs
+    from voice.storage import run_items
     from voice.storage.models import ItemState
     from voice.usecases import reprocess
 
     settings, sm = _worker_context()
     owner = owner_token()
     try:
-        if runs.claim(sm, owner, settings.worker.lease_s, item_id=item_id) is None:
+        if run_items.claim(sm, owner, settings.worker.lease_s, item_id=item_id) is None:
             return "skipped"  # ended, cancelled, held by a live worker, or its voicemail is busy (re-sent)
         return reprocess.reprocess_item(settings, sm, item_id, owner)
     except DBAPIError as exc:
         with contextlib.suppress(DBAPIError):  # hand it back for the retry, if the database answers
-            runs.give_back(sm, item_id, owner, ItemState.QUEUED)
+            run_items.give_back(sm, item_id, owner, ItemState.QUEUED)
         raise _retry_later(task, f"reprocess item {item_id}", exc) from exc

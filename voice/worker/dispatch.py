@@ -85,17 +85,17 @@ class Dispatch:
     def pump_runs(self, sm: sessionmaker[Session]) -> int:
         """Release the next items of every running reprocess run, within its rate and window: to the
         reprocessing queue (celery), or to this process's worker (local); returns how many were released."""
-        from voice.storage import runs
+        from voice.storage import run_items
 
         released = 0
         celery = self.settings.dispatch == "celery"
         # Locally, a run made by `voice reprocess` is worked by that process; this worker takes the rest.
-        moved = runs.release_all(sm, self.settings.reprocess.window, None if celery else "service")
+        moved = run_items.release_all(sm, self.settings.reprocess.window, None if celery else "service")
         for run_id, ids in moved.items():
             if celery:
                 from voice.worker import celery_app
 
-                again = runs.stale_queued(sm, run_id, self.settings.celery.redispatch_after_s)
+                again = run_items.stale_queued(sm, run_id, self.settings.celery.redispatch_after_s)
                 for item_id in ids + again:
                     celery_app.send_item(self.settings, item_id)
             released += len(ids)

@@ -76,12 +76,12 @@ class Worker:
         return True
 
     def _reprocess_once(self, owner: str) -> bool:
-        from voice.storage import runs
+        from voice.storage import run_items
         from voice.usecases import reprocess
 
-        if not runs.release_all(self.sm, self.settings.reprocess.window, executor="service"):
+        if not run_items.release_all(self.sm, self.settings.reprocess.window, executor="service"):
             return False  # no run to work: one query per idle poll, not a claim as well
-        item_id = runs.claim(self.sm, owner, self.settings.worker.lease_s, executor="service")
+        item_id = run_items.claim(self.sm, owner, self.settings.worker.lease_s, executor="service")
         if item_id is None:
             return False
         reprocess.reprocess_item(self.settings, self.sm, item_id, owner)
