@@ -1,0 +1,104 @@
+"""The app in process for the api tier: ``create_app(Settings(...))`` driven through Starlette's TestClient
+(lifespan and all), on a SQLite file in the test's folder, with FixedEngine when a worker runs."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.support.engine import FIXED_MODEL, use_fixed_engine
+from voice.core.config import Settings
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@dataclass
+class LocalServer:
+    """What VoiceServer offers, on the app in process: ``client`` takes paths ("/v1/keys")."""
+
+    client: TestClient
+    settings: Settings
+    sm: sessionmaker[Session]
+    admin_key: str = ""
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir
+
+    def create_key(self, role: str, name: str | None = None, webhook_url: str | None = None) -> dict:
+        """A key written by the same storage function the CLI calls: {"id", "key", "webhook_secret"}."""
+        from voice.storage import keys
+
+        with self.sm() as session:
+            made = keys.create_key(session, name or f"test-{role}", role, webhook_url)
+            session.commit()
+        return {"id": made.id, "key": made.key, "webhook_secret": made.webhook_secret}
+
+    def create_user(self, username: str, password: str, role: str) -> None:
+        from voice.storage import users
+
+        with self.sm() as session:
+            users.create_user(session, username, password, role)
+            session.commit()
+
+    def headers(self, key: str | None = None) -> dict[str, str]:
+        return bearer(key or self.admin_key)
+
+    def post_url(self, audio_url: str, key: str | None = None, **call: object) -> str:
+        r = self.client.post("/v1/voicemails", json={"audio_url": audio_url, "call": call},
+                             headers=self.headers(key))  # fmt: skip
+        assert r.status_code == 202, r.text
+        return str(r.json()["id"])
+
+    def get(self, vm_id: str) -> dict:
+        r = self.client.get(f"/v1/voicemails/{vm_id}", headers=self.headers())
+        r.raise_for_status()
+        return r.json()  # type: ignore[no-any-return]
+
+    def wait(self, vm_id: str, timeout: float = 60) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            vm = self.get(vm_id)
+            if vm["status"] in ("done", "no_speech", "failed"):
+                return vm
+            time.sleep(0.05)
+        raise AssertionError(f"voicemail {vm_id} not finished after {timeout} s: {self.get(vm_id)}")
+
+
+def app_settings(data_dir: Path, *, worker: bool = False, **overrides: Any) -> Settings:
+    """Settings for the app in process: loopback fetches allowed (the tests' HTTP servers), a worker that
+    polls often and transcribes with FixedEngine, or no worker."""
+    settings = Settings(
+        data_dir=data_dir,
+        **{
+            "worker": {"enabled": worker, "poll_interval_s": 0.05},
+            "transcription": {"model": FIXED_MODEL, "allow_download": False},
+            "fetch": {"allow_networks": ["127.0.0.0/8", "::1/128"]},
+            **overrides,
+        },
+    )
+    use_fixed_engine(settings.transcription)
+    return settings
+
+
+@contextlib.contextmanager
+def local_server(settings: Settings) -> Iterator[LocalServer]:
+    """The app on ``settings`` until the block ends (its lifespan: worker, webhook dispatch, sweeps), with
+    an admin key. Unexpected errors answer 500, as a real server would, instead of raising in the test."""
+    from api.main import create_app
+    from voice.storage import db
+
+    db.upgrade(settings.db_url)  # what `voice db upgrade` does before a server starts
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        server = LocalServer(client, settings, client.app.state.sessionmaker)  # type: ignore[attr-defined]
+        server.admin_key = server.create_key("admin", "test-admin")["key"]
+        yield server
