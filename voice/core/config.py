@@ -387,8 +387,8 @@ class WebhookSettings(BaseModel):
 class HealthSettings(BaseModel):
     """What `/healthz` checks."""
 
-    # /healthz answers 503 when the data folder's disk (or the SQLite database's) has less free than this:
-    # uploads need room for their audio and every write for the database, so take the replica out first.
+    # Uploads need room for their audio and every write for the database: a degraded replica is the one to
+    # take out first (503 is kept for an unreachable database, so a full disk does not empty the pool).
     min_free_mb: float = Field(
         100.0,
         description="`/healthz` says degraded (still 200) when the data or database disk has less free (MB).",
