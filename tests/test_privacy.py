@@ -1,9 +1,11 @@
-"""/v1/audit and /v1/erasures, and the audit trail of API reads, changes and deletions, on a real server."""
+"""/v1/audit and /v1/erasures: the audit trail of API reads, changes and deletions on a real server (and
+the CLI's view of it), erasure of a caller on the app in process, database errors without parameters."""
 
 from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.support.app import app_settings, local_server
 from tests.support.http_servers import AudioServer
 from tests.support.serve import VoiceServer
 
@@ -47,25 +50,26 @@ def test_reads_changes_and_deletion_are_audited(voice_server: VoiceServer, audio
     assert httpx.get(f"{url}/v1/audit", params={"action": "nope"}, headers=admin).status_code == 422
 
 
-def test_erasure_of_a_caller(voice_server: VoiceServer, audio_server: AudioServer) -> None:
-    url, headers = voice_server.url, voice_server.headers()
-    ids = [
-        voice_server.post_url(f"{audio_server.url}/missing-erase-{i}.wav", **{"from": "(212) 555-0166"})
-        for i in range(2)
-    ]
-    for vm_id in ids:
-        voice_server.wait(vm_id)
-    body = {"caller": "+1 212 555 0166", "dry_run": True}
-    dry = httpx.post(f"{url}/v1/erasures", json=body, headers=headers)
-    assert dry.status_code == 200 and sorted(dry.json()["voicemails"]) == sorted(ids), dry.text
-    done = httpx.post(f"{url}/v1/erasures", json={"caller": "+12125550166"}, headers=headers).json()
-    assert sorted(done["voicemails"]) == sorted(ids) and done["call_records"] == 2
-    assert done["caller"] == "+1••••••••66"
-    for vm_id in ids:
-        assert httpx.get(f"{url}/v1/voicemails/{vm_id}", headers=headers).status_code == 404
-    erased = httpx.get(f"{url}/v1/audit", params={"action": "erase"}, headers=headers).json()
-    assert erased[-1]["voicemail_id"] is None and erased[-1]["detail"]["voicemails"] == 2
-    assert "0166" not in json.dumps(erased)
+def test_erasure_of_a_caller(tmp_path: Path, audio_server: AudioServer) -> None:
+    with local_server(app_settings(tmp_path / "data", worker=True)) as app:
+        client, headers = app.client, app.headers()
+        ids = [
+            app.post_url(f"{audio_server.url}/missing-erase-{i}.wav", **{"from": "(212) 555-0166"})
+            for i in range(2)
+        ]
+        for vm_id in ids:
+            app.wait(vm_id)
+        body = {"caller": "+1 212 555 0166", "dry_run": True}
+        dry = client.post("/v1/erasures", json=body, headers=headers)
+        assert dry.status_code == 200 and sorted(dry.json()["voicemails"]) == sorted(ids), dry.text
+        done = client.post("/v1/erasures", json={"caller": "+12125550166"}, headers=headers).json()
+        assert sorted(done["voicemails"]) == sorted(ids) and done["call_records"] == 2
+        assert done["caller"] == "+1••••••••66"
+        for vm_id in ids:
+            assert client.get(f"/v1/voicemails/{vm_id}", headers=headers).status_code == 404
+        erased = client.get("/v1/audit", params={"action": "erase"}, headers=headers).json()
+        assert erased[-1]["voicemail_id"] is None and erased[-1]["detail"]["voicemails"] == 2
+        assert "0166" not in json.dumps(erased)
 
 
 def test_database_errors_do_not_show_their_parameters(
