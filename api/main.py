@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         vault.private_dir(settings.data_dir)  # 0700, also for installs made before it was
-        db.upgrade(settings.db_url)
+        db.require_head(settings.db_url)  # `voice db upgrade` migrates; a server only checks
         engine = db.make_engine(settings.db_url, settings.database_pool_size, settings.database_max_overflow)
         app.state.sessionmaker = db.make_sessionmaker(engine)
         sm = app.state.sessionmaker

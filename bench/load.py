@@ -131,7 +131,7 @@ def embedded_server() -> Iterator[tuple[str, str, Any]]:
 
 def _serve(extra_env: dict[str, str], database_url: str, workers: int) -> Iterator[tuple[str, str, Any]]:
     env = {**os.environ, "VOICE_LOG_LEVEL": "WARNING", **extra_env}
-    subprocess.run([VOICE, "db", "upgrade"], env=env, check=True, capture_output=True)
+    upgrade_db(env)
     key = create_key(env, "ingest")
     with serving(env, "--workers", str(workers), drain_s=20) as (url, server):
         yield url, key, server
@@ -144,6 +144,11 @@ def _serve(extra_env: dict[str, str], database_url: str, workers: int) -> Iterat
             )
         ).one()
     engine.dispose()
+
+
+def upgrade_db(env: dict[str, str]) -> None:
+    """`voice db upgrade` on the database configured by ``env`` (servers and commands only check it)."""
+    subprocess.run([VOICE, "db", "upgrade"], env=env, check=True, capture_output=True)
 
 
 def create_key(env: dict[str, str], role: str) -> str:

@@ -34,7 +34,7 @@ import jiwer
 import psutil
 
 from bench import corpus
-from bench.load import create_key, serving
+from bench.load import create_key, serving, upgrade_db
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -130,6 +130,7 @@ def voice_serve(model: str, extra_env: dict[str, str]) -> Iterator[tuple[str, st
             "VOICE_LOG_LEVEL": "WARNING",
             **extra_env,
         }
+        upgrade_db(env)
         key = create_key(env, "admin")
         with serving(env, drain_s=30) as (url, proc):
             yield url, key, psutil.Process(proc.pid)

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 
 from bench import corpus
-from bench.load import VOICE, create_key, serving
+from bench.load import VOICE, create_key, serving, upgrade_db
 from bench.perf import ROOT, _machine, _p, _ts, _wait_all, audio_server, score
 
 
@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             "VOICE_FETCH__ALLOW_NETWORKS": '["127.0.0.0/8"]',
             "VOICE_LOG_LEVEL": "WARNING",
         }
+        upgrade_db(env)
         key = create_key(env, "admin")
         with (
             audio_server(items[0].path.parent) as audio,

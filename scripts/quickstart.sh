@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Set up (or reuse) .venv, start `voice serve` on the embedded default (SQLite in WAL mode, ./data,
-# in-process worker, packaged Whisper weights) and feed it the voicemails in samples/.
+# Set up (or reuse) .venv, migrate the database, start `voice serve` on the embedded default (SQLite in WAL
+# mode, ./data, in-process worker, packaged Whisper weights) and feed it the voicemails in samples/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 PORT=${VOICE_API__PORT:-8000}
+# The one step that migrates the database (creating it the first time); the server and the commands below
+# only check that it is at this version's schema.
+.venv/bin/voice db upgrade
 # Every endpoint but /healthz needs an API key: make an admin key for this machine once and keep it
 # in ./data/quickstart.key (the database keeps only its hash).
 KEYFILE="${VOICE_DATA_DIR:-data}/quickstart.key"

@@ -332,6 +332,7 @@ def test_broker_serves_higher_triage_priority_first(broker: str, tmp_path: Path)
     args = [f"{vm_id}={p}" for vm_id, p in priorities.items()]
     with temp_postgres("voice_priority") as database_url:
         env["VOICE_DATABASE_URL"] = database_url
+        subprocess.run([VOICE, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120)
         subprocess.run([sys.executable, "-c", send, *args], env=env, check=True, timeout=60)
         log = tmp_path / "worker.log"
         with log.open("wb") as fh:

@@ -40,4 +40,8 @@ def test_compose_topology() -> None:
         assert "voice-data:/data" in services[name]["volumes"]  # the API and workers share uploads and audio
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert services["worker"]["command"][:2] == ["voice", "worker"]
+    # Only `voice db upgrade` migrates: once, after PostgreSQL is up, before any server or worker starts.
+    assert services["migrate"]["command"] == ["voice", "db", "upgrade"]
+    assert services["migrate"]["restart"] == "no"
+    assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert set(spec["volumes"]) == {"pgdata", "redisdata", "voice-data"}

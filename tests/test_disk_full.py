@@ -161,12 +161,13 @@ def test_reads_on_a_read_only_postgresql(tmp_path: Path) -> None:
 
     from api.main import create_app
     from voice.core.config import Settings, WorkerSettings
-    from voice.storage import audit, keys
+    from voice.storage import audit, db, keys
 
     with temp_postgres("voice_readonly") as url:
         settings = Settings(data_dir=tmp_path, database_url=url, worker=WorkerSettings(enabled=False))
         name = url.rsplit("/", 1)[1]
         admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        db.upgrade(url)  # what `voice db upgrade` does before a server starts
         with TestClient(create_app(settings)) as client, admin.connect() as conn:
             sm = client.app.state.sessionmaker  # type: ignore[attr-defined]
             with sm() as session:

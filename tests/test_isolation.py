@@ -25,8 +25,10 @@ def local_app(tmp_path: Path, **overrides: Any) -> Iterator[tuple[TestClient, se
     """The real app in process (no worker), on a SQLite file in ``tmp_path``."""
     from api.main import create_app
     from voice.core.config import Settings
+    from voice.storage import db
 
     settings = Settings(data_dir=tmp_path / "data", worker={"enabled": False}, **overrides)
+    db.upgrade(settings.db_url)  # what `voice db upgrade` does before a server starts
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield client, client.app.state.sessionmaker, settings  # type: ignore[attr-defined]
 

@@ -50,10 +50,13 @@ def test_an_existing_install_is_made_private(tmp_path: Path) -> None:
 
     from api.main import create_app
     from voice.core.config import Settings, WorkerSettings
+    from voice.storage import db
 
     data = tmp_path / "data"
     data.mkdir(mode=0o755)
     data.chmod(0o755)
+    db.upgrade(Settings(data_dir=data).db_url)  # migrated, as a server needs (`voice db upgrade`)...
+    (data / "voice.db").chmod(0o644)  # ...by an older Voice, which left the file open to others
     with sqlite3.connect(data / "voice.db") as conn:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("CREATE TABLE t (x)")

@@ -20,6 +20,7 @@ from tests.support.serve import VoiceServer
 from tests.support.services import temp_postgres
 from tests.support.speech import clip_path, reference, wer
 from voice.core.config import Settings, TwilioAccount, TwilioSettings, WorkerSettings
+from voice.storage.db import upgrade
 
 CALLBACK = "/v1/integrations/twilio/recording"
 
@@ -132,6 +133,7 @@ def twilio_app(
                 media_prefixes=["https://api.twilio.com/"],
             ),
         )
+        upgrade(settings.db_url)  # what `voice db upgrade` does before a server starts
         with TestClient(create_app(settings)) as client:
             yield client, client.app.state.sessionmaker  # type: ignore[attr-defined]
 

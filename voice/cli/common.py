@@ -41,12 +41,24 @@ def cli_actor() -> str:
     return f"cli:{getpass.getuser()}"
 
 
+def require_schema(url: str) -> None:
+    """Stop the command, saying why and what to run, unless the database is migrated to this version's
+    schema: only `voice db upgrade` migrates."""
+    from voice.storage import db
+
+    try:
+        db.require_head(url)
+    except db.SchemaNotAtHead as exc:
+        err.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
 def session_factory() -> sessionmaker[Session]:
-    """Sessions on the configured database, migrated first (the CLI may run before any server)."""
+    """Sessions on the configured database, once it is known to be at this version's schema."""
     from voice.storage import db
 
     settings = get_settings()
-    db.upgrade(settings.db_url)
+    require_schema(settings.db_url)
     return db.make_sessionmaker(db.make_engine(settings.db_url))
 
 

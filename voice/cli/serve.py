@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from voice.cli.common import require_schema
 from voice.core.config import get_settings
 
 
@@ -29,6 +30,7 @@ def serve(
             "use VOICE_DISPATCH=celery with `voice worker`, or --no-worker",
             param_hint="--workers",
         )
+    require_schema(settings.db_url)  # the app checks again at start-up; here it is one line, not a traceback
     # The app is built in each API process from the environment, so the flag travels there.
     os.environ["VOICE_WORKER__ENABLED"] = "true" if worker else "false"
     settings.worker.enabled = worker
@@ -52,13 +54,13 @@ def worker(
 
     from voice.core import logs
     from voice.core.memory import limit_malloc_arenas
-    from voice.storage import db, vault
+    from voice.storage import vault
     from voice.worker.celery_app import app_for
 
     settings = get_settings()
     logs.setup(settings.log_level)  # before Celery's: it then keeps this root handler, redacting
     vault.private_dir(settings.data_dir)
-    db.upgrade(settings.db_url)
+    require_schema(settings.db_url)  # here, not in each prefork child: one clear message, then no start
     limit_malloc_arenas(settings.worker.malloc_arenas)  # inherited by the prefork children
 
     names = queues or f"{settings.celery.queue},{settings.celery.reprocess_queue}"

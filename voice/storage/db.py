@@ -12,7 +12,9 @@ from typing import ParamSpec, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -127,7 +129,8 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` with Alembic (``voice db upgrade``; also run by ``voice serve``)."""
+    """Bring the schema to ``revision`` with Alembic. Only ``voice db upgrade`` migrates (and tests building
+    their databases): every other process checks with ``require_head``."""
     if url.startswith("sqlite"):
         make_engine(url).dispose()  # creates the folder and turns on WAL before Alembic connects
     command.upgrade(alembic_config(url), revision)
@@ -136,3 +139,48 @@ def upgrade(url: str, revision: str = "head") -> None:
 def downgrade(url: str, revision: str) -> None:
     """Take the schema back to ``revision`` ("base": nothing) with Alembic (``voice db downgrade``)."""
     command.downgrade(alembic_config(url), revision)
+
+
+class SchemaNotAtHead(RuntimeError):
+    """The database's schema is not the one this version of Voice was written for; the message says why
+    and what to run."""
+
+
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config(""))  # the migrations shipped; no database needed
+
+
+def head_revision() -> str | None:
+    """The newest migration this version of Voice ships."""
+    return _scripts().get_current_head()
+
+
+def current_revision(url: str) -> str | None:
+    """The migration the database is at (None: no Voice schema in it yet)."""
+    engine = make_engine(url, pool_size=1, max_overflow=0)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def require_head(url: str) -> None:
+    """Raise SchemaNotAtHead unless the database is at this version's newest migration. Processes other
+    than ``voice db upgrade`` call this instead of migrating: replicas starting together never race to
+    migrate, and a release's schema change happens once, when the operator runs it."""
+    current, head = current_revision(url), head_revision()
+    if current == head:
+        return
+    where = make_url(url).render_as_string(hide_password=True)
+    known = {script.revision for script in _scripts().walk_revisions()}
+    if current is None:
+        state = "has no Voice schema yet"
+    elif current in known:
+        state = f"is at migration {current}, this version of Voice needs {head}"
+    else:  # a newer release migrated it; upgrading cannot help, and downgrading needs that release's scripts
+        raise SchemaNotAtHead(
+            f"the database ({where}) is at migration {current}, which this version of Voice does not know "
+            f"(a newer release migrated it): run that release, or `voice db downgrade {head}` with it first"
+        )
+    raise SchemaNotAtHead(f"the database ({where}) {state}: run `voice db upgrade` first")

@@ -138,7 +138,7 @@ def _worker_context() -> tuple[Settings, Any]:
             from voice.storage import db
 
             settings = get_settings()
-            db.upgrade(settings.db_url)
+            db.require_head(settings.db_url)  # `voice worker` checked too; only `voice db upgrade` migrates
             _context["settings"] = settings
             _context["sm"] = db.make_sessionmaker(db.make_engine(settings.db_url))
         return _context["settings"], _context["sm"]
