@@ -98,20 +98,11 @@ class EdgeCheck:
         if scope["method"] not in _BODY_METHODS or is_upload(content_type):
             await self.app(scope, receive, send)
             return
-        chunks: list[bytes] = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away before sending it all
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        body = await _read_body(receive)
+        if body is None:
+            return
         try:
-            if len(body) > _CHECK_INLINE_BYTES:  # a big body is checked off the event loop: others wait not
-                await anyio.to_thread.run_sync(check_body, body, content_type)
-            else:
-                check_body(body, content_type)
+            await _check_body_async(body, content_type)
         except inputs.InputError as exc:
             await _refuse(send, str(exc))
             return
@@ -125,6 +116,26 @@ class EdgeCheck:
             return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body, or None if the client went away before sending it all."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _check_body_async(body: bytes, content_type: str) -> None:
+    """check_body; a big body is checked off the event loop, so other requests do not wait for it."""
+    if len(body) > _CHECK_INLINE_BYTES:
+        await anyio.to_thread.run_sync(check_body, body, content_type)
+    else:
+        check_body(body, content_type)
 
 
 def _header(scope: Scope, name: bytes) -> str:
