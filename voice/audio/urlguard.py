@@ -282,6 +282,45 @@ class _Capped(httpx.SyncByteStream):
         self._inner.close()
 
 
+def _check_hop(url: httpx.URL) -> None:
+    """Checks on each hop that need no DNS (a redirect may name any URL)."""
+    if url.scheme not in ("http", "https"):
+        raise UrlRefused(f"refused a redirect to a {url.scheme} URL")
+    if url.username or url.password:
+        raise UrlRefused("refused a URL that carries credentials")
+
+
+def _hold_to(deadline: Deadline, extensions: dict[str, Any], request: httpx.Request) -> None:
+    """Cut each of httpx's phase timeouts to what is left of ``deadline``, and have the deadline told of
+    each socket as it connects (its watchdog shuts them down when it passes)."""
+    left = deadline.remaining()
+    if left <= 0:  # resolving took it all, or a redirect came too late
+        raise DeadlineExceeded("the peer took longer than its deadline", request=request)
+    timeouts = extensions.get("timeout") or {}
+    extensions["timeout"] = {
+        phase: left if timeouts.get(phase) is None else min(timeouts[phase], left)
+        for phase in ("connect", "read", "write", "pool")
+    }
+    extensions["trace"] = deadline.trace(extensions.get("trace"))
+
+
+def _guarded_body(
+    response: httpx.Response, deadline: Deadline | None, request: httpx.Request
+) -> httpx.Response:
+    """``response`` with its body capped when it is a redirect, and held to ``deadline`` if there is one."""
+    stream: httpx.SyncByteStream = response.stream  # type: ignore[assignment]
+    if response.has_redirect_location:
+        # httpx reads a redirect's body whole before it follows it, and throws it away.
+        stream = _Capped(stream, REDIRECT_BODY_BYTES)
+    elif deadline is None:
+        return response
+    if deadline is not None:
+        stream = _Bounded(stream, deadline, request)
+    return httpx.Response(
+        response.status_code, headers=response.headers, stream=stream, extensions=response.extensions
+    )
+
+
 class PinnedTransport(httpx.BaseTransport):
     """Resolves, checks and pins the address of every request it sends (each redirect hop too), and
     holds it to the request's Deadline, if it has one."""
@@ -293,10 +332,7 @@ class PinnedTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
-        if url.scheme not in ("http", "https"):
-            raise UrlRefused(f"refused a redirect to a {url.scheme} URL")
-        if url.username or url.password:
-            raise UrlRefused("refused a URL that carries credentials")
+        _check_hop(url)
         deadline = request.extensions.get(DEADLINE)
         if not isinstance(deadline, Deadline):
             deadline = None
@@ -307,15 +343,7 @@ class PinnedTransport(httpx.BaseTransport):
             url = url.copy_with(host=ip)
             extensions["sni_hostname"] = request.url.host  # TLS checks the name; Host keeps it too
         if deadline is not None:
-            left = deadline.remaining()
-            if left <= 0:  # resolving took it all, or a redirect came too late
-                raise DeadlineExceeded("the peer took longer than its deadline", request=request)
-            timeouts = extensions.get("timeout") or {}
-            extensions["timeout"] = {
-                phase: left if timeouts.get(phase) is None else min(timeouts[phase], left)
-                for phase in ("connect", "read", "write", "pool")
-            }
-            extensions["trace"] = deadline.trace(extensions.get("trace"))
+            _hold_to(deadline, extensions, request)
         pinned = httpx.Request(
             request.method, url, headers=request.headers, stream=request.stream, extensions=extensions
         )
@@ -325,17 +353,7 @@ class PinnedTransport(httpx.BaseTransport):
             if deadline is not None and deadline.passed():
                 raise DeadlineExceeded("the peer took longer than its deadline", request=request) from exc
             raise
-        stream: httpx.SyncByteStream = response.stream  # type: ignore[assignment]
-        if response.has_redirect_location:
-            # httpx reads a redirect's body whole before it follows it, and throws it away.
-            stream = _Capped(stream, REDIRECT_BODY_BYTES)
-        elif deadline is None:
-            return response
-        if deadline is not None:
-            stream = _Bounded(stream, deadline, request)
-        return httpx.Response(
-            response.status_code, headers=response.headers, stream=stream, extensions=response.extensions
-        )
+        return _guarded_body(response, deadline, request)
 
     def close(self) -> None:
         self._inner.close()
