@@ -139,35 +139,11 @@ def _sweep_orphans(sm: sessionmaker[Session], settings: Settings, now: datetime,
     root = settings.audio_dir
     if not root.is_dir():
         return []
-    found: dict[str, Path] = {}
-    with os.scandir(root) as shards:
-        for shard in shards:
-            if not (shard.is_dir(follow_symlinks=False) and len(shard.name) == 2):
-                continue
-            with os.scandir(shard.path) as folders:
-                for entry in folders:
-                    if (
-                        entry.name[:2] == shard.name
-                        and _VM_ID.fullmatch(entry.name)
-                        and entry.is_dir(follow_symlinks=False)
-                    ):
-                        found[entry.name] = Path(entry.path)
+    found = _voicemail_folders(root)
     names = sorted(found)
-    known: set[str] = set()
-    with sm() as session:
-        for i in range(0, len(names), _BATCH):
-            batch = names[i : i + _BATCH]
-            known.update(session.scalars(select(Voicemail.id).where(Voicemail.id.in_(batch))))
+    known = _with_rows(sm, names)
     cutoff = now.timestamp() - settings.retention.orphan_after_s
-    swept = []
-    for name in names:
-        folder = found[name]
-        try:
-            if name in known or _newest(folder) >= cutoff:
-                continue
-        except FileNotFoundError:  # removed meanwhile (erased, or another replica swept it)
-            continue
-        swept.append(name)
+    swept = [name for name in names if name not in known and _untouched_since(found[name], cutoff)]
     if len(swept) > max(_SWEEP_SANITY, len(names) // 2):
         # Orphans are the odd crashed upload. Most folders without a row means this process is looking at
         # another database than the one that owns these files (VOICE_DATABASE_URL unset in a shell, an old
@@ -181,14 +157,53 @@ def _sweep_orphans(sm: sessionmaker[Session], settings: Settings, now: datetime,
         )
         return []
     if not dry_run:
-        for name in swept:
-            shutil.rmtree(found[name], ignore_errors=True)
-    if swept and not dry_run:
+        _remove_orphans(sm, found, swept)
+    return swept
+
+
+def _voicemail_folders(root: Path) -> dict[str, Path]:
+    """Every folder audio/<2>/<id> whose name is a voicemail id in its own shard, by id."""
+    found: dict[str, Path] = {}
+    with os.scandir(root) as shards:
+        for shard in shards:
+            if not (shard.is_dir(follow_symlinks=False) and len(shard.name) == 2):
+                continue
+            with os.scandir(shard.path) as folders:
+                for entry in folders:
+                    if (
+                        entry.name[:2] == shard.name
+                        and _VM_ID.fullmatch(entry.name)
+                        and entry.is_dir(follow_symlinks=False)
+                    ):
+                        found[entry.name] = Path(entry.path)
+    return found
+
+
+def _with_rows(sm: sessionmaker[Session], names: list[str]) -> set[str]:
+    """The ids in ``names`` that have a voicemail row, asked in batches."""
+    known: set[str] = set()
+    with sm() as session:
+        for i in range(0, len(names), _BATCH):
+            batch = names[i : i + _BATCH]
+            known.update(session.scalars(select(Voicemail.id).where(Voicemail.id.in_(batch))))
+    return known
+
+
+def _untouched_since(folder: Path, cutoff: float) -> bool:
+    try:
+        return _newest(folder) < cutoff
+    except FileNotFoundError:  # removed meanwhile (erased, or another replica swept it)
+        return False
+
+
+def _remove_orphans(sm: sessionmaker[Session], found: dict[str, Path], swept: list[str]) -> None:
+    for name in swept:
+        shutil.rmtree(found[name], ignore_errors=True)
+    if swept:
         with sm() as session:
             for name in swept:
                 audit.record(session, ACTOR, "retention", name, deleted="orphaned audio")
             session.commit()
-    return swept
 
 
 def _drop_audio(session: Session, settings: Settings, vm_id: str, now: datetime) -> int:
