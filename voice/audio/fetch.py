@@ -48,6 +48,35 @@ def _auth_for(url: str, settings: FetchSettings) -> httpx.BasicAuth | None:
     return None
 
 
+def _check_response(response: httpx.Response, settings: FetchSettings) -> None:
+    """Refuse, before reading the body, an answer that is an error, encoded, or declared too large."""
+    if response.status_code >= 500 or response.status_code == 429:
+        raise TransientFetchError(f"the audio server answered HTTP {response.status_code}")
+    if response.status_code >= 400:
+        raise FetchError(f"the audio server refused the request: HTTP {response.status_code}")
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        # Unasked-for: 64 KB of deflate can inflate to 64 MB in one read, before any size check.
+        raise FetchError(f"the audio server sent {encoding[:40]}-encoded content, which was not asked for")
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > settings.max_bytes:
+        raise FetchError(f"the audio is larger than the {settings.max_bytes} byte limit")
+
+
+def _save_body(
+    response: httpx.Response, dest: Path, settings: FetchSettings, keyring: vault.Keyring | None
+) -> int:
+    """Stream the body into ``dest``, capped at ``max_bytes``; return its size."""
+    size = 0
+    with vault.writer(dest, keyring) as out:  # encrypted as it arrives when a key is set
+        for chunk in response.iter_raw(1 << 16):
+            size += len(chunk)
+            if size > settings.max_bytes:
+                raise FetchError(f"the audio is larger than the {settings.max_bytes} byte limit")
+            out.write(chunk)
+    return size
+
+
 def _download_once(
     client: httpx.Client, url: str, dest: Path, settings: FetchSettings, keyring: vault.Keyring | None
 ) -> Fetched:
@@ -66,26 +95,8 @@ def _download_once(
                 extensions={urlguard.DEADLINE: budget},
             ) as response,
         ):
-            if response.status_code >= 500 or response.status_code == 429:
-                raise TransientFetchError(f"the audio server answered HTTP {response.status_code}")
-            if response.status_code >= 400:
-                raise FetchError(f"the audio server refused the request: HTTP {response.status_code}")
-            encoding = response.headers.get("content-encoding", "identity").strip().lower()
-            if encoding not in ("", "identity"):
-                # Unasked-for: 64 KB of deflate can inflate to 64 MB in one read, before any size check.
-                raise FetchError(
-                    f"the audio server sent {encoding[:40]}-encoded content, which was not asked for"
-                )
-            declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > settings.max_bytes:
-                raise FetchError(f"the audio is larger than the {settings.max_bytes} byte limit")
-            size = 0
-            with vault.writer(dest, keyring) as out:  # encrypted as it arrives when a key is set
-                for chunk in response.iter_raw(1 << 16):
-                    size += len(chunk)
-                    if size > settings.max_bytes:
-                        raise FetchError(f"the audio is larger than the {settings.max_bytes} byte limit")
-                    out.write(chunk)
+            _check_response(response, settings)
+            size = _save_body(response, dest, settings, keyring)
             return Fetched(dest, size, response.headers.get("content-type"))
     except urlguard.DeadlineExceeded as exc:
         # Not retried: a slow server is often only slow, but every retry would hold a worker as long again.
