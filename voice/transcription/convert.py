@@ -80,77 +80,94 @@ def _layer_count(names: set[str], prefix: str) -> int:
     return 1 + max(int(m.group(1)) for n in names if (m := pattern.match(n)))
 
 
+class _StateMap:
+    """Copies CTranslate2 variables into an openai-whisper state dict under openai-whisper's names."""
+
+    def __init__(self, ct2: dict[str, np.ndarray]) -> None:
+        self.ct2 = ct2
+        self.state: dict[str, np.ndarray] = {}
+
+    def put(self, dst: str, src: str) -> None:
+        self.state[dst] = self.ct2[src]
+
+    def norm(self, dst: str, src: str) -> None:
+        self.put(dst + ".weight", src + "/gamma")
+        self.put(dst + ".bias", src + "/beta")
+
+    def linear(self, dst: str, src: str) -> None:
+        self.put(dst + ".weight", src + "/weight")
+        if src + "/bias" in self.ct2:
+            self.put(dst + ".bias", src + "/bias")
+
+    def attention(self, dst: str, src: str, d: int) -> None:
+        """Self-attention: CTranslate2 fuses query, key and value into one linear layer."""
+        w, b = self.ct2[src + "/linear_0/weight"], self.ct2[src + "/linear_0/bias"]
+        self.state[dst + ".query.weight"], self.state[dst + ".query.bias"] = w[:d], b[:d]
+        self.state[dst + ".key.weight"] = w[d : 2 * d]  # openai-whisper's key has no bias (it is zeros here)
+        self.state[dst + ".value.weight"], self.state[dst + ".value.bias"] = w[2 * d :], b[2 * d :]
+        self.linear(dst + ".out", src + "/linear_1")
+
+    def cross_attention(self, dst: str, src: str, d: int) -> None:
+        """The decoder's attention over the audio: query alone, key and value fused."""
+        self.linear(f"{dst}.query", f"{src}/linear_0")
+        w, b = self.ct2[f"{src}/linear_1/weight"], self.ct2[f"{src}/linear_1/bias"]
+        self.state[f"{dst}.key.weight"] = w[:d]
+        self.state[f"{dst}.value.weight"] = w[d:]
+        self.state[f"{dst}.value.bias"] = b[d:]
+        self.linear(f"{dst}.out", f"{src}/linear_2")
+
+    def block(self, side: str, i: int, d: int) -> None:
+        """One residual block of the encoder or the decoder."""
+        src, dst = f"{side}/layer_{i}", f"{side}.blocks.{i}"
+        self.norm(f"{dst}.attn_ln", f"{src}/self_attention/layer_norm")
+        self.attention(f"{dst}.attn", f"{src}/self_attention", d)
+        self.norm(f"{dst}.mlp_ln", f"{src}/ffn/layer_norm")
+        self.linear(f"{dst}.mlp.0", f"{src}/ffn/linear_0")
+        self.linear(f"{dst}.mlp.2", f"{src}/ffn/linear_1")
+        if side == "decoder":
+            self.norm(f"{dst}.cross_attn_ln", f"{src}/attention/layer_norm")
+            self.cross_attention(f"{dst}.cross_attn", f"{src}/attention", d)
+
+
+def _heads(ct2: dict[str, np.ndarray], side: str, n_state: int) -> int:
+    for key in (f"{side}/num_heads", f"{side}/layer_0/self_attention/num_heads"):
+        if key in ct2:
+            return int(ct2[key])
+    return n_state // 64  # Whisper's head width is 64 for every released size
+
+
 def to_openai_state(ct2: dict[str, np.ndarray], config: dict[str, Any]) -> tuple[dict, dict]:
     """Map CTranslate2 names to openai-whisper's; return (dims, state_dict of numpy arrays)."""
-    state: dict[str, np.ndarray] = {}
+    m = _StateMap(ct2)
     names = set(ct2)
-
-    def put(dst: str, src: str) -> None:
-        state[dst] = ct2[src]
-
-    def norm(dst: str, src: str) -> None:
-        put(dst + ".weight", src + "/gamma")
-        put(dst + ".bias", src + "/beta")
-
-    def linear(dst: str, src: str) -> None:
-        put(dst + ".weight", src + "/weight")
-        if src + "/bias" in ct2:
-            put(dst + ".bias", src + "/bias")
-
-    def attention(dst: str, src: str, d: int) -> None:
-        w, b = ct2[src + "/linear_0/weight"], ct2[src + "/linear_0/bias"]
-        state[dst + ".query.weight"], state[dst + ".query.bias"] = w[:d], b[:d]
-        state[dst + ".key.weight"] = w[d : 2 * d]  # openai-whisper's key has no bias (it is zeros here)
-        state[dst + ".value.weight"], state[dst + ".value.bias"] = w[2 * d :], b[2 * d :]
-        linear(dst + ".out", src + "/linear_1")
-
     for part in ("conv1", "conv2"):
-        linear(f"encoder.{part}", f"encoder/{part}")
-    put("encoder.positional_embedding", "encoder/position_encodings/encodings")
-    put("decoder.positional_embedding", "decoder/position_encodings/encodings")
-    norm("encoder.ln_post", "encoder/layer_norm")
-    norm("decoder.ln", "decoder/layer_norm")
-    put("decoder.token_embedding.weight", "decoder/embeddings/weight")
+        m.linear(f"encoder.{part}", f"encoder/{part}")
+    m.put("encoder.positional_embedding", "encoder/position_encodings/encodings")
+    m.put("decoder.positional_embedding", "decoder/position_encodings/encodings")
+    m.norm("encoder.ln_post", "encoder/layer_norm")
+    m.norm("decoder.ln", "decoder/layer_norm")
+    m.put("decoder.token_embedding.weight", "decoder/embeddings/weight")
 
     n_state = ct2["encoder/conv1/weight"].shape[0]
     n_audio_layer = _layer_count(names, "encoder")
     n_text_layer = _layer_count(names, "decoder")
     for side, count in (("encoder", n_audio_layer), ("decoder", n_text_layer)):
         for i in range(count):
-            src, dst = f"{side}/layer_{i}", f"{side}.blocks.{i}"
-            norm(f"{dst}.attn_ln", f"{src}/self_attention/layer_norm")
-            attention(f"{dst}.attn", f"{src}/self_attention", n_state)
-            norm(f"{dst}.mlp_ln", f"{src}/ffn/layer_norm")
-            linear(f"{dst}.mlp.0", f"{src}/ffn/linear_0")
-            linear(f"{dst}.mlp.2", f"{src}/ffn/linear_1")
-            if side == "decoder":
-                norm(f"{dst}.cross_attn_ln", f"{src}/attention/layer_norm")
-                linear(f"{dst}.cross_attn.query", f"{src}/attention/linear_0")
-                w, b = ct2[f"{src}/attention/linear_1/weight"], ct2[f"{src}/attention/linear_1/bias"]
-                state[f"{dst}.cross_attn.key.weight"] = w[:n_state]
-                state[f"{dst}.cross_attn.value.weight"] = w[n_state:]
-                state[f"{dst}.cross_attn.value.bias"] = b[n_state:]
-                linear(f"{dst}.cross_attn.out", f"{src}/attention/linear_2")
-
-    def heads(side: str) -> int:
-        for key in (f"{side}/num_heads", f"{side}/layer_0/self_attention/num_heads"):
-            if key in ct2:
-                return int(ct2[key])
-        return n_state // 64  # Whisper's head width is 64 for every released size
+            m.block(side, i, n_state)
 
     dims = {
         "n_mels": int(ct2["encoder/conv1/weight"].shape[1]),
         "n_audio_ctx": int(ct2["encoder/position_encodings/encodings"].shape[0]),
         "n_audio_state": int(n_state),
-        "n_audio_head": heads("encoder"),
+        "n_audio_head": _heads(ct2, "encoder", n_state),
         "n_audio_layer": n_audio_layer,
         "n_vocab": int(ct2["decoder/embeddings/weight"].shape[0]),
         "n_text_ctx": int(ct2["decoder/position_encodings/encodings"].shape[0]),
         "n_text_state": int(ct2["decoder/embeddings/weight"].shape[1]),
-        "n_text_head": heads("decoder"),
+        "n_text_head": _heads(ct2, "decoder", n_state),
         "n_text_layer": n_text_layer,
     }
-    return dims, state
+    return dims, m.state
 
 
 def convert_to_openai(model_dir: Path, out_path: Path | None = None) -> Path:
