@@ -16,7 +16,8 @@ from api.schemas import (
     VoicemailDetail,
     VoicemailOut,
 )
-from voice.storage.models import CallRecord, TranscriptRevision, Voicemail, as_utc
+from voice.storage.models import AgentState, CallRecord, TranscriptRevision, Voicemail, as_utc
+from voice.triage import priority
 
 
 def started_at(c: CallRecord) -> datetime | None:
@@ -72,15 +73,13 @@ def summary_out(rev: TranscriptRevision | None) -> SummaryOut | None:
 
 
 def current_priority(vm: Voicemail, now: datetime | None = None) -> float | None:
-    """The stored triage priority plus 1 point per hour waiting (at most 24), until handled."""
-    if vm.priority is None:
-        return None
-    if vm.agent_state == "handled":
-        return vm.priority
-    now = now or datetime.now(UTC)
-    received = vm.created_at if vm.created_at.tzinfo else vm.created_at.replace(tzinfo=UTC)
-    hours = max(0.0, (now - received).total_seconds() / 3600)
-    return round(vm.priority + min(hours, 24.0), 1)
+    """The stored priority plus 1 point per hour waiting (at most 24), until handled (see
+    voice.triage.priority). A voicemail from the inbox list shows the value the list was sorted by."""
+    handled = vm.agent_state == AgentState.HANDLED
+    if now is None and vm.inbox_priority is not None:
+        return priority.shown_priority(vm.inbox_priority, handled)
+    value = priority.inbox_priority(vm.priority, vm.created_at, handled, now or datetime.now(UTC))
+    return priority.shown_priority(value, handled)
 
 
 def transcript_out(rev: TranscriptRevision | None) -> TranscriptOut | None:

@@ -23,7 +23,7 @@ from api.web import SignInThrottle, check_csrf, current_user, render
 from voice.core.config import Settings
 from voice.storage import audit, models, search, users, vault
 from voice.storage.agents import requeue, set_agent_state
-from voice.storage.inbox import VoicemailFilter, list_voicemails
+from voice.storage.inbox import VoicemailFilter
 from voice.storage.models import (
     AgentState,
     Status,
@@ -36,6 +36,7 @@ from voice.storage.models import (
 from voice.transcription.subtitles import subtitles
 from voice.transcription.transcribe import Segment
 from voice.triage.model import INTENTS, URGENCIES
+from voice.usecases.listing import list_voicemails
 
 router = APIRouter(include_in_schema=False)
 

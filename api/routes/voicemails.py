@@ -35,7 +35,7 @@ from voice.core.config import Settings
 from voice.storage import agents, audit, inbox, voicemails
 from voice.storage.keys import Principal
 from voice.storage.models import Role, Voicemail, WebhookDelivery
-from voice.usecases import erasure
+from voice.usecases import erasure, listing
 from voice.usecases.reprocess import revision_rows_out
 
 MAX_IDS = 100  # ids in one list call: 100 hex ids keep the URL near 4 KB
@@ -190,7 +190,9 @@ def list_voicemails(
         status_, mailbox, caller, language, since, until, scope, q=q or None, ids=tuple(ids) if ids else None
     )
     try:
-        items, next_cursor = inbox.list_voicemails(session, f, limit, cursor, settings.summary.default_region)
+        items, next_cursor = listing.list_voicemails(
+            session, f, limit, cursor, settings.summary.default_region
+        )
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
     out = VoicemailList(

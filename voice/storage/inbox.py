@@ -5,17 +5,27 @@ from __future__ import annotations
 import base64
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, selectinload, with_expression
+from sqlalchemy.sql.elements import ColumnElement
 
 from voice.core import inputs
 from voice.core.phone import to_e164
 from voice.storage import search
-from voice.storage.models import AgentState, CallRecord, Status, Summary, TranscriptRevision, Voicemail
+from voice.storage.models import (
+    AgentState,
+    CallRecord,
+    Status,
+    Summary,
+    TranscriptRevision,
+    Voicemail,
+    utcnow,
+)
 
 
 def get_voicemail(session: Session, vm_id: str) -> Voicemail | None:
@@ -117,16 +127,37 @@ def _by_state(query: Any, f: VoicemailFilter) -> Any:
 
 _NO_PRIORITY = -1.0  # failed or still processing: after every triaged voicemail
 
-
-def encode_cursor(vm: Voicemail) -> str:
-    # UTC, naive: SQLite hands back naive UTC, PostgreSQL aware times in the session's zone.
-    created = vm.created_at.astimezone(UTC).replace(tzinfo=None) if vm.created_at.tzinfo else vm.created_at
-    priority = vm.priority if vm.priority is not None else _NO_PRIORITY
-    raw = json.dumps([created.isoformat(), vm.id, priority]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+# The priority a voicemail is shown with, as SQL at a given time. It is computed above storage
+# (voice.triage.priority) and handed in by the caller, so the list sorts by exactly what it shows.
+Rank = Callable[[datetime], ColumnElement[float]]
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str, float]:
+class Cursor(NamedTuple):
+    created: datetime
+    vm_id: str
+    priority: float  # in the priority order: the value it sorted by
+    as_of: datetime | None  # in the priority order: the time those values were computed at
+
+
+def _utc_naive(value: datetime) -> datetime:
+    # SQLite hands back naive UTC, PostgreSQL aware times in the session's zone.
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def encode_cursor(vm: Voicemail, as_of: datetime | None = None) -> str:
+    """The next page starts after ``vm``; with ``as_of`` (the priority order) it also keeps the time the
+    priorities were computed at, so the next page continues the same order however much later it is read."""
+    created = _utc_naive(vm.created_at).isoformat()
+    if as_of is None:
+        priority = vm.priority if vm.priority is not None else _NO_PRIORITY
+        fields: list[Any] = [created, vm.id, priority]
+    else:
+        priority = vm.inbox_priority if vm.inbox_priority is not None else _NO_PRIORITY
+        fields = [created, vm.id, priority, _utc_naive(as_of).isoformat()]
+    return base64.urlsafe_b64encode(json.dumps(fields).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> Cursor:
     """A cursor back from a client: strictly parsed (a hand-made one may be deep, hold NUL or NaN), and
     every way it can be wrong is a ValueError."""
     try:
@@ -136,7 +167,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, str, float]:
         if not math.isfinite(priority):
             raise ValueError("the cursor's priority is not finite")
         inputs.check_text(str(vm_id), "the cursor's id", one_line=True)
-        return datetime.fromisoformat(created).replace(tzinfo=UTC), str(vm_id), priority
+        as_of = datetime.fromisoformat(rest[1]).replace(tzinfo=UTC) if len(rest) > 1 else None
+        return Cursor(datetime.fromisoformat(created).replace(tzinfo=UTC), str(vm_id), priority, as_of)
     except (ValueError, TypeError, OverflowError) as exc:
         raise ValueError("cursor is not one this API gave out") from exc
 
@@ -147,12 +179,18 @@ def list_voicemails(
     limit: int = 50,
     cursor: str | None = None,
     default_region: str = "US",
+    rank: Rank | None = None,
+    now: datetime | None = None,
 ) -> tuple[list[Voicemail], str | None]:
-    """Newest first; returns the page and the cursor of the next one (None at the end).
+    """Newest first, or with ``f.sort == "priority"`` highest priority first and among equals the one
+    waiting longest; returns the page and the cursor of the next one (None at the end).
 
-    The cursor is the (received time, id) of the last item, so pages hold steady while new
+    With ``rank`` every voicemail carries ``inbox_priority``, the priority shown, computed at ``now`` (on
+    later pages of the priority order: at the first page's time, kept in the cursor); the priority order
+    needs it and sorts by it. The cursor is the last item's place, so pages hold steady while new
     voicemails arrive.
     """
+    after = decode_cursor(cursor) if cursor else None
     query = _filtered(
         session,
         select(Voicemail).options(
@@ -162,33 +200,49 @@ def list_voicemails(
         f,
         default_region,
     )
-    priority = func.coalesce(Voicemail.priority, _NO_PRIORITY)
-    if f.sort == "priority":  # highest first; among equals the one waiting longest
-        if cursor:
-            created, vm_id, last = decode_cursor(cursor)
-            query = query.where(
-                or_(
-                    priority < last,
-                    (priority == last) & (Voicemail.created_at > created),
-                    (priority == last) & (Voicemail.created_at == created) & (Voicemail.id > vm_id),
-                )
-            )
-        query = query.order_by(priority.desc(), Voicemail.created_at.asc(), Voicemail.id.asc())
+    as_of = (after.as_of if after else None) or now or utcnow()
+    shown = rank(as_of) if rank is not None else None
+    if shown is not None:
+        # populate_existing: a voicemail already in the session gets the value too.
+        query = query.options(with_expression(Voicemail.inbox_priority, shown))
+        query = query.execution_options(populate_existing=True)
+    if f.sort == "priority":
+        if shown is None:
+            raise TypeError("the priority order needs the rank it shows")
+        query = _by_priority(query, shown, after)
     else:
-        if cursor:
-            created, vm_id, _ = decode_cursor(cursor)
-            query = query.where(
-                or_(
-                    Voicemail.created_at < created,
-                    (Voicemail.created_at == created) & (Voicemail.id < vm_id),
-                )
-            )
-        query = query.order_by(Voicemail.created_at.desc(), Voicemail.id.desc())
-    query = query.limit(limit + 1)
-    items = list(session.scalars(query))
+        query = _by_newest(query, after)
+    items = list(session.scalars(query.limit(limit + 1)))
     more = len(items) > limit
     items = items[:limit]
-    return items, (encode_cursor(items[-1]) if more and items else None)
+    as_of_kept = as_of if f.sort == "priority" else None
+    return items, (encode_cursor(items[-1], as_of_kept) if more and items else None)
+
+
+def _by_priority(query: Any, shown: ColumnElement[float], after: Cursor | None) -> Any:
+    """Highest shown priority first; among equals the one waiting longest."""
+    priority = func.coalesce(shown, _NO_PRIORITY)
+    if after:
+        last = after.priority
+        query = query.where(
+            or_(
+                priority < last,
+                (priority == last) & (Voicemail.created_at > after.created),
+                (priority == last) & (Voicemail.created_at == after.created) & (Voicemail.id > after.vm_id),
+            )
+        )
+    return query.order_by(priority.desc(), Voicemail.created_at.asc(), Voicemail.id.asc())
+
+
+def _by_newest(query: Any, after: Cursor | None) -> Any:
+    if after:
+        query = query.where(
+            or_(
+                Voicemail.created_at < after.created,
+                (Voicemail.created_at == after.created) & (Voicemail.id < after.vm_id),
+            )
+        )
+    return query.order_by(Voicemail.created_at.desc(), Voicemail.id.desc())
 
 
 def get_call(session: Session, call_id: str) -> CallRecord | None:

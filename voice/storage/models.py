@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, query_expression, relationship
 
 
 def utcnow() -> datetime:
@@ -159,6 +159,8 @@ class Voicemail(Base):
     # once when the voicemail goes past its mailbox's callback deadline (overdue_at).
     priority: Mapped[float | None] = mapped_column(Float, index=True)
     overdue_at: Mapped[datetime | None]
+    # Not a column: the priority the inbox list sorted by (waiting time included), set by that query only.
+    inbox_priority: Mapped[float | None] = query_expression()
     assignee: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

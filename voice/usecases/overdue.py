@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from voice.core.config import Settings
 from voice.storage import outbox
 from voice.storage.models import AgentState, CallRecord, Status, Voicemail, VoicemailEvent, utcnow
+from voice.triage.priority import raise_overdue
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def mark_overdue(sm: sessionmaker[Session], settings: Settings, now: datetime | 
                 won = session.execute(
                     update(Voicemail)
                     .where(Voicemail.id == vm_id, Voicemail.overdue_at.is_(None))
-                    .values(overdue_at=now, priority=Voicemail.priority + sla.priority_boost)
+                    .values(overdue_at=now, priority=raise_overdue(Voicemail.priority, sla.priority_boost))
                 )
                 if won.rowcount != 1:  # type: ignore[attr-defined]
                     continue  # another process marked it first

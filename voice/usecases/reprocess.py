@@ -38,6 +38,7 @@ from voice.storage.models import (
 from voice.transcription.engines import get_engine
 from voice.transcription.transcribe import Segment, Transcript, Word
 from voice.triage.model import CallContext
+from voice.triage.priority import with_overdue_boost
 
 log = logging.getLogger(__name__)
 
@@ -226,8 +227,8 @@ def _store(
             session.rollback()
             raise claims.LeaseLost(str(item_id))
         vm = session.get(Voicemail, job.vm_id)
-        boost = cfg.sla.priority_boost if vm is not None and vm.overdue_at is not None else 0.0
-        priority = result.summary.priority + boost if result.summary.priority is not None else None
+        overdue = vm is not None and vm.overdue_at is not None
+        priority = with_overdue_boost(result.summary.priority, overdue, cfg.sla.priority_boost)
         session.execute(
             update(Voicemail)
             .where(Voicemail.id == job.vm_id)
