@@ -85,18 +85,13 @@ def have_ffmpeg() -> str:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tiers by what a test needs. Besides the marks written in the test files: a test that uses the shared
-    real server, or a PostgreSQL variant of a parametrised test (a parameter "postgresql": the `sm`
-    fixture, `dialect`, ...), is e2e; a test under tests/api/ is api, under tests/e2e/ e2e."""
-    here = Path(__file__).parent
+    """Marks that follow from what a test uses, besides those written in the test files: the shared real
+    server, or the PostgreSQL variant of a parametrised test (a parameter "postgresql": the `sm` fixture,
+    `dialect`, ...), makes it e2e; a test under tests/api/ is api."""
+    api = Path(__file__).parent / "api"
     for item in items:
-        tier = item.path.relative_to(here).parts[0]
-        params = getattr(item, "callspec", None)
-        if (
-            tier == "e2e"
-            or "voice_server" in item.fixturenames
-            or (params is not None and "postgresql" in params.params.values())
-        ):
+        params = item.callspec.params.values() if hasattr(item, "callspec") else ()
+        if "voice_server" in item.fixturenames or "postgresql" in params:
             item.add_marker(pytest.mark.e2e)
-        if tier == "api":
+        if item.path.is_relative_to(api):
             item.add_marker(pytest.mark.api)
