@@ -137,6 +137,7 @@ class Voicemail(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]  # not claimed before this (voice/jobs); None: at once
     # When the voicemail was last sent to the broker (celery dispatcher): the sweeper re-sends a lost
     # one at most once per redispatch_after_s, so a long backlog is not flooded with copies.
     dispatched_at: Mapped[datetime | None]
@@ -281,6 +282,9 @@ class WebhookDelivery(Base):
     state: Mapped[str] = mapped_column(String(20), default=PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The process posting it now (voice/jobs): nobody else claims it until the lease runs out.
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None]
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -414,8 +418,25 @@ class ReprocessItem(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]  # not claimed before this (voice/jobs); None: at once
     queued_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+
+
+class Sweep(Base):
+    """Periodic work (voice/jobs/sweeps.py): one row per sweep, whose lease elects the one process that runs
+    it each interval, however many replicas there are."""
+
+    __tablename__ = "sweeps"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None]
+    last_started_at: Mapped[datetime | None]
+    last_finished_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditEvent(Base):

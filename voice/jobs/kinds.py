@@ -1,0 +1,89 @@
+"""What is generic about a job table, and the kinds of job Voice runs on it.
+
+Every job table has the same four columns: ``lease_owner`` and ``lease_expires_at`` (who works it now, and
+until when unless renewed), ``attempts`` (claims so far) and ``next_attempt_at`` (not claimed before; NULL:
+at once). A kind says which rows are still work, in which order they are taken, when to stop trying and how
+a row ends for good; its own state (a voicemail's status, a delivery's state) stays in its own columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, true, update
+from sqlalchemy.orm import Session
+
+from voice.core.config import WebhookSettings
+from voice.jobs.policy import RetryPolicy
+from voice.storage.models import Sweep, WebhookDelivery
+
+
+def _nothing(session: Session, job_id: Any, reason: str | None) -> None:
+    """A kind that never gives up."""
+
+
+def _interrupted(attempts: int) -> str:
+    return f"processing was interrupted {attempts - 1} times; giving up on it"
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    # The mapped class: a primary key plus the four job columns.
+    model: type[Any]
+    # Rows that are still work, on the class or an alias of it (fair claiming counts leases on an alias).
+    open: Callable[[Any], ColumnElement[bool]]
+    # Among claimable rows, which goes first (after fairness).
+    order: Callable[[Any], tuple[Any, ...]]
+    policy: RetryPolicy = RetryPolicy()
+    # The column that groups rows for fairness and per-group caps (the API key).
+    group: str | None = None
+    # Set by every claim and by every release (a run item is "running" while held, "queued" handed back).
+    on_claim: Mapping[str, Any] = field(default_factory=dict)
+    on_release: Mapping[str, Any] = field(default_factory=dict)
+    # Ends a row for good, in the caller's transaction (the lease is already cleared): its final state, and
+    # the outbox row that tells the outside world.
+    give_up: Callable[[Session, Any, str | None], None] = _nothing
+    # The reason given when a claim is one too many (its workers kept dying).
+    interrupted: Callable[[int], str] = _interrupted
+    # When the row was last sent to a broker (Celery), for re-sending lost messages; None: never sent.
+    dispatched_at: str | None = None
+    # When the row was made, for the policy's max_age_s.
+    created_at: str | None = None
+    # The primary key's attribute.
+    key: str = "id"
+
+
+def _delivery_gave_up(session: Session, job_id: Any, reason: str | None) -> None:
+    values: dict[str, Any] = {"state": WebhookDelivery.GAVE_UP}
+    if reason is not None:
+        values["last_error"] = reason
+    session.execute(update(WebhookDelivery).where(WebhookDelivery.id == job_id).values(**values))
+
+
+def webhook_kind(settings: WebhookSettings) -> JobKind:
+    """Webhook deliveries: retried with backoff and jitter until they are ``max_age_s`` old; one key's
+    receivers are a group (at most ``concurrency_per_key`` posts at once)."""
+    return JobKind(
+        name="webhook",
+        model=WebhookDelivery,
+        open=lambda t: t.state == WebhookDelivery.PENDING,
+        order=lambda t: (t.next_attempt_at,),
+        policy=RetryPolicy(
+            backoff_s=settings.backoff_s,
+            max_backoff_s=settings.max_backoff_s,
+            jitter=0.2,
+            max_age_s=settings.max_age_s,
+        ),
+        group="api_key_id",
+        give_up=_delivery_gave_up,
+        created_at="created_at",
+    )
+
+
+# Periodic work: a row per sweep, always open; its lease says who runs it now, next_attempt_at when next.
+SWEEP = JobKind(
+    name="sweep", model=Sweep, open=lambda t: true(), order=lambda t: (t.next_attempt_at,), key="name"
+)
