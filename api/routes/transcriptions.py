@@ -183,15 +183,41 @@ async def create_transcription(
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise OpenAIError(400, "a 'file' part with the audio is required", "file")
+    _check_text_fields(form)
+    fmt = _response_format(form)
+    model = _model_name(str(form.get("model") or "whisper-1"), settings)
+    temperature = _temperature(form)
+    granularities = _granularities(form)
+    language = str(form.get("language") or "") or None
+    options = DecodeOptions(
+        prompt=str(form.get("prompt") or "") or None,
+        temperature=temperature,
+        word_timestamps="word" in granularities and fmt == "verbose_json",
+    )
+    result = await run_in_threadpool(_transcribe, upload, settings, model, language, options)
+    if result.status == Status.FAILED:
+        raise OpenAIError(400, result.reason or "the audio could not be processed", "file")
+    return _respond(result, fmt, granularities)
+
+
+def _check_text_fields(form: FormData) -> None:
+    """The multipart body is not checked at the edge: its text fields are checked here."""
     for name in ("model", "language", "prompt", "response_format"):
-        try:  # the multipart body is not checked at the edge: its text fields are checked here
+        try:
             inputs.check_text(str(form.get(name) or ""), name, one_line=name != "prompt")
         except inputs.InputError as exc:
             raise OpenAIError(400, str(exc), name) from exc
+
+
+def _response_format(form: FormData) -> str:
     fmt = str(form.get("response_format") or "json")
     if fmt not in FORMATS:
         raise OpenAIError(400, f"response_format must be one of {', '.join(FORMATS)}", "response_format")
-    model = _model_name(str(form.get("model") or "whisper-1"), settings)
+    return fmt
+
+
+def _temperature(form: FormData) -> float | None:
+    """The requested temperature, or None for Whisper's own schedule."""
     try:
         temperature = float(str(form["temperature"])) if form.get("temperature") not in (None, "") else None
     except ValueError as exc:
@@ -200,46 +226,49 @@ async def create_transcription(
         raise OpenAIError(400, "temperature must be between 0 and 1", "temperature")
     if temperature == 0.0:
         temperature = None  # OpenAI's default; keep Whisper's fallback to higher temperatures on loops
+    return temperature
+
+
+def _granularities(form: FormData) -> set[str]:
     granularities = {str(g) for g in form.getlist("timestamp_granularities[]")} or {"segment"}
     if not granularities <= {"word", "segment"}:
         raise OpenAIError(400, "timestamp_granularities[] takes word and segment", "timestamp_granularities")
-    language = str(form.get("language") or "") or None
-    options = DecodeOptions(
-        prompt=str(form.get("prompt") or "") or None,
-        temperature=temperature,
-        word_timestamps="word" in granularities and fmt == "verbose_json",
-    )
+    return granularities
 
-    def run() -> FileResult:
-        with tempfile.TemporaryDirectory(prefix="voice-openai-") as tmp:
-            path = Path(tmp) / "source"
-            try:
-                save_stream(upload.file, path, settings.api.max_upload_bytes)
-            except VoicemailError as exc:
-                raise OpenAIError(413, str(exc), "file") from exc
-            try:
-                engine = get_engine(settings.transcription, model=model)
-            except ModelNotFound as exc:
-                raise OpenAIError(404, str(exc), "model", "model_not_found") from exc
-            try:
-                return analyse(
-                    path,
-                    path.parent,
-                    settings,
-                    engine,
-                    language,
-                    name=upload.filename,
-                    options=options,
-                    redact_pii=settings.redaction.redact_pii,
-                )
-            except ValueError as exc:  # faster-whisper's word for a language a multilingual model lacks
-                if language and "language code" in str(exc):
-                    raise OpenAIError(400, str(exc), "language") from exc
-                raise
 
-    result = await run_in_threadpool(run)
-    if result.status == Status.FAILED:
-        raise OpenAIError(400, result.reason or "the audio could not be processed", "file")
+def _transcribe(
+    upload: UploadFile, settings: Settings, model: str, language: str | None, options: DecodeOptions
+) -> FileResult:
+    """Save the upload to a temporary folder and run it through the pipeline (blocking: a worker thread)."""
+    with tempfile.TemporaryDirectory(prefix="voice-openai-") as tmp:
+        path = Path(tmp) / "source"
+        try:
+            save_stream(upload.file, path, settings.api.max_upload_bytes)
+        except VoicemailError as exc:
+            raise OpenAIError(413, str(exc), "file") from exc
+        try:
+            engine = get_engine(settings.transcription, model=model)
+        except ModelNotFound as exc:
+            raise OpenAIError(404, str(exc), "model", "model_not_found") from exc
+        try:
+            return analyse(
+                path,
+                path.parent,
+                settings,
+                engine,
+                language,
+                name=upload.filename,
+                options=options,
+                redact_pii=settings.redaction.redact_pii,
+            )
+        except ValueError as exc:  # faster-whisper's word for a language a multilingual model lacks
+            if language and "language code" in str(exc):
+                raise OpenAIError(400, str(exc), "language") from exc
+            raise
+
+
+def _respond(result: FileResult, fmt: str, granularities: set[str]) -> Response:
+    """The transcript in the requested response_format."""
     segments = result.transcript.segments if result.transcript else ()
     text = result.transcript.text if result.transcript else ""
     if fmt == "text":
