@@ -20,11 +20,12 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.support.app import bearer as _h
+from tests.support.app import local_app, new_key
 from tests.support.audio import encode
 from tests.support.serve import VoiceServer, make_server
 from tests.support.services import temp_postgres
 from tests.support.speech import clip_path
-from tests.test_isolation import _h, local_app, new_key
 
 
 def _files(root: Path) -> list[Path]:

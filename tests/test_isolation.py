@@ -8,85 +8,60 @@ import contextlib
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.support.app import LocalServer, app_settings, local_app, local_server, new_key
+from tests.support.app import bearer as _h
 from tests.support.http_servers import AudioServer
-from tests.support.serve import VoiceServer
 
 
-@contextlib.contextmanager
-def local_app(tmp_path: Path, **overrides: Any) -> Iterator[tuple[TestClient, sessionmaker[Session], Any]]:
-    """The real app in process (no worker), on a SQLite file in ``tmp_path``."""
-    from api.main import create_app
-    from voice.core.config import Settings
-    from voice.storage import db
-
-    settings = Settings(data_dir=tmp_path / "data", worker={"enabled": False}, **overrides)
-    db.upgrade(settings.db_url)  # what `voice db upgrade` does before a server starts
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        yield client, client.app.state.sessionmaker, settings  # type: ignore[attr-defined]
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    with local_server(app_settings(tmp_path_factory.mktemp("isolation") / "data", worker=True)) as server:
+        yield server
 
 
-def new_key(sm: sessionmaker[Session], role: str = "ingest", name: str | None = None) -> tuple[str, str]:
-    """(id, bearer secret) of a new key."""
-    from voice.storage import keys
-
-    with sm() as session:
-        made = keys.create_key(session, name or f"k-{uuid.uuid4().hex[:6]}", role)
-        session.commit()
-    return made.id, made.key
-
-
-def _h(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
-def test_same_recording_from_two_keys_is_two_voicemails(
-    voice_server: VoiceServer, audio_server: AudioServer
-) -> None:
+def test_same_recording_from_two_keys_is_two_voicemails(app: LocalServer, audio_server: AudioServer) -> None:
     """Item 1: a key that posts another client's (source, call id, recording id) first does not take it."""
-    url = voice_server.url + "/v1/voicemails"
+    client, url = app.client, "/v1/voicemails"
     thief, owner = (
-        voice_server.create_key("ingest", "iso-thief")["key"],
-        voice_server.create_key("ingest", "iso-owner")["key"],
+        app.create_key("ingest", "iso-thief")["key"],
+        app.create_key("ingest", "iso-owner")["key"],
     )
     call = {"external_id": f"CA-{uuid.uuid4().hex[:8]}", "source": "crm"}
     body = {"audio_url": f"{audio_server.url}/missing-iso.wav", "recording_id": "RE1"}
-    first = httpx.post(url, json={**body, "call": {**call, "from": "+12125550111"}}, headers=_h(thief))
+    first = client.post(url, json={**body, "call": {**call, "from": "+12125550111"}}, headers=_h(thief))
     assert first.status_code == 202 and "idempotent-replayed" not in first.headers
-    mine = httpx.post(url, json={**body, "call": {**call, "from": "+12125550134"}}, headers=_h(owner))
+    mine = client.post(url, json={**body, "call": {**call, "from": "+12125550134"}}, headers=_h(owner))
     assert mine.status_code == 202
     assert "idempotent-replayed" not in mine.headers, "the real sender was told its message already exists"
     assert mine.json()["id"] != first.json()["id"]
-    got = httpx.get(f"{url}/{mine.json()['id']}", headers=_h(owner))
+    got = client.get(f"{url}/{mine.json()['id']}", headers=_h(owner))
     assert got.status_code == 200 and got.json()["call"]["from_number"] == "+12125550134"
     # Each key's repeat is its own voicemail again; agents see both, each with its own caller.
-    again = httpx.post(url, json={**body, "call": call}, headers=_h(owner))
+    again = client.post(url, json={**body, "call": call}, headers=_h(owner))
     assert again.json()["id"] == mine.json()["id"] and again.headers["idempotent-replayed"] == "true"
-    again = httpx.post(url, json={**body, "call": call}, headers=_h(thief))
+    again = client.post(url, json={**body, "call": call}, headers=_h(thief))
     assert again.json()["id"] == first.json()["id"] and again.headers["idempotent-replayed"] == "true"
-    assert voice_server.get(first.json()["id"])["call"]["from_number"] == "+12125550111"
-    assert voice_server.get(mine.json()["id"])["call"]["from_number"] == "+12125550134"
+    assert app.get(first.json()["id"])["call"]["from_number"] == "+12125550111"
+    assert app.get(mine.json()["id"])["call"]["from_number"] == "+12125550134"
     # Idempotency-Key still works per key.
     idem = {**_h(owner), "Idempotency-Key": f"idem-{uuid.uuid4().hex}"}
-    a = httpx.post(url, json={**body, "recording_id": "RE2", "call": call}, headers=idem)
-    b = httpx.post(url, json={**body, "recording_id": "RE2", "call": call}, headers=idem)
+    a = client.post(url, json={**body, "recording_id": "RE2", "call": call}, headers=idem)
+    b = client.post(url, json={**body, "recording_id": "RE2", "call": call}, headers=idem)
     assert a.json()["id"] == b.json()["id"] and b.headers["idempotent-replayed"] == "true"
 
 
-def test_call_records_belong_to_their_key(voice_server: VoiceServer, audio_server: AudioServer) -> None:
+def test_call_records_belong_to_their_key(app: LocalServer, audio_server: AudioServer) -> None:
     """Item 2: the same source and call id from two keys are two call records; nothing is shown or merged
     across them."""
-    url = voice_server.url + "/v1/voicemails"
+    client, url = app.client, "/v1/voicemails"
     a, b = (
-        voice_server.create_key("ingest", "iso-a")["key"],
-        voice_server.create_key("ingest", "iso-b")["key"],
+        app.create_key("ingest", "iso-a")["key"],
+        app.create_key("ingest", "iso-b")["key"],
     )
     ext = f"CA-{uuid.uuid4().hex[:8]}"
     audio = f"{audio_server.url}/missing-iso2.wav"
@@ -98,8 +73,8 @@ def test_call_records_belong_to_their_key(voice_server: VoiceServer, audio_serve
         "mailbox": "vip",
         "metadata": {"account": "secret-123"},
     }
-    ra = httpx.post(url, json={"audio_url": audio, "call": private, "recording_id": "A"}, headers=_h(a))
-    rb = httpx.post(
+    ra = client.post(url, json={"audio_url": audio, "call": private, "recording_id": "A"}, headers=_h(a))
+    rb = client.post(
         url,
         json={
             "audio_url": audio,
@@ -109,19 +84,19 @@ def test_call_records_belong_to_their_key(voice_server: VoiceServer, audio_serve
         headers=_h(b),
     )
     assert ra.status_code == rb.status_code == 202
-    seen_by_b = httpx.get(f"{url}/{rb.json()['id']}", headers=_h(b)).json()["call"]
+    seen_by_b = client.get(f"{url}/{rb.json()['id']}", headers=_h(b)).json()["call"]
     assert seen_by_b["from_number"] is None and seen_by_b["mailbox"] is None
     assert seen_by_b["metadata"] == {"injected": True}
-    call_a = voice_server.get(ra.json()["id"])["call"]
+    call_a = app.get(ra.json()["id"])["call"]
     assert call_a["id"] != seen_by_b["id"]
     assert call_a["metadata"] == {"account": "secret-123"} and call_a["mailbox"] == "vip"
     # B cannot read A's call record, and its own shows only its own voicemail.
-    calls = voice_server.url + "/v1/calls/"
-    assert httpx.get(calls + call_a["id"], headers=_h(b)).status_code == 404
-    own = httpx.get(calls + seen_by_b["id"], headers=_h(b))
+    calls = "/v1/calls/"
+    assert client.get(calls + call_a["id"], headers=_h(b)).status_code == 404
+    own = client.get(calls + seen_by_b["id"], headers=_h(b))
     assert own.status_code == 200 and [v["id"] for v in own.json()["voicemails"]] == [rb.json()["id"]]
     # A second recording of A's call still joins A's record, and fills its empty fields.
-    rc = httpx.post(
+    rc = client.post(
         url,
         json={
             "audio_url": audio,
@@ -130,7 +105,7 @@ def test_call_records_belong_to_their_key(voice_server: VoiceServer, audio_serve
         },
         headers=_h(a),
     )
-    joined = voice_server.get(rc.json()["id"])["call"]
+    joined = app.get(rc.json()["id"])["call"]
     assert joined["id"] == call_a["id"] and joined["duration_s"] == 12 and joined["mailbox"] == "vip"
 
 

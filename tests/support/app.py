@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,3 +103,28 @@ def local_server(settings: Settings) -> Iterator[LocalServer]:
         server = LocalServer(client, settings, client.app.state.sessionmaker)  # type: ignore[attr-defined]
         server.admin_key = server.create_key("admin", "test-admin")["key"]
         yield server
+
+
+@contextlib.contextmanager
+def local_app(
+    tmp_path: Path, **overrides: Any
+) -> Iterator[tuple[TestClient, sessionmaker[Session], Settings]]:
+    """The real app in process (no worker), on a SQLite file in ``tmp_path``, as (client, sessionmaker,
+    settings): for tests that want the session factory more than LocalServer's helpers."""
+    from api.main import create_app
+    from voice.storage import db
+
+    settings = Settings(data_dir=tmp_path / "data", worker={"enabled": False}, **overrides)
+    db.upgrade(settings.db_url)  # what `voice db upgrade` does before a server starts
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield client, client.app.state.sessionmaker, settings  # type: ignore[attr-defined]
+
+
+def new_key(sm: sessionmaker[Session], role: str = "ingest", name: str | None = None) -> tuple[str, str]:
+    """(id, bearer secret) of a new key."""
+    from voice.storage import keys
+
+    with sm() as session:
+        made = keys.create_key(session, name or f"k-{uuid.uuid4().hex[:6]}", role)
+        session.commit()
+    return made.id, made.key
