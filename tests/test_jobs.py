@@ -1,22 +1,26 @@
 """The job mechanism's rules (voice/jobs), in milliseconds: leases, re-entry, release, retry delays, give-up,
-per-key caps, and sweeps that run once per interval. Real SQLite, no speech, no
+410 stops a webhook, per-key caps, and sweeps that run once per interval. Real SQLite, no speech, no
 server; time moves by passing ``now``."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import http.server
 import shutil
 import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from ipaddress import ip_network
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from voice.core.config import WebhookSettings
+from voice.core.config import FetchSettings, Settings, WebhookSettings
+from voice.integrations import webhooks
 from voice.jobs import claiming
 from voice.jobs.kinds import SWEEP, webhook_kind
 from voice.jobs.policy import RetryPolicy
@@ -26,6 +30,7 @@ from voice.storage.models import (
     ApiKey,
     CallRecord,
     Voicemail,
+    WebhookAttempt,
     WebhookDelivery,
     new_id,
     utcnow,
@@ -222,6 +227,78 @@ def test_a_job_whose_retry_would_be_too_old_is_given_up(sm: sessionmaker[Session
         session.commit()
     assert _row(sm, job).state == WebhookDelivery.GAVE_UP
     assert claiming.claim_next(sm, KIND, "x", 60, now=utcnow() + timedelta(days=2)) is None
+
+
+@contextlib.contextmanager
+def _receiver(status: int) -> Iterator[tuple[str, list[int]]]:
+    """A loopback receiver answering ``status`` to every POST; yields its URL and the statuses it sent."""
+    sent: list[int] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            sent.append(status)
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook", sent
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        fetch=FetchSettings(allow_networks=[ip_network("127.0.0.0/8")]),
+        webhooks=HOOKS,
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "state"),
+    [(410, WebhookDelivery.GAVE_UP), (500, WebhookDelivery.PENDING), (204, WebhookDelivery.DELIVERED)],
+)
+def test_410_stops_a_webhook_500_retries_it_2xx_delivers_it(
+    sm: sessionmaker[Session], tmp_path: Path, status: int, state: str
+) -> None:
+    settings = _settings(tmp_path)
+    with _receiver(status) as (url, sent):
+        (job,) = _deliveries(sm, url=url)
+        claimed = webhooks.claim_due(sm, settings)
+        assert claimed is not None and claimed.id == job
+        result = webhooks.deliver_one(sm, claimed, settings)
+        assert result is not None and result.status_code == status
+        # Whatever came of it, nothing is due right now: delivered, given up, or waiting out its backoff.
+        assert webhooks.claim_due(sm, settings) is None
+    assert sent == [status]
+    row = _row(sm, job)
+    assert (row.state, row.last_status_code, row.lease_owner) == (state, status, None)
+    with sm() as session:
+        attempts = session.scalars(select(WebhookAttempt).where(WebhookAttempt.delivery_id == job)).all()
+    assert [a.status_code for a in attempts] == [status]
+    if status == 410:  # never again, however long we wait
+        assert claiming.claim_next(sm, KIND, "x", 60, now=utcnow() + timedelta(days=2)) is None
+
+
+def test_a_delivery_whose_key_was_deleted_is_given_up(sm: sessionmaker[Session], tmp_path: Path) -> None:
+    (job,) = _deliveries(sm)
+    with sm() as session:
+        session.execute(update(WebhookDelivery).where(WebhookDelivery.id == job).values(api_key_id=None))
+        session.commit()
+    settings = _settings(tmp_path)
+    claimed = webhooks.claim_due(sm, settings)
+    assert claimed is not None and webhooks.deliver_one(sm, claimed, settings) is None
+    row = _row(sm, job)
+    assert row.state == WebhookDelivery.GAVE_UP and "deleted" in (row.last_error or "")
 
 
 # --- groups ------------------------------------------------------------------------------------------------

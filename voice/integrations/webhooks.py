@@ -2,9 +2,10 @@
 
 When a voicemail ends (done, no_speech, failed) the transaction that ends it also writes a delivery
 row (an outbox), so a crash between "finished" and "told the receiver" loses nothing. A dispatcher
-in every serving process claims due deliveries with a compare-and-set, POSTs them with the
+in every serving process claims due deliveries (a lease, voice/jobs), POSTs them with the
 webhook-id / webhook-timestamp / webhook-signature headers, records each attempt, and retries
-failures with exponential backoff and jitter until the delivery is older than ``max_age_s``.
+failures with exponential backoff and jitter until the delivery is older than ``max_age_s`` (the
+job mechanism's retry policy); a 410 Gone stops them.
 
 Receivers are outside parties. Each attempt has a total deadline (``timeout_s``, connect to last byte)
 that ends well inside the claim's lease, so no other process posts the same delivery while it runs;
@@ -15,22 +16,22 @@ API key at most, so one slow receiver delays its own deliveries and nobody else'
 from __future__ import annotations
 
 import logging
-import random
-import threading
 import time
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
-from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks import Webhook
 
 from voice.audio import urlguard
 from voice.core.config import Settings
 from voice.core.errors import FetchError
+from voice.jobs import claiming
+from voice.jobs.claiming import Claimed
+from voice.jobs.kinds import JobKind, webhook_kind
+from voice.jobs.leases import owner_token
+from voice.jobs.pool import Pool
 from voice.storage.models import (
     ApiKey,
     WebhookAttempt,
@@ -55,12 +56,6 @@ def signed_headers(secret: str, msg_id: str, body: str, at: datetime | None = No
         "webhook-signature": Webhook(secret).sign(msg_id, at, body),
         "user-agent": "Voice-Webhooks/1",
     }
-
-
-def next_delay(attempts: int, settings_backoff: float, max_backoff: float) -> float:
-    """Seconds before attempt ``attempts + 1``: exponential, capped, with +-20% jitter."""
-    base = min(settings_backoff * (2 ** max(attempts - 1, 0)), max_backoff)
-    return base * (0.8 + 0.4 * random.random())
 
 
 @dataclass(frozen=True)
@@ -128,88 +123,82 @@ def send(
     return AttemptResult(code, error, int((time.perf_counter() - started) * 1000))
 
 
+def _deliveries(settings: Settings) -> JobKind:
+    return webhook_kind(settings.webhooks)
+
+
 def claim_due(
-    sm: sessionmaker[Session], lease_s: float, busy_keys: frozenset[str] = frozenset()
-) -> tuple[str, str | None] | None:
-    """Take one due delivery, not of ``busy_keys``: move its next_attempt_at past the lease, if nobody
-    else did first; returns (its id, its API key's id)."""
-    with sm() as session:
-        now = utcnow()
-        d = WebhookDelivery
-        query = select(d.id, d.next_attempt_at, d.api_key_id).where(
-            d.state == d.PENDING, d.next_attempt_at <= now
-        )
-        if busy_keys:
-            query = query.where(or_(d.api_key_id.is_(None), d.api_key_id.not_in(busy_keys)))
-        row = session.execute(query.order_by(d.next_attempt_at).limit(1)).first()
-        if row is None:
-            return None
-        result = session.execute(
-            update(d)
-            .where(d.id == row.id, d.next_attempt_at == row.next_attempt_at)
-            .values(next_attempt_at=now + timedelta(seconds=lease_s))
-        )
-        session.commit()
-        return (row.id, row.api_key_id) if result.rowcount == 1 else None  # type: ignore[attr-defined]
+    sm: sessionmaker[Session], settings: Settings, busy_keys: frozenset[str] = frozenset()
+) -> Claimed | None:
+    """Take the delivery due first, not of ``busy_keys`` (their receivers have their share of posts)."""
+    kind = _deliveries(settings)
+    return claiming.claim_next(sm, kind, owner_token(), settings.webhooks.lease_s, skip_groups=busy_keys)
 
 
 def deliver_one(
-    sm: sessionmaker[Session], delivery_id: str, settings: Settings, claimed_at: float | None = None
+    sm: sessionmaker[Session], claimed: Claimed, settings: Settings, claimed_at: float | None = None
 ) -> AttemptResult | None:
     """Attempt one claimed delivery and record the outcome. ``claimed_at`` (time.monotonic()) is when
     its lease began: the attempt ends ``LEASE_MARGIN_S`` before the lease does."""
     claimed_at = time.monotonic() if claimed_at is None else claimed_at
     w = settings.webhooks
+    kind = _deliveries(settings)
     with sm() as session:
-        delivery = session.get(WebhookDelivery, delivery_id)
+        delivery = session.get(WebhookDelivery, claimed.id)
         if delivery is None or delivery.state != WebhookDelivery.PENDING:
             return None
         key = session.get(ApiKey, delivery.api_key_id) if delivery.api_key_id else None
         if key is None:
-            delivery.state = WebhookDelivery.GAVE_UP
-            delivery.last_error = "the API key that signs this delivery was deleted"
+            if claiming.end(session, kind, claimed.id, claimed.owner):
+                kind.give_up(session, claimed.id, "the API key that signs this delivery was deleted")
             session.commit()
             return None
         secret = key.webhook_secret
+        session.expunge(delivery)
     # Past the lease another process may claim this delivery and post it again, so the attempt ends
     # before: at timeout_s, or sooner when the database was slow to answer until now.
     seconds = min(w.timeout_s, w.lease_s - LEASE_MARGIN_S - (time.monotonic() - claimed_at))
     if seconds < min(1.0, w.timeout_s):
-        log.warning("webhook %s: too little of its lease left to post it; it is taken up again", delivery_id)
+        log.warning("webhook %s: too little of its lease left to post it; it is taken up again", claimed.id)
         return None
     result = send(delivery, secret, settings, seconds)
     with sm() as session:
-        delivery = session.get(WebhookDelivery, delivery_id)
-        if delivery is None:  # the voicemail was deleted meanwhile
+        if session.get(WebhookDelivery, claimed.id) is None:  # the voicemail was deleted meanwhile
             return result
-        now = utcnow()
-        delivery.attempts += 1
-        delivery.last_status_code = result.status_code
-        delivery.last_error = result.error
-        session.add(
-            WebhookAttempt(
-                delivery_id=delivery.id,
-                at=now,
-                status_code=result.status_code,
-                error=result.error,
-                duration_ms=result.duration_ms,
-            )
-        )
-        created = (
-            delivery.created_at if delivery.created_at.tzinfo else delivery.created_at.replace(tzinfo=UTC)
-        )
-        if result.ok:
-            delivery.state = WebhookDelivery.DELIVERED
-            delivery.delivered_at = now
-        else:
-            delay = next_delay(delivery.attempts, w.backoff_s, w.max_backoff_s)
-            retry_at = now + timedelta(seconds=delay)
-            if result.status_code == 410 or (retry_at - created).total_seconds() > w.max_age_s:
-                delivery.state = WebhookDelivery.GAVE_UP  # 410 Gone: the receiver asked us to stop
-            else:
-                delivery.next_attempt_at = retry_at
+        _record(session, kind, claimed, result)
         session.commit()
     return result
+
+
+def _record(session: Session, kind: JobKind, claimed: Claimed, result: AttemptResult) -> None:
+    """The attempt (always: it happened), and what comes next: delivered, a retry after the policy's delay,
+    or given up (410 Gone asks us to stop; a retry past max_age_s is news no more)."""
+    now = utcnow()
+    session.add(
+        WebhookAttempt(
+            delivery_id=claimed.id,
+            at=now,
+            status_code=result.status_code,
+            error=result.error,
+            duration_ms=result.duration_ms,
+        )
+    )
+    last = {"last_status_code": result.status_code, "last_error": result.error}
+    if result.ok:
+        claiming.end(
+            session,
+            kind,
+            claimed.id,
+            claimed.owner,
+            state=WebhookDelivery.DELIVERED,
+            delivered_at=now,
+            **last,
+        )
+        return
+    if not claiming.write_held(session, kind, claimed.id, claimed.owner, **last):
+        log.warning("webhook %s: its lease ran out while it was posted; the attempt is recorded", claimed.id)
+        return
+    claiming.fail(session, kind, claimed.id, claimed.owner, permanent=result.status_code == 410, now=now)
 
 
 class Dispatcher:
@@ -223,65 +212,25 @@ class Dispatcher:
             raise ValueError("webhooks.lease_s must exceed timeout_s by more than the recording margin")
         self.settings = settings
         self.sm = sm
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._pool: ThreadPoolExecutor | None = None
-        self._lock = threading.Lock()
-        self._running = 0
-        self._per_key: Counter[str | None] = Counter()
+        self._pool = Pool(
+            "voice-webhooks",
+            lambda busy: claim_due(sm, settings, busy),
+            self._attempt,
+            w.concurrency,
+            w.concurrency_per_key,
+            w.poll_interval_s,
+        )
 
     def start(self) -> None:
-        w = self.settings.webhooks
-        self._pool = ThreadPoolExecutor(w.concurrency, thread_name_prefix="voice-webhook")
-        self._thread = threading.Thread(target=self._run, name="voice-webhooks", daemon=True)
-        self._thread.start()
+        self._pool.start()
 
     def notify(self) -> None:
-        self._wake.set()
+        self._pool.notify()
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-        if self._pool is not None:  # attempts in flight end by their deadline, and are recorded
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.stop(timeout)  # attempts in flight end by their deadline, and are recorded
 
-    def _run(self) -> None:
-        w = self.settings.webhooks
-        while not self._stop.is_set():
-            try:
-                with self._lock:
-                    full = self._running >= w.concurrency
-                    busy = frozenset(k for k, n in self._per_key.items() if k and n >= w.concurrency_per_key)
-                claimed_at = time.monotonic()  # the lease starts no earlier than this
-                claimed = None if full else claim_due(self.sm, w.lease_s, busy)
-                if claimed is None:
-                    self._wake.wait(w.poll_interval_s)  # woken early when an attempt ends
-                    self._wake.clear()
-                    continue
-                delivery_id, key_id = claimed
-                with self._lock:
-                    self._running += 1
-                    self._per_key[key_id] += 1
-                assert self._pool is not None
-                self._pool.submit(self._attempt, delivery_id, key_id, claimed_at)
-            except Exception:  # the database went away for a moment; keep going
-                log.exception("webhook dispatcher error")
-                self._stop.wait(w.poll_interval_s)
-
-    def _attempt(self, delivery_id: str, key_id: str | None, claimed_at: float) -> None:
-        try:
-            result = deliver_one(self.sm, delivery_id, self.settings, claimed_at)
-            if result is not None:
-                log.info("webhook %s: %s", delivery_id, result.status_code or result.error)
-        except Exception:  # the database went away for a moment; the lease gives it back later
-            log.exception("webhook %s: could not record the attempt", delivery_id)
-        finally:
-            with self._lock:
-                self._running -= 1
-                self._per_key[key_id] -= 1
-                if self._per_key[key_id] <= 0:
-                    del self._per_key[key_id]
-            self._wake.set()
+    def _attempt(self, claimed: Claimed, claimed_at: float) -> None:
+        result = deliver_one(self.sm, claimed, self.settings, claimed_at)
+        if result is not None:
+            log.info("webhook %s: %s", claimed.id, result.status_code or result.error)
