@@ -1,4 +1,5 @@
-"""Twilio's recording status callback, signed by the official twilio library's RequestValidator."""
+"""Twilio's recording status callback, signed by the official twilio library's RequestValidator: a real
+server fetches and transcribes a signed one; the app in process refuses forged ones and checks the rest."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pydantic import SecretStr
 from twilio.request_validator import RequestValidator
 
 from api.main import create_app
+from tests.support.app import LocalServer, app_settings, local_server
 from tests.support.audio import encode
 from tests.support.http_servers import TWILIO_SID, TWILIO_TOKEN, AudioServer
 from tests.support.serve import VoiceServer
@@ -83,35 +85,52 @@ def test_signed_callback_fetches_with_account_credentials(
     )
 
 
-def test_forged_callbacks_are_refused(voice_server: VoiceServer, audio_server: AudioServer) -> None:
+@pytest.fixture(scope="module")
+def app(audio_server: AudioServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    """The app in process with the Twilio account the shared real server has."""
+    twilio = {
+        "accounts": [{"account_sid": TWILIO_SID, "auth_token": TWILIO_TOKEN, "api_key_name": "twilio-owner"}],
+        "media_prefixes": [audio_server.url + "/2010-04-01/"],
+    }
+    with local_server(app_settings(tmp_path_factory.mktemp("twilio") / "data", twilio=twilio)) as server:
+        yield server
+
+
+def _post_local(
+    app: LocalServer, params: dict[str, str], token: str = TWILIO_TOKEN, url: str | None = None
+) -> httpx.Response:
+    target = url or app.url + CALLBACK
+    signature = RequestValidator(token).compute_signature(target, params)
+    return app.client.post(CALLBACK, data=params, headers={"X-Twilio-Signature": signature})
+
+
+def test_forged_callbacks_are_refused(app: LocalServer, audio_server: AudioServer) -> None:
     params = _callback(audio_server, "RE" + uuid.uuid4().hex)
-    target = voice_server.url + CALLBACK
+    target = app.url + CALLBACK
     good = RequestValidator(TWILIO_TOKEN).compute_signature(target, params)
 
     tampered = {**params, "From": "+19995550000"}
-    r = httpx.post(target, data=tampered, headers={"X-Twilio-Signature": good})
+    r = app.client.post(CALLBACK, data=tampered, headers={"X-Twilio-Signature": good})
     assert r.status_code == 403 and "does not match" in r.json()["detail"]
-    assert _post(voice_server, params, token="not-the-token").status_code == 403
-    assert httpx.post(target, data=params).status_code == 403  # no signature
+    assert _post_local(app, params, token="not-the-token").status_code == 403
+    assert app.client.post(CALLBACK, data=params).status_code == 403  # no signature
     other_account = {**params, "AccountSid": "AC" + "f" * 32}
-    assert _post(voice_server, other_account).status_code == 403
+    assert _post_local(app, other_account).status_code == 403
     # Signed for another URL (a replay against another endpoint) does not count either.
-    assert _post(voice_server, params, url=target + "?x=1").status_code == 403
-    listed = httpx.get(voice_server.url + "/v1/voicemails?limit=500", headers=voice_server.headers()).json()
+    assert _post_local(app, params, url=target + "?x=1").status_code == 403
+    listed = app.client.get("/v1/voicemails?limit=500", headers=app.headers()).json()
     assert not any(i["recording_id"] == params["RecordingSid"] for i in listed["items"])
 
 
-def test_absent_recording_and_foreign_media_host(
-    voice_server: VoiceServer, audio_server: AudioServer
-) -> None:
+def test_absent_recording_and_foreign_media_host(app: LocalServer, audio_server: AudioServer) -> None:
     sid = "RE" + uuid.uuid4().hex
-    r = _post(voice_server, _callback(audio_server, sid, RecordingStatus="absent", RecordingDuration="0"))
+    r = _post_local(app, _callback(audio_server, sid, RecordingStatus="absent", RecordingDuration="0"))
     assert r.status_code == 200 and r.json()["status"] == "no_speech"
-    vm = voice_server.get(r.json()["id"])
+    vm = app.get(r.json()["id"])
     assert "absent" in vm["status_reason"]
     # The account's credentials go only to Twilio's media hosts, even on a correctly signed callback.
     foreign = _callback(audio_server, sid, RecordingUrl="https://attacker.example/rec")
-    r = _post(voice_server, foreign)
+    r = _post_local(app, foreign)
     assert r.status_code == 422 and "media host" in r.json()["detail"]
 
 

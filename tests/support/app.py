@@ -35,6 +35,11 @@ class LocalServer:
     def data_dir(self) -> Path:
         return self.settings.data_dir
 
+    @property
+    def url(self) -> str:
+        """The base URL requests are made (and signed) for: http://testserver."""
+        return str(self.client.base_url).rstrip("/")
+
     def create_key(self, role: str, name: str | None = None, webhook_url: str | None = None) -> dict:
         """A key written by the same storage function the CLI calls: {"id", "key", "webhook_secret"}."""
         from voice.storage import keys
