@@ -4,11 +4,13 @@ the runs' work between fresh voicemails)."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.app import app_settings, local_server
 from tests.support.audio import encode
 from tests.support.http_servers import AudioServer
 from tests.support.serve import VoiceServer
@@ -84,15 +86,12 @@ def test_throttled_run_cancel_and_resume(voice_server: VoiceServer, processed: l
     assert run["counts"]["done"] == 2 and run["eta_seconds"] is not None
 
 
-def test_only_admins_make_runs(voice_server: VoiceServer) -> None:
-    agent = voice_server.create_key("agent", "rr-agent")["key"]
-    r = httpx.post(
-        f"{voice_server.url}/v1/reprocess-runs", json={"dry_run": True}, headers=voice_server.headers(agent)
-    )
-    assert r.status_code == 403
-    r = httpx.post(
-        f"{voice_server.url}/v1/reprocess-runs",
-        json={"stage": "summarise", "model": "small"},
-        headers=voice_server.headers(),
-    )
-    assert r.status_code == 422 and "do not apply" in r.json()["detail"]
+def test_only_admins_make_runs(tmp_path: Path) -> None:
+    with local_server(app_settings(tmp_path / "data")) as app:
+        agent = app.create_key("agent", "rr-agent")["key"]
+        r = app.client.post("/v1/reprocess-runs", json={"dry_run": True}, headers=app.headers(agent))
+        assert r.status_code == 403
+        r = app.client.post(
+            "/v1/reprocess-runs", json={"stage": "summarise", "model": "small"}, headers=app.headers()
+        )
+        assert r.status_code == 422 and "do not apply" in r.json()["detail"]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from tests.support.app import app_settings, local_server
 from tests.support.audio import encode
 from tests.support.http_servers import AudioServer, WebhookReceiver
 from tests.support.serve import VoiceServer
@@ -77,14 +79,19 @@ def test_failed_voicemail_webhook_to_its_own_callback(
     assert payload["data"]["transcript"] is None
 
 
-def test_callback_urls_are_checked(voice_server: VoiceServer, audio_server: AudioServer) -> None:
-    for url in ("http://169.254.169.254/latest/meta-data", "ftp://example.com/x", "http://u:p@example.com/"):
-        r = httpx.post(
-            voice_server.url + "/v1/voicemails",
-            json={"audio_url": f"{audio_server.url}/x.wav", "callback_url": url},
-            headers=voice_server.headers(),
-        )
-        assert r.status_code == 422 and "callback_url" in r.text, (url, r.text)
+def test_callback_urls_are_checked(tmp_path: Path, audio_server: AudioServer) -> None:
+    with local_server(app_settings(tmp_path / "data")) as app:
+        for url in (
+            "http://169.254.169.254/latest/meta-data",
+            "ftp://example.com/x",
+            "http://u:p@example.com/",
+        ):
+            r = app.client.post(
+                "/v1/voicemails",
+                json={"audio_url": f"{audio_server.url}/x.wav", "callback_url": url},
+                headers=app.headers(),
+            )
+            assert r.status_code == 422 and "callback_url" in r.text, (url, r.text)
 
 
 def _ts(value: str) -> float:
