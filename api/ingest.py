@@ -1,24 +1,23 @@
-"""The ingest path of POST /v1/voicemails: a JSON post (the hot path: key check, validation and insert in one
-thread-pool call and one short transaction) and a multipart upload (fields checked before the file is
-written; the file removed again on any failure after), with their limits: call metadata size, form fields,
-the pending voicemails per key (429), a full disk (507)."""
+"""The HTTP side of ingest for POST /v1/voicemails: a JSON post (the hot path: key check, validation and
+insert in one thread-pool call and one short transaction) and a multipart upload (fields checked before the
+file is written). Each checks its input, calls the ingest use case (voice.usecases.ingest) and shapes the
+answer; its refusals become 413 (an upload or call metadata over its limit), 422, 429 (the key's pending
+voicemails) and 507 (a full disk)."""
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
-import shutil
 from typing import Any
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api import schemas
 from api.auth import check_key
 from api.schemas import CallIn, UploadFields, VoicemailIn
 from voice.audio import urlguard
@@ -29,17 +28,10 @@ from voice.core.errors import VoicemailError
 from voice.core.phone import to_e164
 from voice.core.rate_limits import RateLimiter
 from voice.storage import db
-from voice.storage.files import store_upload, voicemail_dir
 from voice.storage.keys import Principal
-from voice.storage.models import Role, Voicemail, new_id
-from voice.storage.voicemails import (
-    Accepted,
-    CallInfo,
-    IdempotencyConflict,
-    TooManyPending,
-    create_voicemail,
-    pending_for_key,
-)
+from voice.storage.models import Role
+from voice.storage.voicemails import Accepted, CallInfo, IdempotencyConflict, TooManyPending
+from voice.usecases import ingest
 
 
 def call_info(call: CallIn, settings: Settings) -> CallInfo:
@@ -65,9 +57,31 @@ def too_many(exc: TooManyPending) -> HTTPException:
 
 def disk_full(exc: OSError) -> HTTPException | None:
     """507 with Retry-After for a full disk or quota; None for other OS errors (a 500: a fault to fix)."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+    if ingest.disk_full(exc):
         return HTTPException(507, "the server's disk is full; try again later", {"Retry-After": "300"})
     return None
+
+
+def refused(exc: Exception) -> HTTPException | None:
+    """The answer to a refusal of the ingest use case; None for an error that is a fault (a 500)."""
+    if isinstance(exc, VoicemailError):  # only an upload over its limit gets this far
+        return HTTPException(413, str(exc))
+    if isinstance(exc, IdempotencyConflict):
+        return HTTPException(422, str(exc))
+    if isinstance(exc, TooManyPending):
+        return too_many(exc)
+    if isinstance(exc, OSError):
+        return disk_full(exc)
+    return None
+
+
+def answer(response: Response, stored: Accepted, location: bool = True) -> schemas.Accepted:
+    """The answer to a post: a replay says so, and where the voicemail is."""
+    if not stored.created:
+        response.headers["Idempotent-Replayed"] = "true"
+    if location:
+        response.headers["Location"] = f"/v1/voicemails/{stored.id}"
+    return schemas.Accepted(id=stored.id, status=stored.status)
 
 
 def upload_fields(form: Any) -> UploadFields:
@@ -110,8 +124,8 @@ async def post_upload(
     sm: sessionmaker[Session],
     idempotency_key: str | None,
 ) -> Accepted:
-    """A multipart upload: fields checked before the file is written; once it is written, every failure
-    (database error, idempotency conflict, pending limit, full disk) removes it again."""
+    """A multipart upload: fields checked before the file is written, then the ingest use case (which
+    writes the file, and removes it again on any failure after)."""
     field_cap = settings.limits.max_body_bytes
     try:
         # Form fields are held in memory (files are spooled to disk): cap each one, and how many.
@@ -130,63 +144,31 @@ async def post_upload(
     if upload is None or isinstance(upload, str):
         raise HTTPException(422, "multipart upload needs a 'file' part")
     fields = upload_fields(form)
-    call = call_info(fields.call, settings)
+    arrival = ingest.Arrival(
+        call_info(fields.call, settings),
+        api_key_id=who.key_id,
+        language_hint=fields.language,
+        recording_id=fields.recording_id,
+        callback_url=fields.callback_url,
+        idempotency_key=idempotency_key,
+        pending_limit=settings.limits.pending_per_key,
+    )
     check_callback(fields.callback_url, settings)
-    vm_id = new_id()
-    folder = voicemail_dir(settings, vm_id)
     try:
-        path, digest = await run_in_threadpool(
-            store_upload, settings, vm_id, upload.file, settings.api.max_upload_bytes
-        )
-        request_hash = hashlib.sha256(
-            json.dumps([digest, fields.model_dump(mode="json")], sort_keys=True).encode()
-        ).hexdigest()
-        stored = await run_in_threadpool(
-            save,
+        return await run_in_threadpool(
+            ingest.ingest_upload,
             sm,
-            who,
-            call,
-            original_filename=inputs.printable(upload.filename or "")[:255],
-            language_hint=fields.language,
-            recording_id=fields.recording_id,
-            callback_url=fields.callback_url,
-            voicemail_id=vm_id,
-            source_path=str(path),
-            idempotency_key=idempotency_key,
-            request_hash=request_hash,
-            pending_limit=settings.limits.pending_per_key,
+            settings,
+            arrival,
+            upload.file,
+            inputs.printable(upload.filename or "")[:255],
+            fields.model_dump(mode="json"),
+            request.app.state.dispatch.voicemail,
         )
     except Exception as exc:
-        # No row points at the file (or the insert was rolled back): it would lie outside retention and
-        # erasure. But a retried save may have committed before it failed, so an unexpected error removes the
-        # file only once the database says there is no row; if it cannot say, the orphan sweep decides later.
-        # (A cancelled request, a BaseException, leaves it to the sweep too: its save may have committed.)
-        expected = isinstance(exc, VoicemailError | IdempotencyConflict | TooManyPending) or (
-            isinstance(exc, OSError) and disk_full(exc) is not None
-        )
-        if expected or not await run_in_threadpool(_stored, sm, vm_id):
-            shutil.rmtree(folder, ignore_errors=True)
-        if isinstance(exc, VoicemailError):
-            raise HTTPException(413, str(exc)) from exc
-        if isinstance(exc, IdempotencyConflict):
-            raise HTTPException(422, str(exc)) from exc
-        if isinstance(exc, TooManyPending):
-            raise too_many(exc) from exc
-        if isinstance(exc, OSError) and (full := disk_full(exc)) is not None:
-            raise full from exc
+        if (http := refused(exc)) is not None:
+            raise http from exc
         raise
-    if not stored.created:  # a replay: the first post's file is the one we keep
-        await run_in_threadpool(shutil.rmtree, folder, True)
-    return stored
-
-
-def _stored(sm: sessionmaker[Session], vm_id: str) -> bool:
-    """Whether the voicemail's row exists; True when the database cannot tell (keep the file)."""
-    try:
-        with sm() as session:
-            return session.scalar(select(Voicemail.id).where(Voicemail.id == vm_id)) is not None
-    except Exception:  # noqa: BLE001 - unknown means keep: the orphan sweep removes it if no row appears
-        return True
 
 
 @db.retry_on_disconnect
@@ -196,7 +178,8 @@ def post_json(
     credentials: HTTPAuthorizationCredentials | None,
     raw: bytes,
     idempotency_key: str | None,
-    limiter: RateLimiter | None = None,
+    limiter: RateLimiter | None,
+    notify: ingest.Notify,
 ) -> Accepted:
     """A JSON post, the ingest hot path: key check, validation and insert in one thread-pool call and
     one short session (no connection held while the request waits for a thread; one pool checkout)."""
@@ -211,40 +194,30 @@ def post_json(
         except VoicemailError as exc:
             raise HTTPException(422, str(exc)) from exc
         check_callback(body.callback_url, settings)
+        arrival = ingest.Arrival(
+            call_info(body.call, settings),
+            api_key_id=who.key_id,
+            audio_url=body.audio_url,
+            language_hint=body.language,
+            recording_id=body.recording_id,
+            callback_url=body.callback_url,
+            idempotency_key=idempotency_key,
+            request_hash=hashlib.sha256(body.model_dump_json().encode()).hexdigest(),
+            # Counted under a lock on the key, in the insert's transaction: concurrent posts cannot all pass.
+            pending_limit=settings.limits.pending_per_key,
+        )
         try:
-            stored = create_voicemail(
-                session,
-                call_info(body.call, settings),
-                audio_url=body.audio_url,
-                language_hint=body.language,
-                recording_id=body.recording_id,
-                callback_url=body.callback_url,
-                api_key_id=who.key_id,
-                idempotency_key=idempotency_key,
-                request_hash=hashlib.sha256(body.model_dump_json().encode()).hexdigest(),
-                # Counted under a lock on the key, in this transaction: concurrent posts cannot all pass.
-                pending_limit=settings.limits.pending_per_key,
-            )
+            return ingest.ingest(session, arrival, notify)
         except IdempotencyConflict as exc:
             raise HTTPException(422, str(exc)) from exc
         except TooManyPending as exc:
             raise too_many(exc) from exc
-        session.commit()
-        return stored
 
 
 def check_pending_in(sm: sessionmaker[Session], who: Principal, settings: Settings) -> None:
     """429 before an upload is read when the key is at its limit already (the insert counts again)."""
-    limit = settings.limits.pending_per_key
     with sm() as session:
-        if pending_for_key(session, who.key_id, limit) >= limit:
-            raise too_many(TooManyPending(limit))
-
-
-@db.retry_on_disconnect
-def save(sm: sessionmaker[Session], who: Principal, call: CallInfo, **fields: Any) -> Accepted:
-    """The database part of an upload, in one thread-pool call with its own session."""
-    with sm() as session:
-        stored = create_voicemail(session, call, api_key_id=who.key_id, **fields)
-        session.commit()
-        return stored
+        try:
+            ingest.check_room(session, who.key_id, settings.limits.pending_per_key)
+        except TooManyPending as exc:
+            raise too_many(exc) from exc

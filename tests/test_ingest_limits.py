@@ -381,9 +381,9 @@ def test_an_upload_keeps_its_file_when_the_database_cannot_say_it_has_no_row(
     save may have committed before failing, and a database that cannot answer decides nothing."""
     from sqlalchemy import create_engine
 
-    from api.ingest import _stored
     from voice.storage import db
     from voice.storage.voicemails import CallInfo, create_voicemail
+    from voice.usecases.ingest import _stored
 
     with sm() as session:
         vm_id = create_voicemail(session, CallInfo(), audio_url="https://x.example/a").id

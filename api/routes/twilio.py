@@ -10,11 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import get_session, get_settings
+from api.ingest import answer
 from api.schemas import Accepted
 from voice.core.config import Settings
 from voice.integrations import twilio
-from voice.storage import voicemails
 from voice.storage.models import ApiKey, Status
+from voice.usecases import ingest
 
 router = APIRouter(prefix="/v1/integrations/twilio", tags=["integrations"])
 
@@ -118,19 +119,14 @@ async def recording_callback(
             Status.FAILED,
             f"Twilio could not record the call (error {fields.get('ErrorCode', '?')})",
         )
-    stored = voicemails.create_voicemail(
-        session,
+    arrival = ingest.Arrival(
         rec.call,
-        audio_url=rec.media_url if status == Status.QUEUED else None,
-        recording_id=rec.recording_id,
-        fetch_auth=f"twilio:{account.account_sid}",
         api_key_id=key_id,
+        audio_url=rec.media_url if status == Status.QUEUED else None,
+        fetch_auth=f"twilio:{account.account_sid}",
+        recording_id=rec.recording_id,
         status=status,
         status_reason=reason,
     )
-    session.commit()
-    if stored.created and stored.status == Status.QUEUED:
-        request.app.state.dispatch.voicemail(stored.id)
-    if not stored.created:
-        response.headers["Idempotent-Replayed"] = "true"
-    return Accepted(id=stored.id, status=stored.status)
+    stored = ingest.ingest(session, arrival, request.app.state.dispatch.voicemail)
+    return answer(response, stored, location=False)

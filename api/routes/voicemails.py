@@ -151,10 +151,11 @@ async def create_voicemail(
     else:
         raw = await request.body()
         limiter = request.app.state.limiter
+        notify = request.app.state.dispatch.voicemail
         stored = await run_in_threadpool(
-            ingest.post_json, sm, settings, credentials, raw, idempotency_key, limiter
+            ingest.post_json, sm, settings, credentials, raw, idempotency_key, limiter, notify
         )
-    return _accepted(request, response, stored)
+    return ingest.answer(response, stored)  # the use case told the workers already
 
 
 @router.get("", response_model=VoicemailList)
