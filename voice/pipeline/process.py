@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,12 +27,14 @@ from voice.core.errors import FetchError, VoicemailError
 from voice.storage import callers, claims, inbox, vault, voicemails
 from voice.storage.files import voicemail_dir
 from voice.storage.models import Status, Summary, TranscriptRevision, Voicemail, as_utc, utcnow
+from voice.storage.revisions import PriorityRule
 from voice.transcription.engines import DecodeOptions, Engine, get_engine
 from voice.transcription.transcribe import Transcript, transcribe
 from voice.triage import llm, redact
 from voice.triage.classify import no_speech_triage, triage
 from voice.triage.intent import fingerprint
 from voice.triage.model import CallContext, Triage
+from voice.triage.priority import with_overdue_boost
 
 log = logging.getLogger(__name__)
 
@@ -249,8 +252,8 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
     revision = summary = None
     if result.summary is not None:  # done, or no speech: both get a triage card
         revision, summary = revision_rows(result, settings, timings)
-        fields["priority"] = result.summary.priority
-    claims.finish(sm, vm_id, owner, result.status, result.reason, revision, summary, **fields)
+    rule = priority_rule(settings)
+    claims.finish(sm, vm_id, owner, result.status, result.reason, revision, summary, rule, **fields)
     return result.status
 
 
@@ -284,6 +287,11 @@ def same_text_counter(sm: sessionmaker[Session], context: CallContext) -> Callab
             return callers.callers_with_fingerprint(session, print_, context.caller_id, before)
 
     return same_text
+
+
+def priority_rule(settings: Settings) -> PriorityRule:
+    """What a voicemail stores for a new revision's triage priority: raised by the SLA boost when overdue."""
+    return partial(with_overdue_boost, boost=settings.sla.priority_boost)
 
 
 def revision_rows(

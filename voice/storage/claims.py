@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from voice.storage import outbox, search
+from voice.storage import outbox
 from voice.storage.models import Status, Summary, TranscriptRevision, Voicemail, VoicemailEvent, utcnow
-from voice.storage.revisions import add_revision
+from voice.storage.revisions import PriorityRule, make_current
 
 
 class LeaseLost(RuntimeError):
@@ -220,9 +220,11 @@ def finish(
     reason: str | None = None,
     revision: TranscriptRevision | None = None,
     summary: Summary | None = None,
+    priority_rule: PriorityRule | None = None,
     **fields: Any,
 ) -> None:
-    """End processing: final status, fields, and the new revision made current, in one transaction."""
+    """End processing: final status, fields, and the new revision made current (``make_current``, with
+    ``priority_rule``: required with a revision), in one transaction."""
     with sm() as session:
         owned = session.execute(
             update(Voicemail)
@@ -233,8 +235,8 @@ def finish(
             session.rollback()
             raise LeaseLost(vm_id)
         if revision is not None:
-            fields["current_revision_id"] = add_revision(session, vm_id, revision, summary)
+            if priority_rule is None:
+                raise TypeError("a new revision needs the rule for its priority")
+            make_current(session, vm_id, revision, summary, priority_rule)
         _finish_locked(session, vm_id, status, reason, **fields)
-        if revision is not None:
-            search.reindex(session, vm_id)
         session.commit()

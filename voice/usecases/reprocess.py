@@ -23,7 +23,7 @@ from voice.core.config import Settings
 from voice.core.errors import VoicemailError
 from voice.jobs.leases import keep_lease, owner_token
 from voice.pipeline import process as pipeline
-from voice.storage import claims, inbox, revisions, run_items, runs, search
+from voice.storage import claims, inbox, revisions, run_items, runs
 from voice.storage.models import (
     ItemState,
     ReprocessItem,
@@ -33,12 +33,10 @@ from voice.storage.models import (
     TranscriptRevision,
     Voicemail,
     VoicemailEvent,
-    utcnow,
 )
 from voice.transcription.engines import get_engine
 from voice.transcription.transcribe import Segment, Transcript, Word
 from voice.triage.model import CallContext
-from voice.triage.priority import with_overdue_boost
 
 log = logging.getLogger(__name__)
 
@@ -222,28 +220,22 @@ def _store(
             return
         revision, summary = pipeline.revision_rows(result, cfg, dict(result.timings))
         revision.run_id = job.run_id
-        revision_id = revisions.add_revision(session, job.vm_id, revision, summary)
+        # The same way the pipeline's end makes a revision current (priority, search), in this transaction.
+        rule = pipeline.priority_rule(cfg)
+        revision_id = revisions.make_current(session, job.vm_id, revision, summary, rule)
         if not run_items.end_owned(session, item_id, owner, ItemState.DONE, None, revision_id):
             session.rollback()
             raise claims.LeaseLost(str(item_id))
-        vm = session.get(Voicemail, job.vm_id)
-        overdue = vm is not None and vm.overdue_at is not None
-        priority = with_overdue_boost(result.summary.priority, overdue, cfg.sla.priority_boost)
+        # A voicemail that ended once does not end again: its status follows the new revision, and no
+        # webhook is written (docs/api.md, "Completion webhooks").
         session.execute(
             update(Voicemail)
             .where(Voicemail.id == job.vm_id)
-            .values(
-                current_revision_id=revision_id,
-                status=result.status,
-                status_reason=result.reason,
-                priority=priority,
-                updated_at=utcnow(),
-            )
+            .values(status=result.status, status_reason=result.reason)
         )
         made = f"revision {revision.number} ({revision.engine} {revision.model})"
         detail = f"reprocess run {job.run_id}: {made}"
         session.add(VoicemailEvent(voicemail_id=job.vm_id, status=result.status, detail=detail))
-        search.reindex(session, job.vm_id)
         session.commit()
 
 
