@@ -6,12 +6,14 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.support import services
 from tests.support.audio import ffmpeg
 from tests.support.http_servers import (
     TWILIO_SID,
@@ -21,8 +23,10 @@ from tests.support.http_servers import (
     receive_webhooks,
     serve_directory,
 )
+from tests.support.paths import VOICE
 from tests.support.serve import VoiceServer, make_server
 from tests.support.services import temp_postgres
+from voice.transcription import engines
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -95,3 +99,41 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
         if item.path.is_relative_to(api):
             item.add_marker(pytest.mark.api)
+
+
+@pytest.fixture(autouse=True)
+def _quick_tests_start_nothing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test not marked e2e that loads Whisper weights, starts a real `voice serve`, runs the `voice`
+    command or needs a real service (PostgreSQL, Redis, RabbitMQ, a private instance) fails here, naming
+    the mark it lacks: the quick tier stays quick and needs nothing installed. (Fixtures wider than a test
+    are set up before this one; their tests are caught by the marks conftest adds.)"""
+    if request.node.get_closest_marker("e2e"):
+        return
+
+    def refuse(what: str) -> object:
+        def refused(*args: object, **kwargs: object) -> None:
+            pytest.fail(f"{what} in a test not marked e2e: mark it (@pytest.mark.e2e)")
+
+        return refused
+
+    class NoLoads(dict):  # type: ignore[type-arg]
+        """The engine cache, refusing a lookup that would load an engine: only FixedEngine is there."""
+
+        def __contains__(self, key: object) -> bool:
+            if not super().__contains__(key):
+                refuse("loading Whisper weights")()
+            return True
+
+    monkeypatch.setattr(engines, "_cache", NoLoads(engines._cache))
+    monkeypatch.setattr(VoiceServer, "start", refuse("a real `voice serve`"))
+    monkeypatch.setattr(services, "require", refuse("a real service"))
+    monkeypatch.setattr(services, "_need", refuse("a private service"))
+    popen = subprocess.Popen
+
+    class Guarded(popen):  # type: ignore[valid-type,misc]
+        def __init__(self, args: object, *rest: object, **kw: object) -> None:
+            if isinstance(args, list | tuple) and args and str(args[0]) == VOICE:
+                refuse("the `voice` command")()
+            super().__init__(args, *rest, **kw)
+
+    monkeypatch.setattr(subprocess, "Popen", Guarded)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.support.app import bearer as _h
 from tests.support.app import local_app, new_key
 from tests.support.audio import encode
+from tests.support.engine import FIXED_MODEL, use_fixed_engine
 from tests.support.serve import VoiceServer, make_server
 from tests.support.services import temp_postgres
 from tests.support.speech import clip_path
@@ -269,8 +270,9 @@ def test_an_unexpected_failure_is_recorded_once_with_its_reason(
     from voice.worker.local import Worker
 
     settings = Settings(
-        data_dir=tmp_path / "data", transcription={"model": "tiny.en", "allow_download": False}
+        data_dir=tmp_path / "data", transcription={"model": FIXED_MODEL, "allow_download": False}
     )
+    use_fixed_engine(settings.transcription)  # the failure comes before any transcribing
     a_folder = tmp_path / "a-folder"  # a source that is a folder: the OS refuses to read it
     a_folder.mkdir()
     with sm() as session:
