@@ -124,6 +124,14 @@ class Accepted(BaseModel):
     status: StatusName = Field(examples=["queued"])
 
 
+class ReprocessAccepted(Accepted):
+    run_id: str | None = Field(
+        None,
+        description="the reprocess run of this one voicemail (GET /v1/reprocess-runs/{run_id}); null when "
+        "the voicemail's audio was never stored and the pipeline is retried from the start instead",
+    )
+
+
 class SegmentOut(BaseModel):
     start: float
     end: float

@@ -3,6 +3,7 @@ Keys, roles, idempotency, filters and paging on the app in process are in tests/
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
@@ -62,9 +63,14 @@ def test_call_record_with_transcripts(
     assert all(v["transcript"]["summary"]["text"] for v in record["voicemails"])
     assert httpx.get(f"{voice_server.url}/v1/calls/nope", headers=voice_server.headers()).status_code == 404
 
-    # Reprocessing adds a revision; the voicemail ends done again.
+    # Reprocessing is a run of this one voicemail: it adds a revision; the voicemail stays done throughout.
     r = httpx.post(f"{voice_server.url}/v1/voicemails/{ids[0]}/reprocess", headers=voice_server.headers())
-    assert r.status_code == 202
-    again = voice_server.wait(ids[0])
+    assert r.status_code == 202 and r.json()["status"] == "done"
+    run_url = f"{voice_server.url}/v1/reprocess-runs/{r.json()['run_id']}"
+    deadline = time.monotonic() + 120
+    while httpx.get(run_url, headers=voice_server.headers()).json()["state"] != "done":
+        assert time.monotonic() < deadline, "the reprocess run did not finish"
+        time.sleep(0.2)
+    again = voice_server.get(ids[0])
     assert again["status"] == "done" and again["transcript"]["revision"] == 2
     assert any("reprocess requested" in (e["detail"] or "") for e in again["history"])

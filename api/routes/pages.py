@@ -22,7 +22,7 @@ from api.views import current_priority
 from api.web import SignInThrottle, check_csrf, current_user, render
 from voice.core.config import Settings
 from voice.storage import audit, models, search, users, vault
-from voice.storage.agents import requeue, set_agent_state
+from voice.storage.agents import set_agent_state
 from voice.storage.inbox import VoicemailFilter
 from voice.storage.models import (
     AgentState,
@@ -37,6 +37,7 @@ from voice.transcription.subtitles import subtitles
 from voice.transcription.transcribe import Segment
 from voice.triage.model import INTENTS, URGENCIES
 from voice.usecases.listing import list_voicemails
+from voice.usecases.reprocess_one import Busy, reprocess_voicemail
 
 router = APIRouter(include_in_schema=False)
 
@@ -419,14 +420,16 @@ def reprocess(
     user: User = Depends(current_user),
     session: Session = Depends(get_session),
 ) -> Response:
+    """The same as POST /v1/voicemails/{id}/reprocess: a run of this one voicemail, or a retry from the start
+    when its audio was never stored (voice/usecases/reprocess_one.py)."""
     if user.role != "admin":
         raise HTTPException(403, "only admins reprocess voicemails")
-    if not requeue(session, _voicemail(session, vm_id).id, user.username):
-        raise HTTPException(409, "the voicemail is being processed; try again when it has finished")
-    audit.record(session, _actor(user), "reprocess", vm_id)
-    session.commit()
-    vm = _voicemail(session, vm_id)
-    request.app.state.dispatch.voicemail(vm.id, reprocess=True, priority=vm.priority)
+    vm_id = _voicemail(session, vm_id).id
+    sm = request.app.state.sessionmaker
+    try:
+        reprocess_voicemail(sm, vm_id, user.username, _actor(user), request.app.state.dispatch)
+    except Busy as exc:
+        raise HTTPException(409, str(exc)) from exc
     return _back(vm_id)
 
 

@@ -20,6 +20,7 @@ from api.limits import is_upload
 from api.schemas import (
     Accepted,
     AgentUpdate,
+    ReprocessAccepted,
     RevisionOut,
     StatusName,
     VoicemailDetail,
@@ -32,10 +33,10 @@ from api.schemas import (
 )
 from api.views import transcript_out, voicemail_detail, voicemail_out
 from voice.core.config import Settings
-from voice.storage import agents, audit, inbox, voicemails
+from voice.storage import agents, audit, inbox
 from voice.storage.keys import Principal
 from voice.storage.models import Role, Voicemail, WebhookDelivery
-from voice.usecases import erasure, listing
+from voice.usecases import erasure, listing, reprocess_one
 from voice.usecases.reprocess import revision_rows_out
 
 MAX_IDS = 100  # ids in one list call: 100 hex ids keep the URL near 4 KB
@@ -61,21 +62,6 @@ def _visible(session: Session, vm_id: str, who: Principal) -> Voicemail:
     if vm is None or (who.role == Role.INGEST and vm.api_key_id != who.key_id):
         raise HTTPException(404, "voicemail not found")
     return vm
-
-
-def _accepted(
-    request: Request,
-    response: Response,
-    stored: voicemails.Accepted,
-    reprocess: bool = False,
-    priority: float | None = None,
-) -> Accepted:
-    if stored.created:
-        request.app.state.dispatch.voicemail(stored.id, reprocess=reprocess, priority=priority)
-    else:
-        response.headers["Idempotent-Replayed"] = "true"
-    response.headers["Location"] = f"/v1/voicemails/{stored.id}"
-    return Accepted(id=stored.id, status=stored.status)
 
 
 @router.post(
@@ -283,8 +269,8 @@ def update_agent_state(
 @router.post(
     "/{voicemail_id}/reprocess",
     status_code=status.HTTP_202_ACCEPTED,
-    response_model=Accepted,
-    responses={409: {"description": "the voicemail is being processed now"}},
+    response_model=ReprocessAccepted,
+    responses={409: {"description": "the voicemail is queued or being processed now"}},
 )
 def reprocess(
     voicemail_id: VoicemailId,
@@ -292,15 +278,23 @@ def reprocess(
     response: Response,
     session: Session = Depends(get_session),
     who: Principal = Depends(as_admin),
-) -> Accepted:
-    """Run a finished voicemail through the pipeline again; the new transcript becomes a new revision."""
+) -> ReprocessAccepted:
+    """Reprocess a finished voicemail: a reprocess run of this one voicemail (`run_id`), which transcribes
+    its stored audio again with the configured engine and model. The new revision becomes current only if
+    it succeeds; a failure leaves the voicemail and its current transcript as they were (the run's item says
+    why). A failed voicemail whose audio was never stored (the pipeline failed before it got that far:
+    fetching, normalising or transcribing) is not reprocessed but retried: the pipeline runs again from the
+    start and `run_id` is null."""
     _visible(session, voicemail_id, who)
-    if not agents.requeue(session, voicemail_id, who.name):
-        raise HTTPException(409, "the voicemail is queued or being processed; try again when it has finished")
-    audit.record(session, actor(who), "reprocess", voicemail_id)
-    session.commit()
-    vm = _visible(session, voicemail_id, who)
-    return _accepted(request, response, voicemails.Accepted(vm.id, vm.status, True), True, vm.priority)
+    sm = request.app.state.sessionmaker
+    try:
+        done = reprocess_one.reprocess_voicemail(
+            sm, voicemail_id, who.name, actor(who), request.app.state.dispatch
+        )
+    except reprocess_one.Busy as exc:
+        raise HTTPException(409, str(exc)) from exc
+    response.headers["Location"] = f"/v1/voicemails/{done.id}"
+    return ReprocessAccepted(id=done.id, status=done.status, run_id=done.run_id)
 
 
 @router.get(

@@ -7,9 +7,12 @@ of ``FIXED_MODEL``, a model name no real engine knows, so settings that name it 
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from voice.core.config import TranscriptionSettings
+from voice.core.errors import VoicemailError
 from voice.transcription import engines
 from voice.transcription.engines import DecodeOptions, RawSegment, RawTranscription
 
@@ -18,14 +21,28 @@ FIXED_TEXT = "Hi, this is Dana from Acme. Please call me back about invoice 4471
 
 
 class FixedEngine:
-    """The same English sentence for any audio, as one segment over all of it."""
+    """The same English sentence for any audio, as one segment over all of it; or, once after
+    ``fail_next``, an engine failure."""
 
     name = "faster-whisper"  # what a revision records; the model says it was this stand-in
     model = FIXED_MODEL
 
+    def __init__(self) -> None:
+        self._failures: list[str] = []
+        self._lock = threading.Lock()
+
+    def fail_next(self, reason: str) -> None:
+        """The next transcription (in any thread) raises VoicemailError(reason), as a broken engine would."""
+        with self._lock:
+            self._failures.append(reason)
+
     def transcribe(
         self, audio: np.ndarray, language: str | None, options: DecodeOptions | None = None
     ) -> RawTranscription:
+        with self._lock:
+            failure = self._failures.pop(0) if self._failures else None
+        if failure is not None:
+            raise VoicemailError(failure)
         seconds = max(len(audio) / 16000, 0.5)
         segment = RawSegment(0.0, seconds, FIXED_TEXT, avg_logprob=-0.1, no_speech_prob=0.01,
                              compression_ratio=1.2)  # fmt: skip

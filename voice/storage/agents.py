@@ -33,7 +33,9 @@ def set_agent_state(
 
 
 def requeue(session: Session, vm_id: str, who: str) -> bool:
-    """Queue a finished voicemail again (a new revision will be added); False while it is in flight."""
+    """Queue a finished voicemail again, to run the whole pipeline from the start: the retry of a voicemail
+    whose audio was never stored (a reprocess is a run: voice/usecases/reprocess_one.py). False while it is
+    queued or in flight."""
     result = session.execute(
         update(Voicemail)
         .where(Voicemail.id == vm_id, Voicemail.status.in_(Status.FINAL))
@@ -50,7 +52,5 @@ def requeue(session: Session, vm_id: str, who: str) -> bool:
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    session.add(
-        VoicemailEvent(voicemail_id=vm_id, status=Status.QUEUED, detail=f"reprocess requested by {who}")
-    )
+    session.add(VoicemailEvent(voicemail_id=vm_id, status=Status.QUEUED, detail=f"retry requested by {who}"))
     return True
