@@ -1,14 +1,16 @@
-"""/v1/audio/transcriptions driven by the official openai SDK, for every response_format."""
+"""/v1/audio/transcriptions driven by the official openai SDK: every response_format on a real server with
+real speech; errors and limits in OpenAI's shape on the app in process."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import openai
 import pytest
 
+from tests.support.app import LocalServer, app_settings, local_server
 from tests.support.audio import encode
 from tests.support.serve import VoiceServer
 from tests.support.speech import clip_path, reference, wer
@@ -70,7 +72,19 @@ def test_verbose_json_with_words_prompt_and_temperature(client: openai.OpenAI, a
     assert starts == sorted(starts) and all(w.end >= w.start for w in result.words)
 
 
-def test_errors_in_openai_shape(client: openai.OpenAI, voice_server: VoiceServer, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    with local_server(app_settings(tmp_path_factory.mktemp("openai") / "data")) as server:
+        yield server
+
+
+def _sdk(app: LocalServer, key: str) -> openai.OpenAI:
+    """The official SDK on the app in process: its HTTP client is the app's TestClient."""
+    return openai.OpenAI(base_url=app.url + "/v1", api_key=key, max_retries=0, http_client=app.client)
+
+
+def test_errors_in_openai_shape(app: LocalServer, tmp_path: Path) -> None:
+    client = _sdk(app, app.create_key("ingest", "openai-sdk")["key"])
     bad = tmp_path / "notes.wav"
     bad.write_bytes(b"%PDF-1.4 not audio at all" * 100)
     with bad.open("rb") as fh, pytest.raises(openai.BadRequestError) as exc:
@@ -79,22 +93,22 @@ def test_errors_in_openai_shape(client: openai.OpenAI, voice_server: VoiceServer
     with bad.open("rb") as fh, pytest.raises(openai.NotFoundError) as missing:
         client.audio.transcriptions.create(model="large-v9", file=fh)
     assert "large-v9" in str(missing.value)
-    wrong = openai.OpenAI(base_url=voice_server.url + "/v1", api_key="vk_wrong_key", max_retries=0)
+    wrong = _sdk(app, "vk_wrong_key")
     with bad.open("rb") as fh, pytest.raises(openai.AuthenticationError):
         wrong.audio.transcriptions.create(model="whisper-1", file=fh)
     assert "whisper-1" in [m.id for m in client.models.list()]
 
 
-def test_text_fields_are_capped_in_openai_shape(client: openai.OpenAI, voice_server: VoiceServer) -> None:
+def test_text_fields_are_capped_in_openai_shape(app: LocalServer) -> None:
     """Text fields are held in memory: each is capped at limits.max_body_bytes (1 MB), and their number,
     not at the upload limit (50 MB each)."""
-    url = voice_server.url + "/v1/audio/transcriptions"
-    headers = {"Authorization": f"Bearer {client.api_key}"}
+    url = "/v1/audio/transcriptions"
+    headers = {"Authorization": f"Bearer {app.create_key('ingest', 'openai-caps')['key']}"}
     files = {"file": ("clip.wav", b"RIFF" + b"\0" * 100, "audio/wav")}
     fields = {"model": "whisper-1", "prompt": "a" * 2_000_000}
-    big = httpx.post(url, headers=headers, files=files, data=fields, timeout=30)
+    big = app.client.post(url, headers=headers, files=files, data=fields)
     assert big.status_code == 413, big.text
     assert big.json()["error"]["type"] == "invalid_request_error"
     assert "larger than 1048576 bytes" in big.json()["error"]["message"]
-    many = httpx.post(url, headers=headers, files=files, data={f"x{i}": "1" for i in range(100)}, timeout=30)
+    many = app.client.post(url, headers=headers, files=files, data={f"x{i}": "1" for i in range(100)})
     assert many.status_code == 400 and "Too many fields" in many.json()["error"]["message"], many.text

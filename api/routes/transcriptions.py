@@ -180,6 +180,13 @@ async def create_transcription(
 ) -> Response:
     """Transcribe an audio file now and return the text (OpenAI's `audio.transcriptions.create`)."""
     form = await _form(request, settings)
+    try:  # the form was parsed here, not by FastAPI: its upload's temporary file is ours to close
+        return await _transcription(form, settings)
+    finally:
+        await form.close()
+
+
+async def _transcription(form: FormData, settings: Settings) -> Response:
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise OpenAIError(400, "a 'file' part with the audio is required", "file")
