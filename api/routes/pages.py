@@ -430,6 +430,8 @@ def reprocess(
         reprocess_voicemail(sm, vm_id, user.username, _actor(user), request.app.state.dispatch)
     except Busy as exc:
         raise HTTPException(409, str(exc)) from exc
+    except LookupError as exc:  # erased meanwhile
+        raise HTTPException(404, "voicemail not found") from exc
     return _back(vm_id)
 
 

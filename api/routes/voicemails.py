@@ -293,6 +293,8 @@ def reprocess(
         )
     except reprocess_one.Busy as exc:
         raise HTTPException(409, str(exc)) from exc
+    except LookupError as exc:  # erased meanwhile
+        raise HTTPException(404, "voicemail not found") from exc
     response.headers["Location"] = f"/v1/voicemails/{done.id}"
     return ReprocessAccepted(id=done.id, status=done.status, run_id=done.run_id)
 

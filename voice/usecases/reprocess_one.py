@@ -92,7 +92,8 @@ def reprocess_voicemail(
 ) -> Requested:
     """Reprocess one voicemail (a run of one item), or retry it from the start when its audio was never
     stored; committed, and the workers told. ``who`` names the requester in the voicemail's history,
-    ``actor`` in the audit trail and the run. Raises Busy (nothing changed) while it is being processed."""
+    ``actor`` in the audit trail and the run. Raises Busy (nothing changed) while it is being processed,
+    LookupError when there is no such voicemail."""
     with sm() as session:
         vm = session.get(Voicemail, vm_id)
         if vm is None:
