@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from voice.core.config import FetchSettings, Settings, WebhookSettings
 from voice.integrations import webhooks
 from voice.jobs import claiming
-from voice.jobs.kinds import SWEEP, webhook_kind
+from voice.jobs import voicemails as voicemail_jobs
+from voice.jobs.kinds import SWEEP, VOICEMAIL, webhook_kind
 from voice.jobs.policy import RetryPolicy
 from voice.jobs.sweeps import Sweep, Sweeper
 from voice.storage import db
@@ -60,9 +61,14 @@ def sm(template: Path, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
     engine.dispose()
 
 
-def _key(session: Session, name: str = "crm") -> str:
+def _key(session: Session, name: str = "crm", webhook_url: str | None = None) -> str:
     key = ApiKey(
-        name=name, role="ingest", prefix=new_id()[:20], secret_hash="x", webhook_secret="whsec_" + "A" * 32
+        webhook_url=webhook_url,
+        name=name,
+        role="ingest",
+        prefix=new_id()[:20],
+        secret_hash="x",
+        webhook_secret="whsec_" + "A" * 32,
     )
     session.add(key)
     session.flush()
@@ -323,6 +329,99 @@ def test_a_key_at_its_cap_is_skipped_and_fair_claiming_takes_turns(sm: sessionma
     assert held is not None and held.id == xs[0]
     second = claiming.claim_next(sm, KIND, "w2", 60, fair=True, now=now)
     assert second is not None and second.id == ys
+
+
+# --- voicemails ---------------------------------------------------------------------------------------------
+
+
+def _voicemail(sm: sessionmaker[Session], webhook_url: str | None = None) -> str:
+    with sm() as session:
+        key = _key(session, webhook_url=webhook_url)
+        call = CallRecord()
+        session.add(call)
+        session.flush()
+        vm = Voicemail(call_id=call.id, status="queued", api_key_id=key, audio_url="https://a.example/x")
+        session.add(vm)
+        session.commit()
+        return vm.id
+
+
+def test_a_voicemail_interrupted_three_times_fails_with_its_webhook(sm: sessionmaker[Session]) -> None:
+    vm_id = _voicemail(sm, webhook_url="https://crm.example/hook")
+    now = utcnow()
+    for i in range(3):  # each worker dies mid-way (kill -9): its lease runs out
+        assert claiming.claim(sm, VOICEMAIL, vm_id, f"w{i}", 60, now=now + timedelta(seconds=61 * i))
+    assert claiming.claim(sm, VOICEMAIL, vm_id, "w3", 60, now=now + timedelta(seconds=61 * 3)) is None
+    with sm() as session:
+        vm = session.get(Voicemail, vm_id)
+        assert vm is not None and vm.status == "failed" and vm.lease_owner is None
+        assert vm.status_reason == "processing was interrupted 3 times; giving up on this voicemail"
+        sent = session.scalars(select(WebhookDelivery).where(WebhookDelivery.voicemail_id == vm_id)).all()
+    assert [d.event for d in sent] == ["voicemail.failed"]
+
+
+def test_a_claimed_voicemail_is_held_before_it_moves(sm: sessionmaker[Session]) -> None:
+    """Claimed but still queued (its worker died before fetching): held until the lease runs out, so a
+    redelivered task waits for it instead of dropping it; then the sweeper sees it orphaned."""
+    vm_id = _voicemail(sm)
+    now = utcnow()
+    assert voicemail_jobs.claim_next(sm, "w", 120) == vm_id
+    left = claiming.held_for(sm, VOICEMAIL, vm_id)
+    assert left is not None and left > 100
+    assert claiming.stale(sm, VOICEMAIL, 0, now=now).waiting == []
+    later = claiming.stale(sm, VOICEMAIL, 0, now=now + timedelta(seconds=121))
+    assert later.orphaned == [vm_id] and later.waiting == []
+    claiming.mark_dispatched(sm, VOICEMAIL, [vm_id], now=now + timedelta(seconds=121))
+    assert claiming.stale(sm, VOICEMAIL, 60, now=now + timedelta(seconds=150)).orphaned == []  # sent lately
+
+
+def test_only_the_holder_moves_and_finishes_a_voicemail(sm: sessionmaker[Session]) -> None:
+    vm_id = _voicemail(sm)
+    assert claiming.claim(sm, VOICEMAIL, vm_id, "a", 60)
+    voicemail_jobs.advance(sm, vm_id, "a", "fetching")
+    with pytest.raises(claiming.LeaseLost):
+        voicemail_jobs.advance(sm, vm_id, "b", "transcribing")
+    with pytest.raises(claiming.LeaseLost):
+        voicemail_jobs.finish(sm, vm_id, "b", "failed", "not b's")
+    voicemail_jobs.finish(sm, vm_id, "a", "failed", "the audio URL answered 404")
+    with sm() as session:
+        vm = session.get(Voicemail, vm_id)
+        assert vm is not None and (vm.status, vm.lease_owner, vm.attempts) == ("failed", None, 1)
+
+
+def test_a_worker_takes_back_what_a_database_fault_interrupted(
+    sm: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The embedded worker and a Celery retry carry on under their own lease after a database fault,
+    instead of waiting it out (120 s by default), and the fault is not an attempt."""
+    from sqlalchemy.exc import OperationalError
+
+    from voice.worker import local
+
+    vm_id = _voicemail(sm)
+    calls: list[tuple[str, str]] = []
+
+    def database_restarts_once(settings: Settings, sm_: object, vm: str, owner: str) -> str:
+        calls.append((vm, owner))
+        if len(calls) == 1:
+            raise OperationalError("UPDATE voicemails", {}, Exception("the database is restarting"))
+        return "done"
+
+    monkeypatch.setattr(local, "run_claimed", database_restarts_once)
+    settings = Settings(data_dir=tmp_path)
+    worker = local.Worker(settings, sm)
+    with pytest.raises(OperationalError):
+        worker.run_once()
+    assert worker.run_once()
+    assert [c[0] for c in calls] == [vm_id, vm_id] and calls[0][1] == calls[1][1]  # the same owner
+    with sm() as session:
+        assert session.scalar(select(Voicemail.attempts).where(Voicemail.id == vm_id)) == 1
+    # A Celery retry carries its owner the same way; a copy without it waits for the lease.
+    other = _voicemail(sm)
+    assert claiming.claim(sm, VOICEMAIL, other, "task-1", 120)
+    with pytest.raises(local.HeldElsewhere):
+        local.work_on(settings, sm, other, "task-2")
+    assert local.work_on(settings, sm, other, "task-1", reenter=True) == "done"
 
 
 # --- sweeps ------------------------------------------------------------------------------------------------

@@ -31,8 +31,8 @@ from voice.audio.fetch import fetch_to_file
 from voice.core.config import FetchSettings, Settings, WebhookSettings
 from voice.core.errors import FetchError, TransientFetchError
 from voice.integrations.webhooks import Dispatcher, send
+from voice.jobs.voicemails import claim_next
 from voice.storage import keys
-from voice.storage.claims import claim_next
 from voice.storage.models import Status, Voicemail, WebhookAttempt, WebhookDelivery, utcnow
 from voice.storage.voicemails import CallInfo, create_voicemail
 
@@ -246,13 +246,13 @@ def test_claim_prefers_keys_with_fewer_in_flight(sm: sessionmaker[Session]) -> N
             session.execute(update(Voicemail).where(Voicemail.id == vm_id).values(created_at=when))
         session.commit()
 
-    first = claim_next(sm, "w1", 60, 3)
+    first = claim_next(sm, "w1", 60)
     assert first == old[0]
     with sm() as session:  # the claimed one is being fetched
         session.execute(update(Voicemail).where(Voicemail.id == first).values(status=Status.FETCHING))
         session.commit()
-    assert claim_next(sm, "w2", 60, 3) == newer  # X has one in flight, Y none
-    assert claim_next(sm, "w3", 60, 3) == old[1]  # Y's is claimed (queued, leased): oldest again
+    assert claim_next(sm, "w2", 60) == newer  # X has one in flight, Y none
+    assert claim_next(sm, "w3", 60) == old[1]  # Y's is claimed (queued, leased): oldest again
 
 
 def test_one_worker_takes_turns_between_keys(sm: sessionmaker[Session]) -> None:
@@ -271,7 +271,7 @@ def test_one_worker_takes_turns_between_keys(sm: sessionmaker[Session]) -> None:
         session.commit()
 
     def take() -> str | None:
-        vm_id = claim_next(sm, "only-worker", 60, 3)
+        vm_id = claim_next(sm, "only-worker", 60)
         with sm() as session:  # ends at once, as a trickle cut at its deadline does
             ended = dict(status=Status.FAILED, lease_owner=None, lease_expires_at=None)
             session.execute(update(Voicemail).where(Voicemail.id == vm_id).values(**ended))

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from voice.core.config import WebhookSettings
 from voice.jobs.policy import RetryPolicy
-from voice.storage.models import Sweep, WebhookDelivery
+from voice.storage import results
+from voice.storage.models import Status, Sweep, Voicemail, WebhookDelivery
 
 
 def _nothing(session: Session, job_id: Any, reason: str | None) -> None:
@@ -86,4 +87,24 @@ def webhook_kind(settings: WebhookSettings) -> JobKind:
 # Periodic work: a row per sweep, always open; its lease says who runs it now, next_attempt_at when next.
 SWEEP = JobKind(
     name="sweep", model=Sweep, open=lambda t: true(), order=lambda t: (t.next_attempt_at,), key="name"
+)
+
+
+def _voicemail_failed(session: Session, job_id: Any, reason: str | None) -> None:
+    results.finish_locked(session, job_id, Status.FAILED, reason)
+
+
+# A voicemail's processing: claimed fairly between API keys; a voicemail whose workers died three times (a
+# recording that kills the process, say) fails with the reason and its completion webhook.
+VOICEMAIL = JobKind(
+    name="voicemail",
+    model=Voicemail,
+    open=lambda t: t.status.in_((Status.QUEUED, *Status.IN_FLIGHT)),
+    order=lambda t: (t.created_at,),
+    policy=RetryPolicy(max_attempts=3),
+    group="api_key_id",
+    give_up=_voicemail_failed,
+    interrupted=lambda n: f"processing was interrupted {n - 1} times; giving up on this voicemail",
+    dispatched_at="dispatched_at",
+    created_at="created_at",
 )

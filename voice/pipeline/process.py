@@ -24,7 +24,9 @@ from voice.audio.normalise import NormalisedAudio, normalise
 from voice.audio.speech_detection import SpeechActivity, detect_speech, speech_only
 from voice.core.config import Settings
 from voice.core.errors import FetchError, VoicemailError
-from voice.storage import callers, claims, inbox, vault, voicemails
+from voice.jobs import voicemails as voicemail_jobs
+from voice.jobs.claiming import LeaseLost
+from voice.storage import callers, inbox, vault, voicemails
 from voice.storage.files import voicemail_dir
 from voice.storage.models import Status, Summary, TranscriptRevision, Voicemail, as_utc, utcnow
 from voice.storage.revisions import PriorityRule
@@ -160,8 +162,8 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
     """Run the whole pipeline for one claimed voicemail; return its final status.
 
     Failures of this voicemail end in ``failed`` with a readable reason, once; they never propagate.
-    ``claims.LeaseLost`` does propagate: another worker owns the job now, and we must stop quietly; so
-    does a database fault (the lease runs out and the job is taken up again).
+    ``LeaseLost`` does propagate: another worker owns the job now, and we must stop quietly; so
+    does a database fault (the worker takes its own lease back once the database answers).
     """
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -181,34 +183,10 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
         if not source_path or not Path(source_path).exists():
             if not audio_url:
                 raise VoicemailError("the voicemail has neither an uploaded file nor an audio URL")
-            claims.advance(sm, vm_id, owner, Status.FETCHING)
-            t = time.perf_counter()
-
-            def retrying(attempt: int, reason: str, delay: float) -> None:
-                note = f"attempt {attempt} failed ({reason}); retrying in {delay:.1f} s"
-                claims.advance(sm, vm_id, owner, Status.FETCHING, note)
-
-            fetched = fetch_to_file(
-                audio_url,
-                work_dir / "source",
-                settings.fetch,
-                named_auth(fetch_auth, settings),
-                retrying,
-                vault.keyring(settings.storage),
-            )
-            timings["fetch_s"] = round(time.perf_counter() - t, 3)
-            source_path = str(fetched.path)
-            claims.advance(
-                sm,
-                vm_id,
-                owner,
-                Status.FETCHING,
-                f"fetched {fetched.size_bytes} bytes",
-                source_path=source_path,
-            )
+            source_path = _fetch(sm, vm_id, owner, audio_url, fetch_auth, work_dir, settings, timings)
 
         def on_stage(name: str) -> None:
-            claims.advance(sm, vm_id, owner, name)
+            voicemail_jobs.advance(sm, vm_id, owner, name)
 
         engine = get_engine(settings.transcription)
         result = analyse(
@@ -223,22 +201,74 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
             same_text=same_text,
             redact_pii=redact_pii,
         )
-    except (claims.LeaseLost, DBAPIError):
+    except (LeaseLost, DBAPIError):
         # Lost lease: another worker owns the job. Database fault: not this voicemail's fault, so no
-        # "failed"; the lease runs out and the job is taken up again once the database answers.
+        # "failed"; its worker takes its own lease back and starts over once the database answers.
         raise
     except VoicemailError as exc:
-        claims.finish(sm, vm_id, owner, Status.FAILED, str(exc))
+        voicemail_jobs.finish(sm, vm_id, owner, Status.FAILED, str(exc))
         return Status.FAILED
     except Exception as exc:  # a bug or an environment fault: fail this one, keep the worker alive
         log.exception("voicemail %s failed unexpectedly", vm_id)
-        claims.finish(
+        voicemail_jobs.finish(
             sm, vm_id, owner, Status.FAILED, f"internal error: {exc.__class__.__name__}: {exc}"[:500]
         )
         return Status.FAILED
 
     timings.update(result.timings)
     timings["total_s"] = round(time.perf_counter() - started, 3)
+    _finish(sm, vm_id, owner, settings, result, timings)
+    return result.status
+
+
+def _fetch(
+    sm: sessionmaker[Session],
+    vm_id: str,
+    owner: str,
+    audio_url: str,
+    fetch_auth: str | None,
+    work_dir: Path,
+    settings: Settings,
+    timings: dict[str, float],
+) -> str:
+    """Fetch the voicemail's audio (each retry in its history); return where the source now is."""
+    voicemail_jobs.advance(sm, vm_id, owner, Status.FETCHING)
+    t = time.perf_counter()
+
+    def retrying(attempt: int, reason: str, delay: float) -> None:
+        note = f"attempt {attempt} failed ({reason}); retrying in {delay:.1f} s"
+        voicemail_jobs.advance(sm, vm_id, owner, Status.FETCHING, note)
+
+    fetched = fetch_to_file(
+        audio_url,
+        work_dir / "source",
+        settings.fetch,
+        named_auth(fetch_auth, settings),
+        retrying,
+        vault.keyring(settings.storage),
+    )
+    timings["fetch_s"] = round(time.perf_counter() - t, 3)
+    source_path = str(fetched.path)
+    voicemail_jobs.advance(
+        sm,
+        vm_id,
+        owner,
+        Status.FETCHING,
+        f"fetched {fetched.size_bytes} bytes",
+        source_path=source_path,
+    )
+    return source_path
+
+
+def _finish(
+    sm: sessionmaker[Session],
+    vm_id: str,
+    owner: str,
+    settings: Settings,
+    result: FileResult,
+    timings: dict[str, float],
+) -> None:
+    """End the job with what the pipeline made: the audio's facts, the revision made current, the status."""
     fields: dict = {}
     if result.audio is not None:
         # The normalised copy was plaintext only while this voicemail was processed.
@@ -253,8 +283,7 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
     if result.summary is not None:  # done, or no speech: both get a triage card
         revision, summary = revision_rows(result, settings, timings)
     rule = priority_rule(settings)
-    claims.finish(sm, vm_id, owner, result.status, result.reason, revision, summary, rule, **fields)
-    return result.status
+    voicemail_jobs.finish(sm, vm_id, owner, result.status, result.reason, revision, summary, rule, **fields)
 
 
 def audio_name(vm: Voicemail) -> str | None:

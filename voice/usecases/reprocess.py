@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from voice.core.config import Settings
 from voice.core.errors import VoicemailError
+from voice.jobs.claiming import LeaseLost
 from voice.jobs.leases import keep_lease, owner_token
 from voice.pipeline import process as pipeline
-from voice.storage import claims, inbox, revisions, run_items, runs
+from voice.storage import inbox, revisions, run_items, runs
 from voice.storage.models import (
     ItemState,
     ReprocessItem,
@@ -154,7 +155,7 @@ def reprocess_item(settings: Settings, sm: sessionmaker[Session], item_id: int, 
     state, reason, result = outcome
     try:
         _store(sm, job, item_id, owner, state, reason, result)
-    except claims.LeaseLost:
+    except LeaseLost:
         log.warning("reprocess item %s was taken over by another worker; dropped our result", item_id)
         return "taken over"
     why = f" ({reason})" if reason else ""
@@ -212,7 +213,7 @@ def _store(
         if result is None or result.summary is None:
             if not run_items.end_owned(session, item_id, owner, state, reason):
                 session.rollback()
-                raise claims.LeaseLost(str(item_id))
+                raise LeaseLost(str(item_id))
             if state == ItemState.FAILED:
                 detail = f"reprocess run {job.run_id} failed: {reason}; the current transcript is kept"
                 session.add(VoicemailEvent(voicemail_id=job.vm_id, status=job.vm_status, detail=detail))
@@ -225,7 +226,7 @@ def _store(
         revision_id = revisions.make_current(session, job.vm_id, revision, summary, rule)
         if not run_items.end_owned(session, item_id, owner, ItemState.DONE, None, revision_id):
             session.rollback()
-            raise claims.LeaseLost(str(item_id))
+            raise LeaseLost(str(item_id))
         # A voicemail that ended once does not end again: its status follows the new revision, and no
         # webhook is written (docs/api.md, "Completion webhooks").
         session.execute(

@@ -156,25 +156,29 @@ def _load_model(**_: Any) -> None:
         log.exception("could not load the transcription model")
 
 
-def process_voicemail_task(task: Any, vm_id: str) -> str:
+def process_voicemail_task(task: Any, vm_id: str, owner: str | None = None) -> str:
+    """``owner``: set on a retry after a database fault, the token whose lease it takes back at once."""
+    from voice.jobs.leases import owner_token
     from voice.worker.local import HeldElsewhere, work_on
 
     settings, sm = _worker_context()
+    mine = owner or owner_token()
     try:
-        return work_on(settings, sm, vm_id)
+        return work_on(settings, sm, vm_id, mine, reenter=owner is not None)
     except HeldElsewhere as held:
         # A redelivery while the lease of a worker that died is still running: come back when it ends.
         raise task.retry(countdown=held.seconds + 0.5) from held
     except DBAPIError as exc:
-        raise _retry_later(task, f"voicemail {vm_id}", exc) from exc
+        raise _retry_later(task, f"voicemail {vm_id}", exc, {"owner": mine}) from exc
 
 
-def _retry_later(task: Any, what: str, exc: DBAPIError) -> Exception:
+def _retry_later(task: Any, what: str, exc: DBAPIError, kwargs: dict[str, Any] | None = None) -> Exception:
     """The database is restarting or out of reach: not the job's fault. Try again with exponential
-    backoff and jitter (capped at a minute) until it answers."""
+    backoff and jitter (capped at a minute) until it answers; ``kwargs`` carry the owner token, so the retry
+    takes its own lease back instead of waiting it out."""
     delay = min(60.0, 2.0 ** min(task.request.retries, 6)) * (0.5 + random.random())
     log.warning("%s: database unavailable (%s); retrying in %.1f s", what, exc.orig, delay)
-    return task.retry(countdown=delay)  # raises Retry itself
+    return task.retry(countdown=delay, kwargs=kwargs)  # raises Retry itself
 
 
 def reprocess_item_task(task: Any, item_id: int) -> str:

@@ -12,7 +12,8 @@ import time
 from sqlalchemy.orm import Session, sessionmaker
 
 from voice.core.config import Settings
-from voice.storage import claims
+from voice.jobs import claiming
+from voice.jobs.kinds import VOICEMAIL
 from voice.worker.local import Worker
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,8 @@ class Dispatch:
     def resend_stale(self, sm: sessionmaker[Session]) -> int:
         """Publish again what should be running but is not; returns how many were sent.
 
-        A worker that died leaves its voicemail in flight with an expired lease: always sent again.
+        A worker that died leaves its voicemail with an expired lease (in flight, or claimed and still
+        queued): always sent again.
         A queued voicemail may just be waiting its turn in a backlog, or its message may be lost (posted
         while the broker was down, or a broker restarted without persistence). The broker's queue depth
         tells the two apart: only as many of the oldest as the broker is short of are sent again, and
@@ -66,7 +68,8 @@ class Dispatch:
         from voice.worker import celery_app
 
         c = self.settings.celery
-        queued, orphaned, total_queued = claims.stale(sm, c.redispatch_after_s)
+        found = claiming.stale(sm, VOICEMAIL, c.redispatch_after_s)
+        queued, orphaned, total_queued = found.waiting, found.orphaned, found.total_waiting
         if not queued and not orphaned:
             return 0
         depth = celery_app.queue_depth(self.settings)
@@ -74,7 +77,7 @@ class Dispatch:
             return 0  # the broker is out of reach; sending would fail too
         lost = queued[: max(0, total_queued - depth)]
         sent = [vm_id for vm_id in orphaned + lost if celery_app.send(self.settings, vm_id)]
-        claims.mark_dispatched(sm, sent)
+        claiming.mark_dispatched(sm, VOICEMAIL, sent)
         if sent:
             log.info(
                 "re-dispatched %d voicemail(s): %d whose worker died, %d of %d queued (broker holds %d)",

@@ -9,20 +9,22 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from collections import deque
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from voice.core.config import Settings
-from voice.jobs.leases import keep_lease, owner_token
+from voice.jobs import claiming
+from voice.jobs import voicemails as voicemail_jobs
+from voice.jobs.claiming import LeaseLost
+from voice.jobs.kinds import VOICEMAIL
+from voice.jobs.leases import owner_token
 from voice.pipeline.process import process_voicemail
-from voice.storage import claims
 from voice.storage.models import Status
 from voice.transcription.engines import get_engine
 
 log = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 3
 
 
 class Worker:
@@ -32,6 +34,8 @@ class Worker:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
+        # (voicemail, owner) of jobs a database fault interrupted, to take back under their own leases.
+        self._interrupted: deque[tuple[str, str]] = deque()
         self.processed = 0
 
     def start(self) -> None:
@@ -65,15 +69,41 @@ class Worker:
                 self._stop.wait(self.settings.worker.poll_interval_s)
 
     def run_once(self) -> bool:
-        """Process one voicemail if there is one, else one item of a reprocess run (fresh voicemails
-        always come first); return whether there was work."""
-        owner = owner_token()
-        vm_id = claims.claim_next(self.sm, owner, self.settings.worker.lease_s, MAX_ATTEMPTS)
-        if vm_id is None:
-            return self._reprocess_once(owner)
-        run_claimed(self.settings, self.sm, vm_id, owner)
+        """Process one voicemail if there is one (first one a database fault interrupted here), else one
+        item of a reprocess run (fresh voicemails always come first); return whether there was work."""
+        held = self._take_back()
+        if held is not None:
+            vm_id, owner = held
+        else:
+            owner = owner_token()
+            claimed = voicemail_jobs.claim_next(self.sm, owner, self.settings.worker.lease_s)
+            if claimed is None:
+                return self._reprocess_once(owner)
+            vm_id = claimed
+        try:
+            run_claimed(self.settings, self.sm, vm_id, owner)
+        except DBAPIError:
+            self._interrupted.append((vm_id, owner))
+            raise
         self.processed += 1
         return True
+
+    def _take_back(self) -> tuple[str, str] | None:
+        """A voicemail whose processing here a database fault interrupted, taken back under its own lease
+        (without waiting for the lease to run out, and not counted as an attempt); None if there is none
+        or another worker has it now."""
+        while self._interrupted:
+            vm_id, owner = self._interrupted.popleft()
+            try:
+                claimed = claiming.claim(
+                    self.sm, VOICEMAIL, vm_id, owner, self.settings.worker.lease_s, reenter=True
+                )
+            except DBAPIError:
+                self._interrupted.appendleft((vm_id, owner))  # still down: next time
+                raise
+            if claimed is not None:
+                return vm_id, owner
+        return None
 
     def _reprocess_once(self, owner: str) -> bool:
         from voice.storage import run_items
@@ -93,22 +123,22 @@ def run_claimed(settings: Settings, sm: sessionmaker[Session], vm_id: str, owner
     (or "taken over" when another worker took the job after our lease expired)."""
     lease = settings.worker.lease_s
     try:
-        with keep_lease(lambda: claims.renew_lease(sm, vm_id, owner, lease), lease, f"voicemail {vm_id}"):
+        with claiming.heartbeat(sm, VOICEMAIL, vm_id, owner, lease):
             status = process_voicemail(vm_id, owner, settings, sm)
         log.info("voicemail %s: %s", vm_id, status)
         return status
-    except claims.LeaseLost:
+    except LeaseLost:
         log.warning("voicemail %s was taken over by another worker; dropped our result", vm_id)
         return "taken over"
     except DBAPIError:
-        raise  # not this voicemail's fault: the lease runs out and it is taken up again
+        raise  # not this voicemail's fault: its holder takes its own lease back when the database answers
     except Exception as exc:
         # A bug that escaped the pipeline: fail the voicemail now with the real reason, rather than let
         # its lease run out three times and end as "interrupted".
         log.exception("voicemail %s failed unexpectedly", vm_id)
         reason = f"internal error: {exc.__class__.__name__}: {exc}"[:500]
-        with contextlib.suppress(claims.LeaseLost):
-            claims.finish(sm, vm_id, owner, Status.FAILED, reason)
+        with contextlib.suppress(LeaseLost):
+            voicemail_jobs.finish(sm, vm_id, owner, Status.FAILED, reason)
         return Status.FAILED
 
 
@@ -120,12 +150,15 @@ class HeldElsewhere(Exception):
         self.seconds = seconds
 
 
-def work_on(settings: Settings, sm: sessionmaker[Session], vm_id: str) -> str:
-    """Claim one voicemail by id and process it (a Celery task). "skipped" when it is finished already,
-    so a task delivered twice does the work once; HeldElsewhere while another worker's lease runs."""
-    owner = owner_token()
-    if not claims.claim(sm, vm_id, owner, settings.worker.lease_s, MAX_ATTEMPTS):
-        held = claims.held_for(sm, vm_id)
+def work_on(
+    settings: Settings, sm: sessionmaker[Session], vm_id: str, owner: str, reenter: bool = False
+) -> str:
+    """Claim one voicemail by id and process it as ``owner`` (a Celery task). "skipped" when it is
+    finished already, so a task delivered twice does the work once; HeldElsewhere while another worker's
+    lease runs (a claimed voicemail is held whatever its status). ``reenter``: ``owner`` is the token of an
+    earlier try that a database fault interrupted, which takes its own lease back at once."""
+    if claiming.claim(sm, VOICEMAIL, vm_id, owner, settings.worker.lease_s, reenter=reenter) is None:
+        held = claiming.held_for(sm, VOICEMAIL, vm_id)
         if held is not None:
             raise HeldElsewhere(held)
         log.info("voicemail %s: nothing to do (finished or gone)", vm_id)
