@@ -11,7 +11,9 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
 from api import edge
@@ -36,6 +38,7 @@ from voice.core.config import Settings, get_settings
 from voice.core.memory import limit_malloc_arenas
 from voice.core.rate_limits import RateLimiter
 from voice.integrations.webhooks import Dispatcher
+from voice.jobs.sweeps import Sweep, Sweeper
 from voice.storage import audit, db, vault
 from voice.usecases import retention
 from voice.usecases.overdue import mark_overdue
@@ -51,6 +54,27 @@ Roles: **ingest** posts voicemails and reads its own; **agent** reads every voic
 agent state; **admin** also reprocesses, deletes and manages keys. Twilio's callback is authenticated by
 its X-Twilio-Signature instead.
 """
+
+
+def background_jobs(
+    settings: Settings, sm: sessionmaker[Session], engine: Engine, dispatch: Dispatch
+) -> list[Sweeper | Periodic]:
+    """Periodic work, each on its own thread so a long retention run holds back no other. Sweeps are elected
+    through their rows' leases (voice/jobs/sweeps.py): callback deadlines, retention and, with Celery,
+    re-dispatch and the reprocess pump run once per interval per deployment, not once per replica."""
+    sweeps = [
+        Sweep("sla", settings.sla.check_interval_s, lambda: mark_overdue(sm, settings)),
+        Sweep("retention", settings.retention.interval_s, lambda: retention.apply(sm, settings)),
+    ]
+    if settings.dispatch == "celery":
+        sweeps.append(
+            Sweep("redispatch", settings.celery.redispatch_interval_s, lambda: dispatch.resend_stale(sm))
+        )
+        sweeps.append(Sweep("reprocess-pump", settings.reprocess.interval_s, lambda: dispatch.pump_runs(sm)))
+    background: list[Sweeper | Periodic] = [Sweeper(sm, [s], name=f"voice-{s.name}") for s in sweeps]
+    # This process's own memory, so not a sweep: reads' audit rows a write refused.
+    background.append(Periodic("voice-audit", 30.0, lambda: audit.backlog.flush(engine)))
+    return background
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -70,20 +94,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.worker = Worker(settings, sm)
             app.state.worker.start()
         app.state.dispatch = Dispatch(settings, app.state.worker)
-        # Every serving process delivers due webhooks, checks callback deadlines and (with Celery)
-        # re-sends stalled voicemails; each of these is settled in the database, so replicas never clash.
+        # Every serving process delivers due webhooks, each claimed under a lease.
         app.state.webhooks = Dispatcher(settings, sm)
         app.state.webhooks.start()
-        background = [
-            Periodic("voice-sla", settings.sla.check_interval_s, lambda: mark_overdue(sm, settings)),
-            Periodic("voice-retention", settings.retention.interval_s, lambda: retention.apply(sm, settings)),
-            Periodic("voice-audit", 30.0, lambda: audit.backlog.flush(engine)),  # reads' rows a write refused
-        ]
-        if settings.dispatch == "celery":
-            resend = lambda: app.state.dispatch.resend_stale(sm)  # noqa: E731
-            background.append(Periodic("voice-redispatch", settings.celery.redispatch_interval_s, resend))
-            pump = lambda: app.state.dispatch.pump_runs(sm)  # noqa: E731
-            background.append(Periodic("voice-reprocess", settings.reprocess.interval_s, pump))
+        background = background_jobs(settings, sm, engine, app.state.dispatch)
         for job in background:
             job.start()
         try:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,8 +30,9 @@ class Sweep:
     name: str
     interval_s: float
     run: Callable[[], object]
-    # Renewed while it runs: a process that dies mid-sweep hands it over once this runs out.
-    lease_s: float = 300.0
+    # Renewed every third of it while the sweep runs: a process that dies mid-sweep hands it over once this
+    # runs out.
+    lease_s: float = 30.0
 
 
 @functools.cache
@@ -52,10 +53,15 @@ def _ensure_rows(session: Session, sweeps: Sequence[Sweep], now: datetime) -> No
 
 
 class Sweeper:
-    """Runs every due sweep this process wins, one after another, on one thread."""
+    """Runs every due sweep this process wins, one after another, on one thread (give a slow sweep a
+    Sweeper of its own, so it does not hold back the quick ones)."""
 
     def __init__(
-        self, sm: sessionmaker[Session], sweeps: Sequence[Sweep], tick_s: float | None = None
+        self,
+        sm: sessionmaker[Session],
+        sweeps: Sequence[Sweep],
+        tick_s: float | None = None,
+        name: str = "voice-sweeps",
     ) -> None:
         self.sm = sm
         self.sweeps = list(sweeps)
@@ -63,20 +69,31 @@ class Sweeper:
         self.tick_s = tick_s if tick_s is not None else min(1.0, shortest)
         self._ready = False
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="voice-sweeps", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
 
     def run_due(self, now: datetime | None = None) -> list[str]:
         """One pass: run each due sweep no other process holds; return the names run here."""
-        if not self._ready:
-            with self.sm() as session:
-                _ensure_rows(session, self.sweeps, now or utcnow())
+        at = now or utcnow()
+        with self.sm() as session:
+            if not self._ready:
+                _ensure_rows(session, self.sweeps, at)
                 session.commit()
-            self._ready = True
+                self._ready = True
+            # A read first: most passes find nothing due, and a claim would take SQLite's write lock.
+            rows = session.execute(
+                select(SweepRow.name).where(
+                    SweepRow.name.in_([s.name for s in self.sweeps]),
+                    claiming.claimable(SWEEP, at),
+                )
+            )
+            due = {name for (name,) in rows}
         ran = []
         for sweep in self.sweeps:
+            if sweep.name not in due:
+                continue
             owner = owner_token()
             if claiming.claim(self.sm, SWEEP, sweep.name, owner, sweep.lease_s, now=now) is None:
-                continue
+                continue  # another process took it first
             self._run(sweep, owner, now)
             ran.append(sweep.name)
         return ran
