@@ -19,17 +19,22 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.support.seed import seed_voicemail
 from voice.core.config import FetchSettings, Settings, WebhookSettings
 from voice.integrations import webhooks
 from voice.jobs import claiming
+from voice.jobs import run_items as item_jobs
 from voice.jobs import voicemails as voicemail_jobs
-from voice.jobs.kinds import SWEEP, VOICEMAIL, webhook_kind
+from voice.jobs.kinds import RUN_ITEM, SWEEP, VOICEMAIL, webhook_kind
 from voice.jobs.policy import RetryPolicy
 from voice.jobs.sweeps import Sweep, Sweeper
-from voice.storage import db
+from voice.storage import db, run_items, runs
 from voice.storage.models import (
     ApiKey,
     CallRecord,
+    ItemState,
+    ReprocessItem,
+    RunState,
     Voicemail,
     WebhookAttempt,
     WebhookDelivery,
@@ -422,6 +427,31 @@ def test_a_worker_takes_back_what_a_database_fault_interrupted(
     with pytest.raises(local.HeldElsewhere):
         local.work_on(settings, sm, other, "task-2")
     assert local.work_on(settings, sm, other, "task-1", reenter=True) == "done"
+
+
+# --- run items -------------------------------------------------------------------------------------------
+
+
+def test_a_run_item_interrupted_three_times_fails_and_ends_its_run(sm: sessionmaker[Session]) -> None:
+    with sm() as session:
+        seed_voicemail(session, model="jobs")
+        run = runs.create_run(session, runs.Selection(model="jobs"), runs.Target(), "test")
+        session.commit()
+        run_id = run.id
+    assert len(run_items.release(sm, run_id, window=1)) == 1
+    now = utcnow()
+    taken = [
+        claiming.claim_next(sm, RUN_ITEM, f"w{i}", 60, now=now + timedelta(seconds=61 * i)) for i in range(3)
+    ]
+    assert None not in taken and len({t.id for t in taken if t}) == 1
+    item_id = taken[0].id if taken[0] else None
+    assert item_jobs.claim(sm, "w3", 60, run_id=run_id) is None  # its lease is live still
+    assert claiming.claim(sm, RUN_ITEM, item_id, "w3", 60, now=now + timedelta(seconds=61 * 3)) is None
+    with sm() as session:
+        item = session.get(ReprocessItem, item_id)
+        assert item is not None and (item.state, item.lease_owner) == (ItemState.FAILED, None)
+        assert item.reason == "processing was interrupted 3 times; giving up on it"
+        assert runs.progress(session, run_id).state == RunState.DONE
 
 
 # --- sweeps ------------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Reprocess runs in the database (voice/storage/runs.py, run_items.py): selection, throttle, window,
-claims, cancel, resume."""
+"""Reprocess runs in the database (voice/storage/runs.py, run_items.py; claims in voice/jobs/run_items.py):
+selection, throttle, window, claims, cancel, resume."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.support.seed import seed_voicemail
+from voice.jobs import run_items as item_jobs
 from voice.jobs.leases import owner_token
 from voice.storage import run_items, runs
 from voice.storage.models import ItemState, ReprocessItem, ReprocessRun, RunState, Voicemail, utcnow
@@ -110,10 +111,10 @@ def test_claims_are_exclusive_and_wait_for_busy_voicemails(sm: sessionmaker[Sess
     with sm() as session:  # b is being processed fresh (an agent asked for it again): not now
         session.execute(update(Voicemail).where(Voicemail.id == b).values(status="queued"))
         session.commit()
-    first = run_items.claim(sm, owner_token(), 60, run_id=run_id)
+    first = item_jobs.claim(sm, owner_token(), 60, run_id=run_id)
     assert first is not None
-    assert run_items.claim(sm, owner_token(), 60, item_id=first) is None  # held: nobody else gets it
-    assert run_items.claim(sm, owner_token(), 60, run_id=run_id) is None  # b is busy
+    assert item_jobs.claim(sm, owner_token(), 60, item_id=first) is None  # held: nobody else gets it
+    assert item_jobs.claim(sm, owner_token(), 60, run_id=run_id) is None  # b is busy
     with sm() as session:
         item = session.get(ReprocessItem, first)
         assert item is not None and item.voicemail_id == a and item.state == ItemState.RUNNING
@@ -127,7 +128,7 @@ def test_claims_are_exclusive_and_wait_for_busy_voicemails(sm: sessionmaker[Sess
         session.commit()
     with sm() as session:
         b_item = session.scalar(select(ReprocessItem.id).where(ReprocessItem.voicemail_id == b))
-    taken = [run_items.claim(sm, owner_token(), 60, run_id=run_id) for _ in range(3)]
+    taken = [item_jobs.claim(sm, owner_token(), 60, run_id=run_id) for _ in range(3)]
     assert sorted(taken[:2]) == sorted([first, b_item]) and taken[2] is None
 
 
@@ -138,11 +139,11 @@ def test_end_is_compare_and_set_on_the_lease(sm: sessionmaker[Session]) -> None:
     run_id = _make(sm, runs.Selection(model="e"))
     run_items.release(sm, run_id, window=1)
     me = owner_token()
-    item = run_items.claim(sm, me, 60, run_id=run_id)
+    item = item_jobs.claim(sm, me, 60, run_id=run_id)
     assert item is not None
     with sm() as session:
-        assert not run_items.end_owned(session, item, "someone-else", ItemState.DONE, None)
-        assert run_items.end_owned(session, item, me, ItemState.DONE, None)
+        assert not item_jobs.end_owned(session, item, "someone-else", ItemState.DONE, None)
+        assert item_jobs.end_owned(session, item, me, ItemState.DONE, None)
         session.commit()
     with sm() as session:
         p = runs.progress(session, run_id)
@@ -157,7 +158,7 @@ def test_cancel_stops_releasing_and_resume_carries_on(sm: sessionmaker[Session])
     run_id = _make(sm, runs.Selection(model="r"))
     run_items.release(sm, run_id, window=3)
     me = owner_token()
-    held = run_items.claim(sm, me, 60, run_id=run_id)
+    held = item_jobs.claim(sm, me, 60, run_id=run_id)
     assert held is not None
     with sm() as session:
         runs.cancel(session, run_id)
@@ -165,9 +166,9 @@ def test_cancel_stops_releasing_and_resume_carries_on(sm: sessionmaker[Session])
     counts = _states(sm, run_id)
     assert counts["running"] == 1 and counts["queued"] == 0 and counts["pending"] == 4
     assert run_items.release(sm, run_id, window=3) == []
-    assert run_items.claim(sm, owner_token(), 60, run_id=run_id) is None
+    assert item_jobs.claim(sm, owner_token(), 60, run_id=run_id) is None
     with sm() as session:  # the one in flight finishes
-        assert run_items.end_owned(session, held, me, ItemState.DONE, None)
+        assert item_jobs.end_owned(session, held, me, ItemState.DONE, None)
         session.commit()
         with pytest.raises(runs.RunError):
             runs.cancel(session, "no-such-run")
@@ -191,14 +192,14 @@ def test_resume_takes_back_items_of_a_killed_process_at_once(sm: sessionmaker[Se
         text=True,
         check=True,
     ).stdout.strip()
-    assert run_items.claim(sm, dead, 600, run_id=run_id) is not None
+    assert item_jobs.claim(sm, dead, 600, run_id=run_id) is not None
     alive = owner_token()
-    assert run_items.claim(sm, alive, 600, run_id=run_id) is None
+    assert item_jobs.claim(sm, alive, 600, run_id=run_id) is None
     with sm() as session:
         runs.resume(session, run_id)
         session.commit()
     run_items.release(sm, run_id, window=1)
-    assert run_items.claim(sm, alive, 600, run_id=run_id) is not None
+    assert item_jobs.claim(sm, alive, 600, run_id=run_id) is not None
 
 
 def test_last_two_items_ending_at_once_finish_the_run(sm: sessionmaker[Session]) -> None:
@@ -216,7 +217,7 @@ def test_last_two_items_ending_at_once_finish_the_run(sm: sessionmaker[Session])
     run_id = _make(sm, runs.Selection(model="two"))
     run_items.release(sm, run_id, window=2)
     owners = [owner_token(), owner_token()]
-    items = [run_items.claim(sm, owner, 60, run_id=run_id) for owner in owners]
+    items = [item_jobs.claim(sm, owner, 60, run_id=run_id) for owner in owners]
     assert None not in items
     errors: list[BaseException] = []
     inserted = threading.Event()
@@ -230,7 +231,7 @@ def test_last_two_items_ending_at_once_finish_the_run(sm: sessionmaker[Session])
                     inserted.wait(1)
                 else:
                     inserted.set()
-                assert run_items.end_owned(session, items[i], owners[i], ItemState.DONE, None, rev.id)  # type: ignore[arg-type]
+                assert item_jobs.end_owned(session, items[i], owners[i], ItemState.DONE, None, rev.id)  # type: ignore[arg-type]
                 time.sleep(0.3 if i == 0 else 0)  # still uncommitted while the other one ends
                 session.commit()
         except BaseException as exc:  # noqa: BLE001 - reported below

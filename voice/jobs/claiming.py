@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -247,10 +247,12 @@ def release(
     *,
     delay_s: float = 0.0,
     refund: bool = False,
+    values: Mapping[str, Any] | None = None,
     now: datetime | None = None,
 ) -> bool:
     """Hand a job this owner holds back, unfinished, to be claimed again after ``delay_s``. ``refund``: the
-    claim does not count as an attempt (a database fault or a shutdown is not the job's fault)."""
+    claim does not count as an attempt (a database fault or a shutdown is not the job's fault). ``values``
+    are set with the kind's own (a run item given back as "pending" when its run pauses)."""
     m = kind.model
     at = (now or utcnow()) + timedelta(seconds=delay_s)
     with sm() as session:
@@ -262,7 +264,7 @@ def release(
                 lease_expires_at=None,
                 next_attempt_at=at,
                 attempts=case((m.attempts > 0, m.attempts - 1), else_=0) if refund else m.attempts,
-                **kind.on_release,
+                **{**kind.on_release, **(values or {})},
             )
             .execution_options(synchronize_session=False)
         )

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from voice.core.config import WebhookSettings
 from voice.jobs.policy import RetryPolicy
-from voice.storage import results
-from voice.storage.models import Status, Sweep, Voicemail, WebhookDelivery
+from voice.storage import results, run_items
+from voice.storage.models import ItemState, ReprocessItem, Status, Sweep, Voicemail, WebhookDelivery
 
 
 def _nothing(session: Session, job_id: Any, reason: str | None) -> None:
@@ -107,4 +107,23 @@ VOICEMAIL = JobKind(
     interrupted=lambda n: f"processing was interrupted {n - 1} times; giving up on this voicemail",
     dispatched_at="dispatched_at",
     created_at="created_at",
+)
+
+
+def _item_failed(session: Session, job_id: Any, reason: str | None) -> None:
+    run_items.end(session, job_id, ItemState.FAILED, reason)
+
+
+# An item of a reprocess run: "running" while a worker holds it, "queued" when handed back; its workers dying
+# three times fail it (and its run ends when it was the last).
+RUN_ITEM = JobKind(
+    name="run_item",
+    model=ReprocessItem,
+    open=lambda t: t.state.in_((ItemState.QUEUED, ItemState.RUNNING)),
+    order=lambda t: (t.id,),
+    policy=RetryPolicy(max_attempts=3),
+    on_claim={"state": ItemState.RUNNING},
+    on_release={"state": ItemState.QUEUED},
+    give_up=_item_failed,
+    dispatched_at="queued_at",
 )

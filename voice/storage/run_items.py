@@ -1,5 +1,5 @@
-"""The items of reprocess runs as work for workers: released (within the run's rate and window), claimed
-under a lease, renewed, ended, given back.
+"""The items of reprocess runs as work for workers: released (within the run's rate and window), and
+ended; claiming, renewing and giving back are the job mechanism's (voice/jobs/run_items.py).
 
 Items move pending -> queued (released to a worker, at most ``rate_per_min`` and never more than a window
 at once) -> running (a worker holds its lease) -> done | failed | skipped. Every move is a compare-and-set,
@@ -8,7 +8,7 @@ so two pumps or two workers never do an item twice. The run itself is in voice/s
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -25,8 +25,6 @@ from voice.storage.models import (
     as_utc,
     utcnow,
 )
-
-MAX_ATTEMPTS = 3
 
 
 def release(sm: sessionmaker[Session], run_id: str, window: int) -> list[int]:
@@ -93,96 +91,22 @@ def release_all(sm: sessionmaker[Session], window: int, executor: str | None = N
     return {run_id: release(sm, run_id, window) for run_id in runs.running_runs(sm, executor)}
 
 
-def stale_queued(sm: sessionmaker[Session], run_id: str, older_than_s: float) -> list[int]:
-    """Items to send again: queued for ``older_than_s`` with no worker taking them (a lost message), or
-    held by a worker that died (expired lease). Stamps them now."""
-    cutoff = utcnow() - timedelta(seconds=older_than_s)
-    with sm() as session:
-        ids = list(
-            session.scalars(
-                select(ReprocessItem.id).where(
-                    ReprocessItem.run_id == run_id,
-                    ReprocessItem.queued_at < cutoff,
-                    _claimable(utcnow()),
-                )
-            )
-        )
-        if ids:
-            session.execute(update(ReprocessItem).where(ReprocessItem.id.in_(ids)).values(queued_at=utcnow()))
-            session.commit()
-        return ids
+def claim_filter(run_id: str | None = None, executor: str | None = None) -> tuple[Any, ...]:
+    """Which released items may be claimed (voice/jobs/run_items.py): of a running run (this one, of this
+    executor), and whose voicemail is not being processed."""
+    running_runs = select(ReprocessRun.id).where(ReprocessRun.state == RunState.RUNNING)
+    if executor is not None:
+        running_runs = running_runs.where(ReprocessRun.executor == executor)
+    idle = select(Voicemail.id).where(Voicemail.status.in_(Status.FINAL))
+    found = (ReprocessItem.run_id.in_(running_runs), ReprocessItem.voicemail_id.in_(idle))
+    return (*found, ReprocessItem.run_id == run_id) if run_id is not None else found
 
 
-def _claimable(now: datetime) -> Any:
-    i = ReprocessItem
-    return (i.state == ItemState.QUEUED) | ((i.state == ItemState.RUNNING) & (i.lease_expires_at < now))
-
-
-def claim(
-    sm: sessionmaker[Session],
-    owner: str,
-    lease_s: float,
-    item_id: int | None = None,
-    run_id: str | None = None,
-    executor: str | None = None,
-) -> int | None:
-    """Take a released item (this one, or the oldest of this run or of any running run, of this executor)
-    whose voicemail is not being processed; return its id, or None. Committed."""
-    now = utcnow()
-    with sm() as session:
-        running_runs = select(ReprocessRun.id).where(ReprocessRun.state == RunState.RUNNING)
-        if executor is not None:
-            running_runs = running_runs.where(ReprocessRun.executor == executor)
-        idle = select(Voicemail.id).where(Voicemail.status.in_(Status.FINAL))
-        query = (
-            select(ReprocessItem.id)
-            .where(_claimable(now), ReprocessItem.run_id.in_(running_runs))
-            .where(ReprocessItem.voicemail_id.in_(idle))
-            .order_by(ReprocessItem.id)
-            .limit(5)
-        )
-        if item_id is not None:
-            query = query.where(ReprocessItem.id == item_id)
-        if run_id is not None:
-            query = query.where(ReprocessItem.run_id == run_id)
-        for candidate in session.scalars(query).all():
-            result = session.execute(
-                update(ReprocessItem)
-                .where(ReprocessItem.id == candidate, _claimable(now))
-                .values(
-                    state=ItemState.RUNNING,
-                    lease_owner=owner,
-                    lease_expires_at=now + timedelta(seconds=lease_s),
-                    attempts=ReprocessItem.attempts + 1,
-                )
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                continue  # another worker won it
-            attempts = session.scalar(select(ReprocessItem.attempts).where(ReprocessItem.id == candidate))
-            if (attempts or 0) > MAX_ATTEMPTS:
-                reason = f"processing was interrupted {(attempts or 1) - 1} times; giving up on it"
-                _end(session, candidate, ItemState.FAILED, reason)
-                session.commit()
-                continue
-            session.commit()
-            return int(candidate)
-        return None
-
-
-def renew(sm: sessionmaker[Session], item_id: int, owner: str, lease_s: float) -> bool:
-    with sm() as session:
-        result = session.execute(
-            update(ReprocessItem)
-            .where(ReprocessItem.id == item_id, ReprocessItem.lease_owner == owner)
-            .values(lease_expires_at=utcnow() + timedelta(seconds=lease_s))
-        )
-        session.commit()
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
-
-
-def _end(
+def end(
     session: Session, item_id: int, state: str, reason: str | None, revision_id: str | None = None
 ) -> None:
+    """End an item for good (its run done when it was the last open one), in the caller's transaction; the
+    caller holds its lease (voice/jobs/run_items.py) or gives it up."""
     run_id = session.scalar(select(ReprocessItem.run_id).where(ReprocessItem.id == item_id))
     # The run's row is locked first (PostgreSQL): two workers ending its last two items at once would each
     # count the other's as still open under READ COMMITTED, and neither would mark the run done. FOR NO KEY
@@ -202,31 +126,3 @@ def _end(
         )
     )
     runs.finish_if_empty(session, run_id)
-
-
-def end_owned(
-    session: Session, item_id: int, owner: str, state: str, reason: str | None, revision_id: str | None = None
-) -> bool:
-    """End an item this owner holds, in the caller's transaction; False when the lease was lost."""
-    held = session.execute(
-        update(ReprocessItem)
-        .where(ReprocessItem.id == item_id, ReprocessItem.lease_owner == owner)
-        .values(lease_expires_at=utcnow() + timedelta(seconds=60))
-    )
-    if held.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    _end(session, item_id, state, reason, revision_id)
-    return True
-
-
-def give_back(sm: sessionmaker[Session], item_id: int, owner: str, state: str = ItemState.PENDING) -> None:
-    """Return an item this owner holds, unfinished: to pending (the process is stopping), or to queued (to
-    be tried again at once)."""
-    queued_at = utcnow() if state == ItemState.QUEUED else None
-    with sm() as session:
-        session.execute(
-            update(ReprocessItem)
-            .where(ReprocessItem.id == item_id, ReprocessItem.lease_owner == owner)
-            .values(state=state, lease_owner=None, lease_expires_at=None, queued_at=queued_at)
-        )
-        session.commit()

@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from voice.core.config import Settings
 from voice.core.errors import VoicemailError
+from voice.jobs import run_items as item_jobs
 from voice.jobs.claiming import LeaseLost
-from voice.jobs.leases import keep_lease, owner_token
+from voice.jobs.leases import owner_token
 from voice.pipeline import process as pipeline
 from voice.storage import inbox, revisions, run_items, runs
 from voice.storage.models import (
@@ -145,7 +146,7 @@ def reprocess_item(settings: Settings, sm: sessionmaker[Session], item_id: int, 
         return ItemState.SKIPPED  # deleted meanwhile (cascade took the item too)
     lease = settings.worker.lease_s
     try:
-        with keep_lease(lambda: run_items.renew(sm, item_id, owner, lease), lease, f"item {item_id}"):
+        with item_jobs.heartbeat(sm, item_id, owner, lease):
             outcome = _work(job, sm)
     except VoicemailError as exc:
         outcome = (ItemState.FAILED, str(exc), None)
@@ -211,7 +212,7 @@ def _store(
     cfg = job.cfg
     with sm() as session:
         if result is None or result.summary is None:
-            if not run_items.end_owned(session, item_id, owner, state, reason):
+            if not item_jobs.end_owned(session, item_id, owner, state, reason):
                 session.rollback()
                 raise LeaseLost(str(item_id))
             if state == ItemState.FAILED:
@@ -224,7 +225,7 @@ def _store(
         # The same way the pipeline's end makes a revision current (priority, search), in this transaction.
         rule = pipeline.priority_rule(cfg)
         revision_id = revisions.make_current(session, job.vm_id, revision, summary, rule)
-        if not run_items.end_owned(session, item_id, owner, ItemState.DONE, None, revision_id):
+        if not item_jobs.end_owned(session, item_id, owner, ItemState.DONE, None, revision_id):
             session.rollback()
             raise LeaseLost(str(item_id))
         # A voicemail that ended once does not end again: its status follows the new revision, and no
@@ -256,7 +257,7 @@ def work_through(
     try:
         while not should_stop():
             run_items.release(sm, run_id, settings.reprocess.window)
-            item_id = run_items.claim(sm, owner, settings.worker.lease_s, run_id=run_id)
+            item_id = item_jobs.claim(sm, owner, settings.worker.lease_s, run_id=run_id)
             worked = item_id is not None
             if item_id is not None:
                 reprocess_item(settings, sm, item_id, owner)
@@ -272,7 +273,7 @@ def work_through(
                 time.sleep(idle_s)  # throttled, or the rest is held by other workers or still fresh
     except KeyboardInterrupt:
         if item_id is not None:
-            run_items.give_back(sm, item_id, owner)
+            item_jobs.give_back(sm, item_id, owner)
         with sm() as session:
             runs.pause(session, run_id)
             session.commit()

@@ -181,19 +181,21 @@ def _retry_later(task: Any, what: str, exc: DBAPIError, kwargs: dict[str, Any] |
     return task.retry(countdown=delay, kwargs=kwargs)  # raises Retry itself
 
 
-def reprocess_item_task(task: Any, item_id: int) -> str:
+def reprocess_item_task(task: Any, item_id: int, owner: str | None = None) -> str:
+    """``owner``: set on a retry after a database fault, the token whose lease it takes back at once."""
+    from voice.jobs import run_items as item_jobs
     from voice.jobs.leases import owner_token
-    from voice.storage import run_items
     from voice.storage.models import ItemState
     from voice.usecases import reprocess
 
     settings, sm = _worker_context()
-    owner = owner_token()
+    mine = owner or owner_token()
+    lease = settings.worker.lease_s
     try:
-        if run_items.claim(sm, owner, settings.worker.lease_s, item_id=item_id) is None:
+        if item_jobs.claim(sm, mine, lease, item_id=item_id, reenter=owner is not None) is None:
             return "skipped"  # ended, cancelled, held by a live worker, or its voicemail is busy (re-sent)
-        return reprocess.reprocess_item(settings, sm, item_id, owner)
+        return reprocess.reprocess_item(settings, sm, item_id, mine)
     except DBAPIError as exc:
-        with contextlib.suppress(DBAPIError):  # hand it back for the retry, if the database answers
-            run_items.give_back(sm, item_id, owner, ItemState.QUEUED)
-        raise _retry_later(task, f"reprocess item {item_id}", exc) from exc
+        with contextlib.suppress(DBAPIError):  # hand it back to any worker, if the database answers
+            item_jobs.give_back(sm, item_id, mine, ItemState.QUEUED, refund=True)
+        raise _retry_later(task, f"reprocess item {item_id}", exc, {"owner": mine}) from exc

@@ -88,6 +88,7 @@ class Dispatch:
     def pump_runs(self, sm: sessionmaker[Session]) -> int:
         """Release the next items of every running reprocess run, within its rate and window: to the
         reprocessing queue (celery), or to this process's worker (local); returns how many were released."""
+        from voice.jobs import run_items as item_jobs
         from voice.storage import run_items
 
         released = 0
@@ -98,7 +99,7 @@ class Dispatch:
             if celery:
                 from voice.worker import celery_app
 
-                again = run_items.stale_queued(sm, run_id, self.settings.celery.redispatch_after_s)
+                again = item_jobs.stale_queued(sm, run_id, self.settings.celery.redispatch_after_s)
                 for item_id in ids + again:
                     celery_app.send_item(self.settings, item_id)
             released += len(ids)

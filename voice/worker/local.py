@@ -106,12 +106,13 @@ class Worker:
         return None
 
     def _reprocess_once(self, owner: str) -> bool:
+        from voice.jobs import run_items as item_jobs
         from voice.storage import run_items
         from voice.usecases import reprocess
 
         if not run_items.release_all(self.sm, self.settings.reprocess.window, executor="service"):
             return False  # no run to work: one query per idle poll, not a claim as well
-        item_id = run_items.claim(self.sm, owner, self.settings.worker.lease_s, executor="service")
+        item_id = item_jobs.claim(self.sm, owner, self.settings.worker.lease_s, executor="service")
         if item_id is None:
             return False
         reprocess.reprocess_item(self.settings, self.sm, item_id, owner)
