@@ -175,7 +175,9 @@ class SlaSettings(BaseModel):
     # Overdue voicemails rise by this much in the priority order.
     priority_boost: float = 30.0
     check_interval_s: float = Field(
-        30.0, description="How often `voice serve` looks for voicemails that became overdue."
+        30.0,
+        description="How often the deployment looks for voicemails that became overdue (one `voice serve`"
+        " runs each sweep, elected through the sweeps table).",
     )
 
     def hours_for(self, mailbox: str | None) -> float:
@@ -194,7 +196,9 @@ class CelerySettings(BaseModel):
     # down) is sent again; so is one whose worker died (expired lease).
     redispatch_after_s: float = 60.0
     redispatch_interval_s: float = Field(
-        15.0, description="How often each `voice serve` re-sends lost voicemails (see redispatch_after_s)."
+        15.0,
+        description="How often the deployment re-sends lost voicemails (see redispatch_after_s); one"
+        " `voice serve` runs the sweep at a time.",
     )
 
 
@@ -237,7 +241,7 @@ class RetentionSettings(BaseModel):
         default_factory=dict,
         description='Per mailbox, e.g. {"legal": {"audio_days": 0}, "sales": {"delete_days": 365}}.',
     )
-    # How often `voice serve` applies it (every process; each deletion is idempotent).
+    # How often the deployment applies it: one `voice serve` runs the sweep each interval (sweeps table).
     interval_s: float = 3600.0
     # A voicemail folder with no voicemail row (a failed upload, a crash) is removed once nothing in it has
     # changed for this long; an upload in progress has its folder a moment before its row.
@@ -263,7 +267,8 @@ class ReprocessSettings(BaseModel):
     # Niceness of a `voice reprocess` process that does the work itself (local dispatch), so a `voice serve`
     # on the same host gets the CPU first for fresh voicemails.
     nice: int = 10
-    # How often `voice serve` releases items of running runs to workers (and re-sends lost ones).
+    # How often the deployment releases items of running runs to workers (and re-sends lost ones): one
+    # `voice serve` runs the sweep each interval.
     interval_s: float = 2.0
 
 
