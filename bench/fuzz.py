@@ -1,5 +1,5 @@
 """More schemathesis cases than CI runs, against fresh servers on SQLite and PostgreSQL: every operation,
-admin credentials, the checks of tests/test_fuzz.py (no 500, responses as their schema says), valid and
+admin credentials, the checks of tests/e2e/test_fuzz.py (no 500, responses as their schema says), valid and
 invalid cases, and hostile values (NUL and other control characters, huge text, NaN/Infinity, deep JSON)
 in every parameter and body field.
 
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         "VOICE_FUZZ_EXAMPLES": str(args.examples),
         "VOICE_FUZZ_HOSTILE": str(args.hostile if args.hostile is not None else args.examples),
     }
-    command = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "tests/test_fuzz.py"]
+    command = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "tests/e2e/test_fuzz.py"]
     if args.db != "both":
         command += ["-k", args.db]
     return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode

@@ -1,5 +1,5 @@
 """Keys and roles, idempotent posts, filters and cursor paging, on the app in process (the api tier).
-Transcripts of real speech and keys made by the real CLI are in tests/test_api_access.py (e2e)."""
+Transcripts of real speech and keys made by the real CLI are in tests/e2e/test_api_access.py."""
 
 from __future__ import annotations
 

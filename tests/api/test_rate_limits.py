@@ -1,5 +1,6 @@
 """Limits per key on the app in process: requests per minute and pending voicemails (429 with
-Retry-After). Request bodies (413, declared or chunked) are checked on a real server (test_limits.py)."""
+Retry-After). Request bodies (413, declared or chunked) are checked on a real server in
+tests/e2e/test_limits.py."""
 
 from __future__ import annotations
 
