@@ -16,6 +16,7 @@ import wave
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import ffmpeg
 
@@ -36,7 +37,7 @@ class SourceInfo:
     duration_s: float | None
     size_bytes: int
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 

@@ -42,7 +42,8 @@ class SpeechAudio:
     def original_time(self, t: float, is_end: bool = False) -> float:
         if not self.regions:
             return round(t, 2)
-        return SpeechTimestampsMap(list(self.regions), self.sample_rate).get_original_time(t, is_end=is_end)
+        mapped = SpeechTimestampsMap(list(self.regions), self.sample_rate)
+        return float(mapped.get_original_time(t, is_end=is_end))
 
 
 def load_samples(path: Path) -> tuple[AudioSegment, np.ndarray]:

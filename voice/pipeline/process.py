@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -269,7 +270,7 @@ def _finish(
     timings: dict[str, float],
 ) -> None:
     """End the job with what the pipeline made: the audio's facts, the revision made current, the status."""
-    fields: dict = {}
+    fields: dict[str, Any] = {}
     if result.audio is not None:
         # The normalised copy was plaintext only while this voicemail was processed.
         vault.encrypt_file(result.audio.path, vault.keyring(settings.storage))

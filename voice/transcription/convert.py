@@ -136,7 +136,9 @@ def _heads(ct2: dict[str, np.ndarray], side: str, n_state: int) -> int:
     return n_state // 64  # Whisper's head width is 64 for every released size
 
 
-def to_openai_state(ct2: dict[str, np.ndarray], config: dict[str, Any]) -> tuple[dict, dict]:
+def to_openai_state(
+    ct2: dict[str, np.ndarray], config: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Map CTranslate2 names to openai-whisper's; return (dims, state_dict of numpy arrays)."""
     m = _StateMap(ct2)
     names = set(ct2)

@@ -6,6 +6,7 @@ import math
 import re
 import time
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from voice.audio.speech_detection import SpeechAudio
 from voice.transcription.engines import DecodeOptions, Engine, RawSegment
@@ -29,7 +30,7 @@ class Segment:
     temperature: float = 0.0
     words: tuple[Word, ...] = ()
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         if not self.words:
             del out["words"]  # only asked for by the OpenAI-compatible endpoint

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -69,7 +69,7 @@ class Engine(Protocol):
 
 
 ENGINES = ("faster-whisper", "openai-whisper")
-_cache: dict[tuple, Engine] = {}
+_cache: dict[tuple[Any, ...], Engine] = {}
 _lock = threading.Lock()
 
 

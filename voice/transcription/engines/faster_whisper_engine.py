@@ -16,7 +16,7 @@ from voice.transcription.weights import resolve_model
 
 def _cuda_available() -> bool:
     try:
-        return ctranslate2.get_cuda_device_count() > 0
+        return bool(ctranslate2.get_cuda_device_count() > 0)
     except Exception:
         return False
 
@@ -38,7 +38,10 @@ class _EncodeOnceModel(WhisperModel):
         """The first window's features exactly as ``generate_segments`` will cut them."""
         features = self.feature_extractor(audio)
         content_frames = features.shape[-1] - 1
-        return pad_or_trim(features[:, : min(self.feature_extractor.nb_max_frames, content_frames)])
+        window: np.ndarray = pad_or_trim(
+            features[:, : min(self.feature_extractor.nb_max_frames, content_frames)]
+        )
+        return window
 
     def detect(self, audio: np.ndarray) -> tuple[str, float]:
         """Detect the language from the first window and keep its encoding for the decoder."""

@@ -5,6 +5,8 @@ Revises: 0002
 Create Date: 2026-11-23 18:00:00
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -14,7 +16,7 @@ branch_labels = None
 depends_on = None
 
 
-def _summary_columns() -> list[sa.Column]:
+def _summary_columns() -> list[sa.Column[Any]]:
     """Fresh Column objects each time (a Column belongs to one table once added)."""
     return [
         sa.Column("organisation", sa.String(length=200), nullable=True),
