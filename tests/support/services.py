@@ -25,7 +25,7 @@ def require(host: str, port: int, name: str) -> None:
         with socket.create_connection((host, port), timeout=2):
             return
     except OSError:
-        message = f"{name} is not answering on {host}:{port} (DEVELOPERS.md says how to start it)"
+        message = f"{name} is not answering on {host}:{port} (docs/development.md says how to start it)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
