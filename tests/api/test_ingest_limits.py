@@ -399,7 +399,9 @@ def test_an_upload_keeps_its_file_when_the_database_cannot_say_it_has_no_row(
 def test_retention_run_sweeps_orphans(voice_server: VoiceServer) -> None:
     vm_id = uuid.uuid4().hex
     orphan = voice_server.data_dir / "audio" / vm_id[:2] / vm_id
-    orphan.mkdir(parents=True)
+    # Made as Voice makes them (0700), not with pytest's umask: the shared server's data stays private.
+    for level in (orphan.parent.parent, orphan.parent, orphan):
+        level.mkdir(mode=0o700, exist_ok=True)
     (orphan / "source").write_bytes(b"left by a crashed upload")
     old = time.time() - 3 * 3600
     os.utime(orphan / "source", (old, old))

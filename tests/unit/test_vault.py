@@ -147,3 +147,22 @@ def test_encrypted_service_end_to_end(tmp_path: Path) -> None:
     assert out.stdout.startswith("encrypted 2 audio files with the current key"), out.stdout
     only_new = vault.Keyring(vault.parse_key(new_key))
     assert b"".join(vault.iter_plain(folder / "normalised.wav", only_new)) == plain
+
+
+def test_voicemail_folders_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    """An app run without the CLI (another ASGI server) keeps umask 022; its audio folders are 0700 anyway,
+    and an audio folder an older install left 0755 is closed."""
+    from voice.core.config import Settings
+    from voice.storage.files import make_voicemail_dir
+
+    settings = Settings(data_dir=tmp_path / "data")
+    settings.data_dir.mkdir()
+    settings.audio_dir.mkdir(mode=0o755)
+    settings.audio_dir.chmod(0o755)
+    old = os.umask(0o022)
+    try:
+        folder = make_voicemail_dir(settings, "ab" + "0" * 30)
+    finally:
+        os.umask(old)
+    for level in (settings.audio_dir, folder.parent, folder):
+        assert oct(level.stat().st_mode & 0o777) == "0o700", level

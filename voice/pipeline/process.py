@@ -28,7 +28,7 @@ from voice.core.errors import FetchError, VoicemailError
 from voice.jobs import voicemails as voicemail_jobs
 from voice.jobs.claiming import LeaseLost
 from voice.storage import callers, inbox, vault, voicemails
-from voice.storage.files import voicemail_dir
+from voice.storage.files import make_voicemail_dir
 from voice.storage.models import Status, Summary, TranscriptRevision, Voicemail, as_utc, utcnow
 from voice.storage.revisions import PriorityRule
 from voice.transcription.engines import DecodeOptions, Engine, get_engine
@@ -179,8 +179,7 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
             name = audio_name(vm)
             context = call_context(session, vm, settings)
         same_text = same_text_counter(sm, context)
-        work_dir = voicemail_dir(settings, vm_id)
-        work_dir.mkdir(parents=True, exist_ok=True)
+        work_dir = make_voicemail_dir(settings, vm_id)
         if not source_path or not Path(source_path).exists():
             if not audio_url:
                 raise VoicemailError("the voicemail has neither an uploaded file nor an audio URL")

@@ -17,6 +17,16 @@ def voicemail_dir(settings: Settings, vm_id: str) -> Path:
     return settings.audio_dir / vm_id[:2] / vm_id
 
 
+def make_voicemail_dir(settings: Settings, vm_id: str) -> Path:
+    """The voicemail's folder, made 0700 at every level whatever the process's umask (an app run without the
+    CLI, e.g. under another ASGI server, keeps the 022 default, and mkdir(parents=True) ignores mode)."""
+    folder = voicemail_dir(settings, vm_id)
+    vault.private_dir(settings.audio_dir)  # also closes one an older install left 0755
+    for level in (folder.parent, folder):
+        level.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
 def save_stream(fileobj: BinaryIO, target: Path, max_bytes: int, keyring: vault.Keyring | None = None) -> str:
     """Copy ``fileobj`` to ``target`` (encrypted when ``keyring`` has a key); return the sha256 of what was
     read. Over ``max_bytes``, keep nothing and raise."""
@@ -41,7 +51,7 @@ def store_upload(settings: Settings, vm_id: str, fileobj: BinaryIO, max_bytes: i
     target_dir = voicemail_dir(settings, vm_id)
     target = target_dir / "source"
     try:
-        target_dir.mkdir(parents=True, exist_ok=True)
+        make_voicemail_dir(settings, vm_id)
         return target, save_stream(fileobj, target, max_bytes, vault.keyring(settings.storage))
     except BaseException:  # too large, a full disk, anything: no partial file stays behind
         shutil.rmtree(target_dir, ignore_errors=True)
