@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, Request
@@ -77,9 +77,8 @@ def background_jobs(
     return background
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
-    logs.setup(settings.log_level)  # URLs in every log line lose their query strings and passwords
+def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start-up checks, then the workers and periodic jobs of this process; all stopped at shutdown."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -112,11 +111,44 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             audit.backlog.flush(engine)
             engine.dispose()
 
+    return lifespan
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(OperationalError)
+    async def _database_down(_: Request, exc: OperationalError) -> JSONResponse:
+        # The database is restarting or unreachable: say so, and when to retry, instead of a bare 500.
+        logging.getLogger("api").warning("database unavailable: %s", str(exc.orig or exc).splitlines()[0])
+        return JSONResponse(
+            {"detail": "the database is unavailable; try again shortly"}, 503, {"Retry-After": "2"}
+        )
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(_: Request, exc: SignInRequired) -> RedirectResponse:
+        return RedirectResponse(f"/login?{urlencode({'next': exc.next_url})}", status_code=303)
+
+
+def _install_private_docs(app: FastAPI) -> None:
+    """The same OpenAPI document and Swagger page, behind a key."""
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(principal)])
+    def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=[Depends(principal)])
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="Voice API")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    logs.setup(settings.log_level)  # URLs in every log line lose their query strings and passwords
+
     public_docs = settings.api.public_docs
     app = FastAPI(
         title="Voice",
         version=__version__,
-        lifespan=lifespan,
+        lifespan=_lifespan(settings),
         description=DESCRIPTION,
         openapi_url="/openapi.json" if public_docs else None,
         docs_url="/docs" if public_docs else None,
@@ -153,26 +185,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(pages.router)
 
-    @app.exception_handler(OperationalError)
-    async def _database_down(_: Request, exc: OperationalError) -> JSONResponse:
-        # The database is restarting or unreachable: say so, and when to retry, instead of a bare 500.
-        logging.getLogger("api").warning("database unavailable: %s", str(exc.orig or exc).splitlines()[0])
-        return JSONResponse(
-            {"detail": "the database is unavailable; try again shortly"}, 503, {"Retry-After": "2"}
-        )
-
-    @app.exception_handler(SignInRequired)
-    async def _sign_in(_: Request, exc: SignInRequired) -> RedirectResponse:
-        return RedirectResponse(f"/login?{urlencode({'next': exc.next_url})}", status_code=303)
-
-    if not public_docs:  # the same documents, behind a key
-
-        @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(principal)])
-        def openapi() -> JSONResponse:
-            return JSONResponse(app.openapi())
-
-        @app.get("/docs", include_in_schema=False, dependencies=[Depends(principal)])
-        def docs() -> HTMLResponse:
-            return get_swagger_ui_html(openapi_url="/openapi.json", title="Voice API")
+    _install_error_handlers(app)
+    if not public_docs:
+        _install_private_docs(app)
 
     return app

@@ -92,9 +92,8 @@ _USED = (
 )  # fmt: skip
 
 
-def parse_callback(form: Mapping[str, str], settings: TwilioSettings, region: str = "US") -> Recording:
-    """Map a callback's form fields to a call record and the recording's media URL; ValueError (a 422)
-    for a callback Voice cannot store. ``region`` is for numbers without a country code."""
+def _check_fields(form: Mapping[str, str], settings: TwilioSettings) -> None:
+    """ValueError/InputError (a 422) for a callback Voice cannot store."""
     missing = [f for f in ("RecordingSid", "RecordingUrl", "CallSid", "AccountSid") if not form.get(f)]
     if missing:
         raise ValueError(f"the callback lacks {', '.join(missing)}")
@@ -104,21 +103,33 @@ def parse_callback(form: Mapping[str, str], settings: TwilioSettings, region: st
     for name, limit in (("CallSid", ID_MAX), ("RecordingSid", ID_MAX), ("RecordingUrl", URL_MAX)):
         if len(form[name]) > limit:
             raise InputError(f"{name} is longer than {limit} characters")
-    url = form["RecordingUrl"]
-    if not any(url.startswith(prefix) for prefix in settings.media_prefixes):
+    if not any(form["RecordingUrl"].startswith(prefix) for prefix in settings.media_prefixes):
         # The account's credentials go with the request: only to Twilio's own media hosts.
         raise ValueError("RecordingUrl is not on a Twilio media host (VOICE_TWILIO__MEDIA_PREFIXES)")
-    metadata = {
-        k: form[k][:META_VALUE_MAX]
-        for k in ("AccountSid", "RecordingChannels", "RecordingSource", "RecordingTrack", "ErrorCode")
-        if form.get(k)
-    }
+
+
+def _numbers(form: Mapping[str, str], region: str, metadata: dict[str, str]) -> dict[str, str | None]:
+    """The caller's and the called numbers, fitted; a raw value that differs is kept in ``metadata``."""
     numbers: dict[str, str | None] = {}
     for side, names in (("from", ("From", "Caller")), ("to", ("To", "Called"))):
         raw = next((form[n] for n in names if form.get(n)), None)
         numbers[side] = fit_number(raw, region, NUMBER_MAX)
         if raw is not None and numbers[side] != raw:  # a SIP URI, or a number in another form
             metadata[f"{side}_as_received"] = raw[: META_VALUE_MAX * 5]
+    return numbers
+
+
+def parse_callback(form: Mapping[str, str], settings: TwilioSettings, region: str = "US") -> Recording:
+    """Map a callback's form fields to a call record and the recording's media URL; ValueError (a 422)
+    for a callback Voice cannot store. ``region`` is for numbers without a country code."""
+    _check_fields(form, settings)
+    url = form["RecordingUrl"]
+    metadata = {
+        k: form[k][:META_VALUE_MAX]
+        for k in ("AccountSid", "RecordingChannels", "RecordingSource", "RecordingTrack", "ErrorCode")
+        if form.get(k)
+    }
+    numbers = _numbers(form, region, metadata)
     started, duration = _started_at(form.get("RecordingStartTime")), _duration(form.get("RecordingDuration"))
     if started is None and form.get("RecordingStartTime"):
         metadata["RecordingStartTime"] = form["RecordingStartTime"][:META_VALUE_MAX]
