@@ -6,26 +6,43 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from tests.support.seed import seed_voicemail, with_audio
 from tests.support.services import temp_postgres
 from voice.core.config import Settings
 from voice.storage import db, keys, users, vault
-from voice.storage.models import AuditEvent, Voicemail, VoicemailNote
+from voice.storage.models import AuditEvent, User, Voicemail, VoicemailNote
 
 PASSWORD = "correct horse battery"
 Web = Callable[..., tuple[TestClient, Settings]]
+
+
+@functools.cache
+def _password_hash() -> str:
+    """PASSWORD hashed once for the module (argon2-cffi's defaults, as voice.storage.users hashes): each
+    hash costs ~0.15 s of CPU, and every test made three users."""
+    return PasswordHasher().hash(PASSWORD)
+
+
+def _add_users(session: Session, names: Iterable[str]) -> None:
+    """Agents whose password is PASSWORD; users.create_user would hash it again for each one."""
+    for name in names:
+        session.add(User(username=name, password_hash=_password_hash(), role="agent"))
+    session.commit()
 
 
 def _csrf(html: str) -> str:
@@ -54,9 +71,7 @@ def make_web(tmp_path: Path) -> Iterator[Web]:
             db.upgrade(settings.db_url)  # what `voice db upgrade` does before a server starts
             client = stack.enter_context(TestClient(create_app(settings), follow_redirects=False))
             with client.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
-                for name in ("alice", "bob", "carol"):
-                    users.create_user(session, name, PASSWORD, "agent")
-                session.commit()
+                _add_users(session, ("alice", "bob", "carol"))
             return client, settings
 
         yield make
@@ -223,9 +238,7 @@ def test_backoff_grows_and_the_right_password_works_after_the_window(make_web: W
 def test_concurrent_password_checks_are_capped(make_web: Web) -> None:
     client, _ = make_web(signin_concurrency=1, signin_queue_s=0, signin_per_address="1000/minute")
     with client.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
-        for i in range(6):
-            users.create_user(session, f"agent{i}", PASSWORD, "agent")
-        session.commit()
+        _add_users(session, (f"agent{i}" for i in range(6)))
     browsers = [_other(client, f"10.2.0.{i}") for i in range(6)]
     tokens = [_csrf(b.get("/login").text) for b in browsers]
     results: list[Any] = [None] * 6

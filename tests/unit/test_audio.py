@@ -89,6 +89,11 @@ def test_audio_bomb_stops_at_cap(tmp_path: Path) -> None:
             "libopus",
             "-b:a",
             "6k",
+            # The fastest encoder settings (same 20 minutes, a smaller file): the slow default took 6 s.
+            "-compression_level",
+            "0",
+            "-frame_duration",
+            "60",
             str(bomb),
         ],
         check=True,
@@ -128,8 +133,9 @@ def test_hostile_audio(tmp_path: Path) -> None:
 
     # Thousands of tiny (2.5 ms) Opus frames: a real minute of audio, decoded as such.
     tiny = _lavfi(
-        tmp_path / "tiny.ogg", "sine=f=440:r=48000", "-t", "60", "-c:a", "libopus", "-frame_duration", "2.5"
-    )
+        tmp_path / "tiny.ogg", "sine=f=440:r=48000", "-t", "60", "-c:a", "libopus", "-frame_duration", "2.5",
+        "-compression_level", "0",  # the fastest encoder: the frames are what matters
+    )  # fmt: skip
     assert round(normalise(tiny, out, settings).duration_s) == 60
 
     # Mislabelled: an MP3 named .wav is decoded by what it is; a web page named .wav is refused.
