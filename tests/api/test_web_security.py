@@ -21,10 +21,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tests.support.app import upgrade_db
 from tests.support.seed import seed_voicemail, with_audio
 from tests.support.services import temp_postgres
 from voice.core.config import Settings
-from voice.storage import db, keys, users, vault
+from voice.storage import keys, users, vault
 from voice.storage.models import AuditEvent, User, Voicemail, VoicemailNote
 
 PASSWORD = "correct horse battery"
@@ -68,7 +69,7 @@ def make_web(tmp_path: Path) -> Iterator[Web]:
             )
             from api.main import create_app
 
-            db.upgrade(settings.db_url)  # what `voice db upgrade` does before a server starts
+            upgrade_db(settings.db_url)  # what `voice db upgrade` does before a server starts
             client = stack.enter_context(TestClient(create_app(settings), follow_redirects=False))
             with client.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
                 _add_users(session, ("alice", "bob", "carol"))
