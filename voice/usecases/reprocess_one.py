@@ -32,7 +32,7 @@ class Busy(Exception):
     """The voicemail is queued or being processed, or a running run holds it; the message says which."""
 
 
-class Dispatcher(Protocol):
+class WorkerDispatch(Protocol):
     """What tells the workers (voice.worker.dispatch.Dispatch, in the local or Celery mode)."""
 
     def voicemail(self, vm_id: str, reprocess: bool = False, priority: float | None = None) -> None: ...
@@ -88,7 +88,7 @@ def _request(session: Session, vm: Voicemail, who: str, actor: str) -> Requested
 
 
 def reprocess_voicemail(
-    sm: sessionmaker[Session], vm_id: str, who: str, actor: str, dispatch: Dispatcher
+    sm: sessionmaker[Session], vm_id: str, who: str, actor: str, dispatch: WorkerDispatch
 ) -> Requested:
     """Reprocess one voicemail (a run of one item), or retry it from the start when its audio was never
     stored; committed, and the workers told. ``who`` names the requester in the voicemail's history,
