@@ -37,7 +37,7 @@ from voice.core import logs
 from voice.core.config import Settings, get_settings
 from voice.core.memory import limit_malloc_arenas
 from voice.core.rate_limits import RateLimiter
-from voice.integrations.webhooks import Dispatcher
+from voice.integrations.webhooks import WebhookSender
 from voice.jobs.sweeps import Sweep, Sweeper
 from voice.storage import audit, db, vault
 from voice.usecases import retention
@@ -94,7 +94,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
             app.state.worker.start()
         app.state.dispatch = Dispatch(settings, app.state.worker)
         # Every serving process delivers due webhooks, each claimed under a lease.
-        app.state.webhooks = Dispatcher(settings, sm)
+        app.state.webhooks = WebhookSender(settings, sm)
         app.state.webhooks.start()
         background = background_jobs(settings, sm, engine, app.state.dispatch)
         for job in background:

@@ -30,7 +30,7 @@ from tests.support.speech import clip_path
 from voice.audio.fetch import fetch_to_file
 from voice.core.config import FetchSettings, Settings, WebhookSettings
 from voice.core.errors import FetchError, TransientFetchError
-from voice.integrations.webhooks import Dispatcher, send
+from voice.integrations.webhooks import WebhookSender, send
 from voice.jobs.voicemails import claim_next
 from voice.storage import keys
 from voice.storage.models import Status, Voicemail, WebhookAttempt, WebhookDelivery, utcnow
@@ -402,7 +402,7 @@ def test_slow_receiver_does_not_delay_another_clients_webhook(
         # Three of one client's deliveries to its slow receiver come first; two may run at once, one per key.
         *slow_ids, fast_id = _deliveries(sm, [slow + "/hook"] * 3 + [fast + "/hook"])
         settings = _settings(tmp_path, timeout_s=1.5, concurrency=2, concurrency_per_key=1)
-        dispatcher = Dispatcher(settings, sm)
+        dispatcher = WebhookSender(settings, sm)
         started = time.monotonic()
         dispatcher.start()
         try:
@@ -447,7 +447,7 @@ def test_two_dispatchers_never_post_one_webhook_twice_at_once(
         (delivery_id,) = _deliveries(sm, [url + "/hook"])
         settings = _settings(tmp_path, timeout_s=0.25, max_age_s=60)
         assert settings.webhooks.lease_s > settings.webhooks.timeout_s
-        pair = [Dispatcher(settings, sm), Dispatcher(settings, sm)]
+        pair = [WebhookSender(settings, sm), WebhookSender(settings, sm)]
         for d in pair:
             d.start()
         # Past the lease of the code before (3 x 0.25 + 5 s; the receiver dribbles for 9): there an attempt

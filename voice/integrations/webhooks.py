@@ -201,7 +201,7 @@ def _record(session: Session, kind: JobKind, claimed: Claimed, result: AttemptRe
     claiming.fail(session, kind, claimed.id, claimed.owner, permanent=result.status_code == 410, now=now)
 
 
-class Dispatcher:
+class WebhookSender:
     """Delivers due webhooks; every serving process may run one. A claiming thread hands deliveries to
     a pool of ``concurrency`` threads, at most ``concurrency_per_key`` at once for one API key's
     receivers, so a slow receiver holds back its own deliveries only."""
