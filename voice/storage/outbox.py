@@ -8,21 +8,17 @@ is voice.integrations.webhooks' job; storage only writes them.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from voice.storage.models import ApiKey, TranscriptRevision, Voicemail, WebhookDelivery, utcnow
+from voice.storage.models import ApiKey, TranscriptRevision, Voicemail, WebhookDelivery, as_utc, utcnow
 
 
 def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)  # SQLite gives back naive UTC
-    return value.isoformat().replace("+00:00", "Z")
+    return None if value is None else as_utc(value).isoformat().replace("+00:00", "Z")
 
 
 def payload_for(vm: Voicemail, event: str) -> dict[str, Any]:
