@@ -1,4 +1,5 @@
-from voice.triage.callback import find_callback_number, find_caller_name
+from voice.triage.callback import find_callback_number
+from voice.triage.names import find_caller_name
 from voice.triage.note import find_request
 from voice.triage.spoken_numbers import spoken_digits_to_numbers
 

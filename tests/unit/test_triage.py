@@ -12,9 +12,9 @@ from tests.support.audio import concat_clips
 from tests.support.http_servers import AudioServer
 from tests.support.serve import VoiceServer
 from voice.triage.classify import no_speech_triage, triage
+from voice.triage.emails import find_email
 from voice.triage.model import CallContext, Reference
 from voice.triage.priority import priority_of
-from voice.triage.references import find_email
 
 MONDAY_9 = datetime(2026, 11, 23, 9, 15, tzinfo=UTC)  # a Monday
 CTX = CallContext(started_at=MONDAY_9, caller_id="+12125550100", region="US")

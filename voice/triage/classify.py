@@ -8,12 +8,14 @@ language, no_speech and a summary in the caller's own words.
 
 from __future__ import annotations
 
-from voice.triage.callback import find_callback_number, find_callback_time, find_caller_name
+from voice.triage.callback import find_callback_number, find_callback_time
+from voice.triage.emails import find_email
 from voice.triage.intent import call_intent, fingerprint, is_hang_up
 from voice.triage.model import CallContext, Triage
+from voice.triage.names import find_caller_name, find_organisation
 from voice.triage.note import find_request, summary_line
 from voice.triage.priority import priority_of
-from voice.triage.references import find_email, find_organisation, find_references
+from voice.triage.references import find_references
 from voice.triage.sentiment import sentiment_of
 from voice.triage.urgency import urgency_of
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 import phonenumbers
 
 from voice.transcription.transcribe import Transcript
+from voice.triage.emails import email_spans
 from voice.triage.model import Reference, Triage
-from voice.triage.references import email_spans
 from voice.triage.spoken_numbers import DIGIT_WORDS, MULTIPLIERS, numbers_as_digits
 
 _TOKEN = re.compile(r"\d+|[^\W\d_]+(?:['’][^\W\d_]+)?|\s+|.", re.U)
