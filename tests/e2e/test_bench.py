@@ -49,3 +49,17 @@ def test_short_performance_run_prints_its_table_and_json(tmp_path: Path) -> None
     assert voice["throughput"] > 0 and voice["ratio"] > 0 and voice["latency_p50_s"] > 0
     assert ref["peak_rss_mb"] > 100 and voice["peak_rss_mb"] > 100
     print(run.stdout)
+
+
+def test_triage_bench_times_every_language() -> None:
+    """`python -m bench.triage`: per-language times of the built-in triage over the labelled sets."""
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.triage", "--repeat", "1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr[-3000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["voicemails"] >= 150
+    assert {"en", "es", "de", "fr", "pt", "zh", "all"} <= set(result["ms"])
+    assert 0 < result["ms"]["all"]["p50"] <= result["ms"]["all"]["p95"] <= result["ms"]["all"]["max"]
+    print(run.stdout)
