@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up (or reuse) .venv, migrate the database, start `voice serve` on the embedded default (SQLite in WAL
-# mode, ./data, in-process worker, packaged Whisper weights) and feed it the voicemails in samples/.
+# mode, ./data, in-process worker, packaged Whisper weights) and feed it the five voicemails in samples/ (a
+# billing question, an urgent leak, an appointment in Spanish, a robocall, a hang-up; see samples/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

@@ -22,7 +22,7 @@ from tests.support.seed import seed_voicemail
 from voice.storage.models import ReprocessItem, Voicemail, WebhookDelivery, utcnow
 from voice.transcription.engines import get_engine
 
-SAMPLE = ROOT / "samples" / "en_mulaw_voicemail.wav"
+SAMPLE = ROOT / "samples" / "billing_invoice.wav"  # speech, so it reaches the (fixed) engine
 
 
 @pytest.fixture(scope="module")

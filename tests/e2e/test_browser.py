@@ -53,9 +53,9 @@ def inbox_server(
         server.post_url(f"{audio_server.url}/{long.name}", mailbox="support", **{"from": "+12125550111"}),
     ]
     for name, mailbox, caller in (
-        ("en_mulaw_voicemail.wav", "sales", "+12125550134"),
-        ("es_whatsapp_note.ogg", "ventas", "+34612345678"),
-        ("hangup_line_noise.wav", "support", "+12125550199"),
+        ("billing_invoice.wav", "billing", "+12125550134"),
+        ("es_appointment.ogg", "citas", "+34612345678"),
+        ("hangup.wav", "support", "+12125550199"),
     ):
         shutil.copy(samples / name, audio_server.root / f"browser-{name}")
         ids.append(server.post_url(f"{audio_server.url}/browser-{name}", mailbox=mailbox, **{"from": caller}))
@@ -123,7 +123,7 @@ def test_agent_flow_in_chromium(inbox_server: tuple[str, Path, Callable[[str, st
 
             # A new voicemail appears at the top without a reload.
             first_before = rows.first.get_attribute("data-id")
-            new_id = post("browser-en_mulaw_voicemail.wav", "live", "+12125550177")
+            new_id = post("browser-billing_invoice.wav", "live", "+12125550177")
             page.wait_for_selector(f"#inbox tr[data-id='{new_id}']", timeout=60_000)
             assert rows.count() == 5 and rows.first.get_attribute("data-id") == new_id != first_before
 
