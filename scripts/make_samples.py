@@ -149,7 +149,82 @@ SAMPLES = [
     ),
 ]
 
-BATCH: list[Voicemail] = []
+# Callers who say their number the local way, each with a caller id of their country (numbers from
+# phonenumbers' example numbers and the UK's 020 7946 0xxx drama range: valid, and nobody's).
+BATCH = [
+    Voicemail(
+        "gb_london",
+        "landline",
+        [
+            (
+                "joe",
+                "Hi, it's Oliver Bennett. Could you give me a ring on oh two oh, seven nine four six, oh one "
+                "two three? Cheers.",
+            )
+        ],
+        {"from": "+447400123456", "mailbox": "support", "started_at": "2026-11-23T10:05:00Z"},
+    ),
+    Voicemail(
+        "gb_mobile",
+        "mobile",
+        [
+            (
+                "joe",
+                "Hello, this is James Walker about my order. My mobile is oh seven four hundred, one two "
+                "three, four five six. Thanks.",
+            )
+        ],
+        {"from": "+441212345678", "mailbox": "support", "started_at": "2026-11-23T10:20:00Z"},
+    ),
+    Voicemail(
+        "au_mobile",
+        "mobile",
+        [
+            (
+                "joe",
+                "G'day, it's Jack Wilson. Give me a call on oh four one two, three four five, six seven eight"
+                " when you can.",
+            )
+        ],
+        {"from": "+61212345678", "mailbox": "support", "started_at": "2026-11-23T22:40:00Z"},
+    ),
+    Voicemail(
+        "us_office",
+        "landline",
+        [
+            (
+                "joe",
+                "Hi, this is Mark Davis. Please call me back at two oh one, five five five, oh one two three."
+                " Thank you.",
+            )
+        ],
+        {"from": "+12125550134", "mailbox": "support", "started_at": "2026-11-23T15:10:00Z"},
+    ),
+    Voicemail(
+        "ie_mobile",
+        "whatsapp",
+        [
+            (
+                "joe",
+                "Hi there, it's Sean Murphy. You can reach me on oh eight five, oh one two, three four five "
+                "six. Thanks a million.",
+            )
+        ],
+        {"from": "+3532212345", "mailbox": "support", "started_at": "2026-11-23T11:00:00Z"},
+    ),
+    Voicemail(
+        "de_mobile",
+        "mobile",
+        [
+            (
+                "joe",
+                "Hello, this is Thomas Becker. Please call me on zero one five one two, three four five, six "
+                "seven eight nine.",
+            )
+        ],
+        {"from": "+4930123456", "mailbox": "support", "started_at": "2026-11-23T09:30:00Z"},
+    ),
+]
 
 
 def synthesise(voice: str, text: str, work: Path) -> np.ndarray:
