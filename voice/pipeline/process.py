@@ -27,12 +27,13 @@ from voice.core.config import Settings
 from voice.core.errors import FetchError, VoicemailError
 from voice.jobs import voicemails as voicemail_jobs
 from voice.jobs.claiming import LeaseLost
-from voice.storage import callers, inbox, vault, voicemails
+from voice.storage import callers, inbox, vault
 from voice.storage.files import make_voicemail_dir
 from voice.storage.models import Status, Summary, TranscriptRevision, Voicemail, as_utc, utcnow
 from voice.storage.revisions import PriorityRule
 from voice.transcription.engines import DecodeOptions, Engine, get_engine
 from voice.transcription.transcribe import Transcript, transcribe
+from voice.triage import context as triage_context
 from voice.triage import llm, redact
 from voice.triage.classify import no_speech_triage, triage
 from voice.triage.intent import fingerprint
@@ -292,18 +293,14 @@ def audio_name(vm: Voicemail) -> str | None:
 
 
 def call_context(session: Session, vm: Voicemail, settings: Settings) -> CallContext:
-    """What triage should know of the call: when, who, from which region, earlier calls."""
-    start = vm.call.started_at
-    # A start out of range (stored before the API refused such, year 1 or 9999) is no start at all.
-    started_at = as_utc(start if start is not None and voicemails.start_in_range(start) else vm.created_at)
-    mailbox_region = settings.summary.mailbox_regions.get(vm.call.mailbox or "")
-    return CallContext(
-        started_at=started_at,
-        caller_id=vm.call.from_number,
-        region=mailbox_region or settings.summary.default_region,
-        region_fixed=mailbox_region is not None,
-        repeat_calls=callers.earlier_calls_from(session, vm.call.from_number, vm.id, started_at),
+    """What triage should know of the call: when, who, from which region (voice.triage.context, as
+    `voice transcribe` and `voice eval triage` read a call record), and earlier calls from the same number."""
+    call = vm.call
+    context = triage_context.call_context(
+        call.from_number, call.mailbox, call.started_at, settings.summary, received_at=as_utc(vm.created_at)
     )
+    earlier = callers.earlier_calls_from(session, call.from_number, vm.id, context.started_at or utcnow())
+    return replace(context, repeat_calls=earlier)
 
 
 def same_text_counter(sm: sessionmaker[Session], context: CallContext) -> Callable[[str], int]:
