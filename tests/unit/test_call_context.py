@@ -1,0 +1,107 @@
+"""One call record, one reading: the CallContext triage gets from (caller id, mailbox, start), shared by the
+service, `voice transcribe` and `voice eval triage`; and `voice transcribe`'s NAME.json beside NAME.wav."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import typer
+
+from voice.cli.transcribe import _call
+from voice.core.config import SummarySettings
+from voice.triage.classify import triage
+from voice.triage.context import call_context, parse_start, region_of
+
+SETTINGS = SummarySettings(default_region="US", mailbox_regions={"uk-support": "GB"})
+START = datetime(2026, 11, 23, 9, 15, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("caller_id", "mailbox", "region"),
+    [
+        ("+34612345678", None, "ES"),  # the caller id's country
+        ("+34612345678", "uk-support", "GB"),  # the mailbox's region wins over the caller id
+        (None, "uk-support", "GB"),
+        (None, "sales", "US"),  # neither: the default
+        ("anonymous", None, "US"),
+        ("+80012345678", None, "US"),  # non-geographic: no region of its own
+    ],
+)
+def test_region_from_mailbox_else_caller_else_default(
+    caller_id: str | None, mailbox: str | None, region: str
+) -> None:
+    assert region_of(call_context(caller_id, mailbox, START, SETTINGS)) == region
+
+
+def test_a_national_number_said_is_read_in_the_callers_region() -> None:
+    text = "Hi, it's Tom, please call me back on 07911 123456, thanks."
+    uk = triage(text, "en", call_context("+447700900123", None, START, SETTINGS))
+    assert uk.callback_number == "+447911123456"
+    spanish = "Llámeme al 612 345 678, gracias."
+    spain = triage(spanish, "es", call_context("+34612000000", None, START, SETTINGS))
+    assert spain.callback_number == "+34612345678"
+    fixed = triage(
+        "Llámeme al 612 345 678, gracias.", "es", call_context("+34612000000", "uk-support", START, SETTINGS)
+    )
+    assert fixed.callback_number != "+34612345678"  # the mailbox said GB: a Spanish reading would be a guess
+
+
+def test_caller_id_in_e164_as_the_api_stores_it() -> None:
+    assert call_context("(212) 555-0134", None, START, SETTINGS).caller_id == "+12125550134"
+    assert call_context("anonymous", None, START, SETTINGS).caller_id == "anonymous"
+    assert call_context("  ", None, START, SETTINGS).caller_id is None
+
+
+def test_start_in_utc_and_an_implausible_one_gives_way_to_arrival() -> None:
+    paris = datetime(2026, 11, 23, 10, 15, tzinfo=timezone(timedelta(hours=1)))
+    assert call_context(None, None, paris, SETTINGS).started_at == START
+    assert call_context(None, None, datetime(2026, 11, 23, 9, 15), SETTINGS).started_at == START  # naive: UTC
+    arrived = datetime(2026, 11, 24, tzinfo=UTC)
+    for placeholder in (datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)):
+        assert call_context(None, None, placeholder, SETTINGS, received_at=arrived).started_at == arrived
+    assert call_context(None, None, None, SETTINGS).started_at is None
+
+
+def test_parse_start() -> None:
+    assert parse_start("2026-11-23T09:15:00Z") == START
+    assert parse_start("2026-11-23T09:15:00") == START
+    assert parse_start(None) is None and parse_start("") is None
+    with pytest.raises(ValueError):
+        parse_start("monday")
+
+
+def _wav(tmp_path: Path, record: object | None) -> Path:
+    wav = tmp_path / "vm.wav"
+    wav.write_bytes(b"")
+    if record is not None:
+        (tmp_path / "vm.json").write_text(json.dumps(record))
+    return wav
+
+
+NO_FLAGS: dict[str, str | None] = {"from": None, "mailbox": None, "started_at": None}
+
+
+def test_transcribe_reads_the_call_record_beside_the_file(tmp_path: Path) -> None:
+    record = {"from": "+34612345678", "to": "+34910000000", "mailbox": "soporte", "language": "es,en",
+              "started_at": "2026-11-23T10:02:00Z", "external_id": "x"}  # fmt: skip
+    call = _call(_wav(tmp_path, record), NO_FLAGS)
+    assert call.record == tmp_path / "vm.json" and call.language == "es,en"
+    assert call.fields == {"from": "+34612345678", "to": "+34910000000", "mailbox": "soporte",
+                           "started_at": datetime(2026, 11, 23, 10, 2, tzinfo=UTC)}  # fmt: skip
+    flagged = _call(_wav(tmp_path, record), {**NO_FLAGS, "from": "+442079460000", "mailbox": "uk-support"})
+    assert flagged.fields["from"] == "+442079460000" and flagged.fields["mailbox"] == "uk-support"
+    assert flagged.fields["to"] == "+34910000000"  # the flags only replace what they give
+
+
+def test_transcribe_without_a_record_and_with_a_bad_one(tmp_path: Path) -> None:
+    bare = _call(_wav(tmp_path, None), NO_FLAGS)
+    assert bare.record is None and bare.language is None and not any(bare.fields.values())
+    for bad in ([1, 2], {"from": 5}, {"started_at": "9999-12-31T00:00:00Z"}):
+        with pytest.raises(typer.BadParameter, match="vm.json"):
+            _call(_wav(tmp_path, bad), NO_FLAGS)
+    (tmp_path / "vm.json").write_text("{not json")
+    with pytest.raises(typer.BadParameter, match="not a JSON call record"):
+        _call(tmp_path / "vm.wav", NO_FLAGS)
