@@ -54,7 +54,7 @@ def triage(text: str, language: str | None, context: CallContext | None = None) 
     if is_hang_up(text):
         return no_speech_triage("no words", language)
     english = lang.startswith("en")
-    name = find_caller_name(text)
+    name = find_caller_name(text, lang)
     number = find_callback_number(
         text, lang, context.region, None if context.region_fixed else context.caller_id
     )

@@ -1,0 +1,151 @@
+"""Caller names and organisations in every language triage knows (issue 19, item 3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from voice.triage.names import find_caller_name
+
+# Chinese: 我是 / 我叫 / 这里是 / 我姓, titles (先生, 女士, 小姐, 老师, 医生) dropped.
+ZH_NAMES = [
+    ("你好，我是张伟，请回电话，号码是13800138000。", "张伟"),
+    ("您好，我叫李娜，我想预约下周二。", "李娜"),
+    ("这里是王先生，麻烦回个电话。", "王"),
+    ("你好，我是陈女士，我的快递还没到。", "陈"),
+    ("喂，我是刘小姐，想问一下账单的事。", "刘"),
+    ("我是赵老师，孩子今天不舒服。", "赵"),
+    ("您好，我是欧阳娜娜想问一下价格。", "欧阳娜娜"),
+    ("你好我是王小明明天再打给你", "王小明"),
+    ("我姓黄，电话是13912345678。", "黄"),
+    ("我是顺丰快递的张伟，您的包裹到了。", "张伟"),
+    ("你好，我是陳大文，請回電話。", "陳大文"),
+]
+
+
+@pytest.mark.parametrize(("text", "name"), ZH_NAMES)
+def test_chinese_names(text: str, name: str) -> None:
+    assert find_caller_name(text, "zh") == name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "您好，这里是北京协和医院，提醒您明天的预约。",
+        "我是你们的老客户，网络又断了。",
+        "我是想问一下退款的事。",
+    ],
+)
+def test_chinese_without_a_name(text: str) -> None:
+    assert find_caller_name(text, "zh") is None
+
+
+NAMES = [
+    # French: je m'appelle, c'est, ici, de la part de, mon nom est, ... à l'appareil
+    ("fr", "Bonjour, je m'appelle Pierre Dupont, je vous appelle au sujet de ma facture.", "Pierre Dupont"),
+    ("fr", "Oui bonjour, c'est Camille, rappelez-moi quand vous pouvez.", "Camille"),
+    ("fr", "Ici Julien Moreau, j'ai un souci avec ma commande.", "Julien Moreau"),
+    ("fr", "Je vous appelle de la part de Nathalie Girard.", "Nathalie Girard"),
+    ("fr", "Bonjour, mon nom est Hélène Rousseau.", "Hélène Rousseau"),
+    ("fr", "Bonsoir, Thomas Lefèvre à l'appareil.", "Thomas Lefèvre"),
+    # Portuguese: meu nome é, aqui é/fala, sou o/a, é o/a ... falando, me chamo
+    ("pt", "Olá, meu nome é João Pereira e preciso de ajuda.", "João Pereira"),
+    ("pt", "Oi, aqui é a Fernanda, me liga de volta por favor.", "Fernanda"),
+    ("pt", "Bom dia, aqui fala o Ricardo Gomes.", "Ricardo Gomes"),
+    ("pt", "Boa tarde, sou o Tiago, cliente de vocês.", "Tiago"),
+    ("pt", "Oi, é a Beatriz Lopes falando, tudo bem?", "Beatriz Lopes"),
+    ("pt", "Olá, eu me chamo Rafael Nunes.", "Rafael Nunes"),
+    ("pt", "Oi, é a Maria da Silva falando.", "Maria da Silva"),
+    # Spanish: me llamo, soy, habla, le habla, mi nombre es, de parte de
+    ("es", "Hola, me llamo Lucía Fernández y llamo por la factura.", "Lucía Fernández"),
+    ("es", "Buenas tardes, soy Diego Ramírez, llámeme por favor.", "Diego Ramírez"),
+    ("es", "Hola, le habla Marta Ruiz.", "Marta Ruiz"),
+    ("es", "Buenos días, mi nombre es Andrés Molina.", "Andrés Molina"),
+    ("es", "Llamo de parte de Sofía Herrera por lo del presupuesto.", "Sofía Herrera"),
+    ("es", "Hola, soy Juan de la Cruz, llámeme.", "Juan de la Cruz"),
+    # German: mein Name ist, hier ist/spricht, ich bin, ... am Apparat, ich heiße
+    ("de", "Guten Tag, mein Name ist Jonas Becker, ich rufe wegen der Rechnung an.", "Jonas Becker"),
+    ("de", "Hallo, hier ist Lena, bitte ruf mich zurück.", "Lena"),
+    ("de", "Guten Morgen, hier spricht Stefan Wolf.", "Stefan Wolf"),
+    ("de", "Hallo, ich bin Katrin Hoffmann und habe eine Frage.", "Katrin Hoffmann"),
+    ("de", "Ja, Neumann am Apparat, guten Tag.", "Neumann"),
+    # Italian: mi chiamo, sono, parla, il mio nome è
+    ("it", "Buongiorno, mi chiamo Giorgio Conti.", "Giorgio Conti"),
+    ("it", "Salve, sono Chiara Romano, vi chiamo per la fattura.", "Chiara Romano"),
+    ("it", "Pronto, parla Alessandro.", "Alessandro"),
+    ("it", "Buonasera, il mio nome è Paolo Greco.", "Paolo Greco"),
+    # English: the patterns that were there, and "it's NAME at ...", "call NAME right away at"
+    ("en", "Hi, this is Karen Whitfield, call me back at 614-555-0142.", "Karen Whitfield"),
+    ("en", "Hi, it's Steve at Corner Cafe, 0161 496 0211.", "Steve"),
+    ("en", "I need to cancel my order. Please call Amy Nguyen right away at 281-555-0137.", "Amy Nguyen"),
+]
+
+
+@pytest.mark.parametrize(("lang", "text", "name"), NAMES)
+def test_names_in_every_language(lang: str, text: str, name: str) -> None:
+    assert find_caller_name(text, lang) == name
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("it", "Buongiorno, sono molto preoccupato per la bolletta."),
+        ("es", "Hola, soy cliente y tengo un problema con la factura."),
+        ("de", "Guten Tag, ich bin Kunde bei Ihnen und habe ein Problem."),
+        ("de", "Hallo, hier ist Ihre Zahnarztpraxis."),
+        ("fr", "Bonjour, c'est très urgent, rappelez-moi."),
+        ("pt", "Oi, sou cliente há dez anos."),
+        ("en", "Hi, this is Marco's mom, he left his jacket."),
+    ],
+)
+def test_no_name_where_none_is_said(lang: str, text: str) -> None:
+    assert find_caller_name(text, lang) is None
+
+
+TITLES = [
+    ("de", "Hallo, hier ist Herr Schmidt, bitte rufen Sie zurück.", "Schmidt"),
+    ("de", "Guten Tag, mein Name ist Frau Dr. Weber.", "Weber"),
+    ("en", "Hi, this is Doctor Lim, please call me back.", "Lim"),
+    ("en", "Hello, my name is Mrs. Patel.", "Patel"),
+    ("en", "Hi it's Professor Hughes here.", "Hughes"),
+    ("fr", "Ici Madame Leroy, rappelez-moi.", "Leroy"),
+    ("fr", "Bonjour, c'est M. Durand.", "Durand"),
+    ("fr", "Bonjour, je m'appelle Mademoiselle Petit.", "Petit"),
+    ("es", "Le habla la señora Martínez.", "Martínez"),
+    ("es", "Buenas, soy el Sr. Ortega.", "Ortega"),
+    ("es", "Llamo de parte de Don Ramón Castillo.", "Ramón Castillo"),
+    ("pt", "Aqui fala o Senhor Carlos Mendes.", "Carlos Mendes"),
+    ("pt", "Bom dia, aqui é a Dona Rosa.", "Rosa"),
+    ("it", "Salve, sono la signora Bianchi.", "Bianchi"),
+    ("it", "Parla il Dottor Esposito.", "Esposito"),
+    ("it", "Buongiorno, sono la dottoressa Galli.", "Galli"),
+]
+
+
+@pytest.mark.parametrize(("lang", "text", "name"), TITLES)
+def test_titles_dropped_in_every_language(lang: str, text: str, name: str) -> None:
+    assert find_caller_name(text, lang) == name
+
+
+def test_don_is_an_english_first_name() -> None:
+    assert find_caller_name("Hi, this is Don Fletcher, call me back.", "en") == "Don Fletcher"
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "name"),
+    [
+        ("en", "hello my name is john smith, call me at 555 0100", "John Smith"),
+        ("es", "hola me llamo carlos y quería preguntar por el pedido", "Carlos"),
+        ("fr", "bonjour je m'appelle pierre dupont", "Pierre Dupont"),
+        ("de", "hallo mein name ist anna schmidt und ich rufe an", "Anna Schmidt"),
+        ("it", "buongiorno mi chiamo marco, richiamatemi", "Marco"),
+    ],
+)
+def test_lower_case_name_after_a_strong_cue(lang: str, text: str, name: str) -> None:
+    assert find_caller_name(text, lang) == name
+
+
+@pytest.mark.parametrize(
+    "text", ["hello my name is on the account already", "hi this is john, call me", "hola soy carlos"]
+)
+def test_lower_case_words_after_a_weak_cue_are_no_name(text: str) -> None:
+    assert find_caller_name(text) is None
