@@ -54,7 +54,9 @@ def inbox_server(
     ]
     for name, mailbox, caller in (
         ("billing_invoice.wav", "billing", "+12125550134"),
+        ("urgent_leak.amr", "service", "+19175550183"),
         ("es_appointment.ogg", "citas", "+34612345678"),
+        ("robocall.wav", "billing", "+12025550173"),
         ("hangup.wav", "support", "+12125550199"),
     ):
         shutil.copy(samples / name, audio_server.root / f"browser-{name}")
@@ -117,7 +119,7 @@ def test_agent_flow_in_chromium(inbox_server: tuple[str, Path, Callable[[str, st
             page.wait_for_url(url + "/voicemails/whatever")  # back where the agent wanted to go (a 404 here)
             page.goto(url + "/")
             rows = page.locator("#inbox tbody tr[data-href]")
-            assert rows.count() == 4
+            assert rows.count() == 6
             assert page.locator("text=No message: the caller hung up or said nothing.").count() == 1
             page.screenshot(path=str(shots / "inbox.png"), full_page=True)
 
@@ -125,7 +127,7 @@ def test_agent_flow_in_chromium(inbox_server: tuple[str, Path, Callable[[str, st
             first_before = rows.first.get_attribute("data-id")
             new_id = post("browser-billing_invoice.wav", "live", "+12125550177")
             page.wait_for_selector(f"#inbox tr[data-id='{new_id}']", timeout=60_000)
-            assert rows.count() == 5 and rows.first.get_attribute("data-id") == new_id != first_before
+            assert rows.count() == 7 and rows.first.get_attribute("data-id") == new_id != first_before
 
             page.keyboard.press("j")
             page.keyboard.press("j")
@@ -188,7 +190,7 @@ def test_agent_flow_in_chromium(inbox_server: tuple[str, Path, Callable[[str, st
             phone.context.add_cookies(page.context.cookies())
             phone.goto(url + "/")
             phone.screenshot(path=str(shots / "inbox-phone.png"))
-            assert phone.locator("#inbox tbody tr[data-href]").count() == 5
+            assert phone.locator("#inbox tbody tr[data-href]").count() == 7
             phone.close()
 
             page.click("button:has-text('Sign out')")
