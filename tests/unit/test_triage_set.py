@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from scripts.check_triage_set import DEFAULT, check
 
-ROW = {
+ROW: dict[str, Any] = {
     "id": "x-1",
     "split": "dev",
     "language": "en",
@@ -31,7 +32,7 @@ ROW = {
 }
 
 
-def _problems(tmp_path: Path, *rows: dict[str, object]) -> list[str]:
+def _problems(tmp_path: Path, *rows: dict[str, Any]) -> list[str]:
     path = tmp_path / "set.jsonl"
     path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     return check(path)[1]
