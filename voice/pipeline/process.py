@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -32,6 +32,7 @@ from voice.storage.files import make_voicemail_dir
 from voice.storage.models import Status, Summary, TranscriptRevision, Voicemail, as_utc, utcnow
 from voice.storage.revisions import PriorityRule
 from voice.transcription.engines import DecodeOptions, Engine, get_engine
+from voice.transcription.language import LanguageGuard
 from voice.transcription.transcribe import Transcript, transcribe
 from voice.triage import context as triage_context
 from voice.triage import llm, redact
@@ -62,7 +63,7 @@ def analyse(
     work_dir: Path,
     settings: Settings,
     engine: Engine,
-    language: str | None = None,
+    language: str | Sequence[str] | None = None,
     context: CallContext | None = None,
     on_stage: Callable[[str], None] | None = None,
     name: str | None = None,
@@ -103,8 +104,9 @@ def analyse(
     transcript = transcribe(
         engine,
         speech_only(samples, activity, settings.audio.sample_rate, settings.audio.speech_level_dbfs),
-        language or settings.transcription.language,
+        language or settings.transcription.languages_for(None),
         options,
+        LanguageGuard.from_settings(settings.transcription),
     )
     timings["transcribe_s"] = round(time.perf_counter() - t, 3)
     if not transcript.text.strip():
@@ -175,7 +177,7 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
             if vm is None:
                 return Status.FAILED
             audio_url, source_path, fetch_auth = vm.audio_url, vm.source_path, vm.fetch_auth
-            language = vm.language_hint
+            language = settings.transcription.languages_for(vm.call.mailbox, vm.language_hint)
             redact_pii = settings.redaction.applies(vm.call.mailbox)
             name = audio_name(vm)
             context = call_context(session, vm, settings)

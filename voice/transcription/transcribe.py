@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from voice.audio.speech_detection import SpeechAudio
-from voice.transcription.engines import DecodeOptions, Engine, RawSegment
+from voice.transcription.engines import DecodeOptions, Engine, LanguageDetector, RawSegment, RawTranscription
+from voice.transcription.language import LanguageGuard, choose_language, split_languages
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -138,17 +143,46 @@ def _join(segments: tuple[Segment, ...], language: str) -> str:
     return _collapse_repeats(" ".join(s.text for s in segments).strip())
 
 
-def transcribe(
-    engine: Engine, audio: SpeechAudio, language: str | None = None, options: DecodeOptions | None = None
-) -> Transcript:
-    started = time.perf_counter()
+def _decode(
+    engine: Engine, audio: SpeechAudio, language: str | None, options: DecodeOptions | None
+) -> tuple[RawTranscription, tuple[Segment, ...]]:
     raw = engine.transcribe(audio.samples, language, options)
+    return raw, clean_segments(raw.segments, audio)
+
+
+def transcribe(
+    engine: Engine,
+    audio: SpeechAudio,
+    language: str | Sequence[str] | None = None,
+    options: DecodeOptions | None = None,
+    guard: LanguageGuard | None = None,
+) -> Transcript:
+    """Transcribe ``audio`` in ``language``: one code is forced; several ("en,de" or a list) are the
+    languages expected, chosen among by Whisper's probabilities; none: detected (``choose_language``).
+    A decode that keeps no words is retried in the choice's next languages before giving up."""
+    started = time.perf_counter()
+    allowed = split_languages(language)
+    if len(allowed) == 1 or not isinstance(engine, LanguageDetector) or not engine.multilingual:
+        raw, segments = _decode(engine, audio, allowed[0] if allowed else None, options)
+        probability = raw.language_probability
+    else:
+        probs = engine.detect_languages(audio.samples)
+        choice = choose_language(probs, allowed, guard)
+        raw, segments = _decode(engine, audio, choice.language, options)
+        probability = choice.probability
+        for retry in choice.retries:
+            if segments:
+                break
+            log.info(
+                "no words in %s (%s, p=%.2f); retrying in %s", raw.language, choice.how, probability, retry
+            )
+            raw, segments = _decode(engine, audio, retry, options)
+            probability = probs.get(retry, 0.0)
     seconds = time.perf_counter() - started
-    segments = clean_segments(raw.segments, audio)
     return Transcript(
         text=_join(segments, raw.language),
         language=raw.language,
-        language_probability=round(raw.language_probability, 4),
+        language_probability=round(probability, 4),
         segments=segments,
         confidence=confidence_of(segments),
         engine=engine.name,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -65,6 +65,17 @@ class Engine(Protocol):
         self, audio: np.ndarray, language: str | None, options: DecodeOptions | None = None
     ) -> RawTranscription:
         """Transcribe 16 kHz mono float32 samples; segment times are relative to ``audio``."""
+        ...
+
+
+@runtime_checkable
+class LanguageDetector(Protocol):
+    """An engine that can say how probable each language is (both real engines can)."""
+
+    multilingual: bool
+
+    def detect_languages(self, audio: np.ndarray) -> dict[str, float]:
+        """Whisper's probability for every language it knows, from the first 30 s window of ``audio``."""
         ...
 
 

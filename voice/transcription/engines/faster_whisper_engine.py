@@ -43,13 +43,13 @@ class _EncodeOnceModel(WhisperModel):
         )
         return window
 
-    def detect(self, audio: np.ndarray) -> tuple[str, float]:
-        """Detect the language from the first window and keep its encoding for the decoder."""
+    def detect(self, audio: np.ndarray) -> dict[str, float]:
+        """Every language's probability from the first window; its encoding is kept for the decoder."""
         window = self.first_window(audio)
         encoded = self.encode(window)
-        token, probability = self.model.detect_language(encoded)[0][0]
+        ranked = self.model.detect_language(encoded)[0]
         self._primed.value = (window, encoded)
-        return token[2:-2], float(probability)
+        return {token[2:-2]: float(probability) for token, probability in ranked}
 
     def encode(self, features: np.ndarray) -> ctranslate2.StorageView:
         primed = getattr(self._primed, "value", None)
@@ -117,6 +117,14 @@ class FasterWhisperEngine:
         kwargs["vad_filter"] = len(audio) >= self._model.feature_extractor.n_samples
         return kwargs
 
+    def detect_languages(self, audio: np.ndarray) -> dict[str, float]:
+        """Whisper's probability per language; the next ``transcribe`` of this audio in this thread reuses
+        the first window's encoding."""
+        if not self.multilingual:
+            return {"en": 1.0}
+        with self._slots:
+            return self._model.detect(audio)
+
     def transcribe(
         self, audio: np.ndarray, language: str | None, options: DecodeOptions | None = None
     ) -> RawTranscription:
@@ -125,7 +133,9 @@ class FasterWhisperEngine:
             if not self.multilingual:
                 language = "en"
             elif language is None:
-                language, probability = self._model.detect(audio)
+                probs = self._model.detect(audio)
+                language = max(probs, key=probs.__getitem__)
+                probability = probs[language]
             if self._batched is not None:
                 segments, info = self._batched.transcribe(
                     audio,

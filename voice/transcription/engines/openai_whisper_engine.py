@@ -58,14 +58,25 @@ class OpenAIWhisperEngine:
         self.multilingual = bool(self._model.is_multilingual)
         self._lock = threading.Lock()
 
-    def _detect_language(self, audio: np.ndarray) -> tuple[str, float]:
+    def _detect(self, audio: np.ndarray) -> dict[str, float]:
         whisper = self._whisper
         mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(audio), self._model.dims.n_mels).to(
             self._model.device
         )
         _, probs = self._model.detect_language(mel)
-        language = max(probs, key=probs.get)
-        return language, float(probs[language])
+        return {str(lang): float(p) for lang, p in probs.items()}
+
+    def detect_languages(self, audio: np.ndarray) -> dict[str, float]:
+        """Whisper's probability per language, from the first 30 s window."""
+        if not self.multilingual:
+            return {"en": 1.0}
+        with self._lock:
+            return self._detect(audio)
+
+    def _detect_language(self, audio: np.ndarray) -> tuple[str, float]:
+        probs = self._detect(audio)
+        language = max(probs, key=probs.__getitem__)
+        return language, probs[language]
 
     def transcribe(
         self, audio: np.ndarray, language: str | None, options: DecodeOptions | None = None
