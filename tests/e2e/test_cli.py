@@ -41,7 +41,7 @@ def test_transcribe_json_lines(tmp_path: Path) -> None:
         "text", "caller_name", "organisation", "callback_number", "callback_time", "email", "references",
         "intent", "intent_confidence", "urgency", "urgency_reasons", "sentiment", "flags", "priority",
     }  # fmt: skip
-    # The card from the words: the number said (not a caller id: none is given), the invoice, the intent.
+    # The card from the words: the number said (not the caller id in billing_invoice.json), the invoice.
     assert (card["caller_name"], card["organisation"]) == ("Daniel Brooks", "Brooks Bakery")
     assert card["callback_number"] == "+12125550147" and card["intent"] == "billing"
     assert {"kind": "invoice", "value": "4471"} in card["references"]
