@@ -99,7 +99,7 @@ def test_transcribe_reads_the_call_record_beside_the_file(tmp_path: Path) -> Non
 def test_transcribe_without_a_record_and_with_a_bad_one(tmp_path: Path) -> None:
     bare = _call(_wav(tmp_path, None), NO_FLAGS)
     assert bare.record is None and bare.language is None and not any(bare.fields.values())
-    for bad in ([1, 2], {"from": 5}, {"started_at": "9999-12-31T00:00:00Z"}):
+    for bad in ([1, 2], {"from": 5}, {"started_at": "9999-12-31T00:00:00Z"}, {"language": "en,xx"}):
         with pytest.raises(typer.BadParameter, match="vm.json"):
             _call(_wav(tmp_path, bad), NO_FLAGS)
     (tmp_path / "vm.json").write_text("{not json")

@@ -55,7 +55,7 @@ def transcribe(
     """Transcribe and summarise files locally (no server, no database).
 
     A NAME.json beside NAME.wav is read as its call record, the JSON `voice submit` sends ("from", "to",
-    "mailbox", "started_at"; its "language" is the file's language hint unless --language is given). Triage
+    "mailbox", "started_at"; its "language", e.g. "en,es", is the file's unless --language is given). Triage
     then reads the call as the service would: numbers said without a country code in the mailbox's region
     (VOICE_SUMMARY__MAILBOX_REGIONS), else the caller id's country, else the default region; times against
     the call's start. --caller-id, --mailbox and --started-at give a single file's record and win over its
@@ -79,8 +79,9 @@ def transcribe(
         task = progress.add_task("transcribing", total=len(files))
         for path, call in zip(files, calls, strict=True):
             context = _context(call, settings)
-            hint = language or call.language
             mailbox_ = call.fields.get("mailbox")
+            # As the service: the file's own languages, else its mailbox's expected ones, else the settings'.
+            hint = settings.transcription.languages_for(mailbox_, language or call.language)
             with tempfile.TemporaryDirectory(prefix="voice-") as tmp:
                 result = analyse(
                     path,
@@ -102,6 +103,7 @@ def _call(path: Path, flags: dict[str, str | None]) -> Call:
     from pydantic import ValidationError
 
     from api.schemas import CallIn
+    from voice.core.config import known_languages
 
     sidecar = path.with_suffix(".json")
     raw: dict[str, Any] = {}
@@ -125,8 +127,11 @@ def _call(path: Path, flags: dict[str, str | None]) -> Call:
         "mailbox": call.mailbox,
         "started_at": call.started_at,
     }
-    hint = raw.get("language")
-    return Call(sidecar if sidecar.exists() else None, fields, str(hint) if hint else None)
+    try:
+        languages = known_languages(raw.get("language"))  # "en,es" or ["en", "es"], as --language takes
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise typer.BadParameter(f"{sidecar}: language: {exc}") from None
+    return Call(sidecar if sidecar.exists() else None, fields, ",".join(languages) or None)
 
 
 def _context(call: Call, settings: Settings) -> CallContext:
@@ -145,7 +150,7 @@ def _print(
     eng: Engine,
     call: Call,
     context: CallContext,
-    hint: str | None,
+    hint: tuple[str, ...],
     format: str,
 ) -> None:
     from voice.triage.context import region_of
@@ -174,7 +179,7 @@ def _print(
             "started_at": started.isoformat() if started else None,
         },
         "region": region,
-        "language_hint": hint,
+        "languages_expected": list(hint),
         "language": tr.language if tr else None,
         "duration_s": round(result.audio.duration_s, 3) if result.audio else None,
         "text": tr.text if tr else "",
