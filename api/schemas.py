@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from voice.core.config import known_languages
 from voice.storage.voicemails import start_in_range
 
 StatusName = Literal[
@@ -56,38 +56,48 @@ class CallIn(BaseModel):
         return value
 
 
-@functools.cache
-def _whisper_languages() -> frozenset[str]:
-    # faster-whisper's own list (the engines share Whisper's tokenizer); imported on first use only.
-    from faster_whisper.tokenizer import _LANGUAGE_CODES
-
-    return frozenset(_LANGUAGE_CODES)
+MAX_LANGUAGES = 8  # a mailbox expects a few; voicemails.language_hint holds 8 codes joined by commas
 
 
-def _known_language(value: str | None) -> str | None:
-    """A language hint Whisper knows, refused at the edge rather than failing the voicemail later."""
-    if value is not None and value.lower() not in _whisper_languages():
-        raise ValueError(f"{value!r} is not a language code Whisper knows (e.g. en, fr, de, es, zh)")
-    return value.lower() if value is not None else None
+def _expected_languages(value: object) -> str | None:
+    """One language (forced) or several it may be in ("en,de" or ["en", "de"]), each a code Whisper knows,
+    refused at the edge rather than failing the voicemail later; kept as "en,de"."""
+    if value is None:
+        return None
+    if not isinstance(value, str) and not (
+        isinstance(value, list) and all(isinstance(v, str) for v in value)
+    ):
+        raise ValueError("language must be a code (e.g. en), several joined by commas, or a list of codes")
+    langs = known_languages(value)
+    if len(langs) > MAX_LANGUAGES:
+        raise ValueError(f"at most {MAX_LANGUAGES} languages")
+    return ",".join(langs) or None
+
+
+Languages = Annotated[
+    str | None,
+    BeforeValidator(_expected_languages, json_schema_input_type=str | list[str] | None),
+    Field(
+        description="the language of the message (forced), or the languages it may be in, as a list or "
+        "joined by commas (detection chooses among them); unset: the mailbox's or the configured ones",
+        examples=["en", "en,es", ["de", "en"]],
+    ),
+]
 
 
 class UploadFields(BaseModel):
     """The form fields of a multipart post besides the file, held to the JSON post's limits."""
 
     call: CallIn = Field(default_factory=CallIn)
-    language: str | None = Field(None, max_length=8)
+    language: Languages = None
     recording_id: str | None = Field(None, max_length=200)
     callback_url: str | None = Field(None, max_length=2000)
-
-    _language = field_validator("language")(_known_language)
 
 
 class VoicemailIn(BaseModel):
     audio_url: str = Field(..., max_length=4000, examples=["https://pbx.example.com/rec/123.wav"])
     call: CallIn = Field(default_factory=CallIn)
-    language: str | None = Field(None, max_length=8, examples=["en"])
-
-    _language = field_validator("language")(_known_language)
+    language: Languages = None
     recording_id: str | None = Field(
         None, max_length=200, description="your id for this recording", examples=["RE5678"]
     )

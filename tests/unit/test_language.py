@@ -4,6 +4,9 @@ speech from ending as no speech. No model is loaded here."""
 
 from __future__ import annotations
 
+import contextlib
+from pathlib import Path
+
 import numpy as np
 import pytest
 from pydantic import ValidationError
@@ -168,3 +171,53 @@ def test_a_forced_language_is_not_detected_nor_retried() -> None:
     engine = _Detector(EN_AS_WELSH, speaks="en")
     result = transcribe(engine, AUDIO, "cy")
     assert engine.decoded == ["cy"] and result.text == ""
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_migration_0013_widens_the_language_hint_and_back(dialect: str, tmp_path: Path) -> None:
+    """A hint of eight languages fits after 0013; the downgrade takes lists back to no hint (the code
+    before reads one code), keeps single codes, and on SQLite the table copy loses no child rows."""
+    from sqlalchemy import create_engine, text
+
+    from tests.support.services import temp_postgres
+    from voice.storage import db
+
+    with contextlib.ExitStack() as stack:
+        url = (
+            stack.enter_context(temp_postgres("voice_m0013"))
+            if dialect == "postgresql"
+            else f"sqlite:///{tmp_path / 'voice.db'}"
+        )
+        db.upgrade(url, "0012")
+        engine = create_engine(url)
+        stack.callback(engine.dispose)
+        now = "2026-12-02 09:00:00"
+        insert_vm = (
+            "INSERT INTO voicemails (id, call_id, status, source_info, attempts, language_hint, agent_state, "
+            "created_at, updated_at) VALUES (:v, 'c1', 'done', '{}', 0, :hint, 'new', :t, :t)"
+        )
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO call_records (id, source, owner, metadata, created_at) "
+                    "VALUES ('c1', 'api', '', '{}', :t)"
+                ),
+                {"t": now},
+            )
+            conn.execute(text(insert_vm), {"v": "v1", "hint": "fr", "t": now})
+            conn.execute(
+                text("INSERT INTO voicemail_events (voicemail_id, status, at) VALUES ('v1', 'done', :t)"),
+                {"t": now},
+            )
+        db.upgrade(url)
+        many = "en,de,fr,es,pt,it,nl,yue"
+        with engine.begin() as conn:
+            conn.execute(text(insert_vm), {"v": "v2", "hint": many, "t": now})
+            hints = dict(conn.execute(text("SELECT id, language_hint FROM voicemails")).all())
+            events = conn.execute(text("SELECT COUNT(*) FROM voicemail_events")).scalar()
+        assert hints == {"v1": "fr", "v2": many} and events == 1
+        db.downgrade(url, "0012")
+        with engine.connect() as conn:
+            hints = dict(conn.execute(text("SELECT id, language_hint FROM voicemails")).all())
+            events = conn.execute(text("SELECT COUNT(*) FROM voicemail_events")).scalar()
+        assert hints == {"v1": "fr", "v2": None} and events == 1

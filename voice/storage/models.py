@@ -128,7 +128,8 @@ class Voicemail(Base):
     # Never holds credentials: URLs with user:password are refused at the API; basic auth comes from config.
     audio_url: Mapped[str | None] = mapped_column(Text)
     original_filename: Mapped[str | None] = mapped_column(String(255))
-    language_hint: Mapped[str | None] = mapped_column(String(8))
+    # One language code (forced) or several expected ones joined by commas ("en,de"; at most 8 codes).
+    language_hint: Mapped[str | None] = mapped_column(String(64))
     source_path: Mapped[str | None] = mapped_column(Text)
     audio_path: Mapped[str | None] = mapped_column(Text)
     source_info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
