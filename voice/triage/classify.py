@@ -63,7 +63,7 @@ def triage(text: str, language: str | None, context: CallContext | None = None) 
     request = find_request(text)
     sentiment, score = sentiment_of(text, lang)
     time_text, when = find_callback_time(text, lang, context.started_at)
-    org = find_organisation(text, name) if english else None
+    org = find_organisation(text, name)
 
     intent, confidence, spam = call_intent(text, sentiment, english, bool(number), context.same_text_callers)
     flags: tuple[str, ...] = ("spam",) if spam else ()

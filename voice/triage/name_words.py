@@ -77,6 +77,29 @@ ORG_KINDS = words(
     Telefónica Restaurante Ristorante Restaurant Centro Centre Zentrum Servicio Serviço Service Servizio
     """
 )
+# Said before a caller introduces themselves without a cue: "Hi, Kevin O'Brien from ...", "Bonjour, Isabelle
+# Martin, j'ai une question".
+GREETINGS = (
+    r"(?i:hi|hello|hey|hiya|g'day|good (?:morning|afternoon|evening)|morning|afternoon|(?:oui )?bonjour|"
+    r"bonsoir|salut|allô|hola|buen(?:os|as) (?:días|dias|tardes|noches)|buenas|hallo|"
+    r"guten (?:tag|morgen|abend)|grüezi|servus|moin|olá|ola|oi|bom dia|boa (?:tarde|noite)|ciao|buongiorno|"
+    r"buonasera|salve|pronto)"
+)
+# The last word of an organisation's name, not a person's: "Hi, this is Northline Couriers."
+BUSINESS_WORDS = ORG_KINDS | words(
+    """
+    Couriers Courier Plumbing Logistics Services Insurance Clinic Dental Dentistry Pharmacy Inc LLC Ltd
+    Limited Company Co Corp Corporation Group Center Hospital Solutions Systems Electric Electrical Motors
+    Realty Properties Associates Partners Consulting Airlines Airways Energy Telecom Wireless Utilities
+    Landscaping
+    Roofing Heating Construction Builders Repairs Garage Salon Spa Gym Fitness Bakery Cafe Café Pizza Deli
+    Market Store Shop Print Printing Media Travel Hotels Estates Management Finance Financial Capital Credit
+    Loans Mortgage Law Legal Surgery Practice Veterinary School Academy University College Council Department
+    Office Technologies Software Labs Freight Transport Movers Storage Cleaning Cleaners Security Lettings
+    Accountants GmbH AG KG SA SL SAS SARL SpA Srl Ltda
+    """
+)
+
 # Surnames said with a particle ("Maria da Silva", "Carlos de Castro"): "NAME da X" is otherwise read as
 # the caller's organisation ("Ana da Claro", "Pedro de Movistar").
 PARTICLE_SURNAMES = listed(
@@ -124,7 +147,9 @@ ZH_NAME_STOP_WORDS = listed("明天 今天 昨天 现在 現在 电话 電話 �
 ZH_ORG_KINDS = listed(
     "有限公司 有限責任公司 公司 银行 銀行 医院 醫院 诊所 診所 学校 學校 大学 大學 酒店 集团 集團 中心 "
     "事务所 事務所 保险 保險 物业 物業 快递 快遞 律所 药房 藥房 餐厅 餐廳 "
-    "工作室 商店 超市 健身房 幼儿园 幼兒園 局 店 厂 廠"
+    "工作室 商店 超市 健身房 幼儿园 幼兒園 科技 贸易 貿易 物流 地产 地產 房产 房產 电器 電器 "
+    "装修 裝修 家政 通信 通讯 通訊 电信 電信 网络 網絡 传媒 傳媒 培训 培訓 咨询 諮詢 汽车 汽車 航空 "
+    "旅行社 药业 藥業 餐饮 餐飲 建筑 建築 工程 电子 電子 软件 軟件 实业 實業 商贸 商貿 食品 印刷 局 店 厂 廠"
 )
 # Characters an organisation's name does not hold: "我是顺丰快递的张伟", "我在中国银行工作".
 ZH_ORG_STOPS = "的是我你您他她们們了呀啊哦啦吧呢吗嗎想要请請打给給找问問在，,。.！!？?、 "

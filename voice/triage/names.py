@@ -1,9 +1,14 @@
-"""Who is calling: the caller's name in en, es, fr, de, pt, it and zh, and the organisation they call from.
+"""Who is calling: the caller's name and the organisation they call from, in en, es, fr, de, pt, it and zh.
 
 Rules, no model. A name follows a cue ("my name is", "me llamo", "je m'appelle", "hier spricht", "meu nome
 é", "mi chiamo", "我是") or precedes one ("... speaking", "... am Apparat", "... falando"); it is the
 capitalised words there (Whisper capitalises names), titles dropped ("Herr Schmidt" -> "Schmidt", "王先生"
--> "王"). After a strong cue ("my name is", "me llamo") a lower-case name is taken too.
+-> "王"). After a strong cue ("my name is", "me llamo") a lower-case name is taken too. The organisation is
+what follows the name ("Carlos Pérez de Telefónica", "Steve at Corner Cafe"), a word for a company ("de la
+empresa X", "von der Firma X"), a call-from phrase ("calling from X", "le llamo de X", "ligando da X") or a
+Chinese name ending in a kind of organisation ("顺丰快递的张伟"). Never a title with a name ("Doctor Lim"),
+a possessive alone ("Marco's"), a weekday or month, or the caller's own name. A place said as "from
+Chicago" cannot be told from a company by rules and is taken as one.
 """
 
 from __future__ import annotations
@@ -22,12 +27,13 @@ _PARTICLE = (
 )
 _NAME = rf"(?P<name>{_WORD}(?:\s+(?:{_PARTICLE}\s+)?{_WORD}){{0,3}})"
 _TITLED = rf"(?:{w.ARTICLES}(?={w.TITLE}))?(?:{w.TITLE}\s+)*"
-_END = r"(?=\s*(?:[,.!?;:]|$|(?i:here|from|calling|again|speaking|with|at|of|and)\b))"
+_END = rf"(?=\s*(?:[,.!?;:]|$|[{_LOW}]))"  # "it's Rob Kessler returning your call", not "it's Urgent Care"
+_ARTICLE = r"(?:(?i:der|die|el|la|il|lo|o|a)\s+)?"  # "hier ist der Felix", "aqui é o Paulo"
 
 
-def _after(cues: str, tail: str = "") -> re.Pattern[str]:
+def _after(cues: str, tail: str = "", article: str = "") -> re.Pattern[str]:
     """The name after a cue said in any case, titles skipped."""
-    return re.compile(rf"(?i:\b(?:{cues}))\s+{_TITLED}{_NAME}{tail}")
+    return re.compile(rf"(?i:\b(?:{cues}))\s+{_TITLED}{article}{_NAME}{tail}")
 
 
 def _before(cues: str) -> re.Pattern[str]:
@@ -51,7 +57,7 @@ _CUES: dict[str, list[re.Pattern[str]]] = {
         ),
     ],
     "es": [
-        _after(r"me llamo|mi nombre es|le habla|te habla|les habla|de parte de|soy|habla"),
+        _after(r"me llamo|mi nombre es|le habla|te habla|les habla|de parte de|soy|habla", article=_ARTICLE),
         _before(r"al habla"),
     ],
     "fr": [
@@ -59,20 +65,40 @@ _CUES: dict[str, list[re.Pattern[str]]] = {
         _before(r"à l'appareil|à l’appareil"),
     ],
     "de": [
-        _after(r"mein Name ist|ich heiße|ich heisse|hier (?:ist|spricht)|ich bin"),
+        _after(r"mein Name ist|ich heiße|ich heisse|(?:hier|da) (?:ist|spricht)|ich bin", article=_ARTICLE),
         _before(r"am Apparat|hier"),
     ],
     "pt": [
         _after(
-            r"(?:o )?meu nome é|(?:eu )?me chamo|aqui (?:é|fala)(?: o| a)?|(?:eu )?sou(?: o| a)?|é (?:o|a)"
+            r"(?:o )?meu nome é|(?:eu )?me chamo|(?:aqui|daqui) (?:é|fala)|fala|(?:eu )?sou", article=_ARTICLE
         ),
+        _after(r"é (?:o|a)"),
         _before(r"falando"),
     ],
     "it": [
-        _after(r"mi chiamo|il mio nome è|qui (?:è|parla)|sono|parla"),
+        _after(r"mi chiamo|il mio nome è|qui (?:è|parla)|sono|parla", article=_ARTICLE),
         _before(r"al telefono"),
     ],
 }
+_AFFILIATION = r"(?i:from|at|with|de|d['’]|da|do|von|di|dello|della)\s"
+# A greeting, then a full name and a pause or an affiliation, or a first name and an affiliation ("Hi, Kevin
+# O'Brien from ..."); "Hi Mary, call me" greets the person called, so one word alone is not taken.
+# "ich bin's, Jens", "c'est moi, Julie"; "je suis le gardien, Michel Roy": a role, then the name.
+_ITS_ME = re.compile(
+    r"(?i:\b(?:it's me|it is me|ich bin's|ich bins|ich bin es|c'est moi|c’est moi|soy yo|sou eu|sono io))"
+    rf"\s*[,.]\s+{_NAME}(?=\s*(?:[,.!?]|$))"
+)
+_ROLE = re.compile(
+    r"(?i:\b(?:I'm|I am|this is|je suis|c'est|ici|soy|habla|sou|aqui é|ich bin|hier ist|sono|parla)\s+"
+    r"(?:the|your|le|la|l'|votre|el|su|o|a|seu|sua|der|die|das|Ihr|Ihre|il|lo|il suo|il vostro)\s*"
+    rf"(?:[{_LOW}]+\s+){{0,2}}[{_LOW}]+),\s+{_TITLED}{_NAME}(?=\s*(?:[,.!?]|$))"
+)
+_GREETED = [
+    re.compile(
+        rf"(?<![\w'’]){w.GREETINGS}[,.!]?\s+{_TITLED}(?=\S+\s+[{_UP}]){_NAME}(?=\s*(?:[,.]|{_AFFILIATION}))"
+    ),
+    re.compile(rf"(?<![\w'’]){w.GREETINGS}[,.!]?\s+{_TITLED}{_NAME}(?=\s*,?\s+{_AFFILIATION}\s*[{_UP}])"),
+]
 _SIGN_OFF = re.compile(rf"[,.]\s+{_NAME},?\s+(?:(?i:at|on)\s+)?\(?\d{{3}}")  # "..., Lisa Tran, 714 555 0118."
 _LANGUAGES = tuple(_CUES)
 
@@ -92,6 +118,8 @@ _ZH_KINDS = "|".join(kind for kind in w.ZH_ORG_KINDS if len(kind) > 1)
 _ZH_KINDS_1 = "".join(kind for kind in w.ZH_ORG_KINDS if len(kind) == 1)  # 局, 店: two characters before
 _ZH_ORG = rf"(?P<org>{_ZH_ORG_CHAR}{{1,14}}(?:{_ZH_KINDS})|{_ZH_ORG_CHAR}{{2,14}}[{_ZH_KINDS_1}])"
 _ZH_ORG_THEN_DE = re.compile(rf"{_ZH_ORG}的")
+# Any four or more characters before 的 and a person: "我是明达贸易的孙悦" names the organisation too.
+_ZH_ANY_THEN_DE = re.compile(rf"(?P<org>{_ZH_ORG_CHAR}{{4,12}})的")
 _ZH_ORG_AT = [
     re.compile(rf"(?:我是|这里是|這裡是|这边是|這邊是|我们是|我們是|我在|从|從|来自|來自){_ZH_ORG}"),
     re.compile(rf"(?:^|[，,。.！!？?\s]){_ZH_ORG}(?=的)"),
@@ -112,6 +140,8 @@ def _tidy(words: list[str], language: str) -> str | None:
         words.pop()
     if not words or words[-1].endswith(("'s", "’s")):
         return None  # "Marco's mom": whose, not who
+    if words[-1] in w.BUSINESS_WORDS:
+        return None  # "this is Northline Couriers": an organisation introducing itself
     return " ".join(words)
 
 
@@ -122,6 +152,9 @@ def _ordered(language: str) -> Iterable[re.Pattern[str]]:
     for other in _LANGUAGES:
         if other != lang:
             yield from _CUES[other]
+    yield _ITS_ME
+    yield _ROLE
+    yield from _GREETED
     yield _SIGN_OFF
 
 
@@ -153,18 +186,22 @@ def _zh_person(rest: str) -> str | None:
     return surname + given
 
 
-def _zh_name(text: str) -> str | None:
+def _zh_who(text: str) -> Iterable[tuple[str | None, str | None]]:
+    """(organisation, person) after each cue: "我是顺丰快递的张伟" -> ("顺丰快递", "张伟")."""
     for m in _ZH_NAME_CUE.finditer(text):
         rest = text[m.end() :].lstrip()
-        org = _ZH_ORG_THEN_DE.match(rest)
-        if org:
-            rest = rest[org.end() :]
-        elif re.match(_ZH_ORG, rest):
-            continue  # "这里是北京协和医院": a place, no person
-        name = _zh_person(rest)
-        if name:
-            return name
-    return None
+        then_de = _ZH_ORG_THEN_DE.match(rest) or _ZH_ANY_THEN_DE.match(rest)
+        if then_de and not w.ZH_NOT_ORG_START.match(then_de.group("org")):
+            person = _zh_person(rest[then_de.end() :])
+            if person or then_de.re is _ZH_ORG_THEN_DE:
+                yield then_de.group("org"), person
+                continue
+        place = re.match(_ZH_ORG, rest)  # "这里是北京协和医院": a place, no person
+        yield (place.group("org"), None) if place else (None, _zh_person(rest))
+
+
+def _zh_name(text: str) -> str | None:
+    return next((person for _, person in _zh_who(text) if person), None)
 
 
 def find_caller_name(text: str, language: str | None = None) -> str | None:
@@ -182,39 +219,99 @@ def find_caller_name(text: str, language: str | None = None) -> str | None:
     return _lower_case_name(text)
 
 
-_ORG = re.compile(
-    r"\b(?:(?:calling |I'm |I am |this is \w+ )?from|with|at)\s+"
-    r"((?:[A-Z][\w&'’.-]*|&)(?:\s+(?:[A-Z][\w&'’.-]*|&|of|and|the)){0,4})",
+# The organisation: capitalised words, with "of", "de", "&" and the like between them ("Banco de la Nación").
+_ORG_WORD = rf"[{_UP}][\w&'’.-]*"
+_JOIN = r"(?i:of|and|the|de|del|y|e|et|und|di|da|do|dos|das|für|der|la|du|des|&)"
+_ORG = rf"(?P<org>{_ORG_WORD}(?:\s+(?:{_JOIN}\s+){{0,2}}{_ORG_WORD}){{0,5}})"
+_ART = r"(?i:(?:the|la|el|le|les|l'|l’|der|die|dem|den|das|il|lo|o|a|os|as)\s+|l['’])?"
+_COMPANY = rf"(?:{w.COMPANY}\s+)?"
+# Right after the caller's name: "Maria Lopez from Acme", "Carlos Pérez, de Telefónica", "Ana da Claro".
+_AFTER_NAME = re.compile(
+    r"\s*,?\s*(?i:from|with|at|de\s+chez|chez|de|d['’]|da|do|dos|das|di|della|dello|dell['’]|dalla|dal|del|"
+    rf"von\s+der|von\s+den|von|vom)\s*{_ART}{_COMPANY}{_ORG}"
 )
-_ORG_STOP = {
-    "I",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-    "The",
-    "A",
-    "An",
-}
-_ORG_SUFFIX = re.compile(r"\s+(?:of|and|the|&)$")
+# Anywhere: a word for a company, or a call made from or for one.
+# An organisation introducing itself, known by the last word of its name: "Hi, this is Northline Couriers."
+_SELF = re.compile(
+    r"(?i:\b(?:this is|it's|it is|you've reached|you have reached|c'est|c’est|ici|hier (?:ist|spricht)|"
+    r"aqui (?:é|fala)|soy|le habla|habla|sono|qui (?:è|parla)|parla))\s+"
+    rf"{_ART}{_ORG}"
+)
+_ORG_CUES = [
+    re.compile(rf"(?<![\w'’]){w.COMPANY}\s+{_ORG}"),
+    re.compile(
+        r"(?i:\b(?:calling|ringing|phoning|I'm|I am|we're|we are|this is|it's|I work|work(?:ing)?)\s+"
+        rf"(?:you\s+)?(?:from|with|at|for|on behalf of)|on behalf of)\s+{_ART}{_ORG}"
+    ),
+    re.compile(
+        r"(?i:\b(?:llamo|llamamos|hablo|hablamos|comunico|comunicamos|escribo)\s+(?:de|desde|del)|"
+        r"\ben nombre de|\bappel(?:le|ons)\s+(?:de\s+la\s+part\s+|de\s+chez|de|d['’])|\bde\s+chez|"
+        r"\bim Auftrag\s+(?:von|der|des)|\brufe\s+(?:Sie\s+|dich\s+|euch\s+)?(?:von|vom)|"
+        r"\b(?:ligando|ligo|ligamos|falo|falamos|falando)\s+d[aoe]s?|\baqui é d[ao]s?|"
+        r"\b(?:chiamo|chiamiamo)\s+(?:da|dalla|dallo|dal|per conto d[ei])|\bper conto d[ei])"
+        rf"\s*{_ART}{_COMPANY}{_ORG}"
+    ),
+    re.compile(r"(?<![\w'’])(?:message from|call from|calls from)\s+(?P<person>\S+)|\bfrom\s+" + _ART + _ORG),
+    re.compile(rf"\b(?:with|at)\s+{_ORG}"),  # "the accounts department at Redwood Logistics"
+]
+# One sentence, one name; the dot of "Dr." or "Inc." ends none ("von der Praxis Dr. Weber").
+_CUT = re.compile(
+    r"[,!?;:]\s|(?<!\bDr)(?<!\bMr)(?<!\bMrs)(?<!\bSt)(?<!\bInc)(?<!\bCo)(?<!\bLtd)\.\s|[,!?;:.]$"
+)
+
+
+def _clean_org(raw: str, caller_name: str | None) -> str | None:
+    words = _CUT.split(raw)[0].split()
+    while words and (words[-1] in w.NOT_ORGS or words[-1] in w.CONNECTORS or words[-1] in ("I'm", "We're")):
+        words.pop()
+    if not words or words[0] in w.NOT_ORGS or re.fullmatch(w.TITLE, words[0]):
+        return None  # a weekday, a pronoun, or "Doctor Lim": a person, not an organisation
+    if words[-1].endswith(("'s", "’s")):
+        return None  # "Marco's": whose, not who
+    org = " ".join(words).strip(" .,'’")
+    if caller_name and set(org.split()) <= set(caller_name.split()):
+        return None
+    return org if len(org) >= 2 else None
+
+
+def _zh_org(text: str) -> str | None:
+    org = next((org for org, _ in _zh_who(text) if org), None)
+    if org:
+        return org
+    for pattern in _ZH_ORG_AT:
+        m = pattern.search(text)
+        if m and not w.ZH_NOT_ORG_START.match(m.group("org")):
+            return m.group("org")
+    return None
+
+
+def _after_name(text: str, caller_name: str | None) -> str | None:
+    if not caller_name:
+        return None
+    for said in re.finditer(re.escape(caller_name), text, re.IGNORECASE):
+        m = _AFTER_NAME.match(text, said.end())
+        org = _clean_org(m.group("org"), caller_name) if m else None
+        if org:
+            return org
+    return None
 
 
 def find_organisation(text: str, caller_name: str | None) -> str | None:
-    for m in _ORG.finditer(text):
-        words = m.group(1).split()
-        while words and (words[-1] in _ORG_STOP or words[-1].lower() in {"of", "and", "the", "&"}):
-            words.pop()
-        if not words or words[0] in _ORG_STOP:
-            continue
-        org = re.split(r"[.,!?;]\s|[,!?;]$|\.$", " ".join(words))[0]  # one sentence, one name
-        org = _ORG_SUFFIX.sub("", org).strip(" .,'’")
-        if org.split()[-1] in {"I'm", "I", "We", "We're"}:
-            org = " ".join(org.split()[:-1])
-        if caller_name and org in caller_name:
-            continue
-        if len(org) >= 2:
+    """The organisation the caller calls from, as said; None when none is said."""
+    if re.search(r"[\u4e00-\u9fff]", text):
+        org = _zh_org(text)
+        if org:
             return org
+    org = _after_name(text, caller_name)
+    if org:
+        return org
+    for m in _SELF.finditer(text):
+        org = _clean_org(m.group("org"), caller_name)
+        if org and org.split()[-1] in w.BUSINESS_WORDS:
+            return org
+    for pattern in _ORG_CUES:
+        for m in pattern.finditer(text):
+            org = _clean_org(m.group("org"), caller_name) if m.group("org") else None
+            if org:
+                return org
     return None
