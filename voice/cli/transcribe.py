@@ -31,11 +31,28 @@ class Call:
     language: str | None
 
 
+def _language_option(value: str | None) -> str | None:
+    """--language checked as the API checks its language field, before the model loads."""
+    from voice.core.config import known_languages
+
+    try:
+        return ",".join(known_languages(value)) or None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 def transcribe(
     files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="audio files")],
     engine: Annotated[Optional[str], typer.Option(help="faster-whisper | openai-whisper")] = None,  # noqa: UP045
     model: Annotated[Optional[str], typer.Option(help="tiny.en, base, ... or a folder")] = None,  # noqa: UP045
-    language: Annotated[Optional[str], typer.Option(help="language hint, e.g. en")] = None,  # noqa: UP045
+    language: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            help="the language (forced), or the languages expected joined by commas (detection chooses "
+            "among them), e.g. en or en,de; else NAME.json's, the mailbox's or the configured ones",
+            callback=_language_option,
+        ),
+    ] = None,
     format: Annotated[str, typer.Option("--format", help="text | json")] = "text",
     caller_id: Annotated[
         Optional[str],  # noqa: UP045
