@@ -1,47 +1,266 @@
-"""Reference numbers the message names: order, invoice, account, case, ticket, ..."""
+"""Reference numbers the message names (order, invoice, customer, contract, account, case, ticket, policy,
+claim, tracking, booking, reference, confirmation, member) in every language triage knows, and where they
+are in the text, so the callback number never takes one for a phone number."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from functools import lru_cache
 
 from voice.triage.model import Reference
 from voice.triage.spoken_numbers import spoken_digits_to_numbers
 
-_REF = re.compile(
-    r"\b(order|invoice|account|case|ticket|claim|policy|reference|confirmation|booking|tracking|work order|"
-    r"pedido|factura|cuenta|rechnung|bestellung|commande|facture)"
-    r"(?:,?\s+(?:number|no\.?|num(?:ber)?|#|nummer|número|numéro|ID))?[\s:#]*(?:is\s+)?"
-    r"([A-Z]{0,4}[-\s]?\d[\d\s-]{1,18}\d|[A-Z]{1,4}-?\d{2,}|\d{2,})",
-    re.I,
-)
-_REF_KINDS = {
-    "pedido": "order",
-    "bestellung": "order",
-    "commande": "order",
-    "factura": "invoice",
-    "rechnung": "invoice",
-    "facture": "invoice",
-    "cuenta": "account",
+# Words that name a reference, lower case, and the kind each names. Words that also mean something else
+# ("police", "client", "conto", "Fall") only count with a word for "number" next to them.
+_KINDS = {
+    "order": "order",
     "work order": "order",
+    "invoice": "invoice",
+    "bill": "invoice",
+    "nota fiscal": "invoice",
+    "customer": "customer",
+    "contract": "contract",
+    "account": "account",
+    "case": "case",
+    "ticket": "ticket",
+    "policy": "policy",
+    "claim": "claim",
+    "tracking": "tracking",
+    "booking": "booking",
+    "reservation": "booking",
+    "reference": "reference",
+    "confirmation": "confirmation",
+    "member": "member",
+    "membership": "member",
+    # es
+    "pedido": "order",
+    "factura": "invoice",
+    "cliente": "customer",
+    "contrato": "contract",
+    "cuenta": "account",
+    "expediente": "case",
+    "caso": "case",
+    "incidencia": "ticket",
+    "póliza": "policy",
+    "poliza": "policy",
+    "reclamación": "claim",
+    "reclamacion": "claim",
+    "siniestro": "claim",
+    "seguimiento": "tracking",
+    "reserva": "booking",
+    "referencia": "reference",
+    "confirmación": "confirmation",
+    "socio": "member",
+    # fr
+    "commande": "order",
+    "facture": "invoice",
+    "client": "customer",
+    "contrat": "contract",
+    "compte": "account",
+    "dossier": "case",
+    "police": "policy",
+    "sinistre": "claim",
+    "suivi": "tracking",
+    "réservation": "booking",
+    "référence": "reference",
+    "adhérent": "member",
+    # de
+    "bestellung": "order",
+    "auftrag": "order",
+    "rechnung": "invoice",
+    "vertrag": "contract",
+    "konto": "account",
+    "aktenzeichen": "case",
+    "schaden": "claim",
+    "buchung": "booking",
+    "referenz": "reference",
+    # pt
+    "fatura": "invoice",
+    "conta": "account",
+    "processo": "case",
+    "apólice": "policy",
+    "apolice": "policy",
+    "sinistro": "claim",
+    "rastreamento": "tracking",
+    "rastreio": "tracking",
+    "protocolo": "ticket",
+    "chamado": "ticket",
+    "referência": "reference",
+    # it
+    "ordine": "order",
+    "fattura": "invoice",
+    "contratto": "contract",
+    "conto": "account",
+    "pratica": "case",
+    "polizza": "policy",
+    "spedizione": "tracking",
+    "prenotazione": "booking",
+    "riferimento": "reference",
+}
+_AMBIGUOUS = {
+    "police",
+    "client",
+    "cliente",
+    "conto",
+    "conta",
+    "compte",
+    "caso",
+    "fall",
+    "processo",
+    "pratica",
+    "reserva",
+    "socio",
+    "schaden",
+    "bill",
+    "spedizione",
+    "customer",
+    "member",
+    "chamado",
+}
+_NUMBER_WORDS = (
+    r"number|no\.?|num\.?|nr\.?|#|id|code|ref(?:erence)?|"
+    r"n[úu]mero|num[ée]ro|n[º°o]\.?|nummer|numero|c[óo]digo|code|codice"
+)
+_FILLER = (
+    r"(?i:\s*(?:is|was|es|est|era|é|è|ist|lautet|c'est|:|#)(?=\s|\d|[A-Z]))?"
+    r"(?i:\s+(?:the|le|la|el|o|a|il|der|die|das)(?=\s))?"
+)
+# The value: digit groups, maybe led by a few capital letters ("TK 45 67", "AB-1234", "RX4471B",
+# "2025-118"); groups joined by a space or a dash. A group without a digit is never the value's end.
+_VALUE = (
+    r"(?P<value>(?:[A-Z]{1,4}[\s-]?|(?:[A-Z]\s){1,3}[A-Z][\s-]?)?"
+    r"\d[\dA-Z]*(?:(?:\s|\s?[-/]\s?)[A-Z]{0,3}\d[\dA-Z]*){0,6})"
+)
+
+
+def _alternation(words: list[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+# German compounds with -nummer / -nr.: Bestellnummer, Kundennummer, Ticketnummer ...
+_GERMAN = {
+    "bestell": "order",
+    "auftrags": "order",
+    "rechnungs": "invoice",
+    "kunden": "customer",
+    "vertrags": "contract",
+    "konto": "account",
+    "vorgangs": "case",
+    "fall": "case",
+    "akten": "case",
+    "ticket": "ticket",
+    "policen": "policy",
+    "versicherungs": "policy",
+    "schadens": "claim",
+    "sendungs": "tracking",
+    "buchungs": "booking",
+    "referenz": "reference",
+    "mitglieds": "member",
+    "bestätigungs": "confirmation",
 }
 
-_CJK_REF = re.compile(r"(订单|发票|账户|单)号?(?:码)?是?\s*([A-Z0-9-]{3,})")
-_CJK_REF_KINDS = {"订单": "order", "单": "order", "发票": "invoice", "账户": "account"}
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[re.Pattern[str], ...]:
+    kinds = _alternation(list(_KINDS))
+    # "invoice number 4471", "factura número 5521", "Rechnung 5521"
+    first = re.compile(
+        rf"(?i:\b(?P<kind>{kinds})(?P<plural>e?s|en)?\b(?P<num>,?\s+(?:{_NUMBER_WORDS}))?)"
+        rf"(?P<comma>,(?=\s))?{_FILLER}\s*{_VALUE}(?![\w-])"
+    )
+    # "número de pedido 4471", "numéro de commande", "numero d'ordine", "número do pedido"
+    romance = re.compile(
+        rf"(?i:\b(?P<num>{_NUMBER_WORDS})\s+(?:(?:de\s+la|de|del|do|da|du|de\s+l'|d'|d’|di|della|dello|dell')\s*)?"
+        rf"(?:mi\s+|su\s+|mon\s+|ma\s+|votre\s+|meu\s+|minha\s+|mio\s+|mia\s+)?(?P<kind>{kinds})\b)"
+        rf"(?P<comma>,(?=\s))?{_FILLER}\s*{_VALUE}(?![\w-])"
+    )
+    # Bestellnummer, Kundennummer, Ticketnummer, Aktenzeichen
+    german = re.compile(
+        rf"(?i:\b(?P<kind>{_alternation(list(_GERMAN))})(?P<num>-?nummer|-?nr\.?))"
+        rf"{_FILLER}\s*{_VALUE}(?![\w-])"
+    )
+    return first, romance, german
+
+
+_CJK_REF = re.compile(
+    r"(?P<kind>订单|发票|客户|合同|账户|账|工单|保单|快递单|运单|案件|理赔|预订|会员|单)"
+    r"(?:编号|号码|号)(?:是|为|：|:)?\s*(?P<value>[A-Za-z0-9][A-Za-z0-9-]*(?:\s[A-Za-z0-9-]+)*)"
+)
+_CJK_KINDS = {
+    "订单": "order",
+    "单": "order",
+    "发票": "invoice",
+    "客户": "customer",
+    "合同": "contract",
+    "账户": "account",
+    "账": "account",
+    "工单": "ticket",
+    "保单": "policy",
+    "快递单": "tracking",
+    "运单": "tracking",
+    "案件": "case",
+    "理赔": "claim",
+    "预订": "booking",
+    "会员": "member",
+}
+
+
+def _kind_of(word: str, compound: bool) -> str:
+    word = word.lower()
+    return _GERMAN[word] if compound else _KINDS[word]
+
+
+# After a plural ("two invoices, 5521 and 5522"): the next value of the list.
+_NEXT = re.compile(rf"(?:,\s*|,?\s+(?i:and|or|y|o|e|et|ou|und|oder)\s+){_VALUE}(?![\w-])")
+
+
+def _matches(text: str) -> Iterator[tuple[int, int, Reference]]:
+    """(start, end, reference) for each reference said in ``text`` as it stands."""
+    for m in _CJK_REF.finditer(text):
+        value = re.sub(r"\s+", "", m.group("value")).upper()
+        if len(value) >= 3:
+            yield m.start("value"), m.end("value"), Reference(_CJK_KINDS[m.group("kind")], value)
+    for pattern in _patterns():
+        for m in pattern.finditer(text):
+            groups = m.groupdict()
+            kind = _kind_of(groups["kind"], pattern is _patterns()[2])
+            if groups["kind"].lower() in _AMBIGUOUS and not groups.get("num"):
+                continue
+            ref = _reference(kind, m.group("value"), short=bool(groups.get("comma")))
+            if ref:
+                yield m.start("value"), m.end("value"), ref
+            end = m.end()
+            while groups.get("plural") and (more := _NEXT.match(text, end)):
+                if ref := _reference(kind, more.group("value"), short=True):
+                    yield more.start("value"), more.end("value"), ref
+                end = more.end()
+
+
+def _reference(kind: str, said: str, short: bool) -> Reference | None:
+    """The reference ``said`` names, or None when it cannot be one: fewer than three digits ("order 2"
+    is a quantity) or, after a bare comma ("my account, 212 555 0134"), as long as a phone number."""
+    value = re.sub(r"\s+", "", said).strip("-/").upper()
+    digits = sum(c.isdigit() for c in value)
+    if digits < 3 and not (digits >= 2 and any(c.isalpha() for c in value)):
+        return None
+    if digits > (8 if short else 20):
+        return None
+    return Reference(kind, value)
+
+
+def reference_spans(text: str, language: str) -> list[tuple[int, int]]:
+    """Where references are in ``text`` (as given: callers pass the same text they search for phone
+    numbers), so a phone-number reader can skip them."""
+    del language  # the patterns know every language; kept so callers need not care
+    return [(start, end) for start, end, _ in _matches(text)]
 
 
 def find_references(text: str, language: str) -> tuple[Reference, ...]:
+    """Every reference said, in order, each once (the same digits said twice are one reference)."""
     seen: dict[str, Reference] = {}
-    for m in _CJK_REF.finditer(text):
-        seen[m.group(2)] = Reference(_CJK_REF_KINDS[m.group(1)], m.group(2))
-    for source in (text, spoken_digits_to_numbers(text, language)):
-        for m in _REF.finditer(source):
-            kind = m.group(1).lower()
-            kind = _REF_KINDS.get(kind, kind)
-            value = re.sub(r"[\s]+", "", m.group(2)).strip("-").upper()
-            digits = re.sub(r"\D", "", value)
-            if len(digits) < 3 or (kind == "account" and len(digits) > 16):
-                continue
-            # A phone number said right after "account" is not an account number; keep short ids only.
-            if value not in seen:
-                seen[value] = Reference(kind, value)
+    for source in (text, spoken_digits_to_numbers(text, language, join_written=False)):
+        for _, _, ref in sorted(_matches(source), key=lambda x: x[0]):
+            key = re.sub(r"[^0-9A-Z]", "", ref.value)
+            seen.setdefault(key, ref)
     return tuple(seen.values())

@@ -59,6 +59,18 @@ DIGIT_WORDS = {
         "acht": "8",
         "neun": "9",
     },
+    "it": {
+        "zero": "0",
+        "uno": "1",
+        "due": "2",
+        "tre": "3",
+        "quattro": "4",
+        "cinque": "5",
+        "sei": "6",
+        "sette": "7",
+        "otto": "8",
+        "nove": "9",
+    },
     "pt": {
         "zero": "0",
         "um": "1",
@@ -76,40 +88,76 @@ DIGIT_WORDS = {
 MULTIPLIERS = {"double": 2, "triple": 3}
 
 
-def spoken_digits_to_numbers(text: str, language: str = "en") -> str:
-    """Rewrite runs of spoken digits ("five five five oh one") as digit strings ("55501")."""
-    table = {**DIGIT_WORDS["en"], **DIGIT_WORDS.get(language[:2], {})}
-    tokens = re.findall(r"[\w'’]+|[^\w\s]+|\s+", text)
+_SEPARATORS = {",", "-", "."}
+
+
+def _digit_table(language: str) -> dict[str, str]:
+    lang = language[:2]
+    if lang == "en":
+        return DIGIT_WORDS["en"]
+    # "o" is "or" in es/pt/it ("seis o siete"), never a zero there.
+    english = {k: v for k, v in DIGIT_WORDS["en"].items() if k not in {"o", "oh"}}
+    return {**english, **DIGIT_WORDS.get(lang, {})}
+
+
+# Chinese digits said one by one ("一三八零零一三八零零零"; 幺 is 1 on the phone); three or more in a row.
+_ZH_DIGITS = re.compile(r"[零〇一二三四五六七八九幺]{3,}")
+_ZH_TABLE = str.maketrans("零〇一二三四五六七八九幺", "001234567891")
+
+
+def spoken_digits_to_numbers(text: str, language: str = "en", join_written: bool = True) -> str:
+    """Rewrite runs of spoken digits ("five five five oh one") as digit strings ("55501"). Only used to
+    find numbers: a run of fewer than three digits ("one more thing") keeps its spaces. With
+    ``join_written`` false, a run written in digits only stays as written ("invoices 4410, 4411")."""
+    if language.startswith("zh"):
+        text = _ZH_DIGITS.sub(lambda m: m.group(0).translate(_ZH_TABLE), text)
+    table = _digit_table(language)
     out: list[str] = []
-    run: list[str] = []
-    pending_mult = 1
-
-    def flush() -> None:
-        nonlocal run
-        if len(run) >= 3:
-            out.append("".join(run))
-        elif run:
-            out.append(" ".join(run))
-        run = []
-
-    for tok in tokens:
+    run = _Run(join_written)
+    mult = 1
+    for tok in re.findall(r"[\w'’]+|[^\w\s]+|\s+", text):
         low = tok.lower()
-        if low in MULTIPLIERS:
-            pending_mult = MULTIPLIERS[low]
-            continue
-        digit = table.get(low) if not low.isdigit() else low
-        # Only used to find numbers: a short run ("one more thing") is never read as a phone number.
+        digit = low if low.isdigit() else table.get(low)
         if digit is not None:
-            run.append(digit * pending_mult)
-            pending_mult = 1
-            continue
-        if (run or pending_mult > 1) and (tok.isspace() or tok in {",", "-", "."}):
-            continue  # digits grouped with pauses still belong together
-        flush()
-        pending_mult = 1
-        out.append(tok)
-    flush()
+            run.add(tok, digit * mult, spoken=not low.isdigit())
+            mult = 1
+        elif low in MULTIPLIERS:
+            mult = MULTIPLIERS[low]
+            run.gap.append(tok)
+        elif (run.digits or mult > 1) and (tok.isspace() or tok in _SEPARATORS):
+            run.gap.append(tok)  # digits grouped with pauses still belong together
+        else:
+            run.flush(out)
+            run, mult = _Run(join_written), 1
+            out.append(tok)
+    run.flush(out)
     return "".join(out)
+
+
+class _Run:
+    """Digits said in a row, with what was said between them and after the last one."""
+
+    def __init__(self, join_written: bool) -> None:
+        self.join_written = join_written
+        self.digits: list[str] = []
+        self.said: list[str] = []  # the run as written, up to its last digit
+        self.gap: list[str] = []  # after the last digit: kept if the run ends there
+        self.spoken = False
+
+    def add(self, tok: str, digits: str, spoken: bool) -> None:
+        self.digits.append(digits)
+        self.said += [*self.gap, tok]
+        self.gap = []
+        self.spoken = self.spoken or spoken
+
+    def flush(self, out: list[str]) -> None:
+        if not self.spoken and not self.join_written:
+            out.extend(self.said)  # digits already written as digits stay as written ("2025-118")
+        elif len(self.digits) >= 3:
+            out.append("".join(self.digits))
+        else:
+            out.append(" ".join(self.digits))
+        out.extend(self.gap)
 
 
 _TEXT2NUM = {"en", "fr", "es", "pt", "de", "nl", "it", "da"}
