@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -223,3 +224,36 @@ def test_cli_documents_the_fields_and_prints_rows_and_json(tmp_path: Path) -> No
     assert [r["id"] for r in doc["rows"]] == ["a", "b"] and doc["rows"][1]["wrong"] == ["intent"]
     as_json = runner.invoke(app, ["eval", "triage", "--file", str(path), "--json", "--split", "test"])
     assert as_json.exit_code != 0 and "no test rows" in as_json.output
+
+
+def test_word_error_rate_reads_numbers_digit_by_digit() -> None:
+    from voice.pipeline.evaluation import edits
+
+    said = "Call me on 212 555 0147."
+    assert edits(said, "call me on two one two, five five five, oh one four seven", "en") == (0, 13)
+    assert edits(said, "Call me on 212-555-0174", "en") == (2, 13)  # two digits swapped: two substitutions
+    assert edits("我叫王伟，电话是一三八", "我叫王为 电话是138", "zh") == (1, 10)  # characters for Chinese
+    assert edits("", "hello?", "en") == (None, 0)  # a hang-up has no error rate
+    assert edits("please call", "", "en") == (2, 2)
+
+
+def test_what_the_audio_gave() -> None:
+    from voice.pipeline.evaluation import Heard, asr_metrics
+
+    def heard(language: str, status: str, text: str, detected: str | None, errors: int | None) -> Heard:
+        ex = replace(_example(language), transcript=text)
+        note = _triage()
+        return Heard(
+            ex, status, None, text if status == "done" else "", detected, note, errors, len(text.split())
+        )
+
+    rows = [
+        heard("en", "done", "one two three four", "en", 1),
+        heard("de", "done", "eins zwei drei vier", "cy", 3),  # Welsh heard for German
+        heard("de", "no_speech", "hallo hier ist Anna", "de", 4),  # a real message lost
+        heard("en", "no_speech", "", None, None),  # a hang-up, rightly
+    ]
+    m = asr_metrics(rows)
+    assert m["WER (CER for zh, ja)"] == pytest.approx(8 / 12)
+    assert m["language right"] == pytest.approx(2 / 3)
+    assert m["speech taken for none"] == pytest.approx(1 / 3) and m["failed"] == 0.0

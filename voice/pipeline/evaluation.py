@@ -20,6 +20,7 @@ from voice.transcription.engines import Engine
 from voice.triage.classify import no_speech_triage
 from voice.triage.evaluate import Example, Metric, context_for
 from voice.triage.model import Triage
+from voice.triage.spoken_numbers import numbers_as_digits, spoken_digits_to_numbers
 
 # Scripts written without spaces between words: their error rate is counted in characters.
 CHARACTER_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "my", "km", "yue"})
@@ -53,12 +54,14 @@ def hear(
     on_row: Callable[[Heard], None] | None = None,
 ) -> list[Heard]:
     """Run the pipeline on each row's ``audio``; ``given_language`` passes the row's language as the hint
-    (transcription alone), else the language is detected as for a voicemail that names none."""
+    (transcription alone), else it is detected as for a voicemail that names none (among its mailbox's
+    expected languages, VOICE_TRANSCRIPTION__MAILBOX_LANGUAGES, when it has some)."""
     out = []
     for ex in examples:
         if ex.audio is None:
             raise ValueError(f"{ex.id} names no audio file")
-        hint = ex.language if given_language else None
+        # As the service: the row's language when given, else its mailbox's expected ones, else the settings'.
+        hint = settings.transcription.languages_for(ex.mailbox, ex.language if given_language else None)
         with tempfile.TemporaryDirectory(prefix="voice-eval-") as tmp:
             result = analyse(ex.audio, Path(tmp), settings, engine, hint, context_for(ex, settings.summary))
         tr = result.transcript
@@ -75,8 +78,12 @@ def hear(
 
 
 def _tokens(text: str, language: str) -> list[str]:
-    """Lower case, punctuation gone; words, or characters for languages written without spaces."""
-    kept = "".join(" " if unicodedata.category(c).startswith(("P", "S")) else c for c in text.lower())
+    """Lower case, punctuation gone; words, or characters for languages written without spaces. Numbers go
+    digit by digit, whether said or written ("six one two" = "612" = "6-1-2"): voicemail is full of them,
+    and how Whisper groups or spells them is not an error."""
+    said = spoken_digits_to_numbers(numbers_as_digits(text, language), language)
+    digits = re.sub(r"(\d)", r" \1 ", said)
+    kept = "".join(" " if unicodedata.category(c).startswith(("P", "S")) else c for c in digits.lower())
     if language.split("-")[0] in CHARACTER_LANGUAGES:
         return [c for c in kept if not c.isspace()]
     return re.sub(r"\s+", " ", kept).split()
