@@ -4,10 +4,19 @@ region a number is read in follows what was said."""
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
 
-from voice.triage.model import Reference
-from voice.triage.references import find_references
+from voice.core.phone import is_callable
+from voice.triage.callback import find_callback_number
+from voice.triage.classify import triage
+from voice.triage.model import CallContext, Reference
+from voice.triage.references import find_references, reference_spans
+
+
+def _number(text: str, language: str = "en", caller_id: str | None = None, region: str = "US") -> str | None:
+    return find_callback_number(text, language, region, caller_id)
+
 
 # -- references in every language, with letters, dashes and spaces, all of them ---------------------
 
@@ -142,3 +151,129 @@ def test_references_after_a_comma_in_lists_and_with_spaces(
     text: str, language: str, want: list[tuple[str, str]]
 ) -> None:
     assert find_references(text, language) == tuple(Reference(k, v) for k, v in want)
+
+
+# -- every number returned is valid for the region it was read in ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "caller_id"),
+    [
+        ("Call me back on five five five one two three four, thanks.", "en", None),
+        ("My number is 12345678.", "en", "+12125550100"),
+        ("Llámame al 12 34 56, gracias.", "es", "+34910000000"),
+        ("Rufen Sie mich unter 1234 5678 an.", "de", "+4930123456"),
+        ("Rappelez-moi au 01 23 45.", "fr", "+33142000000"),
+    ],
+)
+def test_a_number_not_valid_anywhere_is_not_returned(text: str, language: str, caller_id: str | None) -> None:
+    assert _number(text, language, caller_id) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "caller_id", "want"),
+    [
+        ("Call me at 212 555 0134.", "en", None, "+12125550134"),  # US 555-01xx: valid in libphonenumber
+        ("Ring me on 07700 900461.", "en", "+447700900123", "+447700900461"),  # Ofcom drama range
+        ("Call me on 01632 960411 please.", "en", "+441632960000", "+441632960411"),
+        ("Rappelez-moi au 06 39 98 12 34.", "fr", "+33142000000", "+33639981234"),  # ARCEP fiction range
+    ],
+)
+def test_valid_and_fiction_range_numbers_are_kept(
+    text: str, language: str, caller_id: str | None, want: str
+) -> None:
+    got = _number(text, language, caller_id)
+    assert got == want and is_callable(phonenumbers.parse(got))
+
+
+def test_triage_never_returns_an_invalid_number() -> None:
+    for text in ("Call 1 2 3 4 5 6 7 8.", "It's 555 1234.", "Call me, 0800 12."):
+        got = triage(text, "en", CallContext(region="US")).callback_number
+        assert got is None or phonenumbers.is_valid_number(phonenumbers.parse(got))
+
+
+# -- references are never phone numbers --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "caller_id"),
+    [
+        ("My customer number is 71 82 93 55 01, thanks.", "en", "+12125550100"),
+        ("My customer number is seven one eight two nine three four five six seven.", "en", "+12125550100"),
+        ("Account number 2125550134, please check it.", "en", "+12125550100"),
+        ("Mi número de pedido es 612 345 678.", "es", "+34910000000"),
+        ("Mon numéro de client est le 06 12 34 56 78.", "fr", "+33142000000"),
+        ("Meine Kundennummer ist 0171 1234567.", "de", "+4930123456"),
+        ("O número do pedido é 912 345 678.", "pt", "+351213000000"),
+        ("Il numero di pratica è 347 123 4567.", "it", "+390212345678"),
+        ("我的订单号是13812345678。", "zh", "+8613912345678"),
+    ],
+)
+def test_a_reference_is_never_a_callback_number(text: str, language: str, caller_id: str) -> None:
+    assert _number(text, language, caller_id) is None
+
+
+def test_the_phone_number_beside_a_reference_is_still_found() -> None:
+    text = "Mi número de pedido es 45 67 89 y mi teléfono es 612 345 678."
+    assert _number(text, "es", "+34910000000") == "+34612345678"
+    assert _number("My customer number is 71 82 93, call me on 212 555 0134.") == "+12125550134"
+
+
+def test_reference_spans_cover_the_value() -> None:
+    text = "ticket TK 45 67 and call 212 555 0134"
+    (span,) = reference_spans(text, "en")
+    assert text[span[0] : span[1]] == "TK 45 67"
+
+
+def test_a_spoken_reference_gets_no_country_prefix() -> None:
+    t = triage(
+        "Hola, mi número de pedido es 612 345 678, gracias.", "es", CallContext(caller_id="+34910000000")
+    )
+    assert t.references == (Reference("order", "612345678"),) and t.callback_number is None
+
+
+def test_a_phone_number_after_a_bare_comma_is_not_a_reference() -> None:
+    text = "It's about my account, 212 555 0134 is the best number."
+    assert find_references(text, "en") == ()
+    assert _number(text) == "+12125550134"
+
+
+# -- national numbers keep their area code -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "caller_id", "want"),
+    [
+        ("Call me back on 020 7946 0958.", "en", "+442079460000", "+442079460958"),
+        (
+            "Ring me on oh two oh, seven nine four six, oh nine five eight.",
+            "en",
+            "+442079460000",
+            "+442079460958",
+        ),
+        ("Erreichbar unter +49 (0)30 1234567.", "de", "+4930111111", "+49301234567"),
+        ("Rufen Sie mich an: (0)30 1234567.", "de", "+4930111111", "+49301234567"),
+        ("Null dreißig, eins zwei drei vier fünf sechs sieben.", "de", "+4930111111", "+49301234567"),
+        ("Rappelez-moi au 06 12 34 56 78.", "fr", "+33142000000", "+33612345678"),
+        (
+            "Rappelez-moi au zéro six, douze, trente-quatre, cinquante-six, soixante-dix-huit.",
+            "fr",
+            "+33142000000",
+            "+33612345678",
+        ),
+        ("My area code is 312 and the number is 555 0161.", "en", None, "+13125550161"),
+        ("It's 555 0161, area code 312.", "en", None, "+13125550161"),
+    ],
+)
+def test_national_numbers_keep_their_area_code(
+    text: str, language: str, caller_id: str | None, want: str
+) -> None:
+    assert _number(text, language, caller_id) == want
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["请回电138-0013-8000，谢谢。", "我的电话是一三八零零一三八零零零。", "请打 138 0013 8000 找我。"],
+)
+def test_chinese_mobile_numbers(text: str) -> None:
+    assert _number(text, "zh", "+8613912345678") == "+8613800138000"

@@ -50,3 +50,21 @@ def fit_number(raw: str | None, region: str, limit: int) -> str | None:
     if e164:
         return e164
     return raw[:limit]
+
+
+# Ranges regulators reserve for drama and examples that libphonenumber marks invalid on purpose (Ofcom:
+# 07700 900xxx, 01632 960xxx; ARCEP: 06 39 98 xx xx). Callers, test sets and demos use them as real-looking
+# numbers; no real line has one, so reading them as numbers costs nothing. (US 555-01xx is valid already.)
+_FICTION = {44: ("7700900", "1632960"), 33: ("63998",)}
+
+
+def is_fictional(number: phonenumbers.PhoneNumber) -> bool:
+    """True for a whole number in a range reserved for fiction (see _FICTION)."""
+    national = str(number.national_number)
+    prefixes = _FICTION.get(number.country_code or 0, ())
+    return any(national.startswith(p) for p in prefixes) and phonenumbers.is_possible_number(number)
+
+
+def is_callable(number: phonenumbers.PhoneNumber) -> bool:
+    """A number worth calling back: valid for its region (libphonenumber), or reserved for fiction."""
+    return phonenumbers.is_valid_number(number) or is_fictional(number)

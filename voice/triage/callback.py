@@ -4,11 +4,13 @@ callback time as said and as a timestamp."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import phonenumbers
 
-from voice.core.phone import region_for
+from voice.core.phone import is_callable, region_for
+from voice.triage.references import reference_spans
 from voice.triage.spoken_numbers import numbers_as_digits, spoken_digits_to_numbers
 
 _WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
@@ -25,41 +27,71 @@ _TIME_WORDS = re.compile(
 
 
 def find_callback_number(text: str, language: str, region: str, caller_id: str | None) -> str | None:
-    """The first phone number said in the message, as E.164 (region from the caller id, else config)."""
-    region = region_for(caller_id, region)
-    possible: list[str] = []
-    candidates = (
-        text,
-        _area_code_first(spoken_digits_to_numbers(text, language)),
-        _area_code_first(spoken_digits_to_numbers(numbers_as_digits(text, language), language)),
-    )
-    for candidate in candidates:
-        for match in phonenumbers.PhoneNumberMatcher(
-            candidate, region, leniency=phonenumbers.Leniency.POSSIBLE
-        ):
-            before = candidate[max(0, match.start - 25) : match.start].lower()
-            if _REFERENCE_BEFORE.search(before):
-                continue  # "order number 55390" is not a phone number
-            e164 = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
-            national = str(match.number.national_number)
-            # A whole number wins over a merely "possible" short one.
-            if phonenumbers.is_valid_number(match.number) or len(national) >= 9:
-                return e164
-            possible.append(e164)
-    return possible[0] if possible else None
+    """The callback number said in the message, as E.164, or None. Only numbers valid for the region they
+    are read in (or reserved for fiction, see phone.is_callable); never a reference ("customer number
+    71 82 93"). Numbers without a country code are read in the
+    caller id's region, else in ``region``."""
+    home = region_for(caller_id, region)
+    best: list[_Found] = []
+    for candidate in _candidates(text, language):
+        found = _numbers_in(candidate, language, home)
+        if len(found) > len(best):
+            best = found
+    if not best:
+        return None
+    return phonenumbers.format_number(best[0].number, phonenumbers.PhoneNumberFormat.E164)
 
 
-_REFERENCE_BEFORE = re.compile(
-    r"(?:order|invoice|account|case|ticket|claim|policy|reference|confirmation|tracking|member|customer)"
-    r"(?:\s+(?:number|no\.?|#|id))?[\s:#]*(?:is\s+)?$|订单号是?\s*$",
-)
+@dataclass(frozen=True)
+class _Found:
+    start: int
+    end: int
+    number: phonenumbers.PhoneNumber
+
+
+def _candidates(text: str, language: str) -> list[str]:
+    """The message as said, then with spoken digits and number words as digits (each may read a
+    number the other misses); the same text once."""
+    spoken = spoken_digits_to_numbers(text, language)
+    worded = spoken_digits_to_numbers(numbers_as_digits(text, language), language)
+    out: list[str] = []
+    for candidate in (text, spoken, worded):
+        candidate = _area_code_first(candidate)
+        if candidate not in out:
+            out.append(candidate)
+    return out
+
+
+def _numbers_in(text: str, language: str, region: str) -> list[_Found]:
+    """Callable numbers in ``text`` read in ``region``, skipping those inside a reference."""
+    if not _DIGITS.search(text):
+        return []  # the matcher is the slow part: no run of digits, no number
+    spans = reference_spans(text, language)
+    found = []
+    for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE):
+        if any(match.start < end and start < match.end for start, end in spans):
+            continue  # "order number 55390" is not a phone number
+        if is_callable(match.number):
+            found.append(_Found(match.start, match.end, match.number))
+    return found
+
+
+_DIGITS = re.compile(r"\d(?:[\s().-]*\d){5}")
 
 
 def _area_code_first(text: str) -> str:
-    """ "555 0161, area code 312" -> "312 555 0161": callers often give the area code last."""
+    """ "555 0161, area code 312" -> "312 555 0161": callers often give the area code last, or apart."""
     m = re.search(r"(\d{3}[\s,.-]*\d{4})[\s,.]*(?:and the |with |in )?area code[\s,]*(\d{3})", text, re.I)
     if m:
         return text[: m.start()] + f"{m.group(2)} {m.group(1)}" + text[m.end() :]
+    m = re.search(
+        r"area code (?:is )?(\d{3})[\s,.]+(?:and )?(?:the )?(?:number|rest)?(?: is)?[\s,:]*"
+        r"(\d{3}[\s.-]?\d{4})",
+        text,
+        re.I,
+    )
+    if m:
+        return text[: m.start()] + f"{m.group(1)} {m.group(2)}" + text[m.end() :]
     return text
 
 
