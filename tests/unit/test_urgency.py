@@ -1,0 +1,187 @@
+"""Urgency as a person would judge it: negation, emergencies in every language triage knows, and reasons
+counted as docs/triage.md says (an emergency, or three reasons, is urgent; one or two high)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from voice.triage.classify import triage
+from voice.triage.model import CallContext
+from voice.triage.urgency import urgency_of
+
+MONDAY_9 = datetime(2026, 11, 23, 9, 15, tzinfo=UTC)
+CTX = CallContext(started_at=MONDAY_9, caller_id="+12125550100", region="US")
+
+
+def level(text: str, intent: str = "support", sentiment: str = "neutral", repeat_calls: int = 0) -> str:
+    return urgency_of(text, intent, sentiment, None, None, CallContext(MONDAY_9, repeat_calls=repeat_calls))[
+        0
+    ]
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Hi, it's not urgent, just call me back when you can about the invoice.",
+        "This isn't urgent at all, whenever you get a chance.",
+        "It's not an emergency, but the heating is making a noise.",
+        "Nothing urgent, I just have a question about my order.",
+        "No rush on this, call me whenever.",
+        "Hola, no es urgente, llámeme cuando pueda.",
+        "Bonjour, ce n'est pas urgent, rappelez-moi quand vous pourrez.",
+        "Rien d'urgent, c'est pour une question sur la facture.",
+        "Hallo, es ist nicht dringend, rufen Sie mich zurück, wenn Sie Zeit haben.",
+        "Das eilt nicht, es geht um die Rechnung.",
+        "Olá, não é urgente, me liga quando puder.",
+        "Buongiorno, non è urgente, mi richiami con calma.",
+        "你好，不急，有空的时候给我回个电话。",
+        "你好，这个不紧急，方便的时候回电话。",
+    ],
+)
+def test_negated_urgency_is_no_reason(said: str) -> None:
+    assert level(said) == "normal"
+    assert level(said, intent="personal") == "low"
+
+
+def test_a_caller_who_says_it_can_wait_is_believed_over_vader() -> None:
+    # VADER reads "no", "problem" as negative; the caller said there is no need to call back.
+    said = "Just confirming Thursday at two. No need to call back unless there's a problem."
+    assert urgency_of(said, "appointment", "negative", None, None, CallContext(MONDAY_9)) == ("normal", ())
+
+
+@pytest.mark.parametrize(
+    ("said", "language"),
+    [
+        ("There's water everywhere, the kitchen is flooded.", "en"),
+        ("I can smell gas in the hallway, please send someone.", "en"),
+        ("We have no heating and it's freezing, I have a baby.", "en"),
+        ("I'm locked out of my flat and my keys are inside.", "en"),
+        ("My father was taken to the hospital, I need to cancel.", "en"),
+        ("Hay una inundación en el baño, por favor vengan.", "es"),
+        ("Huele muchísimo a gas en la cocina.", "es"),
+        ("Estamos sin calefacción desde ayer.", "es"),
+        ("Me quedé fuera de casa, ¿pueden mandar a alguien?", "es"),
+        ("Hay un incendio en el garaje.", "es"),
+        ("Bei uns ist die Heizung komplett ausgefallen.", "de"),
+        ("Wir haben eine Überschwemmung im Keller.", "de"),
+        ("Im Treppenhaus gibt es starken Gasgeruch.", "de"),
+        ("Ich habe mich ausgesperrt, der Schlüssel steckt innen.", "de"),
+        ("Wir haben seit heute früh kein Wasser.", "de"),
+        ("Ça sent très fort le gaz dans la cage d'escalier.", "fr"),
+        ("Nous n'avons plus de chauffage depuis hier soir.", "fr"),
+        ("Il y a une inondation dans la salle de bain.", "fr"),
+        ("Je n'ai plus d'eau dans tout l'appartement.", "fr"),
+        ("Tem um cheiro muito forte de gás na cozinha.", "pt"),
+        ("Estamos sem água desde ontem.", "pt"),
+        ("Fiquei trancado do lado de fora de casa.", "pt"),
+        ("Minha mãe está no hospital.", "pt"),
+        ("C'è una perdita, sta allagando tutto il bagno.", "it"),
+        ("Siamo senza riscaldamento da due giorni.", "it"),
+        ("楼上漏水了，请马上派人来。", "zh"),
+        ("你好，我们家没有暖气了。", "zh"),
+        ("喂，厨房着火了！", "zh"),
+        ("紧急情况，请回电。", "zh"),
+    ],
+)
+def test_emergencies_in_every_language(said: str, language: str) -> None:
+    assert level(said) == "urgent", said
+    t = triage(said, language, CTX)
+    assert t.urgency == "urgent" and t.urgency_reasons[0].startswith("emergency: “")
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Please update our firewall settings when you can.",
+        "We met in Las Vegas last year, I'd like a quote.",
+        "I have a question about my gas bill.",
+        "I'm locked out of my account, can you reset my password?",
+        "Hi, this is Lisa from City Hospital calling to confirm your appointment.",
+        "We bought a brand new boiler from you and want a second one.",
+        "There is no water damage, the inspection went fine.",
+        "We'd like to book a fire safety inspection.",
+        "Llamo del Hospital General para confirmar su cita.",
+        "我们的空调有点问题，有空的时候来看看。",
+    ],
+)
+def test_no_emergency_from_lookalikes(said: str) -> None:
+    assert level(said) in ("normal", "high")
+
+
+@pytest.mark.parametrize(
+    ("said", "intent", "language", "repeat_calls"),
+    [
+        (
+            "This is my third call about this, the service is unacceptable, I need a call back today.",
+            "complaint",
+            "en",
+            0,
+        ),
+        ("I've called three times, nobody called back, I want to complain, call today.", "support", "en", 0),
+        ("I want to make a complaint, please call me back today.", "complaint", "en", 2),
+        ("Es la tercera vez que llamo, es una vergüenza, necesito una respuesta hoy.", "complaint", "es", 0),
+        ("C'est la troisième fois que j'appelle, c'est inadmissible, rappelez ce soir.", "other", "fr", 0),
+        ("Ich rufe zum dritten Mal an, das ist eine Frechheit, bitte heute zurückrufen.", "other", "de", 0),
+        ("É a terceira vez que ligo, isso é um absurdo, preciso de uma resposta hoje.", "complaint", "pt", 0),
+        ("È la terza volta che chiamo, è inaccettabile, richiamatemi oggi.", "complaint", "it", 0),
+        ("这是我第三次打电话了，我要投诉，今天必须给我回复。", "complaint", "zh", 0),
+    ],
+)  # fmt: skip
+def test_three_reasons_are_urgent(said: str, intent: str, language: str, repeat_calls: int) -> None:
+    got, reasons = urgency_of(
+        said, intent, "neutral", None, None, CallContext(MONDAY_9, repeat_calls=repeat_calls)
+    )
+    assert got == "urgent" and len(reasons) >= 3, reasons
+    assert not any(r.startswith("emergency") for r in reasons)
+
+
+@pytest.mark.parametrize(
+    ("said", "language"),
+    [
+        ("Please call me back as soon as possible about my bill.", "en"),
+        ("Could you call me today about the quote?", "en"),
+        ("Es urgente, llámeme sobre la factura.", "es"),
+        ("Rappelez-moi dès que possible pour la facture.", "fr"),
+        ("Il me faut la facture corrigée avant midi.", "fr"),
+        ("Bitte rufen Sie mich so schnell wie möglich wegen der Rechnung zurück.", "de"),
+        ("Preciso da fatura o mais rápido possível.", "pt"),
+        ("Mi richiami il prima possibile per il preventivo.", "it"),
+        ("我的账单多收了钱，请尽快给我打电话。", "zh"),
+    ],
+)
+def test_one_reason_is_high(said: str, language: str) -> None:
+    assert level(said, intent="billing") == "high", said
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Ciao, sono io, ti richiamo stasera, un bacio.",
+        "Coucou, c'est Léa, dis à maman que je passe ce soir.",
+        "Hi Schatz, ich komme heute später, warte nicht mit dem Essen.",
+        "Hey honey, I'll be home late tonight, love you.",
+    ],
+)
+def test_today_in_the_callers_own_plans_is_no_reason(said: str) -> None:
+    assert level(said, intent="personal") == "low"
+
+
+def test_today_in_what_already_happened_is_no_reason() -> None:
+    said = "We tried to deliver a package this afternoon but nobody was at reception, please call to rebook."
+    assert level(said, intent="delivery") == "normal"
+    assert level("Please call me this afternoon to rebook.", intent="delivery") == "high"
+
+
+def test_repeat_calls_from_the_call_record_and_from_the_words_count_once() -> None:
+    said = "Calling again about my order, I've called three times."
+    got, reasons = urgency_of(said, "delivery", "neutral", None, None, CallContext(MONDAY_9, repeat_calls=2))
+    assert got == "high" and reasons == ("2 earlier call(s) from this number today",)
+    got, reasons = urgency_of(said, "delivery", "neutral", None, None, CallContext(MONDAY_9))
+    assert got == "high" and len(reasons) == 1 and reasons[0].startswith("says they called before")
+
+
+def test_spam_and_wrong_numbers_stay_low() -> None:
+    assert level("Urgent! Your warranty expires today, press one.", intent="spam_robocall") == "low"
+    assert level("Sorry, wrong number, there's a flood of calls today.", intent="wrong_number") == "low"
