@@ -21,6 +21,10 @@ ZH_NAMES = [
     ("你好我是王小明明天再打给你", "王小明"),
     ("我姓黄，电话是13912345678。", "黄"),
     ("我是顺丰快递的张伟，您的包裹到了。", "张伟"),
+    ("您好，我是远航物流的周先生，您的货已经发出。", "周"),
+    ("您好，我是蓝天环保设备的黄经理。", "黄"),
+    ("您好，我这边是平安保险的，姓王。", "王"),
+    ("你好，免贵姓欧阳，想问一下发票。", "欧阳"),
     ("你好，我是陳大文，請回電話。", "陳大文"),
 ]
 
@@ -36,6 +40,7 @@ def test_chinese_names(text: str, name: str) -> None:
         "您好，这里是北京协和医院，提醒您明天的预约。",
         "我是你们的老客户，网络又断了。",
         "我是想问一下退款的事。",
+        "喂，你好，我是楼下的邻居，你家漏水了。",
     ],
 )
 def test_chinese_without_a_name(text: str) -> None:
@@ -119,6 +124,8 @@ def test_names_in_every_language(lang: str, text: str, name: str) -> None:
         ("en", "Hi, this is Marco's mom, he left his jacket."),
         ("en", "Hi Laura, just calling to say the parcel arrived."),
         ("en", "Hi, this is Bluewater Plumbing, your engineer is on the way."),
+        ("de", "Guten Tag, hier ist die Praxis Dr. Brandt, wir müssen Ihren Termin verschieben."),
+        ("fr", "Bonjour, ici Pharmacie du Centre, votre commande est prête."),
     ],
 )
 def test_no_name_where_none_is_said(lang: str, text: str) -> None:
@@ -204,6 +211,20 @@ ORGANISATIONS = [
     ("it", "Buongiorno, sono Giulia di Fastweb, la chiamo per il contratto.", "Fastweb"),
     # An organisation introducing itself
     ("en", "Hi, this is Bluewater Plumbing, your engineer is on the way.", "Bluewater Plumbing"),
+    (
+        "de",
+        "Guten Tag, hier ist die Praxis Dr. Brandt, wir müssen Ihren Termin verschieben.",
+        "Praxis Dr. Brandt",
+    ),
+    ("fr", "Bonjour, ici Pharmacie du Centre, votre commande est prête.", "Pharmacie du Centre"),
+    # "here"/"hier" between the name and where from; a kind said in lower case before the name
+    ("de", "Hallo, Vogel hier, von der Hausverwaltung Lindner, wegen der Heizung.", "Hausverwaltung Lindner"),
+    ("es", "Hola, buenas, te llamo de la clínica dental Sonrisas por tu cita.", "clínica dental Sonrisas"),
+    (
+        "it",
+        "Salve, sono Marta dello studio dentistico Sorriso, per il controllo.",
+        "studio dentistico Sorriso",
+    ),
     # Chinese: X公司 / X银行 / X医院 ..., before 的 or after 我是 / 这里是
     ("zh", "我是顺丰快递的张伟，您的包裹到了。", "顺丰快递"),
     ("zh", "您好，这里是北京协和医院，提醒您明天的预约。", "北京协和医院"),
@@ -212,6 +233,7 @@ ORGANISATIONS = [
     ("zh", "您好，我是远航物流的周先生，您的货已经发出。", "远航物流"),
     ("zh", "你好，我是晨光文具店的马丽，想确认订单。", "晨光文具店"),
     ("zh", "您好，我是蓝天环保设备的黄经理。", "蓝天环保设备"),
+    ("zh", "你好，我是王芳，是阳光幼儿园的老师。", "阳光幼儿园"),
 ]
 
 
@@ -234,6 +256,7 @@ def test_organisations_in_every_language(lang: str, text: str, org: str) -> None
         ("es", "Hola, soy Ana López, de lunes a viernes estoy en casa."),
         ("pt", "Oi, é a Maria da Silva falando."),
         ("zh", "我是你们的老客户，网络又断了。"),
+        ("en", "Hi, I'll be at the hospital Monday, call me."),
     ],
 )
 def test_no_organisation_from_a_title_a_possessive_a_weekday_or_the_caller(lang: str, text: str) -> None:

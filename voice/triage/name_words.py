@@ -100,6 +100,16 @@ BUSINESS_WORDS = ORG_KINDS | words(
     """
 )
 
+# Kinds said in lower case before a name: "la clínica dental Sonrisas", "dello studio dentistico Sorriso".
+LOWER_KINDS = listed(
+    """
+    clínica clinica clinique banco banca banque farmacia farmácia pharmacie hospital hôpital ospedale studio
+    estudio cabinet despacho agencia agência agence agenzia escola escuela école scuola hotel restaurante
+    ristorante restaurant centro centre oficina taller garage garagem padaria panadería boulangerie pizzeria
+    tienda loja negozio magasin seguros assicurazioni assurances praxis
+    """
+)
+
 # Surnames said with a particle ("Maria da Silva", "Carlos de Castro"): "NAME da X" is otherwise read as
 # the caller's organisation ("Ana da Claro", "Pedro de Movistar").
 PARTICLE_SURNAMES = listed(
@@ -140,8 +150,9 @@ ZH_TITLES = listed(
 # Characters and words that end a Chinese name: particles, verbs, pronouns ("我是张伟想问").
 ZH_NAME_STOPS = set(
     "的是在想要打给給请請来來从從说說我你他她们們了呀啊哦啦吧呢吗嗎这這那就和跟有又也还還已因关關找问問"
-    "让讓能可会會很再麻谢謝对對不没沒，,。.！!？?、 "
+    "让讓能可会會很再麻谢謝对對不没沒上下边邊面里裡，,。.！!？?、 "
 )
+ZH_PAUSES = "，,。.！!？?、 ：:；;…"
 ZH_NAME_STOP_WORDS = listed("明天 今天 昨天 现在 現在 电话 電話 手机 手機 号码 號碼")
 # Kinds of Chinese organisation, the last characters of its name ("顺丰快递", "北京协和医院").
 ZH_ORG_KINDS = listed(

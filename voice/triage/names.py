@@ -111,7 +111,7 @@ _STRONG = re.compile(
 
 # Chinese: a cue, maybe an organisation and 的, maybe 小/老, a surname, up to two more characters, a title.
 _ZH_NAME_CUE = re.compile(
-    r"我叫|我的名字是|我的名字叫|我名字叫|我姓|我是|这里是|這裡是|这边是|這邊是|我们是|我們是"
+    r"我叫|我的名字是|我的名字叫|我名字叫|我姓|(?<=[，,。\s])姓|免贵姓|免貴姓|我是|这里是|這裡是|这边是|這邊是|我们是|我們是"
 )
 _ZH_ORG_CHAR = rf"(?:(?![{w.ZH_ORG_STOPS}]){w.ZH_ORG_CHARS})"
 _ZH_KINDS = "|".join(kind for kind in w.ZH_ORG_KINDS if len(kind) > 1)
@@ -121,7 +121,7 @@ _ZH_ORG_THEN_DE = re.compile(rf"{_ZH_ORG}的")
 # Any four or more characters before 的 and a person: "我是明达贸易的孙悦" names the organisation too.
 _ZH_ANY_THEN_DE = re.compile(rf"(?P<org>{_ZH_ORG_CHAR}{{4,12}})的")
 _ZH_ORG_AT = [
-    re.compile(rf"(?:我是|这里是|這裡是|这边是|這邊是|我们是|我們是|我在|从|從|来自|來自){_ZH_ORG}"),
+    re.compile(rf"(?:是|我在|从|從|来自|來自){_ZH_ORG}"),  # 我是, 这里是, "我是王芳，是阳光幼儿园的老师"
     re.compile(rf"(?:^|[，,。.！!？?\s]){_ZH_ORG}(?=的)"),
 ]
 
@@ -140,8 +140,8 @@ def _tidy(words: list[str], language: str) -> str | None:
         words.pop()
     if not words or words[-1].endswith(("'s", "’s")):
         return None  # "Marco's mom": whose, not who
-    if words[-1] in w.BUSINESS_WORDS:
-        return None  # "this is Northline Couriers": an organisation introducing itself
+    if any(word in w.BUSINESS_WORDS for word in words):
+        return None  # "this is Northline Couriers", "hier ist die Praxis Dr. Weber": an organisation
     return " ".join(words)
 
 
@@ -183,13 +183,25 @@ def _zh_person(rest: str) -> str | None:
         if char in w.ZH_NAME_STOPS or left.startswith(w.ZH_TITLES) or left.startswith(w.ZH_NAME_STOP_WORDS):
             break
         given += char
+    left = rest[len(surname) + len(given) :]
+    if not given and left and not left.startswith(w.ZH_TITLES) and left[0] not in w.ZH_PAUSES:
+        return None  # "我是楼下的邻居": a surname alone only before a title or a pause ("我是小王，")
     return surname + given
+
+
+def _zh_surname(rest: str) -> str | None:
+    """After 姓: the surname alone ("我姓陈", "免贵姓欧阳")."""
+    surname = next((s for s in w.ZH_COMPOUND_SURNAMES if rest.startswith(s)), rest[:1])
+    return surname if surname and (len(surname) > 1 or surname in w.ZH_SURNAMES) else None
 
 
 def _zh_who(text: str) -> Iterable[tuple[str | None, str | None]]:
     """(organisation, person) after each cue: "我是顺丰快递的张伟" -> ("顺丰快递", "张伟")."""
     for m in _ZH_NAME_CUE.finditer(text):
         rest = text[m.end() :].lstrip()
+        if m.group().endswith("姓"):
+            yield None, _zh_surname(rest)
+            continue
         then_de = _ZH_ORG_THEN_DE.match(rest) or _ZH_ANY_THEN_DE.match(rest)
         if then_de and not w.ZH_NOT_ORG_START.match(then_de.group("org")):
             person = _zh_person(rest[then_de.end() :])
@@ -222,11 +234,14 @@ def find_caller_name(text: str, language: str | None = None) -> str | None:
 # The organisation: capitalised words, with "of", "de", "&" and the like between them ("Banco de la Nación").
 _ORG_WORD = rf"[{_UP}][\w&'’.-]*"
 _JOIN = r"(?i:of|and|the|de|del|y|e|et|und|di|da|do|dos|das|für|der|la|du|des|&)"
-_ORG = rf"(?P<org>{_ORG_WORD}(?:\s+(?:{_JOIN}\s+){{0,2}}{_ORG_WORD}){{0,5}})"
+_ORG_NAME = rf"{_ORG_WORD}(?:\s+(?:{_JOIN}\s+){{0,2}}{_ORG_WORD}){{0,5}}"
+# A kind said in lower case before the name is part of it: "dello studio dentistico Sorriso".
+_ORG = rf"(?P<org>(?:(?i:{'|'.join(w.LOWER_KINDS)})\s+(?:[{_LOW}]+\s+)?)?{_ORG_NAME})"
 _ART = r"(?i:(?:the|la|el|le|les|l'|l’|der|die|dem|den|das|il|lo|o|a|os|as)\s+|l['’])?"
 _COMPANY = rf"(?:{w.COMPANY}\s+)?"
 # Right after the caller's name: "Maria Lopez from Acme", "Carlos Pérez, de Telefónica", "Ana da Claro".
 _AFTER_NAME = re.compile(
+    r"(?:\s+(?i:here|hier|speaking|calling|again|am Apparat|à l'appareil|falando|al habla)\b)?"
     r"\s*,?\s*(?i:from|with|at|de\s+chez|chez|de|d['’]|da|do|dos|das|di|della|dello|dell['’]|dalla|dal|del|"
     rf"von\s+der|von\s+den|von|vom)\s*{_ART}{_COMPANY}{_ORG}"
 )
@@ -268,6 +283,8 @@ def _clean_org(raw: str, caller_name: str | None) -> str | None:
         return None  # a weekday, a pronoun, or "Doctor Lim": a person, not an organisation
     if words[-1].endswith(("'s", "’s")):
         return None  # "Marco's": whose, not who
+    if not any(word[0].isupper() for word in words):
+        return None  # "at the hospital Monday": no name said
     org = " ".join(words).strip(" .,'’")
     if caller_name and set(org.split()) <= set(caller_name.split()):
         return None
@@ -307,7 +324,7 @@ def find_organisation(text: str, caller_name: str | None) -> str | None:
         return org
     for m in _SELF.finditer(text):
         org = _clean_org(m.group("org"), caller_name)
-        if org and org.split()[-1] in w.BUSINESS_WORDS:
+        if org and any(word in w.BUSINESS_WORDS for word in org.split()):
             return org
     for pattern in _ORG_CUES:
         for m in pattern.finditer(text):
