@@ -277,3 +277,46 @@ def test_national_numbers_keep_their_area_code(
 )
 def test_chinese_mobile_numbers(text: str) -> None:
     assert _number(text, "zh", "+8613912345678") == "+8613800138000"
+
+
+# -- a correction wins over what it corrects ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "caller_id", "want"),
+    [
+        (
+            "Call me at two one two five five five oh one four two. No, sorry, four three.",
+            "en",
+            None,
+            "+12125550143",
+        ),
+        ("It's 212 555 0142, I mean 0143.", "en", None, "+12125550143"),
+        (
+            "Four one five, five five five, zero one one two. No, wait, sorry, zero one one one.",
+            "en",
+            None,
+            "+14155550111",
+        ),
+        ("My number is 212 555 0142 — correction, 212 555 0199.", "en", None, "+12125550199"),
+        ("Call 212 555 0142, actually it's 917 555 0100, that's my cell.", "en", None, "+19175550100"),
+        ("Mi número es 612 345 678, perdón, 679.", "es", "+34910000000", "+34612345679"),
+        ("Mon numéro, c'est le 06 12 34 56 78, non pardon, 79.", "fr", "+33142000000", "+33612345679"),
+        (
+            "Meine Nummer ist 0171 1234567, nein, Entschuldigung, 0171 1234568.",
+            "de",
+            "+4930123456",
+            "+491711234568",
+        ),
+        ("O meu número é 912 345 678, desculpa, 912 345 670.", "pt", "+351213000000", "+351912345670"),
+        ("Il mio numero è 347 123 4567, scusi, 4568.", "it", "+390212345678", "+393471234568"),
+    ],
+)
+def test_a_correction_wins(text: str, language: str, caller_id: str | None, want: str) -> None:
+    assert _number(text, language, caller_id) == want
+
+
+def test_two_numbers_without_a_correction_keep_the_first() -> None:
+    text = "Call me at 212 555 0142, or my office, 212 555 0100, sorry for the long message."
+    assert _number(text) == "+12125550142"
+    assert _number("Call me at 212 555 0142 at 4 pm. Sorry, 4 pm.") == "+12125550142"

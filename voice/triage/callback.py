@@ -29,17 +29,20 @@ _TIME_WORDS = re.compile(
 def find_callback_number(text: str, language: str, region: str, caller_id: str | None) -> str | None:
     """The callback number said in the message, as E.164, or None. Only numbers valid for the region they
     are read in (or reserved for fiction, see phone.is_callable); never a reference ("customer number
-    71 82 93"). Numbers without a country code are read in the
+    71 82 93"); a correction wins over what it corrects. Numbers without a country code are read in the
     caller id's region, else in ``region``."""
     home = region_for(caller_id, region)
     best: list[_Found] = []
+    best_text = ""
     for candidate in _candidates(text, language):
         found = _numbers_in(candidate, language, home)
         if len(found) > len(best):
-            best = found
+            best, best_text = found, candidate
     if not best:
         return None
-    return phonenumbers.format_number(best[0].number, phonenumbers.PhoneNumberFormat.E164)
+    chosen = _chosen(best, best_text)
+    number = _tail_corrected(chosen, best_text, language) or chosen.number
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,55 @@ def _numbers_in(text: str, language: str, region: str) -> list[_Found]:
 
 
 _DIGITS = re.compile(r"\d(?:[\s().-]*\d){5}")
+
+# Said between two numbers, these make the second replace the first ("... actually it's ...").
+_CORRECTION = (
+    r"no,?\s+sorry|sorry,?\s+no|actually|i\s+mean|i\s+meant|correction|scratch\s+that|let\s+me\s+correct|"
+    r"wait,?\s+no|or\s+rather|my\s+mistake|my\s+bad|"
+    r"perd[óo]n|perdona|mejor\s+dicho|quiero\s+decir|corrijo|correcci[óo]n|"
+    r"non,?\s+pardon|pardon|je\s+veux\s+dire|plut[ôo]t|je\s+me\s+suis\s+tromp[ée]|"
+    r"nein,?\s+entschuldigung|entschuldigung|verzeihung|korrektur|ich\s+meine|besser\s+gesagt|"
+    r"desculp[ae]|perd[ãa]o|quer\s+dizer|ali[áa]s|ou\s+melhor|corre[çc][ãa]o|"
+    r"scusi|scusa|anzi|cio[èe]|volevo\s+dire|correzione|"
+    r"不对|不是|说错了|更正|应该是"
+)
+_CORRECTION_CUE = re.compile(rf"(?:\b|^)(?:{_CORRECTION})(?:\b|$)", re.I)
+# Right after a number, a cue and a few digits correct its end ("... four two. No, sorry, four three").
+_TAIL = re.compile(
+    rf"^[\s.,;:!?—–-]*(?:(?:{_CORRECTION}|sorry|no|wait|hang\s+on|oops|nein|non|não|nao)[\s.,;:!?—–-]*)+"
+    r"(?:(?:it'?s|it\s+is|that'?s|es|son|c'est|ist|é|è|the\s+last\s+(?:digits?|numbers?|part)\s+(?:is|are))\s*)?"
+    r"(?P<digits>\d(?:[\s,.-]?\d){0,5})(?![\s,.-]?\d)(?=\s*(?:[.,;!?…]|$))",
+    re.I,
+)
+
+
+def _chosen(found: list[_Found], text: str) -> _Found:
+    """The first number, unless a later one follows a correction cue ("... actually it's ...")."""
+    chosen = found[0]
+    for later in found[1:]:
+        if _CORRECTION_CUE.search(text[chosen.end : later.start]):
+            chosen = later
+    return chosen
+
+
+def _tail_corrected(found: _Found, text: str, language: str) -> phonenumbers.PhoneNumber | None:
+    """``found`` with its last digits replaced by a correction said right after it, when that makes a
+    callable number."""
+    tail = text[found.end : found.end + 80]
+    m = _TAIL.search(spoken_digits_to_numbers(numbers_as_digits(tail, language), language))
+    if not m:
+        return None
+    digits = re.sub(r"\D", "", m.group("digits"))
+    national = str(found.number.national_number)
+    if len(digits) >= len(national):
+        return None
+    corrected = phonenumbers.PhoneNumber(
+        country_code=found.number.country_code,
+        national_number=int(national[: -len(digits)] + digits),
+        italian_leading_zero=found.number.italian_leading_zero,
+        number_of_leading_zeros=found.number.number_of_leading_zeros,
+    )
+    return corrected if is_callable(corrected) else None
 
 
 def _area_code_first(text: str) -> str:
