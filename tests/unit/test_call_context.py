@@ -4,14 +4,17 @@ service, `voice transcribe` and `voice eval triage`; and `voice transcribe`'s NA
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import typer
+from sqlalchemy.orm import Session, sessionmaker
 
 from voice.cli.transcribe import _call
 from voice.core.config import SummarySettings
+from voice.storage.models import Voicemail, as_utc
 from voice.triage.classify import triage
 from voice.triage.context import call_context, parse_start, region_of
 
@@ -105,3 +108,31 @@ def test_transcribe_without_a_record_and_with_a_bad_one(tmp_path: Path) -> None:
     (tmp_path / "vm.json").write_text("{not json")
     with pytest.raises(typer.BadParameter, match="not a JSON call record"):
         _call(tmp_path / "vm.wav", NO_FLAGS)
+
+
+def test_the_service_reads_a_stored_call_the_same_way(sm: sessionmaker[Session]) -> None:
+    from voice.core.config import Settings
+    from voice.pipeline.process import call_context as service_context
+    from voice.storage.voicemails import CallInfo, create_voicemail
+
+    settings = Settings(summary=SETTINGS)
+    calls = [
+        CallInfo(from_number="+34612345678", mailbox="uk-support", started_at=START),
+        CallInfo(from_number="+34612345678", mailbox="ventas", started_at=START + timedelta(hours=1)),
+        CallInfo(from_number="+34612345678", mailbox=None, started_at=None),  # arrived now: the start
+        CallInfo(from_number=None, mailbox=None, started_at=None),
+    ]
+    with sm() as session:
+        vms = [create_voicemail(session, call, audio_url="https://x.example/a") for call in calls]
+        session.commit()
+        for call, created in zip(calls, vms, strict=True):
+            vm = session.get(Voicemail, created.id)
+            assert vm is not None
+            got = service_context(session, vm, settings)
+            want = call_context(call.from_number, call.mailbox, call.started_at, SETTINGS,
+                                received_at=as_utc(vm.created_at))  # fmt: skip
+            assert replace(got, repeat_calls=0) == want
+        third = session.get(Voicemail, vms[2].id)
+        assert third is not None
+        assert region_of(service_context(session, third, settings)) == "ES"
+        assert service_context(session, third, settings).repeat_calls == 2  # the two before it, just stored
