@@ -320,3 +320,40 @@ def test_two_numbers_without_a_correction_keep_the_first() -> None:
     text = "Call me at 212 555 0142, or my office, 212 555 0100, sorry for the long message."
     assert _number(text) == "+12125550142"
     assert _number("Call me at 212 555 0142 at 4 pm. Sorry, 4 pm.") == "+12125550142"
+
+
+# -- the region a number is read in ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "caller_id", "want"),
+    [
+        ("Ring me on oh seven nine one one, one two three, four five six.", "+447911000000", "+447911123456"),
+        ("Ring me on 07700 900461.", "+447700900123", "+447700900461"),
+        (
+            "Call me on plus four four seven nine one one one two three four five six.",
+            "+12125550100",
+            "+447911123456",
+        ),
+        (
+            "Call me on double oh four four seven nine one one, one two three four five six.",
+            "+12125550100",
+            "+447911123456",
+        ),
+        ("Rufen Sie an: +49 170 1234567.", "+12125550100", "+491701234567"),
+        ("Call me on 0044 7911 123456.", "+12125550100", "+447911123456"),
+    ],
+)
+def test_the_region_follows_the_caller_id_unless_a_country_code_is_said(
+    text: str, caller_id: str, want: str
+) -> None:
+    assert _number(text, "en", caller_id) == want
+
+
+def test_a_trunk_prefix_number_invalid_in_the_mailbox_region_is_read_in_the_caller_ids() -> None:
+    said = "Hi, it's Tom, ring me on oh seven nine one one, one two three, four five six."
+    got = find_callback_number(said, "en", "US", "+447911000000", region_fixed=True)
+    assert got == "+447911123456"
+    # ... but a number valid in the mailbox's region stays there.
+    got = find_callback_number("Call me at 212 555 0134.", "en", "US", "+447911000000", region_fixed=True)
+    assert got == "+12125550134"

@@ -26,16 +26,24 @@ _TIME_WORDS = re.compile(
 )
 
 
-def find_callback_number(text: str, language: str, region: str, caller_id: str | None) -> str | None:
+def find_callback_number(
+    text: str, language: str, region: str, caller_id: str | None, *, region_fixed: bool = False
+) -> str | None:
     """The callback number said in the message, as E.164, or None. Only numbers valid for the region they
     are read in (or reserved for fiction, see phone.is_callable); never a reference ("customer number
     71 82 93"); a correction wins over what it corrects. Numbers without a country code are read in the
-    caller id's region, else in ``region``."""
-    home = region_for(caller_id, region)
+    caller id's region (the mailbox's when ``region_fixed``); a number said with a trunk prefix that is
+    invalid there is read in the other of the two (a UK mobile "07700 900461" left in a US mailbox by a UK
+    caller id). A country code said ("+44", "plus four four", "double oh four four") always wins.
+    """
+    home = region if region_fixed else region_for(caller_id, region)
+    other = region_for(caller_id, region) if region_fixed else region
     best: list[_Found] = []
     best_text = ""
     for candidate in _candidates(text, language):
         found = _numbers_in(candidate, language, home)
+        if not found and other != home and _TRUNK.search(candidate):
+            found = _numbers_in(candidate, language, other, trunk_only=True)
         if len(found) > len(best):
             best, best_text = found, candidate
     if not best:
@@ -52,6 +60,11 @@ class _Found:
     number: phonenumbers.PhoneNumber
 
 
+_TRUNK = re.compile(r"(?<![\d+])0[1-9]")
+# "plus four four ..." / "double oh four four ...": an international number, whatever the caller id.
+_PLUS = re.compile(r"\b(?:plus|más|mas|mais|più|piu)\s*(?=\d)|(?<![\d+])(?<!\d[\s./-])00\s?(?=[1-9])", re.I)
+
+
 def _candidates(text: str, language: str) -> list[str]:
     """The message as said, then with spoken digits and number words as digits (each may read a
     number the other misses); the same text once."""
@@ -59,14 +72,15 @@ def _candidates(text: str, language: str) -> list[str]:
     worded = spoken_digits_to_numbers(numbers_as_digits(text, language), language)
     out: list[str] = []
     for candidate in (text, spoken, worded):
-        candidate = _area_code_first(candidate)
+        candidate = _PLUS.sub("+", _area_code_first(candidate))
         if candidate not in out:
             out.append(candidate)
     return out
 
 
-def _numbers_in(text: str, language: str, region: str) -> list[_Found]:
-    """Callable numbers in ``text`` read in ``region``, skipping those inside a reference."""
+def _numbers_in(text: str, language: str, region: str, trunk_only: bool = False) -> list[_Found]:
+    """Callable numbers in ``text`` read in ``region``, skipping those inside a reference (and, with
+    ``trunk_only``, those not said with a trunk prefix "0")."""
     if not _DIGITS.search(text):
         return []  # the matcher is the slow part: no run of digits, no number
     spans = reference_spans(text, language)
@@ -74,6 +88,8 @@ def _numbers_in(text: str, language: str, region: str) -> list[_Found]:
     for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE):
         if any(match.start < end and start < match.end for start, end in spans):
             continue  # "order number 55390" is not a phone number
+        if trunk_only and not match.raw_string.lstrip("(").startswith("0"):
+            continue
         if is_callable(match.number):
             found.append(_Found(match.start, match.end, match.number))
     return found
