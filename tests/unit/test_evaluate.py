@@ -200,7 +200,8 @@ def test_cli_documents_the_fields_and_prints_rows_and_json(tmp_path: Path) -> No
     helped = runner.invoke(app, ["eval", "triage", "--help"], env={"COLUMNS": "150"})
     for field in ('"text"', '"caller_id"', '"mailbox"', '"started_at"', '"language"', '"audio"', '"intent"',
                   '"urgency"', '"callback_number"', '"caller_name"', '"organisation"', '"email"',
-                  '"references"', '"spam"', '"no_message"', "--rows", "--audio", "--output"):  # fmt: skip
+                  '"references"', '"spam"', '"no_message"', "[[kind, value], ...]", "--rows", "--audio",
+                  "--output"):  # fmt: skip
         assert field in helped.stdout, field
     path = _jsonl(
         tmp_path / "mine.jsonl",

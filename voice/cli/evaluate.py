@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Measure quality on labelled data.", no_args_is_help=True)
 
+# Shown by --help through Rich, which would read "[kind, value]" as markup: hence the backslash.
 ROW_FORMAT = """\
 Labelled data is JSONL, one voicemail per line:
   "text" (or "transcript")  the words said, as a person would write them ("" for a hang-up)
@@ -35,7 +36,7 @@ Labelled data is JSONL, one voicemail per line:
     "caller_name"           as said ("Maria Lopez"), or null
     "organisation"          as said ("Acme Plumbing"), or null
     "email"                 "maria.lopez@acme.com", or null
-    "references"            every reference said, [[kind, value], ...]: [["invoice", "4471"]]; [] for none
+    "references"            every reference said, [\\[kind, value], ...]: [["invoice", "4471"]]; [] for none
     "spam"                  true for a robocall or a scam
     "no_message"            true when nothing was said (default: intent is no_message)
 Numbers said without a country code are read as the service reads them: in the mailbox's region, else the
