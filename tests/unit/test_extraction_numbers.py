@@ -357,3 +357,29 @@ def test_a_trunk_prefix_number_invalid_in_the_mailbox_region_is_read_in_the_call
     # ... but a number valid in the mailbox's region stays there.
     got = find_callback_number("Call me at 212 555 0134.", "en", "US", "+447911000000", region_fixed=True)
     assert got == "+12125550134"
+
+
+# -- "call me back on this number": the caller id ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "caller_id"),
+    [
+        ("It's Rachel, ring me back on this number.", "en", "+447400123457"),
+        ("Llámenme a este número, por favor.", "es", "+34912345678"),
+        ("Rappelez-moi à ce numéro, s'il vous plaît.", "fr", "+33142345678"),
+        ("Bitte rufen Sie mich unter dieser Nummer zurück.", "de", "+4922112345678"),
+        ("Me liga nesse número.", "pt", "+552134567890"),
+        ("Richiamatemi a questo numero.", "it", "+390612345678"),
+        ("我姓刘，电话就是这个号码。", "zh", "+8613612345678"),
+    ],
+)
+def test_this_number_is_the_caller_id(text: str, language: str, caller_id: str) -> None:
+    assert _number(text, language, caller_id) == caller_id
+
+
+def test_no_caller_id_without_this_number_or_when_a_number_is_said() -> None:
+    assert _number("Hiya love, ring me back, ta-ra.", "en", "+447700900201") is None
+    assert _number("Call me on this number: 212 555 0134.", "en", "+12125550100") == "+12125550134"
+    assert _number("Call me back on this number.", "en", "+1212555") is None  # not a valid caller id
+    assert _number("Wait, sorry, call me on this number.", "en", None) is None

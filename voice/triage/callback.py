@@ -35,7 +35,8 @@ def find_callback_number(
     caller id's region (the mailbox's when ``region_fixed``); a number said with a trunk prefix that is
     invalid there is read in the other of the two (a UK mobile "07700 900461" left in a US mailbox by a UK
     caller id). A country code said ("+44", "plus four four", "double oh four four") always wins.
-    """
+    With no number said, "call me on this number" ("à ce numéro", "unter dieser Nummer" ...) gets the
+    caller id, when that is a valid number."""
     home = region if region_fixed else region_for(caller_id, region)
     other = region_for(caller_id, region) if region_fixed else region
     best: list[_Found] = []
@@ -47,7 +48,7 @@ def find_callback_number(
         if len(found) > len(best):
             best, best_text = found, candidate
     if not best:
-        return None
+        return _calling_number(text, caller_id, region)
     chosen = _chosen(best, best_text)
     number = _tail_corrected(chosen, best_text, language) or chosen.number
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
@@ -145,6 +146,31 @@ def _tail_corrected(found: _Found, text: str, language: str) -> phonenumbers.Pho
         number_of_leading_zeros=found.number.number_of_leading_zeros,
     )
     return corrected if is_callable(corrected) else None
+
+
+# "Call me back on this number": the number it called from, said in words. (A bare "ring me back" is not
+# enough: the labelled sets leave those without a callback number.)
+_THIS_NUMBER = re.compile(
+    r"\b(?:this (?:same )?(?:number|phone|line)|the number I'?m calling (?:you )?(?:from|on)|"
+    r"(?:este|esse|nesse|neste|deste|desse) (?:mismo |mesmo )?n[úu]mero|ce (?:m[êe]me )?num[ée]ro|"
+    r"(?:dieser|diese|derselben) (?:Nummer|Rufnummer|Telefonnummer)|(?:questo|lo stesso) numero)\b"
+    r"|这个(?:号码|电话|手机|号)|本机|来电号码",
+    re.I,
+)
+
+
+def _calling_number(text: str, caller_id: str | None, region: str) -> str | None:
+    if not caller_id or not _THIS_NUMBER.search(text):
+        return None
+    try:
+        number = phonenumbers.parse(caller_id, region)
+    except phonenumbers.NumberParseException:
+        return None
+    return (
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if is_callable(number)
+        else None
+    )
 
 
 def _area_code_first(text: str) -> str:
