@@ -15,6 +15,7 @@ from tests.support.speech import clip_path
 from voice.core.config import Settings
 from voice.pipeline.process import analyse
 from voice.transcription.engines import get_engine
+from voice.transcription.engines.faster_whisper_engine import FasterWhisperEngine
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +53,10 @@ def test_a_short_noisy_call_is_transcribed_in_an_expected_language(
     settings = Settings(data_dir=tmp_path)
     source = phone_like(clip, tmp_path / f"{clip}.wav")
     eng = get_engine(settings.transcription, model="base", engine=engine)
+    before = getattr(eng, "encodes", 0)
     result = analyse(source, tmp_path, settings, eng, "en,de")
     assert result.status == "done" and result.transcript is not None, result.reason
     assert result.transcript.language == language, result.transcript
     assert result.transcript.text.strip()
+    if isinstance(eng, FasterWhisperEngine):  # choosing among languages costs no second encoding
+        assert eng.encodes - before == 1
