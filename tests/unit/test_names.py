@@ -123,6 +123,9 @@ def test_names_in_every_language(lang: str, text: str, name: str) -> None:
         ("pt", "Oi, sou cliente há dez anos."),
         ("en", "Hi, this is Marco's mom, he left his jacket."),
         ("en", "Hi Laura, just calling to say the parcel arrived."),
+        ("fr", "Bonjour Madame Perrin, je vous appelle au sujet de votre commande."),
+        ("en", "Good morning, Accounts Payable here, about invoice 4471."),
+        ("de", "Guten Tag, hier ist der Kundendienst von Vodafone."),
         ("en", "Hi, this is Bluewater Plumbing, your engineer is on the way."),
         ("de", "Guten Tag, hier ist die Praxis Dr. Brandt, wir müssen Ihren Termin verschieben."),
         ("fr", "Bonjour, ici Pharmacie du Centre, votre commande est prête."),
@@ -225,6 +228,12 @@ ORGANISATIONS = [
         "Salve, sono Marta dello studio dentistico Sorriso, per il controllo.",
         "studio dentistico Sorriso",
     ),
+    # A department of the organisation; a call on behalf of one; a message from one
+    ("de", "Guten Tag, hier ist der Kundendienst von Vodafone, es geht um Ihren Vertrag.", "Vodafone"),
+    ("fr", "Bonjour, ici le service client de Bouygues, concernant votre box.", "Bouygues"),
+    ("en", "Hi, this is the billing department at Harlow Energy, please call us.", "Harlow Energy"),
+    ("fr", "Bonjour, je vous appelle de la part du cabinet Leblanc, pour votre dossier.", "cabinet Leblanc"),
+    ("en", "Hello, this is a message from Northfield Pharmacy, your order is ready.", "Northfield Pharmacy"),
     # Chinese: X公司 / X银行 / X医院 ..., before 的 or after 我是 / 这里是
     ("zh", "我是顺丰快递的张伟，您的包裹到了。", "顺丰快递"),
     ("zh", "您好，这里是北京协和医院，提醒您明天的预约。", "北京协和医院"),
@@ -234,6 +243,7 @@ ORGANISATIONS = [
     ("zh", "你好，我是晨光文具店的马丽，想确认订单。", "晨光文具店"),
     ("zh", "您好，我是蓝天环保设备的黄经理。", "蓝天环保设备"),
     ("zh", "你好，我是王芳，是阳光幼儿园的老师。", "阳光幼儿园"),
+    ("zh", "您好，我是来自星辰软件公司的客服。", "星辰软件公司"),
 ]
 
 

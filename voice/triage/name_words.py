@@ -44,6 +44,8 @@ NOT_NAMES = words(
     Obrigada Grazie Danke Lunes Martes Miércoles Jueves Viernes Sábado Domingo Lundi Mardi Mercredi Jeudi
     Vendredi Samedi Dimanche Montag Dienstag Mittwoch Donnerstag Freitag Samstag Sonntag Segunda Terça Quarta
     Quinta Sexta Lunedì Martedì Mercoledì Giovedì Venerdì Sabato Domenica Urgent Urgente Dringend Wegen
+    Accounts Payable Receivable Billing Reception Support Sales Kundendienst Kundenservice Buchhaltung
+    Vertrieb
     """
 )
 
@@ -118,6 +120,16 @@ PARTICLE_SURNAMES = listed(
     "Rosa Angelis Stefano Marco Vega Rosario Torre Gaulle Villiers"
 )
 
+# Departments: nobody's name and no organisation's ("Accounts Payable here", "der Kundendienst von Vodafone").
+DEPARTMENTS = listed(
+    r"""
+    accounts\s+payable accounts\s+receivable accounts billing\s+department billing reception front\s+desk
+    customer\s+service customer\s+support support\s+team sales\s+team service\s+department department
+    service\s+client(?:èle)? servicio\s+(?:al\s+)?cliente departamento\s+de\s+\w+
+    atendimento(?:\s+ao\s+cliente)? Kundendienst Kundenservice Buchhaltung Vertrieb servizio\s+clienti
+    ufficio\s+\w+
+    """
+)
 # What an organisation is never: weekdays, months, holidays, pronouns, greetings.
 NOT_ORGS = NOT_NAMES | words(
     """
@@ -163,6 +175,6 @@ ZH_ORG_KINDS = listed(
     "旅行社 药业 藥業 餐饮 餐飲 建筑 建築 工程 电子 電子 软件 軟件 实业 實業 商贸 商貿 食品 印刷 局 店 厂 廠"
 )
 # Characters an organisation's name does not hold: "我是顺丰快递的张伟", "我在中国银行工作".
-ZH_ORG_STOPS = "的是我你您他她们們了呀啊哦啦吧呢吗嗎想要请請打给給找问問在，,。.！!？?、 "
+ZH_ORG_STOPS = "来來的是我你您他她们們了呀啊哦啦吧呢吗嗎想要请請打给給找问問在，,。.！!？?、 "
 ZH_ORG_CHARS = r"[\u4e00-\u9fffA-Za-z0-9]"
 ZH_NOT_ORG_START = re.compile(r"^(?:你们|你們|我们|我們|他们|他們|贵|貴|本|这|這|那|一|新|老)")

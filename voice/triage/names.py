@@ -81,8 +81,6 @@ _CUES: dict[str, list[re.Pattern[str]]] = {
     ],
 }
 _AFFILIATION = r"(?i:from|at|with|de|d['’]|da|do|von|di|dello|della)\s"
-# A greeting, then a full name and a pause or an affiliation, or a first name and an affiliation ("Hi, Kevin
-# O'Brien from ..."); "Hi Mary, call me" greets the person called, so one word alone is not taken.
 # "ich bin's, Jens", "c'est moi, Julie"; "je suis le gardien, Michel Roy": a role, then the name.
 _ITS_ME = re.compile(
     r"(?i:\b(?:it's me|it is me|ich bin's|ich bins|ich bin es|c'est moi|c’est moi|soy yo|sou eu|sono io))"
@@ -93,11 +91,13 @@ _ROLE = re.compile(
     r"(?:the|your|le|la|l'|votre|el|su|o|a|seu|sua|der|die|das|Ihr|Ihre|il|lo|il suo|il vostro)\s*"
     rf"(?:[{_LOW}]+\s+){{0,2}}[{_LOW}]+),\s+{_TITLED}{_NAME}(?=\s*(?:[,.!?]|$))"
 )
+# A greeting, then a full name and a pause or an affiliation, or a first name and an affiliation ("Hi, Kevin
+# O'Brien from ..."). "Hi Mary, call me" greets the person called, so one word alone is not taken, nor a
+# title ("Bonjour Monsieur Girard").
+_GREETING = rf"(?<![\w'’]){w.GREETINGS}[,.!]?\s+(?!{w.TITLE})"
 _GREETED = [
-    re.compile(
-        rf"(?<![\w'’]){w.GREETINGS}[,.!]?\s+{_TITLED}(?=\S+\s+[{_UP}]){_NAME}(?=\s*(?:[,.]|{_AFFILIATION}))"
-    ),
-    re.compile(rf"(?<![\w'’]){w.GREETINGS}[,.!]?\s+{_TITLED}{_NAME}(?=\s*,?\s+{_AFFILIATION}\s*[{_UP}])"),
+    re.compile(rf"{_GREETING}(?=\S+\s+[{_UP}]){_NAME}(?=\s*(?:[,.]|{_AFFILIATION}))"),
+    re.compile(rf"{_GREETING}{_NAME}(?=\s*,?\s+{_AFFILIATION}\s*[{_UP}])"),
 ]
 _SIGN_OFF = re.compile(rf"[,.]\s+{_NAME},?\s+(?:(?i:at|on)\s+)?\(?\d{{3}}")  # "..., Lisa Tran, 714 555 0118."
 _LANGUAGES = tuple(_CUES)
@@ -133,6 +133,8 @@ def _title_case(word: str) -> str:
 def _tidy(words: list[str], language: str) -> str | None:
     """The name from the words matched, or None when they are not one."""
     if language[:2] in ("es", "pt", "it") and len(words) > 1 and words[0] in w.SPANISH_TITLES:
+        words = words[1:]
+    while len(words) > 1 and re.fullmatch(w.TITLE, words[0]):
         words = words[1:]
     if not words or words[0] in w.NOT_NAMES:
         return None
@@ -246,6 +248,12 @@ _AFTER_NAME = re.compile(
     rf"von\s+der|von\s+den|von|vom)\s*{_ART}{_COMPANY}{_ORG}"
 )
 # Anywhere: a word for a company, or a call made from or for one.
+# A department of an organisation: "the billing department at Redwood", "le service client de Free", "der
+# Kundendienst von Vodafone".
+_DEPARTMENT = re.compile(
+    rf"(?i:{'|'.join(w.DEPARTMENTS)})\s+(?i:at|of|from|with|von|vom|bei|de|du|des|d['’]|da|do|di|del|della)\s*"
+    rf"{_ART}{_ORG}"
+)
 # An organisation introducing itself, known by the last word of its name: "Hi, this is Northline Couriers."
 _SELF = re.compile(
     r"(?i:\b(?:this is|it's|it is|you've reached|you have reached|c'est|c’est|ici|hier (?:ist|spricht)|"
@@ -260,13 +268,14 @@ _ORG_CUES = [
     ),
     re.compile(
         r"(?i:\b(?:llamo|llamamos|hablo|hablamos|comunico|comunicamos|escribo)\s+(?:de|desde|del)|"
-        r"\ben nombre de|\bappel(?:le|ons)\s+(?:de\s+la\s+part\s+|de\s+chez|de|d['’])|\bde\s+chez|"
+        r"\ben nombre de|\bde\s+chez|"
+        r"\bappel(?:le|ons)\s+(?:de\s+la\s+part\s+(?:de|du|des|d['’])|de\s+chez|de|d['’])|"
         r"\bim Auftrag\s+(?:von|der|des)|\brufe\s+(?:Sie\s+|dich\s+|euch\s+)?(?:von|vom)|"
         r"\b(?:ligando|ligo|ligamos|falo|falamos|falando)\s+d[aoe]s?|\baqui é d[ao]s?|"
         r"\b(?:chiamo|chiamiamo)\s+(?:da|dalla|dallo|dal|per conto d[ei])|\bper conto d[ei])"
         rf"\s*{_ART}{_COMPANY}{_ORG}"
     ),
-    re.compile(r"(?<![\w'’])(?:message from|call from|calls from)\s+(?P<person>\S+)|\bfrom\s+" + _ART + _ORG),
+    re.compile(rf"(?<!message )(?<!call )(?<!calls )\bfrom\s+{_ART}{_ORG}"),
     re.compile(rf"\b(?:with|at)\s+{_ORG}"),  # "the accounts department at Redwood Logistics"
 ]
 # One sentence, one name; the dot of "Dr." or "Inc." ends none ("von der Praxis Dr. Weber").
@@ -313,6 +322,25 @@ def _after_name(text: str, caller_name: str | None) -> str | None:
     return None
 
 
+def _is_business(org: str) -> bool:
+    return any(word in w.BUSINESS_WORDS for word in org.split())
+
+
+def _anything(org: str) -> bool:
+    return True
+
+
+# In order: a department's organisation, one introducing itself (known by its kind), then the cues.
+# "a message from John Smith" is from a person, "a message from Bright Dental" from an organisation.
+_MESSAGE_FROM = re.compile(rf"\b(?:message|call|calls) from\s+{_ART}{_ORG}")
+_FINDERS = [
+    (_DEPARTMENT, _anything),
+    (_SELF, _is_business),
+    (_MESSAGE_FROM, _is_business),
+    *((cue, _anything) for cue in _ORG_CUES),
+]
+
+
 def find_organisation(text: str, caller_name: str | None) -> str | None:
     """The organisation the caller calls from, as said; None when none is said."""
     if re.search(r"[\u4e00-\u9fff]", text):
@@ -322,13 +350,9 @@ def find_organisation(text: str, caller_name: str | None) -> str | None:
     org = _after_name(text, caller_name)
     if org:
         return org
-    for m in _SELF.finditer(text):
-        org = _clean_org(m.group("org"), caller_name)
-        if org and any(word in w.BUSINESS_WORDS for word in org.split()):
-            return org
-    for pattern in _ORG_CUES:
+    for pattern, fits in _FINDERS:
         for m in pattern.finditer(text):
-            org = _clean_org(m.group("org"), caller_name) if m.group("org") else None
-            if org:
+            org = _clean_org(m.group("org"), caller_name)
+            if org and fits(org):
                 return org
     return None
