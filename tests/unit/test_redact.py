@@ -124,3 +124,10 @@ def test_nothing_unredacted_is_stored_or_sent(
         assert "4,111" not in listed.text
     finally:
         server.stop()
+
+
+def test_superscript_and_other_digit_lookalikes_do_not_crash_redaction() -> None:
+    """str.isdigit() is true for "¹" and "²", which int() cannot read; Hypothesis found the crash."""
+    text = "my card is 4111 1111 1111 1111 and that is x¹ 4² to the ³ power"
+    masked, kinds = redact(text, "en", phones=True)
+    assert "4111" not in masked and "card" in kinds and "¹" in masked

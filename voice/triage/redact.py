@@ -65,8 +65,8 @@ def _runs(text: str, language: str) -> list[list[_Group]]:
         if low in MULTIPLIERS:
             mult = MULTIPLIERS[low]
             continue
-        digit = tok if tok.isdigit() else table.get(low)
-        if digit is not None and (tok.isdigit() or len(low) > 1 or run):  # a lone "o" is not zero
+        digit = tok if tok.isdecimal() else table.get(low)
+        if digit is not None and (tok.isdecimal() or len(low) > 1 or run):  # a lone "o" is not zero
             run.append(_Group(m.start(), m.end(), digit * mult))
             mult = 1
         elif run and (tok.isspace() or tok in _SEPARATORS):
