@@ -192,6 +192,7 @@ ORGANISATIONS = [
     ("en", "Hi, this is Dave with Comcast about your service.", "Comcast"),
     ("en", "Hi, it's Steve at Corner Cafe, 0161 496 0211.", "Corner Cafe"),
     ("en", "I'm calling on behalf of Northwind Traders about your order.", "Northwind Traders"),
+    ("en", "Hi, this is Paul, I work at Stanton Metals, call me back.", "Stanton Metals"),
     # Spanish: de la empresa X, de X after a name
     ("es", "Buenos días, soy Laura García de la empresa Limpiezas Brillo.", "Limpiezas Brillo"),
     ("es", "Hola, me llamo Carlos Pérez, de Telefónica, le llamo por su línea.", "Telefónica"),
@@ -267,6 +268,8 @@ def test_organisations_in_every_language(lang: str, text: str, org: str) -> None
         ("pt", "Oi, é a Maria da Silva falando."),
         ("zh", "我是你们的老客户，网络又断了。"),
         ("en", "Hi, I'll be at the hospital Monday, call me."),
+        ("en", "Hi, I have a problem with Outlook, it keeps crashing."),
+        ("en", "Hey, I'll pick you up at Heathrow on Friday."),
     ],
 )
 def test_no_organisation_from_a_title_a_possessive_a_weekday_or_the_caller(lang: str, text: str) -> None:

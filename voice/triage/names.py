@@ -276,7 +276,6 @@ _ORG_CUES = [
         rf"\s*{_ART}{_COMPANY}{_ORG}"
     ),
     re.compile(rf"(?<!message )(?<!call )(?<!calls )\bfrom\s+{_ART}{_ORG}"),
-    re.compile(rf"\b(?:with|at)\s+{_ORG}"),  # "the accounts department at Redwood Logistics"
 ]
 # One sentence, one name; the dot of "Dr." or "Inc." ends none ("von der Praxis Dr. Weber").
 _CUT = re.compile(
