@@ -232,6 +232,37 @@ def test_a_spoken_reference_gets_no_country_prefix() -> None:
     assert t.references == (Reference("order", "612345678"),) and t.callback_number is None
 
 
+@pytest.mark.parametrize(
+    ("text", "language", "want"),
+    [
+        ("My order number is A B C one two three.", "en", [("order", "ABC123")]),
+        ("Schadensnummer SN-4471-B, bitte.", "de", [("claim", "SN-4471-B")]),
+        ("Aktenzeichen: 12 O 345/25.", "de", [("case", "12O345/25")]),
+        ("Il numero di polizza è 12.345.678.", "it", [("policy", "12345678")]),
+        ("O número do contrato é 4.471.229.", "pt", [("contract", "4471229")]),
+    ],
+)
+def test_reference_values_spelled_with_letters_dots_and_suffixes(
+    text: str, language: str, want: list[tuple[str, str]]
+) -> None:
+    assert find_references(text, language) == tuple(Reference(k, v) for k, v in want)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "want"),
+    [
+        ("Es geht um die Rechnung 245 Euro.", "de", []),
+        ("The invoice 300 dollars is too much.", "en", []),
+        ("La factura 120 € no es correcta.", "es", []),
+        ("My invoice number is 4471. 212 555 0134 is my cell.", "en", [("invoice", "4471")]),
+    ],
+)
+def test_an_amount_or_the_next_sentence_is_not_part_of_a_reference(
+    text: str, language: str, want: list[tuple[str, str]]
+) -> None:
+    assert find_references(text, language) == tuple(Reference(k, v) for k, v in want)
+
+
 def test_a_phone_number_after_a_bare_comma_is_not_a_reference() -> None:
     text = "It's about my account, 212 555 0134 is the best number."
     assert find_references(text, "en") == ()

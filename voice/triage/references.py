@@ -124,13 +124,16 @@ _NUMBER_WORDS = (
 )
 _FILLER = (
     r"(?i:\s*(?:is|was|es|est|era|é|è|ist|lautet|c'est|:|#)(?=\s|\d|[A-Z]))?"
-    r"(?i:\s+(?:the|le|la|el|o|a|il|der|die|das)(?=\s))?"
+    r"(?:\s+(?:the|le|la|el|o|a|il|der|die|das)(?=\s))?"  # lower case: "A B C 123" is spelled
 )
 # The value: digit groups, maybe led by a few capital letters ("TK 45 67", "AB-1234", "RX4471B",
-# "2025-118"); groups joined by a space or a dash. A group without a digit is never the value's end.
+# "2025-118", "12 O 345/25", "SN-4471-B"); groups joined by a space, a dash, a slash or a dot between
+# digits ("12.345.678"). A money amount ("Rechnung 245 Euro") is not a reference.
+_SEP = r"(?:\s|\s?[-/]\s?|\.(?=\d))"
 _VALUE = (
     r"(?P<value>(?:[A-Z]{1,4}[\s-]?|(?:[A-Z]\s){1,3}[A-Z][\s-]?)?"
-    r"\d[\dA-Z]*(?:(?:\s|\s?[-/]\s?)[A-Z]{0,3}\d[\dA-Z]*){0,6})"
+    rf"\d[\dA-Z]*(?:{_SEP}(?:[A-Z]{{1,3}}\s(?=\d))?[A-Z]{{0,3}}\d[\dA-Z]*){{0,6}}(?:-[A-Z]{{1,3}})?)"
+    r"(?!\s*(?i:€|\$|£|euros?\b|dollars?\b|pounds?\b|bucks\b|reais\b|pesos?\b|francs?\b|yuan\b|元|块))"
 )
 
 
@@ -240,7 +243,7 @@ def _matches(text: str) -> Iterator[tuple[int, int, Reference]]:
 def _reference(kind: str, said: str, short: bool) -> Reference | None:
     """The reference ``said`` names, or None when it cannot be one: fewer than three digits ("order 2"
     is a quantity) or, after a bare comma ("my account, 212 555 0134"), as long as a phone number."""
-    value = re.sub(r"\s+", "", said).strip("-/").upper()
+    value = re.sub(r"[\s.]+", "", said).strip("-/").upper()  # dots group thousands: "12.345.678"
     digits = sum(c.isdigit() for c in value)
     if digits < 3 and not (digits >= 2 and any(c.isalpha() for c in value)):
         return None
