@@ -185,3 +185,50 @@ def test_repeat_calls_from_the_call_record_and_from_the_words_count_once() -> No
 def test_spam_and_wrong_numbers_stay_low() -> None:
     assert level("Urgent! Your warranty expires today, press one.", intent="spam_robocall") == "low"
     assert level("Sorry, wrong number, there's a flood of calls today.", intent="wrong_number") == "low"
+
+
+def test_when_you_can_yields_to_an_urgent_word_but_no_rush_does_not() -> None:
+    assert level("Please call me whenever you can, it's urgent.", intent="billing") == "high"
+    assert level("Call me when you get a chance, there's water everywhere in the kitchen.") == "urgent"
+    assert level("It's not an emergency, but the basement is under water.") == "normal"
+    assert level("Es ist kein Notfall, aber die Heizung ist ausgefallen.") == "normal"
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "I'll be in the office today until five, call any time.",
+        "Ich bin heute bis 17 Uhr erreichbar.",
+        "Estoy en casa hoy toda la tarde, llámeme.",
+        "I'm home today, call me whenever.",
+    ],
+)
+def test_today_when_the_caller_is_available_is_no_deadline(said: str) -> None:
+    assert level(said, intent="callback_request") == "normal"
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "I've been trying to reach you all week about my refund.",
+        "Following up on my earlier voicemail about the contract.",
+        "I left you a message yesterday about the invoice.",
+        "Ya llamé ayer y nadie me ha devuelto la llamada.",
+        "C'est la deuxième fois que je vous appelle pour la facture.",
+        "Ich habe gestern schon angerufen wegen der Rechnung.",
+        "Já liguei ontem sobre a fatura.",
+        "Ho già chiamato per la fattura.",
+        "这已经是第三次了，账单还是不对。",
+        "我昨天已经打过，还没人回电话。",
+    ],
+)
+def test_an_earlier_call_said_in_words_is_a_reason(said: str) -> None:
+    got, reasons = urgency_of(said, "billing", "neutral", None, None, CallContext(MONDAY_9))
+    assert got == "high" and reasons[0].startswith("says they called before"), reasons
+
+
+@pytest.mark.parametrize(
+    "said", ["你好，我家瓦斯外洩了，請盡快派人來。", "你好，我們家沒有暖氣了。", "我媽媽在醫院，要取消預約。"]
+)
+def test_traditional_chinese_emergencies(said: str) -> None:
+    assert level(said) == "urgent"

@@ -1,0 +1,357 @@
+"""The words urgency listens for, in en, es, fr, de, pt, it and zh: emergencies, urgent words, today and
+deadlines, earlier calls, complaints, and a caller saying it can wait. Written without accents: text and
+patterns are both folded ("inundación" is "inundacion"), one character for one, so offsets stay the same."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+
+def fold(text: str) -> str:
+    """Accents off, one character for one, so a match's offsets are the original text's."""
+    folded = text.translate(_FOLD).lower()
+    if len(folded) != len(text):  # a letter whose lower case is longer ("İ"): keep it as it was
+        folded = "".join(c if len(c.lower()) > 1 else c.lower() for c in text.translate(_FOLD))
+    return folded
+
+
+_FOLD = {
+    code: base[0]
+    for code in range(0xC0, 0x250)
+    if len(base := unicodedata.normalize("NFKD", chr(code))) > 1 and base[0].isascii()
+} | {ord("’"): "'"}
+
+
+def _cues(*latin: str, cjk: str = "") -> re.Pattern[str]:
+    """Whole words and phrases (written without accents), and Chinese as plain text (no spaces to bound)."""
+    words = r"\b(?:" + "|".join(fold(w) for w in latin) + r")\b"
+    return re.compile(words + (f"|{cjk}" if cjk else ""))
+
+
+EMERGENCY = _cues(
+    # en
+    r"emergency(?! contact)",
+    r"flood(?:s|ed|ing)?",
+    r"(?:is|are|was|got) (?:completely )?under ?water",
+    r"burst (?:pipe|water (?:pipe|main))|pipe (?:has |just )?burst",
+    r"(?:water|sewage) (?:is |it's )?(?:everywhere|pouring|gushing"
+    r"|coming (?:in )?through the (?:ceiling|roof|wall))",
+    r"gas (?:leak|smell)",
+    r"(?:smell(?:s|ing)?|leaking)(?: \w+){0,3} gas",
+    r"carbon monoxide",
+    r"(?:on|caught|a|house|kitchen|electrical) fire(?! (?:safety|inspection|drill|extinguisher|door|insurance"
+    r"|alarm|sale))",
+    r"fire (?:in|at) (?:the|my|our)",
+    r"smoke (?:everywhere|coming|pouring|in the)",
+    r"(?:in|to|at|into) (?:the )?hospital",
+    r"hospitali[sz]ed",
+    r"emergency room|a&e",
+    r"ambulance",
+    r"life[- ]threatening",
+    r"no (?:heat|heating)|without (?:any )?(?:heat|heating|water)",
+    r"(?:don't|do not|doesn't|does not) have (?:any )?(?:heat|heating|water)",
+    r"(?:heating|heat|boiler|furnace)(?:'s| is| has| has been)? (?:completely |totally )?"
+    r"(?:not working|out|off|broken|stopped(?: working)?|died|broke(?:n)? down|gone off|packed up)",
+    r"(?:heating|heat|boiler|furnace) (?:isn't|is not|won't|doesn't|does not) "
+    r"(?:working|work|turn on|come on)",
+    r"no (?:running )?water(?! damage| pressure)",
+    r"water (?:is |has been )?(?:cut|shut) off",
+    r"locked (?:myself |ourselves |\w+ )?out(?! of (?:my|the|our|his|her) (?:\w+ )?"
+    r"(?:account|e-?mail|computer|laptop|phone|app|portal|profile|system))",
+    r"can't get in(?:to)? (?:my|the|our) (?:house|flat|home|apartment)",
+    r"(?:someone|somebody|he|she|they) (?:is|are|was|were|got) (?:badly )?(?:hurt|injured)",
+    r"broken into|break-in",
+    # es
+    r"emergencia",
+    r"es una urgencia",
+    r"inundacion(?:es)?",
+    r"(?:se (?:ha |esta )?)?inunda(?:do|da|ndo|ndose)",
+    r"agua por todas partes",
+    r"(?:tuberia|caneria) (?:rota|reventada)|(?:se )?(?:rompio|revento) (?:una|la) (?:tuberia|caneria)",
+    r"incendio",
+    r"fuego",
+    r"(?:huele|olor|fuga)(?: \w+){0,3} (?:a|de) gas",
+    r"sin calefaccion",
+    r"no (?:hay|tenemos|tengo|funciona la) calefaccion",
+    r"calefaccion (?:\w+ ){0,2}(?:no funciona|se (?:ha )?(?:roto|estropeado|averiado)|averiada|rota)",
+    r"(?:estropeado|roto|averiado) la calefaccion",
+    r"sin agua",
+    r"no (?:hay|tenemos|tengo) agua",
+    r"(?:nos )?(?:cortaron|han cortado) el agua|corte de agua",
+    r"me (?:he )?qued(?:ado|e) (?:fuera|afuera)|nos (?:hemos )?qued(?:ado|amos) (?:fuera|afuera)",
+    r"no (?:puedo|podemos) entrar (?:a|en) (?:mi |la |nuestra )?casa",
+    r"(?:en el|al) hospital",
+    r"(?:en )?urgencias",
+    r"ambulancia",
+    # fr
+    r"c'est une urgence",
+    r"une urgence",
+    r"inondation",
+    r"inonde(?:e|es|s)?",
+    r"degats? des eaux",
+    r"de l'eau partout",
+    r"(?:tuyau|canalisation|conduite) (?:a )?(?:eclate|explose)e?",
+    r"incendie",
+    r"au feu",
+    r"(?:il y a le|prend|pris) feu",
+    r"(?:un|le) feu (?:dans|a|au)",
+    r"fuite de gaz",
+    r"(?:odeur|sent|sens)(?: \w+){0,3} (?:de|le|du) gaz",
+    r"(?:pas|plus) de chauffage",
+    r"(?:chauffage|chaudiere) (?:\w+ ){0,2}(?:en panne|ne (?:marche|fonctionne) (?:plus|pas))",
+    r"(?:plus|pas) d'eau|coupure d'eau",
+    r"(?:enferme|bloque)(?:e|s|es)? dehors",
+    r"(?:peux|pouvons) (?:pas|plus) (?:rentrer|entrer) chez",
+    r"a l'hopital",
+    r"aux urgences",
+    # de
+    r"notfall",
+    r"uberschwemm(?:ung|t)",
+    r"wasserschaden",
+    r"\w*rohrbruch",
+    r"unter wasser",
+    r"feuer(?:wehr)?",
+    r"(?:ein|einen|der|den) brand",
+    r"(?:es )?brennt",
+    r"gas(?:geruch|leck)",
+    r"riecht(?: \w+){0,3} nach gas",
+    r"keine heizung|heizungsausfall",
+    r"heizung (?:\w+ ){0,2}(?:ausgefallen|kaputt)|heizung (?:funktioniert|geht) nicht",
+    r"kein wasser|kein fliessendes wasser|wasser (?:ist )?abgestellt",
+    r"ausgesperrt",
+    r"(?:mich|uns) ausgeschlossen",
+    r"(?:komme|kommen) nicht (?:mehr )?(?:rein|in die wohnung|ins haus)",
+    r"(?:im|ins) krankenhaus",
+    r"notaufnahme",
+    r"krankenwagen",
+    # pt
+    r"emergencia",
+    r"inundacao",
+    r"(?:inundad|alagad)[oa]s?",
+    r"alagamento",
+    r"cano (?:estourou|estourado|rompeu|furou)|estourou (?:um|o) cano",
+    r"incendio",
+    r"pegando fogo",
+    r"fogo",
+    r"(?:vazamento|fuga|cheiro)(?: \w+){0,3} de gas",
+    r"sem aquecimento",
+    r"(?:aquecimento|aquecedor) (?:\w+ ){0,2}(?:nao (?:funciona|liga)|parou|quebrou|pifou)",
+    r"sem agua",
+    r"(?:nao tem|nao ha|estamos sem|estou sem|ficamos sem|fiquei sem) agua",
+    r"(?:faltou|falta de|cortaram a) agua",
+    r"trancad[oa]s? (?:do lado de )?fora",
+    r"fiquei (?:trancad[oa] )?(?:do lado de )?fora",
+    r"nao (?:consigo|conseguimos) entrar em casa",
+    r"(?:no|ao|para o) hospital",
+    r"pronto[- ]socorro",
+    r"ambulancia",
+    # it
+    r"emergenza",
+    r"allag(?:amento|at[oaie]|ando|a)",
+    r"inondazione",
+    r"(?:tubo|tubatura) (?:rott[oa]|scoppiat[oa])|(?:e )?scoppiat[oa] (?:un|il|la) tub(?:o|atura)",
+    r"incendio",
+    r"(?:a|al) fuoco|(?:preso|prende|prendendo) fuoco",
+    r"(?:fuga|perdita|odore|puzza)(?: \w+){0,3} di gas",
+    r"senza riscaldamento",
+    r"(?:riscaldamento|caldaia) (?:\w+ ){0,2}(?:non funziona|rott[oa]|guast[oa]|spent[oa])",
+    r"senza acqua|senz'acqua",
+    r"(?:non c'e|manca) (?:piu )?(?:l')?acqua",
+    r"(?:rimast[oaie] )?chius[oaie] fuori",
+    r"non riesco (?:a|ad) entrare in casa",
+    r"(?:in|all') ?ospedale",
+    r"pronto soccorso",
+    r"ambulanza",
+    cjk="紧急|緊急|漏水|水管(?:爆|破)|(?:被)?淹了|着火|著火|失火|火灾|火災|(?:煤气|燃气|天然气|瓦斯)(?:泄漏|外洩|外泄|漏氣)"
+    "|漏气|漏氣|煤气味|瓦斯味|没有暖气|沒有暖氣|暖气(?:坏了|不热|停了|没了)|暖氣(?:壞了|不熱)|停水|没(?:有)?水了|沒(?:有)?水了"
+    "|被锁在(?:门)?外(?:面)?|被鎖在(?:門)?外(?:面)?|锁在门外|进不去(?:家|门)|進不去|(?:在|去|进|送)医院|(?:在|去|進|送)醫院"
+    "|住院|急诊|急診|救护车|救護車",
+)
+URGENT = _cues(
+    r"urgent(?:ly)?",
+    r"asap|a\.s\.a\.p",
+    r"as (?:soon|quickly) as (?:possible|you can|you get this)",
+    r"right away",
+    r"immediately",
+    r"critical",
+    r"time[- ]sensitive",
+    r"straight away",
+    r"urgente(?:s|mente)?",
+    r"urgencia",
+    r"con urgencia",
+    r"lo (?:antes|mas pronto|mas rapido) posible",
+    r"cuanto antes|ya mismo",
+    r"(?:de )?inmediato|inmediatamente",
+    r"en urgence",
+    r"des que possible",
+    r"au plus vite|le plus (?:vite|rapidement|tot) possible",
+    r"immediatement|tout de suite",
+    r"dringend(?:e[nrsm]?)?",
+    r"eilig|(?:es|das) eilt(?! nicht)",
+    r"sofort",
+    r"umgehend",
+    r"so (?:schnell|bald) wie moglich|schnellstmoglich|moglichst (?:schnell|bald)",
+    r"com urgencia",
+    r"o mais (?:rapido|breve|cedo) possivel|o quanto antes|(?:assim|logo) que possivel",
+    r"imediatamente",
+    r"con urgenza",
+    r"il prima possibile|al piu presto|quanto prima",
+    r"subito",
+    cjk="尽快|盡快|马上|馬上|立刻|立即|赶快|趕快|赶紧|趕緊|急事|很急|着急|著急|急着|急著",
+)
+TODAY = _cues(
+    r"today",
+    r"tonight",
+    r"this (?:afternoon|evening)",
+    r"by (?:the )?end of (?:the )?day|eod",
+    r"end of business",
+    r"within the (?:hour|next hour)",
+    r"before (?:\d{1,2}|noon|five|six|five o'clock)",
+    r"hoy",
+    r"esta (?:tarde|noche)",
+    r"aujourd'hui",
+    r"ce soir|cet apres-midi",
+    r"heute(?: abend| nachmittag)?",
+    r"hoje",
+    r"esta noite",
+    r"oggi",
+    r"stasera|oggi pomeriggio|in giornata",
+    cjk="今天|今晚|今日",
+)
+# "Today" in the caller's own plans is not when they want an answer: "ti richiamo stasera", "je passe ce
+# soir", "ich komme heute später", "I'll be home tonight", "ich bin heute bis 17 Uhr erreichbar".
+OWN_PLANS = _cues(
+    r"i'll (?:call|try|ring|be|come|see|pop|stop|drop)|i will (?:call|try|be|come)|i'm (?:coming|leaving)",
+    r"see you",
+    r"(?:te|le|lo|la) (?:vuelvo a llamar|llamo|llamare)|(?:paso|llego|vuelvo)|nos vemos",
+    r"je (?:vous |te )?rappell?e(?:rai)?|je (?:passe|viens|rentre|serai|arrive)|on se voit",
+    r"ich (?:rufe|melde mich|komme|bin)|wir sehen uns",
+    r"(?:te|lhe) ligo|volto a ligar|(?:eu )?(?:passo|chego|vou passar)|a gente se ve",
+    r"(?:ti|la) richiamo|richiamero|(?:passo|arrivo|vengo)|ci vediamo",
+    r"available|reachable|erreichbar|disponible|disponivel|reperibile",
+    r"(?:i'm|i am|we're|we are) (?:at home|home|in the office|around|free)",
+    r"(?:estoy|estare) en casa|(?:estou|estarei) em casa|(?:sono|saro) a casa|(?:bin|sind) zu hause",
+    cjk="我再打|我晚点再打|我会再打|我.{0,3}(?:回来|过来|回家|回來|過來)|我.{0,4}都在",
+)
+# Nor is "today" in what already happened: "we tried to deliver this afternoon", "I called today".
+PAST_EVENT = _cues(
+    r"tried|came|stopped by|dropped (?:off|by)|delivered|called|visited|missed|arrived|went|happened",
+    r"intentamos|vinimos|pasamos|llame|nous sommes passes|j'ai appele|wir waren|ich habe angerufen",
+    r"tentamos|passamos|liguei|siamo passati|ho chiamato",
+)
+# Deadlines said in other languages (English ones come from the callback time: "before noon", "by 5").
+DEADLINE_WORDS = _cues(
+    r"antes (?:del mediodia|de las \d{1,2})",
+    r"avant (?:midi|\d{1,2} ?h(?:eures)?|ce soir)",
+    r"(?:vor|bis) (?:heute )?(?:mittag|\d{1,2} uhr)",
+    r"(?:antes do meio-dia|ate (?:as )?\d{1,2} ?h(?:oras)?|ate o meio-dia)",
+    r"entro (?:mezzogiorno|le \d{1,2}|stasera|oggi)",
+    cjk="中午之前|中午前|下班前|今天之内|[0-9一二三四五六七八九十两]{1,3}点(?:之|以)?前",
+)
+REPEAT_WORDS = _cues(
+    # en
+    r"(?:second|third|fourth|fifth|\d+(?:st|nd|rd|th)) "
+    r"(?:time (?:that )?(?:i(?:'ve| have| am|'m)? )?(?:call|tr|ring|phon)\w*|call|message|voicemail)",
+    r"(?:called|rung|rang|phoned|tried (?:calling|to call|to reach))(?: you| here| your office)? "
+    r"(?:several|a few|many|multiple|three|two|four|five|\d+|a couple of|a bunch of) times",
+    r"(?:called|rang|phoned) (?:you )?(?:twice|before|earlier|yesterday|already|last week|this morning)",
+    r"already (?:called|rang|phoned|left (?:you )?a message)",
+    r"left (?:you )?a (?:message|voicemail) (?:yesterday|earlier|last week|this morning|on \w+day)",
+    r"(?:still )?(?:haven't|have not|never) (?:heard|gotten a call|got a call) back",
+    r"(?:nobody|no one|no-one) (?:has )?(?:ever )?(?:called|rung|got|gotten|gets) (?:me )?back",
+    r"calling (?:again|back again)|keep (?:calling|trying)",
+    r"(?:been trying|tried) to (?:reach|get hold of|contact|call) (?:you|someone|somebody)",
+    r"following up on my (?:earlier |previous |last )?(?:call|message|voicemail)",
+    r"(?:left|leaving) (?:you )?(?:another|several|two|three|a few|multiple) (?:messages?|voicemails?)",
+    r"every time I call",
+    # es
+    r"(?:segunda|tercera|cuarta|quinta) (?:vez que (?:le |te |les )?llamo|llamada)",
+    r"ya (?:he )?llam(?:e|ado)",
+    r"(?:he llamado|llame) (?:varias|muchas|tres|dos|cuatro) veces",
+    r"llame (?:ayer|antes|esta manana|la semana pasada)",
+    r"(?:llamo|vuelvo a llamar) (?:otra vez|de nuevo)",
+    r"nadie me (?:ha )?(?:devuelto|devolvio) la llamada|nadie me (?:ha llamado|da|ha dado|contesta|responde)",
+    r"sigo esperando (?:una )?(?:respuesta|que me llamen)",
+    # fr
+    r"(?:deuxieme|troisieme|quatrieme|enieme|nieme) (?:fois que (?:je vous |j')appelle|appel)",
+    r"j'ai (?:deja )?appele (?:hier|ce matin|la semaine derniere|plusieurs fois|deux fois|trois fois)",
+    r"j'ai deja appele",
+    r"personne ne m'a (?:encore |jamais )?rappele",
+    r"toujours (?:pas de|aucune) (?:nouvelles|reponse)",
+    # de
+    r"(?:zum )?(?:zweiten|dritten|vierten|funften) mal",
+    r"(?:zweiter|dritter|vierter) anruf",
+    r"(?:schon|bereits) (?:mehrmals |zweimal |dreimal |mehrfach |oft )?angerufen",
+    r"(?:gestern|heute morgen|letzte woche) (?:schon )?angerufen",
+    r"rufe (?:\w+ )?(?:erneut|nochmal|noch einmal|wieder) an",
+    r"(?:niemand|keiner) hat (?:mich )?zuruckgerufen",
+    r"(?:immer )?noch keine (?:antwort|ruckmeldung)",
+    # pt
+    r"(?:segunda|terceira|quarta|quinta) (?:vez que (?:eu )?(?:ligo|estou ligando|liguei)|ligacao)",
+    r"ja liguei",
+    r"liguei (?:varias|muitas|duas|tres|quatro) vezes",
+    r"liguei (?:ontem|antes|hoje cedo|semana passada)",
+    r"ninguem (?:me )?(?:retornou|ligou de volta|responde)",
+    r"ainda nao (?:tive|recebi) (?:resposta|retorno)",
+    # it
+    r"(?:seconda|terza|quarta|quinta) (?:volta che (?:chiamo|telefono)|chiamata)",
+    r"ho gia chiamato",
+    r"ho chiamato (?:piu|tre|due|diverse|tante|molte) volte",
+    r"ho chiamato (?:ieri|stamattina|la settimana scorsa)",
+    r"nessuno mi (?:ha (?:ancora )?richiamato|risponde)",
+    r"ancora nessuna risposta",
+    cjk="第[二三四五2-5]次(?:打|来电|來電|给你们打|了)|打了(?:好几|好幾|几|幾|两|兩|三|很多)次|已经打(?:了|过)|已經打(?:了|過)"
+    "|又打|再次(?:打|来电)|没(?:有)?人回(?:电话|复)?|沒(?:有)?人回(?:電話|覆)?|一直没人|没人理|(?:昨天|上午|之前|早上)(?:已经)?打过",
+)
+COMPLAINT = _cues(
+    r"complain\w*|complaint",
+    r"unacceptable|ridiculous|outrageous|disgrace(?:ful)?|appalling|fed up|disgusted",
+    r"(?:not|very un) ?happy with|(?:terrible|awful|shocking|worst|lousy) service",
+    r"speak (?:to|with) (?:a|your|the) (?:manager|supervisor)",
+    r"queja\w*|quejar\w*|reclamacion|reclamo|inaceptable|indignante|hart[oa]|pesimo servicio",
+    r"plainte|reclamation|inadmissible|inacceptable|scandaleux|mecontente?|pas content|j'en ai marre",
+    r"beschwerde|beschweren|unverschamt|inakzeptabel|unzufrieden|nicht zufrieden",
+    r"reclamacao|reclamar|inaceitavel|absurdo|insatisfeit[oa]|descaso|pessimo atendimento",
+    r"lamentela|reclamo|inaccettabile|vergognoso|scandaloso|insoddisfatt[oa]|stuf[oa]",
+    r"verguenza|vergonha|vergogna|honteux|c'est une honte|frechheit|skandal",
+    cjk="投诉|投訴|不满意|不滿意|太差了|太离谱|太離譜|太过分|太過分|受够了|受夠了",
+)
+# The caller says it can wait: no emergency and no time pressure then (VADER's "negative" for these
+# words is ignored too).
+NO_RUSH = _cues(
+    r"no (?:rush|hurry|pressure|big rush)",
+    r"not (?:in a|in any) (?:hurry|rush)",
+    r"(?:not|nothing|isn't|is not|not really) (?:very |that |too |super |terribly )?(?:urgent|pressing)",
+    r"non-urgent",
+    r"(?:not|isn't|is not|no) (?:an? )?(?:emergency|urgency|big deal|priority)",
+    r"(?:it |this |that )?can wait",
+    r"take your time",
+    r"no need to (?:call|ring|get back)",
+    r"not time[- ]sensitive",
+    r"no es (?:nada )?urgente|nada urgente|no es (?:una )?emergencia",
+    r"sin prisa|no hay prisa|no (?:me )?corre prisa|no hay apuro",
+    r"(?:ce n'est )?pas (?:tres |si )?(?:urgent|presse|une urgence)|pas d'urgence",
+    r"rien (?:d'urgent|ne presse)|sans urgence",
+    r"nicht (?:so )?dringend|nichts dringendes|keine eile|kein notfall|(?:es|das) eilt nicht|hat zeit",
+    r"in ruhe",
+    r"nao e (?:nada )?(?:urgente|uma emergencia|emergencia)|nada urgente|sem pressa|nao (?:tem|ha) pressa",
+    r"non e (?:urgente|un'emergenza)|niente di urgente|nulla di urgente|con calma|senza fretta",
+    r"nessuna fretta|non c'e fretta",
+    cjk="不急|不着急|不著急|不紧急|不緊急|不是很急|不用急|不是急事|不是什么急事|不是紧急",
+)
+# Softer: "when you get a chance". Believed only when nothing urgent is said too ("call me whenever you can,
+# it's urgent" is urgent).
+WHEN_FREE = _cues(
+    r"whenever (?:you (?:can|get|have)|is convenient)",
+    r"when(?:ever)? you get (?:a |the )?(?:chance|moment|minute|second)",
+    r"when you have (?:a |the )?(?:chance|moment|minute|second|time)",
+    r"at your (?:convenience|leisure)",
+    r"cuando (?:pueda|puedas|tenga (?:un momento|tiempo)|tengas (?:un momento|tiempo)|le venga bien)",
+    r"quand vous (?:pourrez|pouvez|aurez (?:un moment|le temps)|avez (?:un moment|le temps))",
+    r"a votre convenance",
+    r"wenn sie (?:zeit haben|dazu kommen|einen moment haben)|sie zeit haben",
+    r"quando (?:puder|tiver (?:um )?(?:tempo|tempinho|momento))",
+    r"quando (?:puo|puoi|ha (?:un momento|tempo)|hai (?:un momento|tempo))",
+    cjk="有空(?!调|調)|方便的时候|方便的時候",
+)
