@@ -15,7 +15,6 @@ import resource
 import statistics
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "triage"
@@ -48,17 +47,16 @@ def main(argv: list[str] | None = None) -> int:
     rows = [r for r in _rows(files) if (r.get("transcript") or r.get("text") or "").strip()]
 
     before = _rss_mb()
-    from voice.core.phone import region_for
+    from voice.core.config import SummarySettings
     from voice.triage.classify import triage
-    from voice.triage.model import CallContext
+    from voice.triage.context import call_context, parse_start
+
+    settings = SummarySettings()
 
     def run(row: dict) -> None:
-        started = row.get("started_at")
-        context = CallContext(
-            started_at=datetime.fromisoformat(started.replace("Z", "+00:00")) if started else None,
-            caller_id=row.get("caller_id"),
-            region=region_for(row.get("caller_id"), "US"),
-        )
+        # The call record read as the service reads it (mailbox region, else caller id country, else default).
+        start = parse_start(row.get("started_at"))
+        context = call_context(row.get("caller_id"), row.get("mailbox"), start, settings)
         triage(row.get("transcript") or row.get("text") or "", row.get("language"), context)
 
     for row in rows:  # warm-up: compiled patterns, phonenumbers metadata, VADER lexicon
