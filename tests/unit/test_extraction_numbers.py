@@ -414,3 +414,11 @@ def test_no_caller_id_without_this_number_or_when_a_number_is_said() -> None:
     assert _number("Call me on this number: 212 555 0134.", "en", "+12125550100") == "+12125550134"
     assert _number("Call me back on this number.", "en", "+1212555") is None  # not a valid caller id
     assert _number("Wait, sorry, call me on this number.", "en", None) is None
+
+
+@pytest.mark.parametrize(
+    "caller_id", ["447911000000", "0044 7911 000000", "sip:+447911000000@trunk.example.net"]
+)
+def test_a_caller_id_written_without_the_plus_or_as_a_uri_still_gives_its_country(caller_id: str) -> None:
+    assert _number("Ring me on 07911 123456.", "en", caller_id) == "+447911123456"
+    assert _number("Ring me back on this number.", "en", caller_id) == "+447911000000"

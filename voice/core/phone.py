@@ -68,3 +68,31 @@ def is_fictional(number: phonenumbers.PhoneNumber) -> bool:
 def is_callable(number: phonenumbers.PhoneNumber) -> bool:
     """A number worth calling back: valid for its region (libphonenumber), or reserved for fiction."""
     return phonenumbers.is_valid_number(number) or is_fictional(number)
+
+
+def caller_number(caller_id: str | None, default: str) -> phonenumbers.PhoneNumber | None:
+    """The caller id as a callable number, however the carrier wrote it: E.164, national for ``default``,
+    a SIP/tel URI, or international digits without the "+" ("447700900123", "0044 7700 900123")."""
+    if not caller_id or not caller_id.strip():
+        return None
+    uri = _URI.match(caller_id.strip())
+    raw = uri.group("user") if uri else caller_id.strip()
+    digits = re.sub(r"\D", "", raw)
+    tries = [(raw, default), ("+" + (digits[2:] if digits.startswith("00") else digits), None)]
+    for text, region in tries:
+        try:
+            number = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if is_callable(number):
+            return number
+    return None
+
+
+def caller_region(caller_id: str | None, default: str) -> str:
+    """Like region_for, but also for caller ids written without the "+" or as SIP URIs."""
+    number = caller_number(caller_id, default)
+    if number is None:
+        return region_for(caller_id, default)
+    region = phonenumbers.region_code_for_country_code(number.country_code or 0)
+    return default if region in (None, "ZZ", "001") else region

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import phonenumbers
 
-from voice.core.phone import is_callable, region_for
+from voice.core.phone import caller_number, caller_region, is_callable
 from voice.triage.references import reference_spans
 from voice.triage.spoken_numbers import numbers_as_digits, spoken_digits_to_numbers
 
@@ -37,8 +37,8 @@ def find_callback_number(
     caller id). A country code said ("+44", "plus four four", "double oh four four") always wins.
     With no number said, "call me on this number" ("à ce numéro", "unter dieser Nummer" ...) gets the
     caller id, when that is a valid number."""
-    home = region if region_fixed else region_for(caller_id, region)
-    other = region_for(caller_id, region) if region_fixed else region
+    home = region if region_fixed else caller_region(caller_id, region)
+    other = caller_region(caller_id, region) if region_fixed else region
     best: list[_Found] = []
     best_text = ""
     for candidate in _candidates(text, language):
@@ -160,17 +160,8 @@ _THIS_NUMBER = re.compile(
 
 
 def _calling_number(text: str, caller_id: str | None, region: str) -> str | None:
-    if not caller_id or not _THIS_NUMBER.search(text):
-        return None
-    try:
-        number = phonenumbers.parse(caller_id, region)
-    except phonenumbers.NumberParseException:
-        return None
-    return (
-        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-        if is_callable(number)
-        else None
-    )
+    number = caller_number(caller_id, region) if _THIS_NUMBER.search(text) else None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if number else None
 
 
 def _area_code_first(text: str) -> str:
