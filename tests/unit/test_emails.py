@@ -97,3 +97,17 @@ def test_spans_cover_the_words_for_redaction() -> None:
     ]
     said = "reach me at dana at example.com"
     assert [(said[s:e], a) for s, e, a in email_spans(said)] == [("dana at example.com", "dana@example.com")]
+
+
+@pytest.mark.parametrize(
+    ("said", "address"),
+    [
+        ("My email is R-A-M-O-S at gmail dot com.", "ramos@gmail.com"),
+        ("邮箱是 li dot na at qq dot com", "li.na@qq.com"),  # "na" is a word in Portuguese, not here
+        ("la dirección es maría punto lópez arroba correo punto es", "maria.lopez@correo.es"),
+        ("Meine E-Mail ist jürgen punkt müller at gmx punkt de", "juergen.mueller@gmx.de"),
+        ("email: j-smith at acme dot com", "j-smith@acme.com"),
+    ],
+)
+def test_spelling_and_accents_as_an_address_is_written(said: str, address: str) -> None:
+    assert find_email(said) == address

@@ -10,6 +10,7 @@ so "reach me at five five five" and "I'm at the office" give none.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -68,6 +69,11 @@ _STOP = _words(
     envoyez ist meine mein mir mich an oder und unter bei die der das eine sie schreiben schreib adresse von
     é meu minha os as para em do da no na escreva envie è il mio mia scrivi scrivete oppure di della indirizzo
     posta"""
+)
+# A domain's name is never one of these: "I'm at the office", "at my place".
+_DOMAIN_STOP = _words(
+    "the a an my your our his her their this that me us you him them it is was and or to on in of for "
+    "el la los las mi su le les mon ma du des der die das dem den mein meine il lo o os as meu minha mio mia"
 )
 _CONNECTORS = _words("and y e et und")  # inside a number: "ochenta y uno", "two thousand and five"
 _SINGLE_DIGITS = {
@@ -162,7 +168,9 @@ def _letters(toks: list[_Tok], j: int) -> tuple[str, int]:
         initial = (
             toks[k].low == "." and k > 0 and toks[k - 1].end == toks[k].start and _joiner(toks, k) is None
         )
-        at = k - 1 if initial else k  # "J. Smith": the initial's full stop
+        # "R-A-M-O-S": letters spelled with dashes
+        dashed = found and toks[k].low == "-" and k > 0 and _joiner(toks, k) == "-"
+        at = k - 1 if initial or dashed else k  # "J. Smith": the initial's full stop
         if not re.fullmatch(r"[a-z]", toks[at].low):
             break
         found.append((toks[at].low, at))
@@ -180,7 +188,8 @@ def _segment(toks: list[_Tok], i: int, text: str, lang: str | None) -> tuple[str
     digits, j = _number_run(toks, i, text, lang)
     word = ""
     low = re.sub(r"^([od])['’](?=[a-z]{2})", r"\1", toks[j].low) if j >= 0 else ""  # o'brien, d'angelo
-    if len(low) > 1 and _is_word(low) and low not in _STOP:
+    # After "dot" or "underscore" a word such as "na" or "de" is part of the address ("li dot na").
+    if len(low) > 1 and _is_word(low) and (low not in _STOP or (j > 1 and _joiner(toks, j - 1))):
         word, j = low, j - 1
     letters, j = _letters(toks, j)
     piece = letters + word + digits
@@ -221,7 +230,7 @@ def _label_goes_on(parts: list[str], toks: list[_Tok], i: int, first: bool) -> b
     if first:
         if _joiner(toks, i) == "-":
             return bool(parts) and parts[-1] != "-"
-        return len(parts) < 5 and _is_word(low) and low not in _STOP
+        return len(parts) < 5 and _is_word(low) and low not in _DOMAIN_STOP
     if not re.fullmatch(r"[a-z0-9]+", low) or low in _JOIN_WORDS or (low in _AT and low not in _TLDS):
         return False
     if len(parts) >= 3:
@@ -258,8 +267,17 @@ def email_spans(text: str, language: str | None = None) -> list[tuple[int, int, 
             continue
         local, domain = _local_part(toks, at, text, language), _domain(toks, at)
         if local and domain:
-            found.append((local[0], domain[0], f"{local[1]}@{domain[1]}"))
+            found.append((local[0], domain[0], _ascii(f"{local[1]}@{domain[1]}")))
     return found
+
+
+def _ascii(address: str) -> str:
+    """Addresses are written without accents: "maría.lópez" -> "maria.lopez", "müller" -> "mueller"."""
+    address = address.translate(_UMLAUTS)
+    return "".join(c for c in unicodedata.normalize("NFKD", address) if not unicodedata.combining(c))
+
+
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
 def find_email(text: str, language: str | None = None) -> str | None:
