@@ -422,3 +422,30 @@ def test_no_caller_id_without_this_number_or_when_a_number_is_said() -> None:
 def test_a_caller_id_written_without_the_plus_or_as_a_uri_still_gives_its_country(caller_id: str) -> None:
     assert _number("Ring me on 07911 123456.", "en", caller_id) == "+447911123456"
     assert _number("Ring me back on this number.", "en", caller_id) == "+447911000000"
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "caller_id", "want"),
+    [
+        (
+            "Ring me on nought seven nine one one, one two three, four five six.",
+            "en",
+            "+447911000000",
+            "+447911123456",
+        ),
+        (
+            "Me liga no onze, nove meia cinco quatro três, dois um zero nove.",
+            "pt",
+            "+5511912345678",
+            "+5511965432109",
+        ),
+        (
+            "É o um um, nove oito sete meia cinco, quatro três duas um.",
+            "pt",
+            "+5511912345678",
+            "+5511987654321",
+        ),
+    ],
+)
+def test_local_words_for_digits(text: str, language: str, caller_id: str, want: str) -> None:
+    assert _number(text, language, caller_id) == want

@@ -9,6 +9,7 @@ import re
 DIGIT_WORDS = {
     "en": {
         "zero": "0",
+        "nought": "0",  # British
         "oh": "0",
         "o": "0",
         "one": "1",
@@ -75,11 +76,13 @@ DIGIT_WORDS = {
         "zero": "0",
         "um": "1",
         "dois": "2",
+        "duas": "2",
         "três": "3",
         "tres": "3",
         "quatro": "4",
         "cinco": "5",
         "seis": "6",
+        "meia": "6",  # Brazilian, "meia dúzia": "nove meia" is 96
         "sete": "7",
         "oito": "8",
         "nove": "9",
