@@ -24,6 +24,7 @@ ZH_NAMES = [
     ("您好，我是远航物流的周先生，您的货已经发出。", "周"),
     ("您好，我是蓝天环保设备的黄经理。", "黄"),
     ("您好，我这边是平安保险的，姓王。", "王"),
+    ("你好，我是物业的刘经理，明天停水。", "刘"),
     ("你好，免贵姓欧阳，想问一下发票。", "欧阳"),
     ("你好，我是陳大文，請回電話。", "陳大文"),
 ]
@@ -104,6 +105,13 @@ NAMES += [
     ("pt", "Olá, daqui fala o Rui Teixeira, do condomínio.", "Rui Teixeira"),
     ("de", "Grüezi, da ist Urs Keller, wegen der Offerte.", "Urs Keller"),
     ("en", "Hey, it's Nina Park following up on the quote.", "Nina Park"),
+    # Fillers between the cue and the name; "X mein Name"; "le saluda"
+    ("en", "Yeah hi, this is, um, Derek Olsen, call me back.", "Derek Olsen"),
+    ("fr", "Bonjour, euh, c'est Sandrine Morel, rappelez-moi.", "Sandrine Morel"),
+    ("de", "Hallo, äh, hier ist Jan Krüger.", "Jan Krüger"),
+    ("de", "Guten Tag, Schneider mein Name, ich rufe wegen der Rechnung an.", "Schneider"),
+    ("es", "Hola, buenas tardes, le saluda Patricia Gómez, de Viajes Sol.", "Patricia Gómez"),
+    ("en", "Hi, this is Nurse Patel from the clinic.", "Patel"),
 ]
 
 
@@ -126,6 +134,7 @@ def test_names_in_every_language(lang: str, text: str, name: str) -> None:
         ("fr", "Bonjour Madame Perrin, je vous appelle au sujet de votre commande."),
         ("en", "Good morning, Accounts Payable here, about invoice 4471."),
         ("de", "Guten Tag, hier ist der Kundendienst von Vodafone."),
+        ("de", "Hallo, hier ist der Hausmeister, das Wasser ist morgen abgestellt."),
         ("en", "Hi, this is Bluewater Plumbing, your engineer is on the way."),
         ("de", "Guten Tag, hier ist die Praxis Dr. Brandt, wir müssen Ihren Termin verschieben."),
         ("fr", "Bonjour, ici Pharmacie du Centre, votre commande est prête."),
@@ -235,6 +244,11 @@ ORGANISATIONS = [
     ("en", "Hi, this is the billing department at Harlow Energy, please call us.", "Harlow Energy"),
     ("fr", "Bonjour, je vous appelle de la part du cabinet Leblanc, pour votre dossier.", "cabinet Leblanc"),
     ("en", "Hello, this is a message from Northfield Pharmacy, your order is ready.", "Northfield Pharmacy"),
+    ("fr", "Oui bonjour, c'est Nathalie du Crédit Agricole, pour votre prêt.", "Crédit Agricole"),
+    ("es", "Sí, hola, llamaba de Correos por un paquete retenido.", "Correos"),
+    ("pt", "Bom dia, falo em nome da empresa Construtora Lima, sobre a obra.", "Construtora Lima"),
+    ("it", "Salve, chiamo da parte della Termotecnica Rossi per la caldaia.", "Termotecnica Rossi"),
+    ("en", "It's Dr. Okafor from St. Luke's, about your results.", "St. Luke's"),
     # Chinese: X公司 / X银行 / X医院 ..., before 的 or after 我是 / 这里是
     ("zh", "我是顺丰快递的张伟，您的包裹到了。", "顺丰快递"),
     ("zh", "您好，这里是北京协和医院，提醒您明天的预约。", "北京协和医院"),

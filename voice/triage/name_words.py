@@ -17,6 +17,7 @@ def listed(text: str) -> tuple[str, ...]:
 # a dot. "Don"/"Dom" only in es/pt/it (in English it is a first name); "M." only with its dot.
 TITLES = listed(
     "mister mr mrs ms miss mx dr doctor doc professor prof officer reverend rev father pastor sir madam "
+    "nurse sergeant sgt detective captain capt "
     "herr frau fräulein doktor "
     "monsieur madame mademoiselle mme mlle docteur maître "
     "señor señora señorita sr sra srta dra doctora licenciado licenciada lic ingeniero ingeniera ing "
@@ -45,7 +46,8 @@ NOT_NAMES = words(
     Vendredi Samedi Dimanche Montag Dienstag Mittwoch Donnerstag Freitag Samstag Sonntag Segunda Terça Quarta
     Quinta Sexta Lunedì Martedì Mercoledì Giovedì Venerdì Sabato Domenica Urgent Urgente Dringend Wegen
     Accounts Payable Receivable Billing Reception Support Sales Kundendienst Kundenservice Buchhaltung
-    Vertrieb
+    Vertrieb Hausmeister Hausmeisterin Paketbote Postbote Vermieter Vermieterin Techniker Handwerker
+    Elektriker Klempner Installateur Fahrer Arzt Ärztin Zahnarzt Sekretariat Empfang Nachbarn
     """
 )
 
@@ -77,6 +79,7 @@ ORG_KINDS = words(
     Escola Escuela École Scuola Studio Estudio Cabinet Despacho Agencia Agência Agence Agenzia Grupo Gruppo
     Groupe Universidad Universidade Université Università Ayuntamiento Prefeitura Mairie Comune Stadtwerke
     Telefónica Restaurante Ristorante Restaurant Centro Centre Zentrum Servicio Serviço Service Servizio
+    Hausverwaltung Verwaltung Pflegedienst Lieferdienst Paketdienst
     """
 )
 # Said before a caller introduces themselves without a cue: "Hi, Kevin O'Brien from ...", "Bonjour, Isabelle

@@ -31,9 +31,13 @@ _END = rf"(?=\s*(?:[,.!?;:]|$|[{_LOW}]))"  # "it's Rob Kessler returning your ca
 _ARTICLE = r"(?:(?i:der|die|el|la|il|lo|o|a)\s+)?"  # "hier ist der Felix", "aqui é o Paulo"
 
 
+# Said between a cue and the name: "this is, um, Derek Olsen".
+_FILLERS = r"(?:,?\s*(?i:uh|um|umm|er|erm|ah|eh|euh|äh|ähm|ehm|hmm)\b[,.]?)*"
+
+
 def _after(cues: str, tail: str = "", article: str = "") -> re.Pattern[str]:
     """The name after a cue said in any case, titles skipped."""
-    return re.compile(rf"(?i:\b(?:{cues}))\s+{_TITLED}{article}{_NAME}{tail}")
+    return re.compile(rf"(?i:\b(?:{cues})){_FILLERS}\s+{_TITLED}{article}{_NAME}{tail}")
 
 
 def _before(cues: str) -> re.Pattern[str]:
@@ -57,7 +61,9 @@ _CUES: dict[str, list[re.Pattern[str]]] = {
         ),
     ],
     "es": [
-        _after(r"me llamo|mi nombre es|le habla|te habla|les habla|de parte de|soy|habla", article=_ARTICLE),
+        _after(
+            r"me llamo|mi nombre es|(?:le|te|les) (?:habla|saluda)|de parte de|soy|habla", article=_ARTICLE
+        ),
         _before(r"al habla"),
     ],
     "fr": [
@@ -66,7 +72,7 @@ _CUES: dict[str, list[re.Pattern[str]]] = {
     ],
     "de": [
         _after(r"mein Name ist|ich heiße|ich heisse|(?:hier|da) (?:ist|spricht)|ich bin", article=_ARTICLE),
-        _before(r"am Apparat|hier"),
+        _before(r"am Apparat|hier|mein Name"),
     ],
     "pt": [
         _after(
@@ -118,8 +124,8 @@ _ZH_KINDS = "|".join(kind for kind in w.ZH_ORG_KINDS if len(kind) > 1)
 _ZH_KINDS_1 = "".join(kind for kind in w.ZH_ORG_KINDS if len(kind) == 1)  # 局, 店: two characters before
 _ZH_ORG = rf"(?P<org>{_ZH_ORG_CHAR}{{1,14}}(?:{_ZH_KINDS})|{_ZH_ORG_CHAR}{{2,14}}[{_ZH_KINDS_1}])"
 _ZH_ORG_THEN_DE = re.compile(rf"{_ZH_ORG}的")
-# Any four or more characters before 的 and a person: "我是明达贸易的孙悦" names the organisation too.
-_ZH_ANY_THEN_DE = re.compile(rf"(?P<org>{_ZH_ORG_CHAR}{{4,12}})的")
+# Any two or more characters before 的 and a person: "我是明达贸易的孙悦" names the organisation too.
+_ZH_ANY_THEN_DE = re.compile(rf"(?P<org>{_ZH_ORG_CHAR}{{2,12}})的")
 _ZH_ORG_AT = [
     re.compile(rf"(?:是|我在|从|從|来自|來自){_ZH_ORG}"),  # 我是, 这里是, "我是王芳，是阳光幼儿园的老师"
     re.compile(rf"(?:^|[，,。.！!？?\s]){_ZH_ORG}(?=的)"),
@@ -244,10 +250,9 @@ _COMPANY = rf"(?:{w.COMPANY}\s+)?"
 # Right after the caller's name: "Maria Lopez from Acme", "Carlos Pérez, de Telefónica", "Ana da Claro".
 _AFTER_NAME = re.compile(
     r"(?:\s+(?i:here|hier|speaking|calling|again|am Apparat|à l'appareil|falando|al habla)\b)?"
-    r"\s*,?\s*(?i:from|with|at|de\s+chez|chez|de|d['’]|da|do|dos|das|di|della|dello|dell['’]|dalla|dal|del|"
+    r"\s*,?\s*(?i:from|with|at|de\s+chez|chez|de|d['’]|du|des|da|do|dos|das|di|della|dello|dell['’]|dalla|dal|del|"
     rf"von\s+der|von\s+den|von|vom)\s*{_ART}{_COMPANY}{_ORG}"
 )
-# Anywhere: a word for a company, or a call made from or for one.
 # A department of an organisation: "the billing department at Redwood", "le service client de Free", "der
 # Kundendienst von Vodafone".
 _DEPARTMENT = re.compile(
@@ -260,6 +265,7 @@ _SELF = re.compile(
     r"aqui (?:é|fala)|soy|le habla|habla|sono|qui (?:è|parla)|parla))\s+"
     rf"{_ART}{_ORG}"
 )
+# Anywhere: a word for a company, or a call made from or for one.
 _ORG_CUES = [
     re.compile(rf"(?<![\w'’]){w.COMPANY}\s+{_ORG}"),
     re.compile(
@@ -267,12 +273,13 @@ _ORG_CUES = [
         rf"(?:you\s+)?(?:from|with|at|for|on behalf of)|on behalf of)\s+{_ART}{_ORG}"
     ),
     re.compile(
-        r"(?i:\b(?:llamo|llamamos|hablo|hablamos|comunico|comunicamos|escribo)\s+(?:de|desde|del)|"
+        r"(?i:\b(?:llamo|llamamos|llamaba|llamábamos|hablo|hablamos|comunico|comunicamos|escribo)\s+(?:de|desde|del)|"
         r"\ben nombre de|\bde\s+chez|"
         r"\bappel(?:le|ons)\s+(?:de\s+la\s+part\s+(?:de|du|des|d['’])|de\s+chez|de|d['’])|"
         r"\bim Auftrag\s+(?:von|der|des)|\brufe\s+(?:Sie\s+|dich\s+|euch\s+)?(?:von|vom)|"
-        r"\b(?:ligando|ligo|ligamos|falo|falamos|falando)\s+d[aoe]s?|\baqui é d[ao]s?|"
-        r"\b(?:chiamo|chiamiamo)\s+(?:da|dalla|dallo|dal|per conto d[ei])|\bper conto d[ei])"
+        r"\b(?:ligando|ligo|ligamos|falo|falamos|falando)\s+d[aoe]s?|\baqui é d[ao]s?|\bem nome d[aoe]s?|"
+        r"\b(?:chiamo|chiamiamo)\s+(?:da|dalla|dallo|dal)|\bper conto d[ei]|"
+        r"\bda parte d(?:i|el|ella|ello|ell['’]))"
         rf"\s*{_ART}{_COMPANY}{_ORG}"
     ),
     re.compile(rf"(?<!message )(?<!call )(?<!calls )\bfrom\s+{_ART}{_ORG}"),
@@ -289,8 +296,8 @@ def _clean_org(raw: str, caller_name: str | None) -> str | None:
         words.pop()
     if not words or words[0] in w.NOT_ORGS or re.fullmatch(w.TITLE, words[0]):
         return None  # a weekday, a pronoun, or "Doctor Lim": a person, not an organisation
-    if words[-1].endswith(("'s", "’s")):
-        return None  # "Marco's": whose, not who
+    if words[-1].endswith(("'s", "’s")) and words[0] not in ("St.", "St", "Saint"):
+        return None  # "Marco's": whose, not who (but "St. Luke's" is a hospital)
     if not any(word[0].isupper() for word in words):
         return None  # "at the hospital Monday": no name said
     org = " ".join(words).strip(" .,'’")
