@@ -5,6 +5,7 @@ as "en,de"; the pipeline hands the voicemail's own languages, else its mailbox's
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,25 @@ def test_the_voicemail_or_its_mailbox_names_the_language_it_is_transcribed_in(tm
         assert transcribed(mailbox="ventas") == "es"  # the mailbox's one language is forced
         assert transcribed(mailbox="ventas", language="de") == "de"  # the voicemail's own wins
         assert transcribed(mailbox="sales") == "en"  # no list: detection (this engine says en)
+
+
+def test_a_reprocess_keeps_transcribing_in_the_mailboxs_language(tmp_path: Path) -> None:
+    """A reprocess run reads the languages as the pipeline does (the voicemail's own, else its mailbox's)."""
+    transcription = {"model": FIXED_MODEL, "allow_download": False, "mailbox_languages": {"ventas": ["es"]}}
+    settings = app_settings(tmp_path / "data", worker=True, transcription=transcription)
+    with local_server(settings) as app:
+        key = app.create_key("ingest")["key"]
+        files = {"file": ("a.flac", clip_path("en_arctic_a0024").read_bytes())}
+        call = json.dumps({"mailbox": "ventas"})
+        r = app.client.post(URL, files=files, data={"call": call}, headers=bearer(key))
+        assert r.status_code == 202, r.text
+        vm_id = r.json()["id"]
+        assert app.wait(vm_id)["transcript"]["language"] == "es"
+
+        r = app.client.post(f"{URL}/{vm_id}/reprocess", headers=app.headers())
+        assert r.status_code == 202, r.text
+        deadline = time.monotonic() + 60
+        while app.get(vm_id)["transcript"]["revision"] < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        again = app.get(vm_id)["transcript"]
+        assert (again["revision"], again["language"]) == (2, "es"), again

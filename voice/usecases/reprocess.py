@@ -106,7 +106,7 @@ class _Job:
     vm_status: str
     audio: Path | None
     name: str | None
-    language: str | None
+    language: tuple[str, ...]  # expected languages (the voicemail's own, else its mailbox's); empty: detect
     redact_pii: bool
     context: CallContext
     current: Transcript | None
@@ -131,7 +131,7 @@ def _read_job(session: Session, item_id: int, settings: Settings) -> _Job | None
         vm_status=vm.status,
         audio=audio,
         name=pipeline.audio_name(vm),
-        language=vm.language_hint,
+        language=settings.transcription.languages_for(vm.call.mailbox, vm.language_hint),
         redact_pii=settings.redaction.applies(vm.call.mailbox),
         context=pipeline.call_context(session, vm, settings),
         current=stored_transcript(rev) if rev is not None and rev.text.strip() else None,
