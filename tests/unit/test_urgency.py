@@ -232,3 +232,8 @@ def test_an_earlier_call_said_in_words_is_a_reason(said: str) -> None:
 )
 def test_traditional_chinese_emergencies(said: str) -> None:
     assert level(said) == "urgent"
+
+
+def test_calling_today_is_no_wish_for_today() -> None:
+    assert level("Hi, I'm calling today about my invoice.", intent="billing") == "normal"
+    assert level("Hi, I'm calling about my invoice, please call me back today.", intent="billing") == "high"

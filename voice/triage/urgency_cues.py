@@ -224,6 +224,7 @@ TODAY = _cues(
 OWN_PLANS = _cues(
     r"i'll (?:call|try|ring|be|come|see|pop|stop|drop)|i will (?:call|try|be|come)|i'm (?:coming|leaving)",
     r"see you",
+    r"(?:i'm|i am|just|we're|we are) (?:calling|ringing|phoning)",  # "I'm calling today": now
     r"(?:te|le|lo|la) (?:vuelvo a llamar|llamo|llamare)|(?:paso|llego|vuelvo)|nos vemos",
     r"je (?:vous |te )?rappell?e(?:rai)?|je (?:passe|viens|rentre|serai|arrive)|on se voit",
     r"ich (?:rufe|melde mich|komme|bin)|wir sehen uns",
