@@ -449,3 +449,25 @@ def test_a_caller_id_written_without_the_plus_or_as_a_uri_still_gives_its_countr
 )
 def test_local_words_for_digits(text: str, language: str, caller_id: str, want: str) -> None:
     assert _number(text, language, caller_id) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "caller_id", "want"),
+    [
+        ("It's about 55390, that's my order number.", "en", None, ("order", "55390")),
+        ("4417 8821 3344 is my account number, call me back.", "en", None, ("account", "441788213344")),
+        ("612 345 678 es mi número de pedido.", "es", "+34910000000", ("order", "612345678")),
+        ("06 12 34 56 78, c'est mon numéro de client.", "fr", "+33142000000", ("customer", "0612345678")),
+        ("0171 1234567, das ist meine Kundennummer.", "de", "+4930111111", ("customer", "01711234567")),
+    ],
+)
+def test_a_reference_said_before_its_name_is_one_and_no_phone_number(
+    text: str, language: str, caller_id: str | None, want: tuple[str, str]
+) -> None:
+    assert find_references(text, language) == (Reference(*want),)
+    assert _number(text, language, caller_id) is None
+
+
+def test_a_phone_number_before_that_is_my_cell_stays_one() -> None:
+    assert _number("Call me on 212 555 0134, that's my cell.") == "+12125550134"
+    assert find_references("212 555 0134 is my number.", "en") == ()

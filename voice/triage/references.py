@@ -183,7 +183,14 @@ def _patterns() -> tuple[re.Pattern[str], ...]:
         rf"(?i:\b(?P<kind>{_alternation(list(_GERMAN))})(?P<num>-?nummer|-?nr\.?))"
         rf"{_FILLER}\s*{_VALUE}(?![\w-])"
     )
-    return first, romance, german
+    # "55390, that's my order number", "71 82 93 es mi número de cliente", "... ist meine Kundennummer"
+    after = re.compile(
+        rf"(?<![\w+]){_VALUE}(?![\w-]),?\s+(?i:is|was|that'?s|that\s+is|es|c'est|é|è|ist|das\s+ist)\s+"
+        r"(?i:my|the|your|our|mi|su|el|mon|ma|le|la|meu|minha|o|a|il\s+mio|la\s+mia|il|meine|mein|die|der|das)\s+"
+        rf"(?i:(?P<num>{_NUMBER_WORDS})\s+(?:de\s+|del\s+|do\s+|da\s+|du\s+|d'|di\s+)?)?"
+        rf"(?i:(?P<gkind>{_alternation(list(_GERMAN))})-?nummer|(?P<kind>{kinds})\b)"
+    )
+    return first, romance, german, after
 
 
 _CJK_REF = re.compile(
@@ -227,8 +234,9 @@ def _matches(text: str) -> Iterator[tuple[int, int, Reference]]:
     for pattern in _patterns():
         for m in pattern.finditer(text):
             groups = m.groupdict()
-            kind = _kind_of(groups["kind"], pattern is _patterns()[2])
-            if groups["kind"].lower() in _AMBIGUOUS and not groups.get("num"):
+            word = groups.get("gkind") or groups["kind"]
+            kind = _kind_of(word, pattern is _patterns()[2] or bool(groups.get("gkind")))
+            if word.lower() in _AMBIGUOUS and not (groups.get("num") or groups.get("gkind")):
                 continue
             ref = _reference(kind, m.group("value"), short=bool(groups.get("comma")))
             if ref:
