@@ -83,6 +83,19 @@ def test_language_lists_are_split_and_checked() -> None:
         known_languages("en,english")
 
 
+@pytest.mark.parametrize("raw", ["en,de", " en , de ", '["en", "de"]'])
+def test_the_environment_names_languages_joined_by_commas_or_in_json(
+    raw: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from voice.core.config import Settings
+
+    monkeypatch.setenv("VOICE_TRANSCRIPTION__LANGUAGES", raw)
+    assert Settings().transcription.languages == ["en", "de"]
+    monkeypatch.setenv("VOICE_TRANSCRIPTION__LANGUAGES", "en,xx")
+    with pytest.raises(ValidationError, match="'xx' is not a language code Whisper knows"):
+        Settings()
+
+
 def test_whisper_languages_match_the_engines() -> None:
     from faster_whisper.tokenizer import _LANGUAGE_CODES
 

@@ -7,14 +7,15 @@ Read once from the environment (prefix ``VOICE_``, nested sections joined with `
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Whisper's language codes (faster_whisper.tokenizer._LANGUAGE_CODES; a unit test keeps them equal), here
 # so settings and requests are checked without importing an engine.
@@ -30,6 +31,8 @@ def split_languages(value: str | Sequence[str] | None) -> tuple[str, ...]:
     """Split "en, de" or ["en", "de"] into ("en", "de"): lower case, no blanks or repeats, order kept."""
     if value is None:
         return ()
+    if isinstance(value, str) and value.strip().startswith("["):  # an environment variable in JSON
+        value = [str(v) for v in json.loads(value)]
     parts = value.split(",") if isinstance(value, str) else list(value)
     return tuple(dict.fromkeys(p.strip().lower() for p in parts if p and p.strip()))
 
@@ -142,7 +145,8 @@ class TranscriptionSettings(BaseModel):
         None,
         description="One language code (e.g. `en`) forced for every voicemail; unset: see `languages`.",
     )
-    languages: list[str] = Field(
+    # NoDecode: VOICE_TRANSCRIPTION__LANGUAGES=en,de works as well as the JSON form.
+    languages: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description='Languages callers are expected to speak, e.g. `["en", "de"]`: detection chooses the '
         "most probable of them; one is forced; empty: full detection (with `fallback_language`).",
