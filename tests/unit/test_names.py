@@ -169,8 +169,57 @@ def test_titles_dropped_in_every_language(lang: str, text: str, name: str) -> No
     assert find_caller_name(text, lang) == name
 
 
-def test_don_is_an_english_first_name() -> None:
+def test_don_and_dona_are_english_first_names() -> None:
     assert find_caller_name("Hi, this is Don Fletcher, call me back.", "en") == "Don Fletcher"
+    assert find_caller_name("Hi, this is Dona Reyes, call me back.", "en") == "Dona Reyes"
+
+
+@pytest.mark.parametrize(
+    ("lang", "title"),
+    [
+        ("en", "Mr."),
+        ("en", "Mrs"),
+        ("en", "Ms."),
+        ("en", "Miss"),
+        ("en", "Dr."),
+        ("en", "Doctor"),
+        ("en", "Professor"),
+        ("de", "Herr"),
+        ("de", "Frau"),
+        ("de", "Frau Dr."),
+        ("fr", "Monsieur"),
+        ("fr", "Madame"),
+        ("fr", "Mademoiselle"),
+        ("fr", "M."),
+        ("fr", "Mme"),
+        ("es", "Señor"),
+        ("es", "Señora"),
+        ("es", "Señorita"),
+        ("es", "Sr."),
+        ("es", "Sra."),
+        ("es", "Don"),
+        ("es", "Doña"),
+        ("pt", "Senhor"),
+        ("pt", "Senhora"),
+        ("pt", "Sr."),
+        ("pt", "Sra."),
+        ("pt", "Dona"),
+        ("it", "Signor"),
+        ("it", "Signora"),
+        ("it", "Sig."),
+        ("it", "Dottor"),
+        ("it", "Dottore"),
+        ("it", "Dottoressa"),
+    ],
+)
+def test_every_title_is_dropped(lang: str, title: str) -> None:
+    cue = {"en": "this is", "de": "hier ist", "fr": "ici", "es": "le habla", "pt": "aqui fala", "it": "parla"}
+    assert find_caller_name(f"Hola, {cue[lang]} {title} Ventura, gracias.", lang) == "Ventura"
+
+
+@pytest.mark.parametrize("title", ["先生", "女士", "小姐", "老师", "医生"])
+def test_every_chinese_title_is_dropped(title: str) -> None:
+    assert find_caller_name(f"你好，我是孙{title}，请回电话。", "zh") == "孙"
 
 
 @pytest.mark.parametrize(

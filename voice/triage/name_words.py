@@ -14,18 +14,18 @@ def listed(text: str) -> tuple[str, ...]:
 
 
 # Said before a name and dropped from it ("Herr Schmidt" -> "Schmidt"), matched in any case, with or without
-# a dot. "Don"/"Dom" only in es/pt/it (in English it is a first name); "M." only with its dot.
+# a dot. "Don"/"Dona" only in es/pt/it (in English it is a first name); "M." only with its dot.
 TITLES = listed(
     "mister mr mrs ms miss mx dr doctor doc professor prof officer reverend rev father pastor sir madam "
     "nurse sergeant sgt detective captain capt "
     "herr frau fräulein doktor "
     "monsieur madame mademoiselle mme mlle docteur maître "
     "señor señora señorita sr sra srta dra doctora licenciado licenciada lic ingeniero ingeniera ing "
-    "senhor senhora senhorita dona doutor doutora "
+    "senhor senhora senhorita doutor doutora "
     "signor signore signora signorina sig sigra dott dottor dottore dottoressa avvocato avv"
 )
 TITLE = r"(?:(?i:" + "|".join(sorted(TITLES, key=len, reverse=True)) + r")\b\.?|M\.)"
-SPANISH_TITLES = words("Don Doña Dom")  # a title in es/pt/it, a first name in English
+SPANISH_TITLES = words("Don Doña Dom Dona")  # a title in es/pt/it, a first name in English
 
 # Articles said between a cue and a title ("sono la signora Bianchi", "sou a Dona Maria", "ich bin die Frau").
 ARTICLES = r"(?i:(?:la|il|el|le|o|a|der|die|the)\s+)"
