@@ -148,8 +148,8 @@ class TranscriptionSettings(BaseModel):
     # NoDecode: VOICE_TRANSCRIPTION__LANGUAGES=en,de works as well as the JSON form.
     languages: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description='Languages callers are expected to speak, e.g. `["en", "de"]`: detection chooses the '
-        "most probable of them; one is forced; empty: full detection (with `fallback_language`).",
+        description='Languages callers are expected to speak, e.g. `en,de` or `["en", "de"]`: detection '
+        "chooses the most probable of them; one is forced; empty: full detection (with `fallback_language`).",
     )
     mailbox_languages: dict[str, list[str]] = Field(
         default_factory=dict,
