@@ -11,7 +11,7 @@ from voice.core.phone import is_callable
 from voice.triage.callback import find_callback_number
 from voice.triage.classify import triage
 from voice.triage.model import CallContext, Reference
-from voice.triage.references import find_references, reference_spans
+from voice.triage.references import find_references, merge_references, reference_spans
 
 
 def _number(text: str, language: str = "en", caller_id: str | None = None, region: str = "US") -> str | None:
@@ -471,3 +471,9 @@ def test_a_reference_said_before_its_name_is_one_and_no_phone_number(
 def test_a_phone_number_before_that_is_my_cell_stays_one() -> None:
     assert _number("Call me on 212 555 0134, that's my cell.") == "+12125550134"
     assert find_references("212 555 0134 is my number.", "en") == ()
+
+
+def test_merged_references_keep_every_one_once() -> None:
+    builtin = (Reference("invoice", "5521"), Reference("invoice", "5522"))
+    llm = (Reference("invoice", "5522"), Reference("ticket", "TK-4567"))
+    assert merge_references(llm, builtin) == (llm[0], llm[1], builtin[0])

@@ -269,9 +269,16 @@ def reference_spans(text: str, language: str) -> list[tuple[int, int]]:
 
 def find_references(text: str, language: str) -> tuple[Reference, ...]:
     """Every reference said, in order, each once (the same digits said twice are one reference)."""
-    seen: dict[str, Reference] = {}
+    found = []
     for source in (text, spoken_digits_to_numbers(text, language, join_written=False)):
-        for _, _, ref in sorted(_matches(source), key=lambda x: x[0]):
-            key = re.sub(r"[^0-9A-Z]", "", ref.value)
-            seen.setdefault(key, ref)
+        found.append(tuple(ref for _, _, ref in sorted(_matches(source), key=lambda x: x[0])))
+    return merge_references(*found)
+
+
+def merge_references(*groups: tuple[Reference, ...]) -> tuple[Reference, ...]:
+    """The references of several readers (built-in, LLM) together, in order, each once."""
+    seen: dict[str, Reference] = {}
+    for group in groups:
+        for ref in group:
+            seen.setdefault(re.sub(r"[^0-9A-Z]", "", ref.value.upper()), ref)
     return tuple(seen.values())
