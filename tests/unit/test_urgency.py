@@ -237,3 +237,9 @@ def test_traditional_chinese_emergencies(said: str) -> None:
 def test_calling_today_is_no_wish_for_today() -> None:
     assert level("Hi, I'm calling today about my invoice.", intent="billing") == "normal"
     assert level("Hi, I'm calling about my invoice, please call me back today.", intent="billing") == "high"
+
+
+def test_negation_a_few_words_before() -> None:
+    assert level("It doesn't need to be done today, next week is fine.", intent="billing") == "normal"
+    assert level("We have no heat and the pipes are frozen, it is urgent.") == "urgent"
+    assert level("I can't believe it, we have a flood in the basement.") == "urgent"

@@ -53,7 +53,7 @@ def _negated(text: str, m: re.Match[str]) -> bool:
     if first[:1] in "不没沒":
         return False
     clause = _clause_before(text, m.start()).lower()
-    words = re.findall(r"[\w']+", clause)[-4:]
+    words = re.findall(r"[\w']+", clause)[-5:]
     if any(w in _NEGATORS or w.endswith("n't") or w.startswith("n'") for w in words):
         return True
     return bool(_CJK_NEGATION.search(clause))

@@ -40,6 +40,8 @@ EMERGENCY = _cues(
     r"gas (?:leak|smell)",
     r"(?:smell(?:s|ing)?|leaking)(?: \w+){0,3} gas",
     r"carbon monoxide",
+    r"pipes? (?:are |is |have |has )?(?:frozen|froze)|frozen pipes?|sewage (?:is )?(?:backing|coming) up",
+    r"(?:smell of|smells? like) burning|burning smell|sparks? (?:coming|flying)|sparking",
     r"(?:on|caught|a|house|kitchen|electrical) fire(?! (?:safety|inspection|drill|extinguisher|door|insurance"
     r"|alarm|sale))",
     r"fire (?:in|at) (?:the|my|our)",
