@@ -25,6 +25,8 @@ ZH_NAMES = [
     ("您好，我是蓝天环保设备的黄经理。", "黄"),
     ("您好，我这边是平安保险的，姓王。", "王"),
     ("你好，我是物业的刘经理，明天停水。", "刘"),
+    ("你好，我是Tony，想问一下报价。", "Tony"),
+    ("您好，我是ABC公司的Lisa Wang，请回电。", "Lisa Wang"),
     ("你好，免贵姓欧阳，想问一下发票。", "欧阳"),
     ("你好，我是陳大文，請回電話。", "陳大文"),
 ]
@@ -130,6 +132,7 @@ def test_names_in_every_language(lang: str, text: str, name: str) -> None:
         ("fr", "Bonjour, c'est très urgent, rappelez-moi."),
         ("pt", "Oi, sou cliente há dez anos."),
         ("en", "Hi, this is Marco's mom, he left his jacket."),
+        ("en", "Hi, it's Christmas Eve, call me back."),
         ("en", "Hi Laura, just calling to say the parcel arrived."),
         ("fr", "Bonjour Madame Perrin, je vous appelle au sujet de votre commande."),
         ("en", "Good morning, Accounts Payable here, about invoice 4471."),
@@ -308,6 +311,7 @@ ORGANISATIONS = [
     ("zh", "您好，我是蓝天环保设备的黄经理。", "蓝天环保设备"),
     ("zh", "你好，我是王芳，是阳光幼儿园的老师。", "阳光幼儿园"),
     ("zh", "您好，我是来自星辰软件公司的客服。", "星辰软件公司"),
+    ("zh", "我是Apple的Kevin，明天再联系。", "Apple"),
 ]
 
 

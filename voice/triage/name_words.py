@@ -45,6 +45,7 @@ NOT_NAMES = words(
     Obrigada Grazie Danke Lunes Martes Miércoles Jueves Viernes Sábado Domingo Lundi Mardi Mercredi Jeudi
     Vendredi Samedi Dimanche Montag Dienstag Mittwoch Donnerstag Freitag Samstag Sonntag Segunda Terça Quarta
     Quinta Sexta Lunedì Martedì Mercoledì Giovedì Venerdì Sabato Domenica Urgent Urgente Dringend Wegen
+    Christmas Easter Thanksgiving Halloween Navidad Noël Weihnachten Natal Natale Pascua Pâques Ostern
     Accounts Payable Receivable Billing Reception Support Sales Kundendienst Kundenservice Buchhaltung
     Vertrieb Hausmeister Hausmeisterin Paketbote Postbote Vermieter Vermieterin Techniker Handwerker
     Elektriker Klempner Installateur Fahrer Arzt Ärztin Zahnarzt Sekretariat Empfang Nachbarn

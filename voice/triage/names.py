@@ -180,7 +180,13 @@ def _lower_case_name(text: str) -> str | None:
     return None
 
 
+_LATIN_IN_ZH = re.compile(rf"{_WORD}(?:\s{_WORD})?")  # "我是Tony", "我是ABC公司的Lisa Wang"
+
+
 def _zh_person(rest: str) -> str | None:
+    latin = _LATIN_IN_ZH.match(rest)
+    if latin:
+        return latin.group() if latin.group().split()[0] not in w.NOT_NAMES else None
     rest = rest.removeprefix("小").removeprefix("老") if rest[1:2] in w.ZH_SURNAMES else rest
     surname = next((s for s in w.ZH_COMPOUND_SURNAMES if rest.startswith(s)), rest[:1])
     if not surname or (len(surname) == 1 and surname not in w.ZH_SURNAMES):
