@@ -86,7 +86,8 @@ def _visible(session: Session, vm_id: str, who: Principal) -> Voicemail:
         "requestBody": {
             "content": {
                 "application/json": {
-                    "schema": {"$ref": "#/components/schemas/VoicemailIn"},
+                    # Inline, with its own $defs: a $ref to components dangled (nothing registers the model).
+                    "schema": VoicemailIn.model_json_schema(),
                     "example": VoicemailIn.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
                 },
                 "multipart/form-data": {
@@ -96,7 +97,10 @@ def _visible(session: Session, vm_id: str, who: Principal) -> Voicemail:
                         "properties": {
                             "file": {"type": "string", "format": "binary"},
                             "call": {"type": "string", "description": "call record as JSON"},
-                            "language": {"type": "string"},
+                            "language": {
+                                "type": "string",
+                                "description": "expected languages, joined by commas: en or en,es",
+                            },
                             "recording_id": {"type": "string"},
                             "callback_url": {"type": "string"},
                         },
