@@ -243,3 +243,34 @@ def test_negation_a_few_words_before() -> None:
     assert level("It doesn't need to be done today, next week is fine.", intent="billing") == "normal"
     assert level("We have no heat and the pipes are frozen, it is urgent.") == "urgent"
     assert level("I can't believe it, we have a flood in the basement.") == "urgent"
+
+
+@pytest.mark.parametrize(
+    ("said", "language"),
+    [
+        ("Rebentou um cano na cozinha, está tudo alagado.", "pt"),
+        ("Die Tür ist mir zugefallen und der Schlüssel steckt innen.", "de"),
+        ("我爸爸被送到医院了，下午的预约要取消。", "zh"),
+        ("The water's been cut off since this morning.", "en"),
+        ("Se ha estropeado la caldera, estamos a cinco grados.", "es"),
+    ],
+)
+def test_more_ways_to_say_an_emergency(said: str, language: str) -> None:
+    assert level(said) == "urgent", said
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Je vous appelle pour la troisième fois, ce n'est pas normal, rappelez-moi aujourd'hui.",
+        "Llamo por tercera vez, es una falta de respeto, llámenme hoy.",
+        "Ich rufe zum dritten Mal an, eine Zumutung, bitte rufen Sie mich sofort zurück.",
+        "Estou ligando pela terceira vez, estou revoltada, me liguem hoje.",
+        "Chiamo per la terza volta, è assurdo, richiamatemi subito.",
+        "I'm calling for the third time, this is unacceptable, call me back right away.",
+        "我已经打了三次电话了，太不像话了，今天必须给我答复。",
+    ],
+)
+def test_complaint_third_call_and_today_said_otherwise_are_urgent(said: str) -> None:
+    got, reasons = urgency_of(said, "billing", "neutral", None, None, CallContext(MONDAY_9))
+    assert got == "urgent" and len(reasons) == 3, reasons

@@ -58,7 +58,7 @@ EMERGENCY = _cues(
     r"(?:heating|heat|boiler|furnace) (?:isn't|is not|won't|doesn't|does not) "
     r"(?:working|work|turn on|come on)",
     r"no (?:running )?water(?! damage| pressure)",
-    r"water (?:is |has been )?(?:cut|shut) off",
+    r"water(?:'s| is| has)?(?: been)? (?:cut|shut|turned) off",
     r"locked (?:myself |ourselves |\w+ )?out(?! of (?:my|the|our|his|her) (?:\w+ )?"
     r"(?:account|e-?mail|computer|laptop|phone|app|portal|profile|system))",
     r"can't get in(?:to)? (?:my|the|our) (?:house|flat|home|apartment)",
@@ -77,7 +77,8 @@ EMERGENCY = _cues(
     r"sin calefaccion",
     r"no (?:hay|tenemos|tengo|funciona la) calefaccion",
     r"calefaccion (?:\w+ ){0,2}(?:no funciona|se (?:ha )?(?:roto|estropeado|averiado)|averiada|rota)",
-    r"(?:estropeado|roto|averiado) la calefaccion",
+    r"(?:estropeado|roto|averiado) la (?:calefaccion|caldera)",
+    r"caldera (?:\w+ ){0,2}(?:no funciona|rota|averiada|estropeada)",
     r"sin agua",
     r"no (?:hay|tenemos|tengo) agua",
     r"(?:nos )?(?:cortaron|han cortado) el agua|corte de agua",
@@ -122,6 +123,8 @@ EMERGENCY = _cues(
     r"heizung (?:\w+ ){0,2}(?:ausgefallen|kaputt)|heizung (?:funktioniert|geht) nicht",
     r"kein wasser|kein fliessendes wasser|wasser (?:ist )?abgestellt",
     r"ausgesperrt",
+    r"tur (?:ist )?(?:mir )?zugefallen|schlussel (?:steckt|liegt) (?:\w+ ){0,2}(?:innen|drinnen|drin)",
+    r"wasser (?:lauft|sprudelt|kommt|tropft) (?:\w+ ){0,2}(?:uberall|decke|wand)",
     r"(?:mich|uns) ausgeschlossen",
     r"(?:komme|kommen) nicht (?:mehr )?(?:rein|in die wohnung|ins haus)",
     r"(?:im|ins) krankenhaus",
@@ -134,7 +137,8 @@ EMERGENCY = _cues(
     r"alagamento",
     r"cano (?:estourou|estourado|rompeu|furou)|estourou (?:um|o) cano",
     r"incendio",
-    r"pegando fogo",
+    r"peg(?:ando|ou) fogo",
+    r"rebentou (?:\w+ ){0,2}(?:cano|tubo|canalizacao)|(?:cano|tubo|canalizacao) (?:rebentou|rebentado)",
     r"fogo",
     r"(?:vazamento|fuga|cheiro)(?: \w+){0,3} de gas",
     r"sem aquecimento",
@@ -166,8 +170,8 @@ EMERGENCY = _cues(
     r"pronto soccorso",
     r"ambulanza",
     cjk="紧急|緊急|漏水|水管(?:爆|破)|(?:被)?淹了|着火|著火|失火|火灾|火災|(?:煤气|燃气|天然气|瓦斯)(?:泄漏|外洩|外泄|漏氣)"
-    "|漏气|漏氣|煤气味|瓦斯味|没有暖气|沒有暖氣|暖气(?:坏了|不热|停了|没了)|暖氣(?:壞了|不熱)|停水|没(?:有)?水了|沒(?:有)?水了"
-    "|被锁在(?:门)?外(?:面)?|被鎖在(?:門)?外(?:面)?|锁在门外|进不去(?:家|门)|進不去|(?:在|去|进|送)医院|(?:在|去|進|送)醫院"
+    "|漏气|漏氣|煤气味|瓦斯味|没有暖气|沒有暖氣|暖气(?:坏了|不热|停了|没了)|停暖|(?:没有|不)供暖|暖氣(?:壞了|不熱)|停水|没(?:有)?水了|沒(?:有)?水了"
+    "|被锁在(?:门)?外(?:面)?|被鎖在(?:門)?外(?:面)?|锁在门外|进不去(?:家|门)|進不去|(?:在|去|进|送|到)(?:了)?医院|(?:在|去|進|送|到)(?:了)?醫院|送到医院|送到醫院"
     "|住院|急诊|急診|救护车|救護車",
 )
 URGENT = _cues(
@@ -183,12 +187,12 @@ URGENT = _cues(
     r"urgencia",
     r"con urgencia",
     r"lo (?:antes|mas pronto|mas rapido) posible",
-    r"cuanto antes|ya mismo",
+    r"cuanto antes|ya mismo|enseguida|ahora mismo",
     r"(?:de )?inmediato|inmediatamente",
     r"en urgence",
     r"des que possible",
     r"au plus vite|le plus (?:vite|rapidement|tot) possible",
-    r"immediatement|tout de suite",
+    r"immediatement|tout de suite|rapidement",
     r"dringend(?:e[nrsm]?)?",
     r"eilig|(?:es|das) eilt(?! nicht)",
     r"sofort",
@@ -196,7 +200,7 @@ URGENT = _cues(
     r"so (?:schnell|bald) wie moglich|schnellstmoglich|moglichst (?:schnell|bald)",
     r"com urgencia",
     r"o mais (?:rapido|breve|cedo) possivel|o quanto antes|(?:assim|logo) que possivel",
-    r"imediatamente",
+    r"imediatamente|agora mesmo",
     r"con urgenza",
     r"il prima possibile|al piu presto|quanto prima",
     r"subito",
@@ -268,18 +272,21 @@ REPEAT_WORDS = _cues(
     r"following up on my (?:earlier |previous |last )?(?:call|message|voicemail)",
     r"(?:left|leaving) (?:you )?(?:another|several|two|three|a few|multiple) (?:messages?|voicemails?)",
     r"every time I call",
+    r"for the (?:second|third|fourth|fifth) time",
     # es
     r"(?:segunda|tercera|cuarta|quinta) (?:vez que (?:le |te |les )?llamo|llamada)",
     r"ya (?:he )?llam(?:e|ado)",
     r"(?:he llamado|llame) (?:varias|muchas|tres|dos|cuatro) veces",
     r"llame (?:ayer|antes|esta manana|la semana pasada)",
     r"(?:llamo|vuelvo a llamar) (?:otra vez|de nuevo)",
+    r"por (?:segunda|tercera|cuarta|quinta) vez",
     r"nadie me (?:ha )?(?:devuelto|devolvio) la llamada|nadie me (?:ha llamado|da|ha dado|contesta|responde)",
     r"sigo esperando (?:una )?(?:respuesta|que me llamen)",
     # fr
     r"(?:deuxieme|troisieme|quatrieme|enieme|nieme) (?:fois que (?:je vous |j')appelle|appel)",
     r"j'ai (?:deja )?appele (?:hier|ce matin|la semaine derniere|plusieurs fois|deux fois|trois fois)",
     r"j'ai deja appele",
+    r"pour la (?:deuxieme|troisieme|quatrieme|enieme) fois",
     r"personne ne m'a (?:encore |jamais )?rappele",
     r"toujours (?:pas de|aucune) (?:nouvelles|reponse)",
     # de
@@ -295,11 +302,13 @@ REPEAT_WORDS = _cues(
     r"ja liguei",
     r"liguei (?:varias|muitas|duas|tres|quatro) vezes",
     r"liguei (?:ontem|antes|hoje cedo|semana passada)",
+    r"pela (?:segunda|terceira|quarta|quinta) vez",
     r"ninguem (?:me )?(?:retornou|ligou de volta|responde)",
     r"ainda nao (?:tive|recebi) (?:resposta|retorno)",
     # it
     r"(?:seconda|terza|quarta|quinta) (?:volta che (?:chiamo|telefono)|chiamata)",
     r"ho gia chiamato",
+    r"per la (?:seconda|terza|quarta|quinta) volta",
     r"ho chiamato (?:piu|tre|due|diverse|tante|molte) volte",
     r"ho chiamato (?:ieri|stamattina|la settimana scorsa)",
     r"nessuno mi (?:ha (?:ancora )?richiamato|risponde)",
@@ -313,12 +322,17 @@ COMPLAINT = _cues(
     r"(?:not|very un) ?happy with|(?:terrible|awful|shocking|worst|lousy) service",
     r"speak (?:to|with) (?:a|your|the) (?:manager|supervisor)",
     r"queja\w*|quejar\w*|reclamacion|reclamo|inaceptable|indignante|hart[oa]|pesimo servicio",
+    r"una falta de respeto|decepcionad[oa]|molest[oa] con",
     r"plainte|reclamation|inadmissible|inacceptable|scandaleux|mecontente?|pas content|j'en ai marre",
+    r"(?:ce n'est|c'est) pas normal|lamentable|decue?|en colere|ras-le-bol",
     r"beschwerde|beschweren|unverschamt|inakzeptabel|unzufrieden|nicht zufrieden",
+    r"zumutung|katastrophal|enttauscht|verargert|wutend",
     r"reclamacao|reclamar|inaceitavel|absurdo|insatisfeit[oa]|descaso|pessimo atendimento",
+    r"revoltad[oa]|decepcionad[oa]|falta de respeito",
     r"lamentela|reclamo|inaccettabile|vergognoso|scandaloso|insoddisfatt[oa]|stuf[oa]",
+    r"assurdo|delus[oa]|arrabbiat[oa]",
     r"verguenza|vergonha|vergogna|honteux|c'est une honte|frechheit|skandal",
-    cjk="投诉|投訴|不满意|不滿意|太差了|太离谱|太離譜|太过分|太過分|受够了|受夠了",
+    cjk="投诉|投訴|不满意|不滿意|太差了|太离谱|太離譜|太过分|太過分|受够了|受夠了|太不像话|太不像話|失望|气死|氣死",
 )
 # The caller says it can wait: no emergency and no time pressure then (VADER's "negative" for these
 # words is ignored too).
