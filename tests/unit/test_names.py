@@ -134,6 +134,8 @@ def test_names_in_every_language(lang: str, text: str, name: str) -> None:
         ("en", "Hi, this is Marco's mom, he left his jacket."),
         ("en", "Hi, it's Christmas Eve, call me back."),
         ("en", "Hi Laura, just calling to say the parcel arrived."),
+        ("en", "Hello Mr. Grant, calling about your order from last week."),
+        ("en", "Hi Lisa, calling to confirm your appointment tomorrow."),
         ("fr", "Bonjour Madame Perrin, je vous appelle au sujet de votre commande."),
         ("en", "Good morning, Accounts Payable here, about invoice 4471."),
         ("de", "Guten Tag, hier ist der Kundendienst von Vodafone."),

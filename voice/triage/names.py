@@ -41,8 +41,9 @@ def _after(cues: str, tail: str = "", article: str = "") -> re.Pattern[str]:
 
 
 def _before(cues: str) -> re.Pattern[str]:
-    """The name before a cue ("Steve speaking", "Schmidt am Apparat")."""
-    return re.compile(rf"(?<![\w'’])(?:{w.TITLE}\s+)*{_NAME}\s*,?\s+(?i:{cues})\b")
+    """The name right before a cue ("Steve speaking", "Schmidt am Apparat"); "Hi Lisa, calling about..."
+    greets the person called."""
+    return re.compile(rf"(?<![\w'’])(?:{w.TITLE}\s+)*{_NAME}\s+(?i:{cues})\b")
 
 
 # Per language, most telling cues first. The language of the call is tried first, then the others (Whisper
