@@ -136,3 +136,19 @@ def test_the_service_reads_a_stored_call_the_same_way(sm: sessionmaker[Session])
         assert third is not None
         assert region_of(service_context(session, third, settings)) == "ES"
         assert service_context(session, third, settings).repeat_calls == 2  # the two before it, just stored
+
+
+def test_a_mailbox_with_a_region_still_reads_a_foreign_callers_own_number() -> None:
+    """A US mailbox (fixed region) and a UK caller: US numbers are read as US, the caller's UK mobile with its
+    trunk prefix in the caller's country, and "this number" is the caller id."""
+
+    settings = SummarySettings(default_region="US", mailbox_regions={"us-sales": "US"})
+    context = call_context("+447911123456", "us-sales", None, settings)
+    assert context.region_fixed
+
+    def number(text: str) -> str | None:
+        return triage(text, "en", context).callback_number
+
+    assert number("Hi, it's Tom, please call me back on 07911 123456.") == "+447911123456"
+    assert number("Hi, it's Tom, you can reach me on this number.") == "+447911123456"
+    assert number("Hi, it's Tom, call me back on 212 555 0147 please.") == "+12125550147"

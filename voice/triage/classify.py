@@ -56,7 +56,7 @@ def triage(text: str, language: str | None, context: CallContext | None = None) 
     english = lang.startswith("en")
     name = find_caller_name(text, lang)
     number = find_callback_number(
-        text, lang, context.region, None if context.region_fixed else context.caller_id
+        text, lang, context.region, context.caller_id, region_fixed=context.region_fixed
     )
     email = find_email(text)
     refs = find_references(text, lang)
