@@ -274,3 +274,18 @@ def test_more_ways_to_say_an_emergency(said: str, language: str) -> None:
 def test_complaint_third_call_and_today_said_otherwise_are_urgent(said: str) -> None:
     got, reasons = urgency_of(said, "billing", "neutral", None, None, CallContext(MONDAY_9))
     assert got == "urgent" and len(reasons) == 3, reasons
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Es ist nicht eilig, rufen Sie mich morgen zurück.",
+        "Não tem urgência, pode ligar amanhã.",
+        "Non c'è urgenza, mi richiami domani.",
+        "No hay urgencia, llámeme mañana.",
+        "不用着急，明天回我电话就行。",
+        "It's not an emergency, but please call me back as soon as you can.",
+    ],
+)
+def test_more_ways_to_say_it_can_wait(said: str) -> None:
+    assert urgency_of(said, "billing", "negative", None, None, CallContext(MONDAY_9)) == ("normal", ())
