@@ -26,6 +26,9 @@ ZH_NAMES = [
     ("您好，我这边是平安保险的，姓王。", "王"),
     ("你好，我是物业的刘经理，明天停水。", "刘"),
     ("你好，我是Tony，想问一下报价。", "Tony"),
+    ("喂，你好，我是京东物流的快递员小张，您的包裹放在门卫了。", "张"),
+    ("您好，我是平安保险的客服李娜，关于您的保单。", "李娜"),
+    ("我是物业的刘经理明天停水", "刘"),
     ("您好，我是ABC公司的Lisa Wang，请回电。", "Lisa Wang"),
     ("你好，免贵姓欧阳，想问一下发票。", "欧阳"),
     ("你好，我是陳大文，請回電話。", "陳大文"),
@@ -66,6 +69,7 @@ NAMES = [
     ("pt", "Oi, é a Beatriz Lopes falando, tudo bem?", "Beatriz Lopes"),
     ("pt", "Olá, eu me chamo Rafael Nunes.", "Rafael Nunes"),
     ("pt", "Oi, é a Maria da Silva falando.", "Maria da Silva"),
+    ("pt", "Alô, é da parte do senhor Augusto, ele pediu para ligar de volta.", "Augusto"),
     # Spanish: me llamo, soy, habla, le habla, mi nombre es, de parte de
     ("es", "Hola, me llamo Lucía Fernández y llamo por la factura.", "Lucía Fernández"),
     ("es", "Buenas tardes, soy Diego Ramírez, llámeme por favor.", "Diego Ramírez"),

@@ -79,7 +79,7 @@ _CUES: dict[str, list[re.Pattern[str]]] = {
         _after(
             r"(?:o )?meu nome é|(?:eu )?me chamo|(?:aqui|daqui) (?:é|fala)|fala|(?:eu )?sou", article=_ARTICLE
         ),
-        _after(r"é (?:o|a)"),
+        _after(r"é (?:o|a)|da parte d[eoa]s?"),
         _before(r"falando"),
     ],
     "it": [
@@ -181,6 +181,10 @@ def _lower_case_name(text: str) -> str | None:
     return None
 
 
+# A role between the organisation and the person: "京东物流的快递员小张", "平安保险的客服李娜".
+_ZH_ROLE = re.compile(
+    r"^[\u4e00-\u9fff]{0,3}?(?:员|員|客服|经理|經理|主管|助理|顾问|顧問)(?=[\u4e00-\u9fffA-Z])"
+)
 _LATIN_IN_ZH = re.compile(rf"{_WORD}(?:\s{_WORD})?")  # "我是Tony", "我是ABC公司的Lisa Wang"
 
 
@@ -219,7 +223,8 @@ def _zh_who(text: str) -> Iterable[tuple[str | None, str | None]]:
             continue
         then_de = _ZH_ORG_THEN_DE.match(rest) or _ZH_ANY_THEN_DE.match(rest)
         if then_de and not w.ZH_NOT_ORG_START.match(then_de.group("org")):
-            person = _zh_person(rest[then_de.end() :])
+            after = rest[then_de.end() :]
+            person = _zh_person(after) or _zh_person(_ZH_ROLE.sub("", after, count=1))
             if person or then_de.re is _ZH_ORG_THEN_DE:
                 yield then_de.group("org"), person
                 continue
