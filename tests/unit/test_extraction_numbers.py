@@ -240,6 +240,8 @@ def test_a_spoken_reference_gets_no_country_prefix() -> None:
         ("Aktenzeichen: 12 O 345/25.", "de", [("case", "12O345/25")]),
         ("Il numero di polizza è 12.345.678.", "it", [("policy", "12345678")]),
         ("O número do contrato é 4.471.229.", "pt", [("contract", "4471229")]),
+        ("my order is rx4471b and the ticket tk-4567.", "en", [("order", "RX4471B"), ("ticket", "TK-4567")]),
+        ("Rechnungsnummer re-2025-044, bitte.", "de", [("invoice", "RE-2025-044")]),
     ],
 )
 def test_reference_values_spelled_with_letters_dots_and_suffixes(
@@ -254,6 +256,7 @@ def test_reference_values_spelled_with_letters_dots_and_suffixes(
         ("Es geht um die Rechnung 245 Euro.", "de", []),
         ("The invoice 300 dollars is too much.", "en", []),
         ("La factura 120 € no es correcta.", "es", []),
+        ("The order 15th of May, ticket to 4567.", "en", []),
         ("My invoice number is 4471. 212 555 0134 is my cell.", "en", [("invoice", "4471")]),
     ],
 )

@@ -127,12 +127,13 @@ _FILLER = (
     r"(?:\s+(?:the|le|la|el|o|a|il|der|die|das)(?=\s))?"  # lower case: "A B C 123" is spelled
 )
 # The value: digit groups, maybe led by a few capital letters ("TK 45 67", "AB-1234", "RX4471B",
-# "2025-118", "12 O 345/25", "SN-4471-B"); groups joined by a space, a dash, a slash or a dot between
-# digits ("12.345.678"). A money amount ("Rechnung 245 Euro") is not a reference.
+# "2025-118", "12 O 345/25", "SN-4471-B"; "rx4471b" only glued, as some transcribers write it), joined by
+# a space, a dash, a slash or a dot between digits ("12.345.678"). An amount ("245 Euro") is none.
 _SEP = r"(?:\s|\s?[-/]\s?|\.(?=\d))"
 _VALUE = (
-    r"(?P<value>(?:[A-Z]{1,4}[\s-]?|(?:[A-Z]\s){1,3}[A-Z][\s-]?)?"
-    rf"\d[\dA-Z]*(?:{_SEP}(?:[A-Z]{{1,3}}\s(?=\d))?[A-Z]{{0,3}}\d[\dA-Z]*){{0,6}}(?:-[A-Z]{{1,3}})?)"
+    r"(?P<value>(?:(?:[A-Z]{1,4}[\s-]?|(?:[A-Z]\s){1,3}[A-Z][\s-]?)?"
+    rf"\d[\dA-Z]*(?:{_SEP}(?:[A-Z]{{1,3}}\s(?=\d))?[A-Z]{{0,3}}\d[\dA-Z]*){{0,6}}(?:-[A-Z]{{1,3}})?"
+    r"|[a-z]{1,4}-?\d[\da-z]*(?:-\d[\da-z]*){0,4}))"
     r"(?!\s*(?i:€|\$|£|euros?\b|dollars?\b|pounds?\b|bucks\b|reais\b|pesos?\b|francs?\b|yuan\b|元|块))"
 )
 
