@@ -340,6 +340,8 @@ def test_organisations_in_every_language(lang: str, text: str, org: str) -> None
         ("es", "Hola, soy Ana López, de lunes a viernes estoy en casa."),
         ("pt", "Oi, é a Maria da Silva falando."),
         ("zh", "我是你们的老客户，网络又断了。"),
+        ("zh", "您好，这里是客服中心，您的账户有异常，请按1。"),
+        ("zh", "你好，我是物业的刘经理，明天停水。"),
         ("en", "Hi, I'll be at the hospital Monday, call me."),
         ("en", "Hi, I have a problem with Outlook, it keeps crashing."),
         ("en", "Hey, I'll pick you up at Heathrow on Friday."),

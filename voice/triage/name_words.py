@@ -180,5 +180,9 @@ ZH_ORG_KINDS = listed(
 )
 # Characters an organisation's name does not hold: "我是顺丰快递的张伟", "我在中国银行工作".
 ZH_ORG_STOPS = "来來的是我你您他她们們了呀啊哦啦吧呢吗嗎想要请請打给給找问問在，,。.！!？?、 "
+ZH_GENERIC = words(
+    "信用卡中心 客服中心 服务中心 服務中心 呼叫中心 售后服务中心 售後服務中心 售后 售後 客服部 "
+    "物业 物業 物业公司 物業公司 快递 快遞 银行 銀行 医院 醫院 公司 学校 學校 诊所 診所 保险公司 保險公司"
+)
 ZH_ORG_CHARS = r"[\u4e00-\u9fffA-Za-z0-9]"
 ZH_NOT_ORG_START = re.compile(r"^(?:你们|你們|我们|我們|他们|他們|贵|貴|本|这|這|那|一|新|老)")

@@ -27,7 +27,7 @@ _PARTICLE = (
 )
 _NAME = rf"(?P<name>{_WORD}(?:\s+(?:{_PARTICLE}\s+)?{_WORD}){{0,3}})"
 _TITLED = rf"(?:{w.ARTICLES}(?={w.TITLE}))?(?:{w.TITLE}\s+)*"
-_END = rf"(?=\s*(?:[,.!?;:]|$|[{_LOW}]))"  # "it's Rob Kessler returning your call", not "it's Urgent Care"
+_END = rf"(?=\s*(?:[,.!?;:]|$|[{_LOW}]))"  # "it's Rob Kessler returning your call", "it's Rob."
 _ARTICLE = r"(?:(?i:der|die|el|la|il|lo|o|a)\s+)?"  # "hier ist der Felix", "aqui é o Paulo"
 
 
@@ -319,14 +319,10 @@ def _clean_org(raw: str, caller_name: str | None) -> str | None:
 
 
 def _zh_org(text: str) -> str | None:
-    org = next((org for org, _ in _zh_who(text) if org), None)
-    if org:
-        return org
-    for pattern in _ZH_ORG_AT:
-        m = pattern.search(text)
-        if m and not w.ZH_NOT_ORG_START.match(m.group("org")):
-            return m.group("org")
-    return None
+    found = [org for org, _ in _zh_who(text) if org]
+    found += [m.group("org") for pattern in _ZH_ORG_AT for m in pattern.finditer(text)]
+    # A department or a kind alone names no organisation: "这里是信用卡中心", "我是物业的刘经理".
+    return next((org for org in found if not w.ZH_NOT_ORG_START.match(org) and org not in w.ZH_GENERIC), None)
 
 
 def _after_name(text: str, caller_name: str | None) -> str | None:
