@@ -300,6 +300,8 @@ ORGANISATIONS = [
     ("de", "Guten Tag, hier ist der Kundendienst von Vodafone, es geht um Ihren Vertrag.", "Vodafone"),
     ("fr", "Bonjour, ici le service client de Bouygues, concernant votre box.", "Bouygues"),
     ("en", "Hi, this is the billing department at Harlow Energy, please call us.", "Harlow Energy"),
+    ("en", "Hi, this is John from accounting at Acme Corp, call me.", "Acme Corp"),
+    ("en", "Hello, it's Mia from the front office at Lakeside Dental.", "Lakeside Dental"),
     ("fr", "Bonjour, je vous appelle de la part du cabinet Leblanc, pour votre dossier.", "cabinet Leblanc"),
     ("en", "Hello, this is a message from Northfield Pharmacy, your order is ready.", "Northfield Pharmacy"),
     ("fr", "Oui bonjour, c'est Nathalie du Crédit Agricole, pour votre prêt.", "Crédit Agricole"),

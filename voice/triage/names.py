@@ -266,10 +266,10 @@ _AFTER_NAME = re.compile(
     rf"von\s+der|von\s+den|von|vom)\s*{_ART}{_COMPANY}{_ORG}"
 )
 # A department of an organisation: "the billing department at Redwood", "le service client de Free", "der
-# Kundendienst von Vodafone".
+# Kundendienst von Vodafone", "from accounting at Acme".
 _DEPARTMENT = re.compile(
-    rf"(?i:{'|'.join(w.DEPARTMENTS)})\s+(?i:at|of|from|with|von|vom|bei|de|du|des|d['’]|da|do|di|del|della)\s*"
-    rf"{_ART}{_ORG}"
+    rf"(?:(?i:{'|'.join(w.DEPARTMENTS)})|\b(?i:from)\s+(?:the\s+)?[{_LOW}]+(?:\s+[{_LOW}]+)?)"
+    rf"\s+(?i:at|of|from|with|von|vom|bei|de|du|des|d['’]|da|do|di|del|della)\s*{_ART}{_ORG}"
 )
 # An organisation introducing itself, known by the last word of its name: "Hi, this is Northline Couriers."
 _SELF = re.compile(
