@@ -1,0 +1,189 @@
+"""Intent in every language triage knows: the cue phrases a native speaker would use for each class (several
+phrasings each, none taken from the labelled sets)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from voice.triage.classify import triage
+from voice.triage.model import CallContext
+
+CTX = CallContext(started_at=datetime(2026, 11, 23, 9, 15, tzinfo=UTC), region="US")
+
+CASES: list[tuple[str, str, str]] = [
+    # --- billing --------------------------------------------------------------------------------------------
+    (
+        "es",
+        "billing",
+        "Buenas, les llamo porque en el último recibo me han cobrado dos veces la cuota de noviembre.",
+    ),
+    ("es", "billing", "Hola, tengo una duda con el importe de mi factura, me parece que está mal calculado."),
+    (
+        "fr",
+        "billing",
+        "Bonjour, on m'a prélevé deux fois ce mois-ci, j'aimerais être remboursé s'il vous plaît.",
+    ),
+    (
+        "fr",
+        "billing",
+        "Bonjour, je ne comprends pas le montant de ma dernière facture, pouvez-vous m'expliquer ?",
+    ),
+    ("de", "billing", "Guten Tag, auf meiner Rechnung steht ein Betrag, den ich nicht nachvollziehen kann."),
+    (
+        "de",
+        "billing",
+        "Hallo, Sie haben den Monatsbeitrag doppelt abgebucht, ich hätte gern eine Erstattung.",
+    ),
+    ("pt", "billing", "Olá, a minha fatura deste mês veio com um valor errado, podem verificar?"),
+    ("pt", "billing", "Bom dia, o boleto ainda não chegou e o pagamento vence amanhã."),
+    ("it", "billing", "Buongiorno, nella bolletta di ottobre c'è un importo che non mi torna."),
+    ("it", "billing", "Salve, mi avete addebitato due volte il canone, vorrei un rimborso."),
+    ("zh", "billing", "你好，我这个月的账单好像多扣了一百块钱，麻烦帮我查一下。"),
+    ("zh", "billing", "您好，我想开一张发票，上周付款的那笔。"),
+    # --- appointment ----------------------------------------------------------------------------------------
+    ("es", "appointment", "Hola, quería pedir cita con la doctora para la semana que viene."),
+    ("es", "appointment", "Buenas, tengo hora el lunes y necesito cambiarla al miércoles si se puede."),
+    ("fr", "appointment", "Bonjour, je voudrais prendre rendez-vous pour un détartrage."),
+    ("fr", "appointment", "Bonjour, je dois décaler mon rendez-vous de jeudi, je ne serai pas disponible."),
+    ("de", "appointment", "Hallo, ich möchte gern einen Termin für eine Kontrolle vereinbaren."),
+    ("de", "appointment", "Guten Tag, ich muss meinen Termin am Freitag leider absagen und neu ausmachen."),
+    ("pt", "appointment", "Olá, gostaria de marcar uma consulta com o dentista na próxima semana."),
+    ("pt", "appointment", "Oi, preciso remarcar meu horário de terça, surgiu um imprevisto."),
+    ("it", "appointment", "Buongiorno, vorrei prenotare una visita per mia figlia."),
+    ("it", "appointment", "Salve, devo spostare l'appuntamento di domani a lunedì prossimo."),
+    ("zh", "appointment", "你好，我想预约下周二上午洗牙。"),
+    ("zh", "appointment", "您好，我明天的复诊能不能改到下午？"),
+    # --- support --------------------------------------------------------------------------------------------
+    ("es", "support", "Hola, la lavadora que compramos no enciende desde ayer, ¿pueden mandar a un técnico?"),
+    ("es", "support", "Buenos días, no puedo entrar a mi cuenta, me dice que la contraseña es incorrecta."),
+    (
+        "fr",
+        "support",
+        "Bonjour, ma box internet ne fonctionne plus depuis ce matin, tous les voyants sont rouges.",
+    ),
+    ("fr", "support", "Bonjour, il y a une fuite sous l'évier de la cuisine, il faudrait envoyer quelqu'un."),
+    ("de", "support", "Hallo, unser Router ist kaputt, wir haben seit gestern kein Internet."),
+    ("de", "support", "Guten Tag, die Spülmaschine zeigt eine Fehlermeldung und pumpt nicht ab."),
+    ("pt", "support", "Oi, o ar-condicionado parou de funcionar e está pingando água."),
+    ("pt", "support", "Bom dia, não consigo acessar o aplicativo, aparece um erro toda vez."),
+    ("it", "support", "Buongiorno, la caldaia è guasta, siamo senza riscaldamento da due giorni."),
+    ("it", "support", "Salve, il computer non si accende più, potete mandare un tecnico?"),
+    ("zh", "support", "你好，我家的路由器坏了，一直连不上网。"),
+    ("zh", "support", "您好，热水器出问题了，麻烦派个师傅上门维修一下。"),
+    # --- sales_lead -----------------------------------------------------------------------------------------
+    (
+        "es",
+        "sales_lead",
+        "Hola, me gustaría saber cuánto cuesta instalar aire acondicionado en un piso de 80 metros.",
+    ),
+    (
+        "es",
+        "sales_lead",
+        "Buenas tardes, estamos interesados en sus servicios de limpieza para nuestra oficina.",
+    ),
+    ("fr", "sales_lead", "Bonjour, je souhaiterais un devis pour refaire la toiture de ma maison."),
+    ("fr", "sales_lead", "Bonjour, nous sommes intéressés par vos formations, quels sont vos tarifs ?"),
+    ("de", "sales_lead", "Guten Tag, wir hätten gern ein Angebot für zwanzig Bürostühle."),
+    (
+        "de",
+        "sales_lead",
+        "Hallo, was kostet bei Ihnen eine Gartenpflege im Monat? Ich interessiere mich dafür.",
+    ),
+    ("pt", "sales_lead", "Olá, queria pedir um orçamento para pintar o apartamento."),
+    (
+        "pt",
+        "sales_lead",
+        "Boa tarde, temos interesse em comprar cem unidades do seu produto, qual é o preço?",
+    ),
+    ("it", "sales_lead", "Buongiorno, vorrei un preventivo per il rifacimento della cucina."),
+    ("it", "sales_lead", "Salve, siamo interessati ai vostri servizi, quanto costa l'abbonamento annuale?"),
+    ("zh", "sales_lead", "你好，我想了解一下你们的课程，多少钱一节？"),
+    ("zh", "sales_lead", "您好，我们公司想采购一批打印机，麻烦报个价。"),
+    # --- complaint ------------------------------------------------------------------------------------------
+    ("es", "complaint", "Quiero poner una queja, el repartidor fue muy maleducado y me tiró el paquete."),
+    ("es", "complaint", "Llevo dos semanas esperando y nadie me da una solución, esto es inaceptable."),
+    ("fr", "complaint", "Je voudrais faire une réclamation, c'est inadmissible, personne ne me rappelle."),
+    ("fr", "complaint", "Je suis très mécontent du service, c'est la troisième fois que j'appelle."),
+    ("de", "complaint", "Ich möchte mich beschweren, Ihr Mitarbeiter war unverschämt zu mir."),
+    ("de", "complaint", "Ich bin sehr enttäuscht, das ist jetzt zum dritten Mal, dass niemand kommt."),
+    ("pt", "complaint", "Quero fazer uma reclamação, o atendimento de vocês é péssimo."),
+    ("pt", "complaint", "Isso é um absurdo, é a terceira vez que eu ligo e ninguém resolve nada."),
+    ("it", "complaint", "Voglio fare un reclamo, il tecnico non si è mai presentato, è inaccettabile."),
+    ("it", "complaint", "Sono molto deluso dal vostro servizio, è una vergogna."),
+    ("zh", "complaint", "我要投诉你们的快递员，态度太差了。"),
+    ("zh", "complaint", "你们这服务太不像话了，我已经打了好几次电话都没人管。"),
+    # --- cancellation ---------------------------------------------------------------------------------------
+    (
+        "es",
+        "cancellation",
+        "Hola, quería darme de baja del servicio de televisión a partir del mes que viene.",
+    ),
+    ("es", "cancellation", "Buenas, quiero cancelar mi suscripción, ya no la uso."),
+    ("fr", "cancellation", "Bonjour, je souhaite résilier mon contrat d'assurance habitation."),
+    ("fr", "cancellation", "Bonjour, j'aimerais annuler mon abonnement à la salle de sport."),
+    ("de", "cancellation", "Guten Tag, ich möchte meinen Handyvertrag zum Monatsende kündigen."),
+    ("de", "cancellation", "Hallo, bitte beenden Sie meinen Vertrag, ich will ihn nicht mehr verlängern."),
+    ("pt", "cancellation", "Olá, quero cancelar a minha assinatura da revista."),
+    ("pt", "cancellation", "Bom dia, gostaria de pedir a rescisão do contrato de internet."),
+    ("it", "cancellation", "Buongiorno, vorrei disdire l'abbonamento alla palestra."),
+    ("it", "cancellation", "Salve, chiamo per la disdetta del contratto del gas."),
+    ("zh", "cancellation", "你好，我想取消会员，下个月不续了。"),
+    ("zh", "cancellation", "您好，我要注销这个账户，麻烦处理一下。"),
+    # --- delivery -------------------------------------------------------------------------------------------
+    ("es", "delivery", "Hola, el paquete que pedí hace diez días todavía no me ha llegado."),
+    ("es", "delivery", "Buenas, ¿a qué hora pasa el repartidor? No voy a estar en casa por la mañana."),
+    ("fr", "delivery", "Bonjour, mon colis est indiqué livré mais je n'ai rien reçu."),
+    ("fr", "delivery", "Bonjour, je voudrais savoir quand ma commande sera expédiée."),
+    ("de", "delivery", "Hallo, mein Paket ist laut Sendungsverfolgung zugestellt, aber es ist nicht da."),
+    ("de", "delivery", "Guten Tag, wann kommt denn die Lieferung vom Sofa? Ich warte seit drei Wochen."),
+    ("pt", "delivery", "Oi, a minha encomenda ainda não chegou e o rastreio não atualiza."),
+    ("pt", "delivery", "Olá, o entregador deixou o pacote no vizinho errado."),
+    ("it", "delivery", "Buongiorno, il pacco non mi è ancora arrivato, il corriere non si è visto."),
+    ("it", "delivery", "Salve, volevo sapere quando parte la spedizione del mio ordine."),
+    ("zh", "delivery", "你好，我的包裹显示已签收，但是我没收到。"),
+    ("zh", "delivery", "您好，我买的东西什么时候发货？都一个星期了。"),
+    # --- personal -------------------------------------------------------------------------------------------
+    ("es", "personal", "Hola cariño, soy mamá, llámame cuando salgas del trabajo. Un beso."),
+    ("es", "personal", "Oye, soy yo, que el sábado es el cumpleaños de la abuela, no te olvides."),
+    ("fr", "personal", "Coucou ma chérie, c'est papa, on t'attend pour le dîner dimanche. Bisous."),
+    ("fr", "personal", "Salut, c'est moi, je voulais juste prendre de tes nouvelles. Je t'embrasse."),
+    ("de", "personal", "Hallo Schatz, ich bin's, vergiss nicht, Brot mitzubringen. Kuss."),
+    ("de", "personal", "Hi, hier ist Mama, ruf mal an wegen Omas Geburtstag am Sonntag."),
+    ("pt", "personal", "Oi filha, é a mãe, me liga quando puder. Beijos."),
+    ("pt", "personal", "Oi amor, sou eu, tô chegando tarde hoje, não me espera pro jantar."),
+    ("it", "personal", "Ciao tesoro, sono la mamma, chiamami quando puoi. Un bacio."),
+    ("it", "personal", "Ehi, sono io, domenica pranziamo dalla nonna, ti voglio bene."),
+    ("zh", "personal", "儿子，我是妈妈，周末回家吃饭吧。"),
+    ("zh", "personal", "老公，是我，今晚我加班，晚点回去。"),
+    # --- callback_request (no subject) ----------------------------------------------------------------------
+    ("es", "callback_request", "Hola, soy Rocío Vega, por favor devuélvame la llamada cuando pueda."),
+    ("fr", "callback_request", "Bonjour, c'est Luc Martin, merci de me rappeler dès que possible."),
+    ("de", "callback_request", "Guten Tag, hier spricht Petra Lang, bitte rufen Sie mich zurück."),
+    ("pt", "callback_request", "Olá, é o Rui Alves, por favor retorne a minha ligação."),
+    ("it", "callback_request", "Buongiorno, sono Paolo Greco, mi richiami per favore."),
+    ("zh", "callback_request", "您好，我是陈先生，麻烦您方便的时候给我回个电话。"),
+    # --- English: classes the old cues missed ---------------------------------------------------------------
+    ("en", "callback_request", "Hi, it's Priya Nair returning your call from this morning. Speak soon."),
+    ("en", "support", "Hi, the Wi-Fi in the back office is still not connecting after the update."),
+    ("en", "support", "Hello, the shower tap has been dripping all week, could someone pop round to fix it?"),
+    ("en", "support", "Hi, there's a strong smell of gas in the stairwell of building B."),
+    ("en", "sales_lead", "Hello, could you send me a brochure for your wedding packages?"),
+    (
+        "en",
+        "complaint",
+        "I'm really unhappy with the work done on my fence, nobody has called me back about it.",
+    ),
+    ("en", "delivery", "Hi, my order still says processing, I just want to know when it'll ship."),
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "intent", "text"), CASES, ids=[f"{c[0]}-{c[1]}-{i}" for i, c in enumerate(CASES)]
+)
+def test_intent_in_every_language(language: str, intent: str, text: str) -> None:
+    t = triage(text, language, CTX)
+    assert t.intent == intent, (t.intent, t.intent_confidence)
+    assert ("spam" in t.flags) == (intent == "spam_robocall")
+    assert ("no_speech" in t.flags) == (intent == "no_message")
