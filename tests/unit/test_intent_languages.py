@@ -1,5 +1,6 @@
-"""Intent in every language triage knows: the cue phrases a native speaker would use for each class (several
-phrasings each, none taken from the labelled sets)."""
+"""Intent and spam in every language triage knows: the cue phrases a native speaker would use for each class
+(several phrasings each, none taken from the labelled sets), and lookalikes that must not become spam or the
+wrong class."""
 
 from __future__ import annotations
 
@@ -13,6 +14,73 @@ from voice.triage.model import CallContext
 CTX = CallContext(started_at=datetime(2026, 11, 23, 9, 15, tzinfo=UTC), region="US")
 
 CASES: list[tuple[str, str, str]] = [
+    # --- spam_robocall ------------------------------------------------------------------------------------
+    (
+        "es",
+        "spam_robocall",
+        "Le informamos que su vehículo puede optar a una garantía extendida. Presione 1 ahora.",
+    ),
+    ("es", "spam_robocall", "Enhorabuena, usted ha sido seleccionado para recibir un regalo. Oprima el dos."),
+    (
+        "es",
+        "spam_robocall",
+        "Este es un aviso importante de su banco. Para hablar con un agente marque el 9.",
+    ),
+    (
+        "es",
+        "spam_robocall",
+        "Mensaje grabado: préstamos rápidos sin papeleo y gratis el primer mes, llame ya.",
+    ),
+    (
+        "fr",
+        "spam_robocall",
+        "Ceci est un message important concernant votre compte. Appuyez sur la touche 1.",
+    ),
+    ("fr", "spam_robocall", "Félicitations, vous avez gagné un séjour de rêve. Pour le réclamer, tapez 2."),
+    (
+        "fr",
+        "spam_robocall",
+        "Vous avez été choisi pour un bilan énergétique gratuit grâce aux aides de l'État.",
+    ),
+    (
+        "de",
+        "spam_robocall",
+        "Dies ist eine wichtige Mitteilung zu Ihrem Stromvertrag. Drücken Sie die Taste 1.",
+    ),
+    (
+        "de",
+        "spam_robocall",
+        "Sie haben bei unserer Verlosung ein Auto gewonnen! Rufen Sie uns sofort zurück.",
+    ),
+    (
+        "de",
+        "spam_robocall",
+        "Ihre Garantieverlängerung läuft ab. Wählen Sie jetzt die Eins, um zu verlängern.",
+    ),
+    (
+        "pt",
+        "spam_robocall",
+        "Você foi selecionado para receber um cartão sem anuidade. Tecle 1 para saber mais.",
+    ),
+    (
+        "pt",
+        "spam_robocall",
+        "Esta é uma mensagem importante do seu banco. Pressione nove para falar conosco.",
+    ),
+    ("pt", "spam_robocall", "Parabéns, você ganhou um prêmio! Aperte o um para resgatar agora mesmo."),
+    (
+        "it",
+        "spam_robocall",
+        "Gentile cliente, è stato selezionato per un'offerta esclusiva. Prema il tasto 1.",
+    ),
+    (
+        "it",
+        "spam_robocall",
+        "Complimenti, ha vinto un buono regalo da cinquecento euro, digiti uno per riceverlo.",
+    ),
+    ("zh", "spam_robocall", "您好，恭喜您获得本店周年庆大奖，领取请按1。"),
+    ("zh", "spam_robocall", "这是一条重要通知，您的社保卡已被冻结，详情请按9转人工服务。"),
+    ("zh", "spam_robocall", "您的银行卡涉嫌洗钱，请立即联系我们，否则将被冻结。"),
     # --- billing --------------------------------------------------------------------------------------------
     (
         "es",
@@ -187,3 +255,41 @@ def test_intent_in_every_language(language: str, intent: str, text: str) -> None
     assert t.intent == intent, (t.intent, t.intent_confidence)
     assert ("spam" in t.flags) == (intent == "spam_robocall")
     assert ("no_speech" in t.flags) == (intent == "no_message")
+
+
+# Lookalikes: robocall words a real caller says, a number that starts like a key, a greeting before a
+# message, a subject beside a word of another class.
+NOT_SPAM: list[tuple[str, str, str]] = [
+    ("es", "billing", "Hola, en la factura de octubre no aparece el descuento que me prometieron."),
+    ("es", "sales_lead", "Buenas, vi que la primera revisión es gratis, ¿cuánto cuesta después?"),
+    ("es", "personal", "¡Felicidades, cariño! Ha ganado el Madrid, te llamo luego. Besos."),
+    ("es", "callback_request", "Hola, soy Pedro, márqueme al 91 234 56 78 por favor."),
+    ("fr", "personal", "Coucou, c'est moi, je suis prête, je passe te chercher pour le dîner."),
+    ("fr", "billing", "Bonjour, j'ai reçu un message automatique disant que mon paiement a échoué."),
+    ("de", "billing", "Hallo, das Finanzamt hat mir geschrieben, ich brauche eine Kopie Ihrer Rechnung."),
+    (
+        "de",
+        "sales_lead",
+        "Guten Tag, ist die Beratung bei Ihnen kostenlos? Wir suchen ein Angebot für Solaranlagen.",
+    ),
+    ("pt", "billing", "Olá, recebi uma mensagem automática sobre a fatura, mas o valor está errado."),
+    ("it", "billing", "Buongiorno, la bolletta è arrivata senza lo sconto, può controllare?"),
+    ("zh", "appointment", "你好，我按时到了，可是医生不在，想重新预约一下。"),
+    ("zh", "appointment", "你好，我想取消下周三的预约，改到周五。"),
+    (
+        "fr",
+        "appointment",
+        "Bonjour, je dois annuler mon rendez-vous de mardi, merci de me proposer une autre date.",
+    ),
+    ("it", "appointment", "Buongiorno, devo disdire l'appuntamento di giovedì, lo possiamo spostare?"),
+    ("de", "appointment", "Hallo, ich muss den Termin morgen leider absagen, können wir ihn verschieben?"),
+    ("es", "support", "Hola, hay un problema con la calefacción, no funciona. Le habla Rosa."),
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "intent", "text"), NOT_SPAM, ids=[f"{c[0]}-{c[1]}-{i}" for i, c in enumerate(NOT_SPAM)]
+)
+def test_lookalikes_keep_their_class(language: str, intent: str, text: str) -> None:
+    t = triage(text, language, CTX)
+    assert t.intent == intent and "spam" not in t.flags and "no_speech" not in t.flags, t.intent
