@@ -1,6 +1,6 @@
-"""Intent and spam in every language triage knows: the cue phrases a native speaker would use for each class
-(several phrasings each, none taken from the labelled sets), and lookalikes that must not become spam or the
-wrong class."""
+"""Intent, spam and no-message in every language triage knows: the cue phrases a native speaker would use
+for each class (several phrasings each, none taken from the labelled sets), and lookalikes that must not
+become spam, a hang-up or the wrong class."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from voice.triage.classify import triage
+from voice.triage.intent import is_hang_up
 from voice.triage.model import CallContext
 
 CTX = CallContext(started_at=datetime(2026, 11, 23, 9, 15, tzinfo=UTC), region="US")
@@ -81,6 +82,34 @@ CASES: list[tuple[str, str, str]] = [
     ("zh", "spam_robocall", "您好，恭喜您获得本店周年庆大奖，领取请按1。"),
     ("zh", "spam_robocall", "这是一条重要通知，您的社保卡已被冻结，详情请按9转人工服务。"),
     ("zh", "spam_robocall", "您的银行卡涉嫌洗钱，请立即联系我们，否则将被冻结。"),
+    # --- no_message -----------------------------------------------------------------------------------------
+    ("es", "no_message", "¿Aló? ¿Aló? ¿Me escucha?"),
+    ("es", "no_message", "Eh... bueno, nada."),
+    ("fr", "no_message", "Allô ? Vous m'entendez ? ... Bon, tant pis."),
+    ("fr", "no_message", "Oui, allô ? Il y a quelqu'un ?"),
+    ("de", "no_message", "Hallo? ... Ist da jemand? ... Hallo?"),
+    ("de", "no_message", "Äh, ja, hallo? Nein."),
+    ("pt", "no_message", "Alô? Tá me ouvindo? ... Alô?"),
+    ("pt", "no_message", "Oi? Oi... tem alguém aí?"),
+    ("it", "no_message", "Pronto? Pronto? Mi sente?"),
+    ("it", "no_message", "Ehm... niente, va bene."),
+    ("zh", "no_message", "喂？喂？听得到吗？"),
+    ("zh", "no_message", "喂，您好……嗯……算了。"),
+    ("en", "no_message", "Hm. Hello? Anyone there?"),
+    ("en", "no_message", "[silence]"),
+    # --- wrong_number ---------------------------------------------------------------------------------------
+    ("es", "wrong_number", "¿Carmen? Ay, perdone, me equivoqué de número. Disculpe la molestia."),
+    ("es", "wrong_number", "Hola, creo que marqué mal, buscaba la pizzería. Perdón."),
+    ("fr", "wrong_number", "Bonjour Pierre... ah pardon, je me suis trompé de numéro. Excusez-moi."),
+    ("fr", "wrong_number", "Oh, excusez-moi, c'est un mauvais numéro, désolée."),
+    ("de", "wrong_number", "Oh, Entschuldigung, ich bin wohl falsch verbunden. Auf Wiederhören."),
+    ("de", "wrong_number", "Hallo Klaus? Ach, da hab ich mich verwählt, sorry."),
+    ("pt", "wrong_number", "Oi, é da farmácia? Ah, desculpa, liguei para o número errado."),
+    ("pt", "wrong_number", "Desculpe, foi engano. Tchau."),
+    ("it", "wrong_number", "Pronto, Marco? Oh, mi scusi, ho sbagliato numero."),
+    ("it", "wrong_number", "Scusi, credo che sia il numero sbagliato, arrivederci."),
+    ("zh", "wrong_number", "喂，是张师傅吗？哦，对不起，我打错电话了。"),
+    ("zh", "wrong_number", "不好意思，我拨错号了，再见。"),
     # --- billing --------------------------------------------------------------------------------------------
     (
         "es",
@@ -293,3 +322,17 @@ NOT_SPAM: list[tuple[str, str, str]] = [
 def test_lookalikes_keep_their_class(language: str, intent: str, text: str) -> None:
     t = triage(text, language, CTX)
     assert t.intent == intent and "spam" not in t.flags and "no_speech" not in t.flags, t.intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我们家没有暖气了。",
+        "厨房着火了！",
+        "请尽快给我回电话",
+        "Hola, ¿me puede llamar?",
+        "Allô, c'est Paul, rappelle-moi.",
+    ],
+)
+def test_a_short_message_is_not_a_hang_up(text: str) -> None:
+    assert not is_hang_up(text)

@@ -167,22 +167,56 @@ _WRONG_NUMBER = phrases(
     r"sorry,? (?:i think )?i (?:have|got) the wrong",
     r"not the right number",
     r"(?:isn't|is not) the right number",
+    # es
+    r"(?:me equivoqué|me he equivocado|me confundí|me he confundido) de (?:número|teléfono|persona)",
+    r"número equivocado|marqué mal|no es (?:este|el) número (?:de|que)",
+    # fr
+    r"trompée? de numéro|mauvais numéro|faux numéro|erreur de numéro|pas le bon numéro",
+    # de
+    r"falsch verbunden|verwählt|falsche nummer (?:gewählt|erwischt)",
+    # pt
+    r"liguei (?:\w+ ){0,3}errado|número errado|foi engano|liguei por engano",
+    # it
+    r"ho sbagliato numero|numero sbagliato",
+    cjk=r"打错了|打错电话|打错号码|拨错|号码错了",
 )
 _INTENT_RX = compile_cues()
 
+# What a caller says who leaves no message: greetings, "can you hear me?", "is anyone there?", fillers.
+_HANG_UP_PHRASES = phrases(
+    r"(?:is )?(?:any|some)(?:one|body) there",
+    r"can you hear me",
+    r"never mind",
+    r"hay alguien|me (?:escucha|escuchas|oye|oyes)|se (?:oye|escucha)",
+    r"il y a quelqu'un|(?:vous )?m'entendez|tant pis",
+    r"(?:hören|verstehen) sie mich|ist da (?:jemand|wer)|na ja",
+    r"tem alguém(?: aí)?|(?:está|tá) me (?:ouvindo|escutando)",
+    r"c'è qualcuno|mi (?:sente|senti)|va bene",
+    cjk=r"有人吗|有人在吗|听得到吗|听得见吗|听到吗|喂|你好|您好|嗯|哦|啊|哎|算了",
+)
 _FILLERS = frozenset(
-    re.findall(
+    fold(w)
+    for w in re.findall(
         r"\S+",
-        "hello hi hey um uh er erm hmm oh okay ok yeah yes no never mind bye sorry "
-        "hola allo allô hallo alô oi pronto ciao 喂 你好 嗯",
+        "hello hi hey um uh er erm hm hmm mm oh okay ok yeah yes no bye sorry "
+        "hola aló alo bueno oiga diga dígame eh pues nada vale "
+        "allo allô bon ben euh oui bah "
+        "hallo ja äh ähm nein tschüss "
+        "alô oi olá ué hum ninguém bem "
+        "pronto ciao sì boh mah ehm niente",
     )
 )
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def is_hang_up(text: str) -> bool:
-    """Nothing but fillers ("Hello? Hello?", "Um, never mind"): the caller hung up without a message."""
-    words = re.findall(r"[^\W\d_]+", text.lower())
-    return len(words) < 2 and not re.search(r"\d", text) or all(w in _FILLERS for w in words)
+    """Nothing but fillers ("Hello? Hello?", "¿Bueno? ¿Hola?", "喂？有人吗？", "Um, never mind"), a
+    bracketed sound ("[silence]"), or a single word: the caller hung up without a message."""
+    folded = _HANG_UP_PHRASES.sub(" ", fold(re.sub(r"[\[(*♪][^\])*♪\d]*[\])*♪]", " ", text)))
+    words = re.findall(r"[^\W\d_]+", _CJK.sub(" ", folded))
+    # A Chinese word is about two characters: count them so, not the run between two commas as one.
+    size = len(words) + (len(_CJK.findall(folded)) + 1) // 2
+    return size < 2 and not re.search(r"\d", text) or all(w in _FILLERS for w in words) and size == len(words)
 
 
 def fingerprint(text: str) -> str | None:
