@@ -327,6 +327,22 @@ def test_chinese_mobile_numbers(text: str) -> None:
         ),
         ("It's 212 555 0142, I mean 0143.", "en", None, "+12125550143"),
         (
+            "Call two one two five five five oh one four two. No, sorry, forty three.",
+            "en",
+            None,
+            "+12125550143",
+        ),
+        ("My number is 212 555 0142. Oh sorry, I meant 0143.", "en", None, "+12125550143"),
+        ("212 555 0142, sorry, uh, four three.", "en", None, "+12125550143"),
+        (
+            "Meine Nummer ist 030 12345642, äh, nein, Entschuldigung, dreiundvierzig.",
+            "de",
+            "+4930111111",
+            "+493012345643",
+        ),
+        ("Mi número es 612 345 678, perdón, setenta y nueve.", "es", "+34910000000", "+34612345679"),
+        ("我的电话是138 0013 8000，不对，是8001。", "zh", "+8613912345678", "+8613800138001"),
+        (
             "Four one five, five five five, zero one one two. No, wait, sorry, zero one one one.",
             "en",
             None,

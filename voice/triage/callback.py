@@ -69,8 +69,9 @@ _PLUS = re.compile(r"\b(?:plus|más|mas|mais|più|piu)\s*(?=\d)|(?<![\d+])(?<!\d
 def _candidates(text: str, language: str) -> list[str]:
     """The message as said, then with spoken digits and number words as digits (each may read a
     number the other misses); the same text once."""
-    spoken = spoken_digits_to_numbers(text, language)
-    worded = spoken_digits_to_numbers(numbers_as_digits(text, language), language)
+    # One or two digit words stay words here, so a correction "forty three" is not made "forty 3".
+    spoken = spoken_digits_to_numbers(text, language, short_runs=False)
+    worded = spoken_digits_to_numbers(numbers_as_digits(text, language), language, short_runs=False)
     out: list[str] = []
     for candidate in (text, spoken, worded):
         candidate = _PLUS.sub("+", _area_code_first(candidate))
@@ -111,12 +112,15 @@ _CORRECTION = (
 )
 _CORRECTION_CUE = re.compile(rf"(?:\b|^)(?:{_CORRECTION})(?:\b|$)", re.I)
 # Right after a number, a cue and a few digits correct its end ("... four two. No, sorry, four three").
-_TAIL = re.compile(
-    rf"^[\s.,;:!?—–-]*(?:(?:{_CORRECTION}|sorry|no|wait|hang\s+on|oops|nein|non|não|nao)[\s.,;:!?—–-]*)+"
-    r"(?:(?:it'?s|it\s+is|that'?s|es|son|c'est|ist|é|è|the\s+last\s+(?:digits?|numbers?|part)\s+(?:is|are))\s*)?"
-    r"(?P<digits>\d(?:[\s,.-]?\d){0,5})(?![\s,.-]?\d)(?=\s*(?:[.,;!?…]|$))",
+_P = r"[\s.,;:!?—–，。；：！？、-]*"
+_UM = r"(?:oh|uh|um|er|ah|eh|hmm|äh|euh|eh)"
+_TAIL_CUE = re.compile(
+    rf"^{_P}(?:{_UM}\b{_P})*(?:{_CORRECTION}|sorry|no|wait|hang\s+on|oops|nein|non|não|nao)\b{_P}"
+    rf"(?:(?:{_CORRECTION}|sorry|no|wait|oops|{_UM})\b{_P})*"
+    r"(?:(?:it'?s|it\s+is|that'?s|es|son|c'est|ist|é|è|是|the\s+last\s+(?:digits?|numbers?|part)\s+(?:is|are))\s*)?",
     re.I,
 )
+_TAIL_DIGITS = re.compile(r"^(?P<digits>\d(?:[\s,.-]?\d){0,5})(?![\s,.-]?\d)(?=\s*(?:[.,;!?…，。；！？]|$))")
 
 
 def _chosen(found: list[_Found], text: str) -> _Found:
@@ -132,7 +136,10 @@ def _tail_corrected(found: _Found, text: str, language: str) -> phonenumbers.Pho
     """``found`` with its last digits replaced by a correction said right after it, when that makes a
     callable number."""
     tail = text[found.end : found.end + 80]
-    m = _TAIL.search(spoken_digits_to_numbers(numbers_as_digits(tail, language), language))
+    cue = _TAIL_CUE.match(tail)
+    m = cue and _TAIL_DIGITS.match(
+        spoken_digits_to_numbers(numbers_as_digits(tail[cue.end() :], language), language)
+    )
     if not m:
         return None
     digits = re.sub(r"\D", "", m.group("digits"))

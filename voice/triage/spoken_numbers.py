@@ -108,15 +108,19 @@ _ZH_DIGITS = re.compile(r"[零〇一二三四五六七八九幺]{3,}")
 _ZH_TABLE = str.maketrans("零〇一二三四五六七八九幺", "001234567891")
 
 
-def spoken_digits_to_numbers(text: str, language: str = "en", join_written: bool = True) -> str:
+def spoken_digits_to_numbers(
+    text: str, language: str = "en", join_written: bool = True, short_runs: bool = True
+) -> str:
     """Rewrite runs of spoken digits ("five five five oh one") as digit strings ("55501"). Only used to
     find numbers: a run of fewer than three digits ("one more thing") keeps its spaces. With
-    ``join_written`` false, a run written in digits only stays as written ("invoices 4410, 4411")."""
+    ``join_written`` false, a run written in digits only stays as written ("invoices 4410, 4411"); with
+    ``short_runs`` false, one or two digit words stay words ("forty three" is left for text2num, not
+    made "forty 3")."""
     if language.startswith("zh"):
         text = _ZH_DIGITS.sub(lambda m: m.group(0).translate(_ZH_TABLE), text)
     table = _digit_table(language)
     out: list[str] = []
-    run = _Run(join_written)
+    run = _Run(join_written, short_runs)
     mult = 1
     for tok in re.findall(r"[\w'’]+|[^\w\s]+|\s+", text):
         low = tok.lower()
@@ -131,7 +135,7 @@ def spoken_digits_to_numbers(text: str, language: str = "en", join_written: bool
             run.gap.append(tok)  # digits grouped with pauses still belong together
         else:
             run.flush(out)
-            run, mult = _Run(join_written), 1
+            run, mult = _Run(join_written, short_runs), 1
             out.append(tok)
     run.flush(out)
     return "".join(out)
@@ -140,8 +144,9 @@ def spoken_digits_to_numbers(text: str, language: str = "en", join_written: bool
 class _Run:
     """Digits said in a row, with what was said between them and after the last one."""
 
-    def __init__(self, join_written: bool) -> None:
+    def __init__(self, join_written: bool, short_runs: bool) -> None:
         self.join_written = join_written
+        self.short_runs = short_runs
         self.digits: list[str] = []
         self.said: list[str] = []  # the run as written, up to its last digit
         self.gap: list[str] = []  # after the last digit: kept if the run ends there
@@ -154,7 +159,7 @@ class _Run:
         self.spoken = self.spoken or spoken
 
     def flush(self, out: list[str]) -> None:
-        if not self.spoken and not self.join_written:
+        if (not self.spoken and not self.join_written) or (len(self.digits) < 3 and not self.short_runs):
             out.extend(self.said)  # digits already written as digits stay as written ("2025-118")
         elif len(self.digits) >= 3:
             out.append("".join(self.digits))
