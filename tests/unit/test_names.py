@@ -99,6 +99,8 @@ NAMES = [
 # a role then the name, an article before the name, "it's NAME" followed by what they do.
 NAMES += [
     ("en", "Hello, Priya Raman from Northgate Insurance, about your claim.", "Priya Raman"),
+    ("en", "Hi, uh, yeah, Jim Baxter, I'm calling about the fence.", "Jim Baxter"),
+    ("en", "Hello there, Rosa Diaz from Brooklyn Bagels, call me.", "Rosa Diaz"),
     ("en", "Good morning, Tom at Brightline Print, call me on 617-555-0101.", "Tom"),
     ("fr", "Bonjour, Élodie Fabre, je vous rappelle pour le devis.", "Élodie Fabre"),
     ("es", "Buenas tardes, Rocío Vidal, de Mudanzas Express, le llamo por el presupuesto.", "Rocío Vidal"),

@@ -101,7 +101,9 @@ _ROLE = re.compile(
 # A greeting, then a full name and a pause or an affiliation, or a first name and an affiliation ("Hi, Kevin
 # O'Brien from ..."). "Hi Mary, call me" greets the person called, so one word alone is not taken, nor a
 # title ("Bonjour Monsieur Girard").
-_GREETING = rf"(?<![\w'’]){w.GREETINGS}[,.!]?\s+(?!{w.TITLE})"
+_GREETING = (
+    rf"(?<![\w'’]){w.GREETINGS}[,.!]?(?:\s+(?i:uh|um|er|erm|yeah|yes|oh|so|there)\b[,.]?)*\s+(?!{w.TITLE})"
+)
 _GREETED = [
     re.compile(rf"{_GREETING}(?=\S+\s+[{_UP}]){_NAME}(?=\s*(?:[,.]|{_AFFILIATION}))"),
     re.compile(rf"{_GREETING}{_NAME}(?=\s*,?\s+{_AFFILIATION}\s*[{_UP}])"),
