@@ -83,6 +83,8 @@ NAMES = [
     ("de", "Guten Morgen, hier spricht Stefan Wolf.", "Stefan Wolf"),
     ("de", "Hallo, ich bin Katrin Hoffmann und habe eine Frage.", "Katrin Hoffmann"),
     ("de", "Ja, Neumann am Apparat, guten Tag.", "Neumann"),
+    ("de", "Brandt, guten Tag, ich rufe an wegen der Rechnung.", "Brandt"),
+    ("de", "Ja, Huber, grüß Gott, bitte um Rückruf.", "Huber"),
     # Italian: mi chiamo, sono, parla, il mio nome è
     ("it", "Buongiorno, mi chiamo Giorgio Conti.", "Giorgio Conti"),
     ("it", "Salve, sono Chiara Romano, vi chiamo per la fattura.", "Chiara Romano"),
@@ -142,6 +144,8 @@ def test_names_in_every_language(lang: str, text: str, name: str) -> None:
         ("en", "Hi Laura, just calling to say the parcel arrived."),
         ("en", "Hello Mr. Grant, calling about your order from last week."),
         ("en", "Hi Lisa, calling to confirm your appointment tomorrow."),
+        ("en", "Sarah, hi, it's me again, call me."),
+        ("de", "Anna, hallo, ich bin's nochmal."),
         ("fr", "Bonjour Madame Perrin, je vous appelle au sujet de votre commande."),
         ("en", "Good morning, Accounts Payable here, about invoice 4471."),
         ("de", "Guten Tag, hier ist der Kundendienst von Vodafone."),

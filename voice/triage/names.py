@@ -108,6 +108,11 @@ _GREETED = [
     re.compile(rf"{_GREETING}(?=\S+\s+[{_UP}]){_NAME}(?=\s*(?:[,.]|{_AFFILIATION}))"),
     re.compile(rf"{_GREETING}{_NAME}(?=\s*,?\s+{_AFFILIATION}\s*[{_UP}])"),
 ]
+# The name first, then the greeting, as German callers say it: "Müller, guten Tag, ich rufe an wegen…".
+# Only formal greetings: "Anna, hallo" or "Sarah, hi" greets the person called.
+_NAME_THEN_GREETING = re.compile(
+    rf"^(?:(?i:ja|hallo)[,.]?\s+)?{_NAME},?\s+(?i:guten (?:tag|morgen|abend)|grü(?:ß|ss) gott|grüezi)\b"
+)
 _SIGN_OFF = re.compile(rf"[,.]\s+{_NAME},?\s+(?:(?i:at|on)\s+)?\(?\d{{3}}")  # "..., Lisa Tran, 714 555 0118."
 _LANGUAGES = tuple(_CUES)
 
@@ -166,6 +171,7 @@ def _ordered(language: str) -> Iterable[re.Pattern[str]]:
     yield _ITS_ME
     yield _ROLE
     yield from _GREETED
+    yield _NAME_THEN_GREETING
     yield _SIGN_OFF
 
 
