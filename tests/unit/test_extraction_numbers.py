@@ -297,6 +297,18 @@ def test_a_phone_number_after_a_bare_comma_is_not_a_reference() -> None:
         ),
         ("My area code is 312 and the number is 555 0161.", "en", None, "+13125550161"),
         ("It's 555 0161, area code 312.", "en", None, "+13125550161"),
+        ("five five five oh one six one, with the area code three one two", "en", None, "+13125550161"),
+        ("My number is 7946 0958, area code 020.", "en", "+441134960000", "+442079460958"),
+        ("Die Vorwahl ist 030, dann 1234567.", "de", "+4940111111", "+49301234567"),
+        (
+            "Vorwahl null drei null, dann eins zwei drei vier fünf sechs sieben.",
+            "de",
+            "+4940111111",
+            "+49301234567",
+        ),
+        ("El prefijo es 91 y el número 234 56 78.", "es", "+34930000000", "+34912345678"),
+        ("Mi numero è 1234567, prefisso 02.", "it", "+390612345678", "+39021234567"),
+        ("区号010，电话8888 6666。", "zh", "+8613912345678", "+861088886666"),
     ],
 )
 def test_national_numbers_keep_their_area_code(

@@ -171,19 +171,34 @@ def _calling_number(text: str, caller_id: str | None, region: str) -> str | None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if number else None
 
 
+_AREA_WORD = (
+    r"(?:area\s+code|dialling\s+code|dialing\s+code|Vorwahl|prefijo|indicatif|indicativo|prefisso|DDD|区号)"
+)
+_AREA = r"\(?(?P<area>0?\d{1,4})\)?"
+_LOCAL = r"(?P<local>\d[\d .-]{3,10}\d)"
+_AREA_LAST = re.compile(
+    rf"{_LOCAL}[\s,.;]*(?:(?:and|with|in|mit|con|com|avec)\s+(?:the\s+|la\s+|le\s+|o\s+|il\s+)?)?"
+    rf"{_AREA_WORD}(?:\s+(?:is|ist|es|é|è|est|是))?[\s,:]*{_AREA}(?!\d)",
+    re.I,
+)
+_AREA_FIRST = re.compile(
+    rf"{_AREA_WORD}(?:\s+(?:is|ist|es|é|è|est|是))?[\s,:]*{_AREA}[\s,.;，、；：]+"
+    r"(?:(?:and|und|y|e|et|then|dann|luego|depois|poi|puis)\s+)*"
+    r"(?:(?:the|die|el|o|il|le|la)\s+)?"
+    r"(?:(?:number|rest|Nummer|Rufnummer|número|numéro|numero|电话号码|电话|号码)\s*(?:(?:is|ist|es|é|è|est|c'est|是)\s*)?)?"
+    r"[\s,:]*"
+    rf"{_LOCAL}",
+    re.I,
+)
+
+
 def _area_code_first(text: str) -> str:
-    """ "555 0161, area code 312" -> "312 555 0161": callers often give the area code last, or apart."""
-    m = re.search(r"(\d{3}[\s,.-]*\d{4})[\s,.]*(?:and the |with |in )?area code[\s,]*(\d{3})", text, re.I)
-    if m:
-        return text[: m.start()] + f"{m.group(2)} {m.group(1)}" + text[m.end() :]
-    m = re.search(
-        r"area code (?:is )?(\d{3})[\s,.]+(?:and )?(?:the )?(?:number|rest)?(?: is)?[\s,:]*"
-        r"(\d{3}[\s.-]?\d{4})",
-        text,
-        re.I,
-    )
-    if m:
-        return text[: m.start()] + f"{m.group(1)} {m.group(2)}" + text[m.end() :]
+    """ "555 0161, area code 312" -> "312 555 0161", "Vorwahl 030, dann 1234567" -> "030 1234567": callers
+    often give the area code last, or apart (the joined number must still be valid to be read)."""
+    for pattern in (_AREA_LAST, _AREA_FIRST):
+        m = pattern.search(text)
+        if m:
+            return text[: m.start()] + f"{m.group('area')} {m.group('local')}" + text[m.end() :]
     return text
 
 
