@@ -112,7 +112,8 @@ LOWER_KINDS = listed(
     clínica clinica clinique banco banca banque farmacia farmácia pharmacie hospital hôpital ospedale studio
     estudio cabinet despacho agencia agência agence agenzia escola escuela école scuola hotel restaurante
     ristorante restaurant centro centre oficina taller garage garagem padaria panadería boulangerie pizzeria
-    tienda loja negozio magasin seguros assicurazioni assurances praxis
+    tienda loja negozio magasin seguros assicurazioni assurances praxis mairie ayuntamiento prefeitura comune
+    câmara
     """
 )
 
