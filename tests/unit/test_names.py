@@ -302,6 +302,8 @@ ORGANISATIONS = [
         "Salve, sono Marta dello studio dentistico Sorriso, per il controllo.",
         "studio dentistico Sorriso",
     ),
+    ("fr", "Bonjour, ici Madame Lefebvre, de la mairie de Lyon.", "mairie de Lyon"),
+    ("es", "Buenos días, le llamo del ayuntamiento de Getafe por su solicitud.", "ayuntamiento de Getafe"),
     # A department of the organisation; a call on behalf of one; a message from one
     ("de", "Guten Tag, hier ist der Kundendienst von Vodafone, es geht um Ihren Vertrag.", "Vodafone"),
     ("fr", "Bonjour, ici le service client de Bouygues, concernant votre box.", "Bouygues"),
