@@ -102,6 +102,8 @@ NAMES = [
 NAMES += [
     ("en", "Hello, Priya Raman from Northgate Insurance, about your claim.", "Priya Raman"),
     ("en", "Hi, uh, yeah, Jim Baxter, I'm calling about the fence.", "Jim Baxter"),
+    ("en", "Hi, it's Anna, Anna Kowalski, call me when you can.", "Anna Kowalski"),
+    ("es", "Hola, soy Pilar, Pilar Navarro, le llamo por la reserva.", "Pilar Navarro"),
     ("en", "Hello there, Rosa Diaz from Brooklyn Bagels, call me.", "Rosa Diaz"),
     ("en", "Good morning, Tom at Brightline Print, call me on 617-555-0101.", "Tom"),
     ("fr", "Bonjour, Élodie Fabre, je vous rappelle pour le devis.", "Élodie Fabre"),

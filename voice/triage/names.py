@@ -255,8 +255,16 @@ def find_caller_name(text: str, language: str | None = None) -> str | None:
         for m in pattern.finditer(text):
             name = _tidy(m.group("name").split(), language)
             if name:
-                return name
+                return _said_in_full(text, name)
     return _lower_case_name(text)
+
+
+def _said_in_full(text: str, name: str) -> str:
+    """ "It's Anna, Anna Kowalski": the first name said again with the surname."""
+    if " " in name:
+        return name
+    again = re.search(rf"\b{re.escape(name)},?\s+{re.escape(name)}\s+({_WORD})", text)
+    return f"{name} {again.group(1)}" if again and again.group(1) not in w.NOT_NAMES else name
 
 
 # The organisation: capitalised words, with "of", "de", "&" and the like between them ("Banco de la Nación").
