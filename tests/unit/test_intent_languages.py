@@ -1,6 +1,6 @@
 """Intent, spam and no-message in every language triage knows: the cue phrases a native speaker would use
 for each class (several phrasings each, none taken from the labelled sets), and lookalikes that must not
-become spam, a hang-up or the wrong class."""
+become spam, a hang-up or the wrong class. The request sentence (note.find_request) in each language."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from voice.triage.classify import triage
 from voice.triage.intent import is_hang_up
 from voice.triage.model import CallContext
+from voice.triage.note import find_request
 
 CTX = CallContext(started_at=datetime(2026, 11, 23, 9, 15, tzinfo=UTC), region="US")
 
@@ -336,3 +337,39 @@ def test_lookalikes_keep_their_class(language: str, intent: str, text: str) -> N
 )
 def test_a_short_message_is_not_a_hang_up(text: str) -> None:
     assert not is_hang_up(text)
+
+
+REQUESTS = [
+    (
+        "Hola, buenos días, soy María López, tengo cita el jueves a las cuatro de la tarde, pero no puedo "
+        "ir, me la pueden cambiar al viernes por la mañana. Mi número es el 612 345 678. Muchas gracias.",
+        "Tengo cita el jueves",
+    ),
+    (
+        "Hola, soy Inés. Es por lo del jueves. ¿Me pueden mandar el presupuesto por correo? Gracias.",
+        "presupuesto",
+    ),
+    ("Buenas tardes, habla Jorge. Quisiera saber si tienen disponibilidad el sábado. Gracias.", "Quisiera"),
+    ("Guten Tag, Müller hier. Könnten Sie mir die Unterlagen noch einmal schicken? Danke.", "Unterlagen"),
+    ("Hallo, hier ist Eva. Ich möchte meinen Termin verschieben. Tschüss.", "Termin verschieben"),
+    ("Bonjour, c'est Julie. Pourriez-vous m'envoyer le devis par mail ? Merci, au revoir.", "devis"),
+    ("Bonjour, ici Marc. Je voudrais savoir où en est ma commande. Bonne journée.", "commande"),
+    ("Olá, é a Ana. Gostaria de saber se a encomenda já saiu. Obrigada.", "encomenda"),
+    ("Bom dia, fala o Rui. Poderia me enviar a segunda via do boleto? Valeu.", "boleto"),
+    ("Buongiorno, sono Luca. Vorrei spostare la visita a lunedì. Grazie, arrivederci.", "visita"),
+    ("Salve, sono Anna. Potrebbe richiamarmi per il preventivo? Grazie mille.", "preventivo"),
+    ("你好，我是王磊。麻烦帮我查一下订单。谢谢。", "订单"),
+    # No sentence asks: the first that says more than hello and who is calling.
+    (
+        "Servus, Andrea Huber hier. Die Heizung im Keller macht seit gestern komische Geräusche. Tschüss.",
+        "Heizung",
+    ),
+    ("Hola, buenas, Ramón Ortiz. Tengo una pregunta sobre el contrato. Gracias.", "Tengo una pregunta"),
+    ("您好，我是李娜，能不能把明天的预约改到周五？谢谢。", "预约"),
+]
+
+
+@pytest.mark.parametrize(("text", "wanted"), REQUESTS)
+def test_request_sentence_in_every_language(text: str, wanted: str) -> None:
+    request = find_request(text)
+    assert request and wanted in request and len(request.split()) <= 26, request
