@@ -268,6 +268,7 @@ ORGANISATIONS = [
     ("en", "Hi, it's Steve at Corner Cafe, 0161 496 0211.", "Corner Cafe"),
     ("en", "I'm calling on behalf of Northwind Traders about your order.", "Northwind Traders"),
     ("en", "Hi, this is Paul, I work at Stanton Metals, call me back.", "Stanton Metals"),
+    ("en", "Hi, this is Dana Whitlock, Meadowbrook Dental, call me on 555 0199.", "Meadowbrook Dental"),
     # Spanish: de la empresa X, de X after a name
     ("es", "Buenos días, soy Laura García de la empresa Limpiezas Brillo.", "Limpiezas Brillo"),
     ("es", "Hola, me llamo Carlos Pérez, de Telefónica, le llamo por su línea.", "Telefónica"),
@@ -357,6 +358,7 @@ def test_organisations_in_every_language(lang: str, text: str, org: str) -> None
         ("en", "Hi, I'll be at the hospital Monday, call me."),
         ("en", "Hi, I have a problem with Outlook, it keeps crashing."),
         ("en", "Hey, I'll pick you up at Heathrow on Friday."),
+        ("en", "Hi, this is Jake, Tom asked me to call you."),
     ],
 )
 def test_no_organisation_from_a_title_a_possessive_a_weekday_or_the_caller(lang: str, text: str) -> None:

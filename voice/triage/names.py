@@ -341,6 +341,9 @@ def _zh_org(text: str) -> str | None:
     return next((org for org in found if not w.ZH_NOT_ORG_START.match(org) and org not in w.ZH_GENERIC), None)
 
 
+_PAUSE_THEN_ORG = re.compile(rf"\s*,\s*{_ORG}")
+
+
 def _after_name(text: str, caller_name: str | None) -> str | None:
     if not caller_name:
         return None
@@ -348,6 +351,11 @@ def _after_name(text: str, caller_name: str | None) -> str | None:
         m = _AFTER_NAME.match(text, said.end())
         org = _clean_org(m.group("org"), caller_name) if m else None
         if org:
+            return org
+        # "Jake Morrison, Harbourside Electrical, …": no preposition, so only a name of a kind of business
+        m = _PAUSE_THEN_ORG.match(text, said.end())
+        org = _clean_org(m.group("org"), caller_name) if m else None
+        if org and _is_business(org):
             return org
     return None
 
