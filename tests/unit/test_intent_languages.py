@@ -262,6 +262,30 @@ CASES: list[tuple[str, str, str]] = [
     ("pt", "callback_request", "Olá, é o Rui Alves, por favor retorne a minha ligação."),
     ("it", "callback_request", "Buongiorno, sono Paolo Greco, mi richiami per favore."),
     ("zh", "callback_request", "您好，我是陈先生，麻烦您方便的时候给我回个电话。"),
+    # --- more ways to say it ------------------------------------------------------------------------------
+    (
+        "es",
+        "spam_robocall",
+        "Aviso de la Agencia Tributaria: tiene una deuda pendiente. Pulse el número uno.",
+    ),
+    ("de", "wrong_number", "Oh, Entschuldigung, falsche Nummer. Tschüss."),
+    ("es", "support", "Buenas, el router no tiene conexión desde anoche, ya lo reinicié dos veces."),
+    ("es", "support", "Hola, se me ha bloqueado la cuenta y no me llega el código de verificación."),
+    ("fr", "support", "Bonjour, l'application plante à chaque fois que j'essaie de me connecter."),
+    ("de", "support", "Hallo, bei uns ist seit heute Morgen der Strom weg, im ganzen Haus."),
+    (
+        "de",
+        "support",
+        "Guten Tag, das Garagentor lässt sich nicht mehr öffnen, können Sie jemanden vorbeischicken?",
+    ),
+    ("pt", "support", "Bom dia, o sistema está fora do ar desde cedo e ninguém aqui consegue trabalhar."),
+    ("es", "billing", "Hola, quería saber por qué este mes la cuota ha subido veinte euros."),
+    ("es", "delivery", "Hola, el mensajero vino cuando no estaba y dejó un aviso, ¿cuándo vuelve a pasar?"),
+    ("zh", "delivery", "你好，我的外卖送错地址了。"),
+    ("de", "cancellation", "Hallo, ich möchte mein Abo zum Ende des Monats beenden."),
+    ("zh", "cancellation", "你好，我想把宽带停掉，下个月不用了。"),
+    ("es", "sales_lead", "Hola, ¿hacen ustedes reformas de cocina? Me gustaría que vinieran a ver la mía."),
+    ("es", "complaint", "Estoy muy molesta, el técnico llegó tres horas tarde y ni se disculpó."),
     # --- English: classes the old cues missed ---------------------------------------------------------------
     ("en", "callback_request", "Hi, it's Priya Nair returning your call from this morning. Speak soon."),
     ("en", "support", "Hi, the Wi-Fi in the back office is still not connecting after the update."),
@@ -314,6 +338,16 @@ NOT_SPAM: list[tuple[str, str, str]] = [
     ("it", "appointment", "Buongiorno, devo disdire l'appuntamento di giovedì, lo possiamo spostare?"),
     ("de", "appointment", "Hallo, ich muss den Termin morgen leider absagen, können wir ihn verschieben?"),
     ("es", "support", "Hola, hay un problema con la calefacción, no funciona. Le habla Rosa."),
+    (
+        "es",
+        "support",
+        "Hola, ustedes tienen un número equivocado en el sistema y no me llegan los avisos de la avería.",
+    ),
+    (
+        "de",
+        "billing",
+        "Guten Tag, Sie haben eine falsche Nummer von mir hinterlegt, die Rechnung kam nie an.",
+    ),
 ]
 
 

@@ -100,7 +100,8 @@ _SPAM = phrases(
     r"your (?:computer|microsoft|windows) (?:is|has been) (?:infected|compromised)",
     # es
     r"(?:pulse|pulsa|presione|presiona|oprima|oprime|marque|marca) (?:ahora |ya )?"
-    r"(?:el |la tecla |la opción )?" + _KEY.format(words="uno|dos|tres|nueve|cero|asterisco|almohadilla"),
+    r"(?:el |la tecla |la opción |el número )?"
+    + _KEY.format(words="uno|dos|tres|nueve|cero|asterisco|almohadilla"),
     r"(?:ha|has) sido (?:seleccionad|elegid|preaprobad|premiad)[oa]",
     r"(?:ha|has) ganado (?:un|una|el premio)|resultado ganador",
     r"garantía extendida|extensión de (?:su |la )?garantía|(?:préstamo|crédito) preaprobado",
@@ -108,7 +109,7 @@ _SPAM = phrases(
     r"(?:este es|le dejamos|tiene) un (?:aviso|mensaje) (?:importante|urgente|final)",
     r"(?:orden|mandato) de (?:arresto|detención|captura)",
     # fr
-    r"(?:appuyez|appuyer|tapez|taper|composez|pressez) (?:maintenant |sur )?(?:la touche |le )?"
+    r"(?:appuyez|appuyer|tapez|taper|composez|pressez) (?:maintenant |sur )?(?:la touche |le numéro |le )?"
     + _KEY.format(words="un|deux|trois|neuf|zéro|étoile|dièse"),
     r"vous avez été (?:sélectionné|choisi|tiré au sort|pré-?approuvé)\w*|vous avez gagné",
     r"garantie prolongée|extension de garantie|pour ne plus (?:recevoir|être appelé)|ne raccrochez pas",
@@ -122,15 +123,15 @@ _SPAM = phrases(
     r"(?:dies ist|das ist) eine (?:wichtige|dringende|letzte) (?:mitteilung|nachricht|information)",
     r"um keine weiteren anrufe",
     # pt
-    r"(?:digite|tecle|pressione|aperte|disque) (?:agora |já )?(?:o |a tecla )?"
+    r"(?:digite|tecle|pressione|aperte|disque) (?:agora |já )?(?:o |a tecla |o número )?"
     + _KEY.format(words="um|dois|três|nove|zero"),
     r"(?:você|o senhor|a senhora) foi (?:pré-?aprovad|selecionad|sorteado|sorteada|contemplad|escolhid)\w*",
     r"você ganhou|(?:crédito|empréstimo) pré-?aprovado|garantia estendida|extensão de garantia",
     r"para não receber mais|não desligue|mandado de prisão",
     r"(?:esta é|este é) uma? (?:mensagem|aviso|comunicado) (?:importante|urgente)",
     # it
-    r"(?:premi|premete|prema|digiti|digita|schiacci) (?:ora |adesso |subito )?(?:il tasto |il |tasto )?"
-    + _KEY.format(words="uno|due|tre|nove|zero"),
+    r"(?:premi|premete|prema|digiti|digita|schiacci) (?:ora |adesso |subito )?"
+    r"(?:il tasto |il numero |il |tasto )?" + _KEY.format(words="uno|due|tre|nove|zero"),
     r"(?:è|sei) stat[oa] (?:selezionat|scelt|estratt)\w*|(?:ha|hai) vinto (?:un|una|il)",
     r"garanzia (?:estesa|prolungata)|estensione di garanzia|per non ricevere più|non riattacchi",
     r"(?:questo è|questa è) un\w* (?:messaggio|avviso|comunicazione) (?:importante|urgente)",
@@ -169,15 +170,19 @@ _WRONG_NUMBER = phrases(
     r"(?:isn't|is not) the right number",
     # es
     r"(?:me equivoqué|me he equivocado|me confundí|me he confundido) de (?:número|teléfono|persona)",
-    r"número equivocado|marqué mal|no es (?:este|el) número (?:de|que)",
+    # not a number on file ("tienen un número equivocado en el sistema")
+    r"número equivocado(?! (?:en|de mi|registrado))|marqué mal|no es (?:este|el) número (?:de|que)",
     # fr
-    r"trompée? de numéro|mauvais numéro|faux numéro|erreur de numéro|pas le bon numéro",
+    r"trompée? de numéro|(?:mauvais|faux) numéro(?! (?:dans|enregistré|sur))",
+    r"erreur de numéro|pas le bon numéro",
     # de
-    r"falsch verbunden|verwählt|falsche nummer (?:gewählt|erwischt)",
+    r"falsch verbunden|verwählt",
+    r"falsche nummer(?! (?:von|im|in|hinterlegt|gespeichert|eingetragen|angegeben))",
     # pt
-    r"liguei (?:\w+ ){0,3}errado|número errado|foi engano|liguei por engano",
+    r"liguei (?:\w+ ){0,3}errado|número errado(?! (?:no|na|cadastrado|registrado))|(?:foi|é) engano",
+    r"liguei por engano",
     # it
-    r"ho sbagliato numero|numero sbagliato",
+    r"ho sbagliato numero|numero sbagliato(?! (?:nel|nella|registrato|in))",
     cjk=r"打错了|打错电话|打错号码|拨错|号码错了",
 )
 _INTENT_RX = compile_cues()

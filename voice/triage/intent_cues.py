@@ -61,19 +61,23 @@ WORD_CUES: Cues = {
         (r"(?:cobr\w+|pag\w+) (?:\w+ )?duas vezes", 2.0),
         (r"valor (?:errado|cobrado|a mais)|cobrado a mais|de más", 1.2),
         (r"(?:recibo|conta) de (?:la )?(?:luz|água|agua|gás|gas|teléfono|telefone|internet)", 2.0),
+        (r"cuota|cuotas|recargo|transferencia", 1.5),
         # fr
         (r"factur\w+|prélèvement|prélevé\w*|débité\w*", 2.0),
         (r"paiement|payé|payer|montant|échéance", 1.5),
         (r"remboursement|rembourser|remboursé\w*", 1.8),
+        (r"cotisation|mensualité|relances|lettre de relance|virement", 1.5),
         # de
         (r"rechnung\w*|abrechnung|abgebucht|abbuchung|lastschrift|mahnung", 2.0),
         (r"zahlung\w*|bezahlt|bezahlen|überwiesen|überweisung|betrag|gebühr\w*", 1.5),
         (r"rückerstattung|erstatten|erstattung|gutschrift", 1.8),
+        (r"beitrag|monatsbeitrag|beiträge", 1.2),
         (r"doppelt (?:\w+ ){0,2}(?:berechnet|abgebucht|bezahlt)", 2.0),
         # it
         (r"fattur\w+|bolletta|bollette|addebit\w*", 2.0),
         (r"pagato|pagare|importo", 1.5),
         (r"rimborso", 1.8),
+        (r"canone|rata|sollecito|bonifico", 1.5),
     ],
     "support": [
         # en
@@ -106,6 +110,7 @@ WORD_CUES: Cues = {
         (r"burst pipe|water everywhere|(?:is|are) leaking|flood\w*", 2.0),
         (r"no (?:hot water|water|heat|heating|power|electricity|signal|internet|service)", 2.0),
         (r"smell (?:of )?gas|smells? (?:\w+ ){0,2}gas|gas leak|on fire|fire in|smoke", 2.0),
+        (r"restart\w*|reboot\w*|verification code|freez(?:es|ing)|froze", 1.2),
         (r"(?:making|makes) (?:a|an|this) (?:\w+ )?noise|(?:clanking|banging|grinding|rattling) noise", 1.5),
         (r"ticket|case (?:number|no)|(?:about|regarding|re) (?:my |the |our )?case", 1.2),
         (r"heard nothing back|haven't heard back|(?:any|an) update on", 0.8),
@@ -120,10 +125,11 @@ WORD_CUES: Cues = {
         (r"reparar|reparación|arreglar|arreglo|técnico|mantenimiento", 1.2),
         (r"fuga|gotea\w*|goteo|gotera|tubería|cañería", 2.0),
         (r"inund\w+|incendio|humo|olor a gas|huele a gas", 2.0),
-        (
-            r"(?:sin|no hay|no tenemos|no tengo) (?:\w+ )?(?:luz|agua|calefacción|internet|señal|corriente)",
-            2.0,
-        ),
+        (r"(?:sin|no hay|no tenemos|no tengo|no tiene) (?:\w+ )?(?:luz|agua|calefacción|corriente)", 2.0),
+        (r"(?:sin|no hay|no tenemos|no tengo|no tiene) (?:\w+ )?(?:internet|señal|conexión)", 2.0),
+        (r"(?:sin|no hay|no tenemos|no tengo|no tiene) (?:\w+ )?(?:línea|cobertura)", 2.0),
+        (r"se (?:me )?(?:ha )?(?:bloqueado|bloqueó|colgado|cuelga|cayó)|está caído|bloquead[oa]", 1.5),
+        (r"código de (?:verificación|acceso)|reinici\w+", 1.2),
         (r"(?:manden|mandar|envíen|enviar) a alguien|que venga alguien", 1.5),
         # pt
         (r"(?:não|nao) (?:está |tá |esta )?(?:funciona\w*|liga|conecta|carrega|abre|imprime)", 2.0),
@@ -135,6 +141,8 @@ WORD_CUES: Cues = {
         (r"sem (?:luz|água|energia|internet|sinal|aquecimento|gás)", 2.0),
         (r"mand(?:em|ar|e) alguém", 1.5),
         (r"andamento|nenhuma resposta|nenhum retorno", 0.8),
+        (r"(?:internet|sistema|site|rede|servidor|app) (?:\w+ )?(?:caiu|fora do ar)|fora do ar", 2.0),
+        (r"trav(?:a|ou|ando)|reiniciei|código de verificação", 1.5),
         # fr
         (r"ne (?:marche|fonctionne) (?:pas|plus)|(?:marche|fonctionne) (?:pas|plus)", 2.0),
         (r"en panne|panne|cassé\w*|bug|bogue|erreur", 1.5),
@@ -146,6 +154,12 @@ WORD_CUES: Cues = {
         (r"(?:plus|pas) de (?:chauffage|courant|lumière|réseau|internet)", 2.0),
         (r"envoyer quelqu'un|que quelqu'un (?:vienne|passe)", 1.5),
         (r"dossier|aucune nouvelle|pas de nouvelles|sans nouvelles", 0.8),
+        (
+            r"(?:ça|appli\w*|application|logiciel|site|ordinateur|il|elle) plante|beugue|bugue|hors service",
+            1.2,
+        ),
+        (r"redémarr\w+|me connecter|code de vérification", 1.2),
+        (r"bloqué\w*", 1.0),
         # de
         (r"funktioniert (?:\w+ ){0,3}nicht|geht (?:\w+ ){0,2}nicht mehr|kaputt|defekt", 2.0),
         (r"störung|ausgefallen|fehler\w*|problem(?:e)? mit", 1.5),
@@ -155,6 +169,11 @@ WORD_CUES: Cues = {
         (r"rohrbruch|wasserrohrbruch|undicht|tropft|wasserschaden|leckt|überschwemm\w*", 2.0),
         (r"riecht (?:\w+ ){0,2}nach gas|gasgeruch|brennt|feuer", 2.0),
         (r"schicken sie (?:bitte )?(?:jemanden|einen techniker)", 1.5),
+        (r"(?:strom|internet|wasser|netz|heizung) (?:\w+ ){0,2}(?:weg|ausgefallen)", 2.0),
+        (r"stromausfall|außer betrieb", 2.0),
+        (r"stürzt (?:\w+ )?ab|abgestürzt|hängt sich auf", 2.0),
+        (r"lässt sich (?:\w+ ){0,2}nicht (?:mehr )?(?:öffnen|schließen|einschalten|starten|aufmachen)", 2.0),
+        (r"jemanden vorbei\w*|vorbeikommen|neu gestartet|gesperrt", 1.2),
         # it
         (r"non funziona\w*|ha smesso di funzionare|guasto|guasta|si è rott[oa]|rott[oa]", 2.0),
         (r"non riesco a (?:\w+ ){0,2}(?:accedere|entrare|collegar\w*|connetter\w*)", 2.0),
@@ -162,6 +181,7 @@ WORD_CUES: Cues = {
         (r"perdita d'acqua|perde acqua|infiltrazione|allag\w+|odore di gas|puzza di gas|fuoco", 2.0),
         (r"senza (?:acqua|luce|corrente|riscaldamento|internet|linea)", 2.0),
         (r"mand(?:ate|are|i) qualcuno", 1.5),
+        (r"non va(?! bene)|fuori servizio|si blocca|si è bloccat\w*|bloccat[oa]|riavviat\w*", 1.5),
     ],
     "sales_lead": [
         # en
@@ -181,24 +201,28 @@ WORD_CUES: Cues = {
         (r"interessad[oa]s? em|tenho interesse|temos interesse", 2.0),
         (r"comprar|adquirir|contratar (?:sus|el|los|la|os|o|a|seus|vossos) \w+", 1.2),
         (r"licencias|licenças", 1.0),
+        (r"(?:hacen|hacéis|vocês fazem|fazem) (?:\w+ )?\w+|reforma|reformas", 1.0),
         # fr
         (r"devis", 2.0),
         (r"tarif|tarifs|prix|acheter|achat", 1.2),
         (r"combien (?:ça coûte|coûte|coûtent|ça coûterait)", 1.5),
         (r"intéressé\w* par", 2.0),
         (r"renseignements? sur|informations sur (?:vos|votre)", 1.2),
+        (r"vous faites|rénovation|travaux", 1.0),
         # de
         (r"angebot|kostenvoranschlag", 2.0),
         (r"preis|preise|preisliste|katalog|broschüre", 1.2),
         (r"was kostet|wie ?viel kostet|was würde (?:\w+ ){0,3}kosten", 1.5),
         (r"interessier\w*|interesse an", 2.0),
         (r"kaufen|anschaffen|lizenzen", 1.0),
+        (r"machen sie auch|renovierung|umbau|sanierung", 1.0),
         # it
         (r"preventivo", 2.0),
         (r"prezz\w+|listino|catalogo", 1.2),
         (r"quanto cost\w+", 1.5),
         (r"interessat\w+ (?:a|al|ai|alla)|interesse per", 2.0),
         (r"acquistare|comprare", 1.2),
+        (r"fate anche|ristrutturazione|lavori di", 1.0),
     ],
     "complaint": [
         # en
@@ -215,6 +239,7 @@ WORD_CUES: Cues = {
         ),
         # Saying so: "I want to make a complaint", "quiero poner una queja", "ich möchte mich beschweren"
         (r"(?:make|file|lodge|register) a (?:formal )?complaint", 2.0),
+        (r"annoyed|fed up|livid|furious", 1.5),
         (
             r"(?:poner|presentar|hacer) una (?:queja|reclamación)|(?:fazer|registrar|abrir) uma reclamação",
             2.0,
@@ -235,6 +260,7 @@ WORD_CUES: Cues = {
         (r"nadie me (?:da|ha dado|dio|llama|ha llamado|devuelve|contesta)", 1.5),
         (r"(?:segunda|tercera|cuarta|quinta) vez que (?:les )?llamo", 1.2),
         (r"no estoy (?:content[oa]|satisfech[oa])", 1.8),
+        (r"(?:muy |estoy )molest[oa]|ni se disculp\w+|(?:horas|días) tarde", 1.5),
         (r"hablar con (?:el|un|su) (?:encargado|gerente|supervisor|responsable)", 2.0),
         # pt
         (r"reclamação|reclamar", 2.0),
@@ -251,6 +277,7 @@ WORD_CUES: Cues = {
         (r"inadmissible|inacceptable|scandaleux|honteux|une honte", 2.0),
         (r"déçu\w*|mécontent\w*|en colère|furieux|furieuse|ras le bol|marre", 1.8),
         (r"pas normal", 1.2),
+        (r"énervé\w*|agacé\w*", 1.5),
         (r"(?:deuxième|troisième|quatrième) fois que j'appelle", 1.2),
         (r"personne ne (?:me )?(?:rappelle|répond)|personne n'est venu|jamais venu\w*", 1.5),
         (r"parler (?:au|à un|à votre|à la) (?:responsable|directeur|directrice|supérieur)", 2.0),
@@ -266,6 +293,7 @@ WORD_CUES: Cues = {
         (r"reclamo|lamentela|lamentar\w*", 2.0),
         (r"inaccettabile|vergogna|vergognoso|scandaloso|pessimo", 2.0),
         (r"delus\w+|insoddisfatt\w+|arrabbiat\w+", 1.8),
+        (r"seccat[oa]|stufo|stufa", 1.5),
         (r"(?:seconda|terza|quarta) volta che chiamo", 1.2),
         (r"nessuno (?:mi )?(?:richiama|ha richiamato|risponde|è venuto)|non è mai venuto", 1.5),
     ],
@@ -302,7 +330,8 @@ WORD_CUES: Cues = {
         # de
         (r"kündig\w*", 2.5),
         (r"stornier\w*|abbestellen|abmelden", 1.5),
-        (r"vertrag (?:\w+ ){0,2}(?:beenden|auflösen)|nicht (?:mehr )?verlängern", 2.5),
+        (r"(?:vertrag|abo|abonnement|mitgliedschaft|konto|zugang) (?:\w+ ){0,5}(?:beenden|auflösen)", 2.5),
+        (r"nicht (?:mehr )?verlängern", 2.5),
         # it
         (r"disdire|annullare|cancellare", 1.2),
         (r"disdetta|recedere|recesso", 2.5),
@@ -320,6 +349,7 @@ WORD_CUES: Cues = {
         (r"entrega\w*|envío|paquete|pacote|encomenda|repartidor|mensajería|paquetería", 2.0),
         (r"entregador|transportadora|correios|rastreamento|rastreio", 2.0),
         (r"pedido|frete", 1.5),
+        (r"mensajero|transportista|cartero|carteiro|motoboy", 2.0),
         (r"seguimiento", 1.0),
         (r"(?:no|aún no|todavía no) (?:me )?(?:ha llegado|llegó|llega)", 2.0),
         (r"(?:não|nao) (?:\w+ )?(?:chegou|recebi)", 2.0),
@@ -328,13 +358,16 @@ WORD_CUES: Cues = {
         (r"commande|expédi\w+", 1.5),
         (r"suivi", 1.0),
         (r"pas (?:encore )?reçu", 2.0),
+        (r"livreur|facteur", 1.5),
         # de
         (r"liefer\w*|geliefert|paket\w*|sendung\w*|zustell\w*|kurier", 2.0),
         (r"bestellung|versand\w*|verschickt", 1.5),
         (r"nicht (?:angekommen|eingetroffen)", 2.0),
+        (r"paketbote|postbote|bote", 1.5),
         # it
         (r"consegn\w+|pacco|pacchi|spedizione|spedit\w+|corriere", 2.0),
         (r"ordine", 1.5),
+        (r"postino|fattorino", 2.0),
         (r"non (?:mi )?è (?:ancora )?arrivat\w+", 2.0),
     ],
     "personal": [
@@ -408,7 +441,8 @@ CJK_CUES: Cues = {
     "support": [
         ("坏了|不能用|用不了|打不开|开不了|连不上|登录不了|登不上|上不了网|没有?网|没信号|故障", 2.0),
         ("漏水|水管|爆了|跑水|着火|失火|冒烟|煤气味|燃气味|漏气|停电|没电|停水|没有?水|没有?暖气", 2.0),
-        ("维修|报修|修理|出问题|出了问题|有问题|派人|上门|售后|技术支持|工单|密码", 1.5),
+        ("维修|报修|修理|出问题|出了问题|有问题|派人|上门|售后|技术支持|工单|密码|验证码", 1.5),
+        ("宕机|断网|掉线|死机|卡住了|被锁|锁住了", 2.0),
         ("进度|没有结果|没有回复|没人回复", 1.0),
     ],
     "sales_lead": [
@@ -425,11 +459,13 @@ CJK_CUES: Cues = {
     "cancellation": [
         ("取消", 1.2),
         ("取消(?:订阅|会员|合同|服务|套餐|订单|账户|账号|业务)|退订", 3.0),
-        ("注销|解约|退掉|不续|不再续|退会员", 2.0),
+        ("注销|解约|退掉|不续|不再续|退会员|停掉", 2.0),
+        ("不用了|不要了", 1.5),
     ],
     "delivery": [
         ("快递|送货|包裹|发货|物流|还没收到|没收到", 2.0),
-        ("还没有?到|配送|派送|快递员|签收", 1.5),
+        ("还没有?到|配送|派送|快递员|签收|外卖", 1.5),
+        ("送错", 2.0),
         ("订单", 1.2),
     ],
     "personal": [
