@@ -69,6 +69,8 @@ NAMES = [
     ("pt", "Oi, é a Beatriz Lopes falando, tudo bem?", "Beatriz Lopes"),
     ("pt", "Olá, eu me chamo Rafael Nunes.", "Rafael Nunes"),
     ("pt", "Oi, é a Maria da Silva falando.", "Maria da Silva"),
+    ("pt", "Olá, aqui é a Maria das Dores, me ligue.", "Maria das Dores"),
+    ("pt", "Bom dia, é o João dos Santos falando.", "João dos Santos"),
     ("pt", "Alô, é da parte do senhor Augusto, ele pediu para ligar de volta.", "Augusto"),
     # Spanish: me llamo, soy, habla, le habla, mi nombre es, de parte de
     ("es", "Hola, me llamo Lucía Fernández y llamo por la factura.", "Lucía Fernández"),
@@ -286,6 +288,7 @@ ORGANISATIONS = [
     ("pt", "Olá, meu nome é João Pereira e estou ligando da empresa Vivo.", "Vivo"),
     ("pt", "Oi, aqui é a Ana da Claro, sobre a sua fatura.", "Claro"),
     ("pt", "Bom dia, aqui é da Clínica Sorriso.", "Clínica Sorriso"),
+    ("pt", "Oi, é o Rui dos Correios, tenho uma encomenda para você.", "Correios"),
     # Italian: della ditta X, di X after a name
     ("it", "Sono Luca della ditta Ferri Costruzioni.", "Ferri Costruzioni"),
     ("it", "Buongiorno, sono Giulia di Fastweb, la chiamo per il contratto.", "Fastweb"),

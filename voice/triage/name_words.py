@@ -122,7 +122,8 @@ LOWER_KINDS = listed(
 PARTICLE_SURNAMES = listed(
     "Silva Souza Sousa Costa Cunha Rocha Luz Cruz Conceição Fonseca Mota Paz Oliveira Almeida Jesus Lima "
     "Castro Carvalho Andrade Assis Paula Freitas Moraes Morais Barros Melo Mello León Leon Luca Santis "
-    "Rosa Angelis Stefano Marco Vega Rosario Torre Gaulle Villiers"
+    "Rosa Angelis Stefano Marco Vega Rosario Torre Gaulle Villiers Santos Reis Anjos Neves Dores Passos "
+    "Prazeres"
 )
 
 # Departments: nobody's name and no organisation's ("Accounts Payable here", "der Kundendienst von Vodafone").
