@@ -378,6 +378,24 @@ def test_a_correction_wins(text: str, language: str, caller_id: str | None, want
     assert _number(text, language, caller_id) == want
 
 
+@pytest.mark.parametrize(
+    ("text", "language", "caller_id", "want"),
+    [
+        ("Call me at 212 555 0142, sorry, five five six, not five five five.", "en", None, "+12125560142"),
+        ("Call me at 212 555 0142. Not 555, but 556.", "en", None, "+12125560142"),
+        ("Mi número es 612 345 678, perdón, no es 345 sino 346.", "es", "+34910000000", "+34612346678"),
+        (
+            "Mon numéro est le 01 42 68 53 00, pardon, pas 5300 mais 5400.",
+            "fr",
+            "+33142000000",
+            "+33142685400",
+        ),
+    ],
+)
+def test_a_middle_group_corrected(text: str, language: str, caller_id: str | None, want: str) -> None:
+    assert _number(text, language, caller_id) == want
+
+
 def test_two_numbers_without_a_correction_keep_the_first() -> None:
     text = "Call me at 212 555 0142, or my office, 212 555 0100, sorry for the long message."
     assert _number(text) == "+12125550142"
@@ -508,3 +526,27 @@ def test_merged_references_keep_every_one_once() -> None:
     builtin = (Reference("invoice", "5521"), Reference("invoice", "5522"))
     llm = (Reference("invoice", "5522"), Reference("ticket", "TK-4567"))
     assert merge_references(llm, builtin) == (llm[0], llm[1], builtin[0])
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "want"),
+    [
+        (
+            "Me liga no mais cinquenta e cinco, onze, nove oito sete seis cinco, quatro três dois um.",
+            "pt",
+            "+5511987654321",
+        ),
+        (
+            "Llámame al más treinta y cuatro, seis uno dos, tres cuatro cinco, seis siete ocho.",
+            "es",
+            "+34612345678",
+        ),
+        (
+            "Chiamami al più trentanove tre quattro sette uno due tre quattro cinque sei sette.",
+            "it",
+            "+393471234567",
+        ),
+    ],
+)
+def test_plus_said_in_the_callers_language(text: str, language: str, want: str) -> None:
+    assert _number(text, language, "+12125550100") == want

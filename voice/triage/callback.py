@@ -50,7 +50,9 @@ def find_callback_number(
     if not best:
         return _calling_number(text, caller_id, region)
     chosen = _chosen(best, best_text)
-    number = _tail_corrected(chosen, best_text, language) or chosen.number
+    number = (
+        _swapped(chosen, best_text, language) or _tail_corrected(chosen, best_text, language) or chosen.number
+    )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -63,7 +65,12 @@ class _Found:
 
 _TRUNK = re.compile(r"(?<![\d+])0[1-9]")
 # "plus four four ..." / "double oh four four ...": an international number, whatever the caller id.
-_PLUS = re.compile(r"\b(?:plus|más|mas|mais|più|piu)\s*(?=\d)|(?<![\d+])(?<!\d[\s./-])00\s?(?=[1-9])", re.I)
+# The word is the language's own: French "mais" is "but" ("pas 5300 mais 5400"), Portuguese "mais" is "+".
+_PLUS_WORDS = {"es": "más|mas", "pt": "mais", "it": "più|piu"}
+_PLUS = {
+    lang: re.compile(rf"\b(?:plus|{word})\s*(?=\d)|(?<![\d+])(?<!\d[\s./-])00\s?(?=[1-9])", re.I)
+    for lang, word in {**_PLUS_WORDS, "": "plus"}.items()
+}
 
 
 def _candidates(text: str, language: str) -> list[str]:
@@ -74,7 +81,7 @@ def _candidates(text: str, language: str) -> list[str]:
     worded = spoken_digits_to_numbers(numbers_as_digits(text, language), language, short_runs=False)
     out: list[str] = []
     for candidate in (text, spoken, worded):
-        candidate = _PLUS.sub("+", _area_code_first(candidate))
+        candidate = _PLUS.get(language[:2], _PLUS[""]).sub("+", _area_code_first(candidate))
         if candidate not in out:
             out.append(candidate)
     return out
@@ -149,6 +156,36 @@ def _tail_corrected(found: _Found, text: str, language: str) -> phonenumbers.Pho
     corrected = phonenumbers.PhoneNumber(
         country_code=found.number.country_code,
         national_number=int(national[: -len(digits)] + digits),
+        italian_leading_zero=found.number.italian_leading_zero,
+        number_of_leading_zeros=found.number.number_of_leading_zeros,
+    )
+    return corrected if is_callable(corrected) else None
+
+
+# Right after a number, one group replaced by another: "..., sorry, five five six, not five five five",
+# "no es 345 sino 346", "nicht 345, sondern 346".
+_NOT = r"(?:not|no|nicht|pas|non|não|nao|不是)"
+_SWAP = re.compile(
+    rf"(?P<new>\d{{3,4}})\s*,?\s*{_NOT}\s+(?P<old>\d{{3,4}})(?!\d)"
+    rf"|{_NOT}\s+(?:es\s+|ist\s+|c'est\s+|é\s+|è\s+)?(?P<old2>\d{{3,4}})\s*,?\s*"
+    r"(?:but|sino|sondern|mais|ma|mas|而是|是)\s+(?P<new2>\d{3,4})(?!\d)",
+    re.I,
+)
+
+
+def _swapped(found: _Found, text: str, language: str) -> phonenumbers.PhoneNumber | None:
+    """``found`` with one group replaced as corrected right after it, when that makes a callable number."""
+    tail = spoken_digits_to_numbers(numbers_as_digits(text[found.end : found.end + 80], language), language)
+    m = _SWAP.search(tail)
+    if not m:
+        return None
+    old, new = m.group("old") or m.group("old2"), m.group("new") or m.group("new2")
+    national = str(found.number.national_number)
+    if len(old) != len(new) or national.count(old) != 1:
+        return None
+    corrected = phonenumbers.PhoneNumber(
+        country_code=found.number.country_code,
+        national_number=int(national.replace(old, new)),
         italian_leading_zero=found.number.italian_leading_zero,
         number_of_leading_zeros=found.number.number_of_leading_zeros,
     )
