@@ -120,7 +120,7 @@ _CORRECTION = (
 _CORRECTION_CUE = re.compile(rf"(?:\b|^)(?:{_CORRECTION})(?:\b|$)", re.I)
 # Right after a number, a cue and a few digits correct its end ("... four two. No, sorry, four three").
 _P = r"[\s.,;:!?—–，。；：！？、-]*"
-_UM = r"(?:oh|uh|um|er|ah|eh|hmm|äh|euh|eh)"
+_UM = r"(?:oh|uh|um|er|ah|eh|hmm|äh|euh)"
 _TAIL_CUE = re.compile(
     rf"^{_P}(?:{_UM}\b{_P})*(?:{_CORRECTION}|sorry|no|wait|hang\s+on|oops|nein|non|não|nao)\b{_P}"
     rf"(?:(?:{_CORRECTION}|sorry|no|wait|oops|{_UM})\b{_P})*"
