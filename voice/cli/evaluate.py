@@ -175,7 +175,7 @@ def _table(text: Report, audio: Report | None, heard: list[Heard] | None, title:
     from rich.table import Table
 
     table = Table(title=f"triage on {text.n} {title}" + (": on text / on audio" if audio else ""))
-    table.add_column("field")
+    table.add_column("field", no_wrap=True)
     for lang, n in text.counts.items():
         table.add_column(f"{lang} ({n})", justify="right")
     table.add_column(f"all ({text.n})", justify="right")
@@ -199,7 +199,9 @@ def _table(text: Report, audio: Report | None, heard: list[Heard] | None, title:
                 _cell(name, value),
             )
     table.add_row("ms per voicemail (text)", *([""] * len(text.counts)), f"{text.ms_per_voicemail:.2f}")
-    Console().print(table)
+    console = Console()
+    # Piped to a file or another program, the table keeps one line per field (rich would fold it to 80).
+    (console if console.is_terminal else Console(width=200)).print(table)
 
 
 def _rows(text: Report, audio: Report | None, heard: list[Heard] | None) -> None:
