@@ -86,6 +86,7 @@ CASES: list[tuple[str, str, str]] = [
     # --- no_message -----------------------------------------------------------------------------------------
     ("es", "no_message", "¿Aló? ¿Aló? ¿Me escucha?"),
     ("es", "no_message", "Eh... bueno, nada."),
+    ("es", "no_message", "Hola, buenas tardes. ¿Hola?"),
     ("fr", "no_message", "Allô ? Vous m'entendez ? ... Bon, tant pis."),
     ("fr", "no_message", "Oui, allô ? Il y a quelqu'un ?"),
     ("de", "no_message", "Hallo? ... Ist da jemand? ... Hallo?"),
@@ -357,6 +358,24 @@ NOT_SPAM: list[tuple[str, str, str]] = [
 def test_lookalikes_keep_their_class(language: str, intent: str, text: str) -> None:
     t = triage(text, language, CTX)
     assert t.intent == intent and "spam" not in t.flags and "no_speech" not in t.flags, t.intent
+
+
+# Words a robocall says, said by a real caller: one kind of hint is not spam.
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        (
+            "es",
+            "Hola, soy Laura de la farmacia, la primera consulta es gratis y tenemos una oferta especial.",
+        ),
+        ("fr", "Bonjour, c'est la mairie, une réunion gratuite sur les aides de l'État aura lieu jeudi."),
+        ("pt", "Olá, é da imobiliária, o senhor foi selecionado para a segunda fase. Ligue para nós."),
+        ("de", "Guten Tag, Sie wurden für das Vorstellungsgespräch ausgewählt, bitte rufen Sie zurück."),
+        ("it", "Buongiorno, il sopralluogo è gratuito e il preventivo anche, mi richiami."),
+    ],
+)
+def test_one_kind_of_robocall_hint_is_not_spam(language: str, text: str) -> None:
+    assert "spam" not in triage(text, language, CTX).flags
 
 
 @pytest.mark.parametrize(

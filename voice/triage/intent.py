@@ -102,7 +102,7 @@ _SPAM = phrases(
     r"(?:pulse|pulsa|presione|presiona|oprima|oprime|marque|marca) (?:ahora |ya )?"
     r"(?:el |la tecla |la opción |el número )?"
     + _KEY.format(words="uno|dos|tres|nueve|cero|asterisco|almohadilla"),
-    r"(?:ha|has) sido (?:seleccionad|elegid|preaprobad|premiad)[oa]",
+    r"(?:ha|has) sido (?:preaprobad|premiad)[oa]",
     r"(?:ha|has) ganado (?:un|una|el premio)|resultado ganador",
     r"garantía extendida|extensión de (?:su |la )?garantía|(?:préstamo|crédito) preaprobado",
     r"para (?:no recibir más|darse de baja de (?:esta|nuestra) lista|ser eliminado de)|no cuelgue",
@@ -111,54 +111,69 @@ _SPAM = phrases(
     # fr
     r"(?:appuyez|appuyer|tapez|taper|composez|pressez) (?:maintenant |sur )?(?:la touche |le numéro |le )?"
     + _KEY.format(words="un|deux|trois|neuf|zéro|étoile|dièse"),
-    r"vous avez été (?:sélectionné|choisi|tiré au sort|pré-?approuvé)\w*|vous avez gagné",
+    r"vous avez été (?:tiré au sort|pré-?approuvé)\w*|vous avez gagné",
     r"garantie prolongée|extension de garantie|pour ne plus (?:recevoir|être appelé)|ne raccrochez pas",
     r"(?:ceci est|voici) un (?:message|avis) (?:important|urgent|final)|mandat d'arrêt",
     # de
     r"(?:drücken|wählen|tippen) sie (?:jetzt |bitte |einfach )?(?:die |auf (?:die )?)?(?:taste )?"
     + _KEY.format(words="eins|zwei|drei|neun|null|stern|raute"),
     r"taste " + _KEY.format(words="eins|zwei|neun|null"),
-    r"sie wurden (?:\w+ )?(?:ausgewählt|ausgelost)|sie haben (?:\w+ ){0,6}gewonnen",
+    r"sie wurden (?:\w+ )?ausgelost|sie haben (?:\w+ ){0,6}gewonnen",
     r"garantieverlängerung|erweiterte garantie|legen sie nicht auf|haftbefehl",
     r"(?:dies ist|das ist) eine (?:wichtige|dringende|letzte) (?:mitteilung|nachricht|information)",
     r"um keine weiteren anrufe",
     # pt
     r"(?:digite|tecle|pressione|aperte|disque) (?:agora |já )?(?:o |a tecla |o número )?"
     + _KEY.format(words="um|dois|três|nove|zero"),
-    r"(?:você|o senhor|a senhora) foi (?:pré-?aprovad|selecionad|sorteado|sorteada|contemplad|escolhid)\w*",
+    r"(?:você|o senhor|a senhora) foi (?:pré-?aprovad|sorteado|sorteada|contemplad)\w*",
     r"você ganhou|(?:crédito|empréstimo) pré-?aprovado|garantia estendida|extensão de garantia",
     r"para não receber mais|não desligue|mandado de prisão",
     r"(?:esta é|este é) uma? (?:mensagem|aviso|comunicado) (?:importante|urgente)",
     # it
     r"(?:premi|premete|prema|digiti|digita|schiacci) (?:ora |adesso |subito )?"
     r"(?:il tasto |il numero |il |tasto )?" + _KEY.format(words="uno|due|tre|nove|zero"),
-    r"(?:è|sei) stat[oa] (?:selezionat|scelt|estratt)\w*|(?:ha|hai) vinto (?:un|una|il)",
+    r"(?:è|sei) stat[oa] estratt\w*|(?:ha|hai) vinto (?:un|una|il)",
     r"garanzia (?:estesa|prolungata)|estensione di garanzia|per non ricevere più|non riattacchi",
     r"(?:questo è|questa è) un\w* (?:messaggio|avviso|comunicazione) (?:importante|urgente)",
     r"mandato di arresto",
     cjk=r"按\s*[0-9](?!\s*\d)|按[零一二三四五六七八九]号?键|请按[零一二三四五六七八九]|按[井星]号"
-    r"|恭喜(?:您|你)(?:获得|中|被|已)|中奖|(?:您|你)(?:已经?)?被(?:选中|抽中)|这是一条(?:重要|紧急|最后)"
+    r"|恭喜(?:您|你)(?:获得|中|被|已)|中奖|(?:您|你)(?:已经?)?被抽中|这是一条(?:重要|紧急|最后)"
     r"|(?:银行卡|信用卡|账户|社保卡|医保卡|身份证)(?:已经?|被|将|涉嫌)被?(?:冻结|停用|盗用|盗刷|暂停|异常)"
     r"|涉嫌(?:洗钱|犯罪)|额度(?:已经?)?(?:提升|提高)|不要挂机|请勿挂机|延长保修",
 )
-# Words a robocall often says but a real caller may too ("gratis", an automated reminder): two make spam.
-_SPAM_HINTS = phrases(
-    r"(?:mensaje|llamada|mensagem|chamada|ligação|messaggio|chiamata) (?:automátic|automatizad|grabad|gravad"
-    r"|automatic|registrat)\w*",
-    r"message (?:automatique|enregistré|préenregistré)|appel automatique",
-    r"automatische (?:nachricht|ansage)|automatischer anruf|bandansage",
-    r"gratis|gratuit\w*|kostenlos\w*|grátis",
-    r"(?:oferta|descuento|promoción|offre|promotion|angebot|rabatt|desconto|promoção|offerta|sconto|promozione)"
-    r" (?:exclusiv\w+|especial|spécial\w*|speciale)|exklusives? angebot",
-    r"por tiempo limitado|durée limitée|nur für kurze zeit|por tempo limitado|tempo limitato",
-    r"aides? de l'état|ayudas? del gobierno|staatliche förderung|incentivo fiscale",
-    r"paneles solares|panneaux solaires|isolation|solaranlage|painéis solares|pannelli solari",
-    r"(?:préstamo|kredit|empréstimo|prestito)s?",
-    r"verlosung|gewinnspiel|sorteo|sorteio|tirage au sort|concorso a premi",
-    r"actividad sospechosa|activité suspecte|verdächtige aktivität|atividade suspeita|attività sospetta",
-    r"hacienda|agencia tributaria|finanzamt|impôts|receita federal|agenzia delle entrate",
-    r"compañía eléctrica|fournisseur d'énergie|stromanbieter|companhia elétrica|fornitore di energia",
-    cjk=r"自动语音|语音通知|自动通知|这是一条|免费|限时|优惠|贷款|信用卡中心|可疑交易|税务局|公安局",
+# Words a robocall often says but a real caller may too: a recorded voice, a lure (free, a discount, a loan,
+# subsidies), a threat (the tax office, suspicious activity), "you have been selected". A pharmacy's free
+# first consultation and special offer is two lures, not spam; a recorded voice offering a free loan is.
+_SPAM_HINTS = (
+    phrases(
+        r"(?:mensaje|llamada|mensagem|chamada|ligação|messaggio|chiamata) (?:automátic|automatizad|grabad"
+        r"|gravad|automatic|registrat)\w*",
+        r"message (?:automatique|enregistré|préenregistré)|appel automatique",
+        r"automatische (?:nachricht|ansage)|automatischer anruf|bandansage",
+        cjk=r"自动语音|语音通知|自动通知|这是一条",
+    ),
+    phrases(
+        r"gratis|gratuit\w*|kostenlos\w*|grátis",
+        r"(?:oferta|descuento|promoción|offre|promotion|angebot|rabatt|desconto|promoção|offerta|sconto"
+        r"|promozione) (?:exclusiv\w+|especial|spécial\w*|speciale)|exklusives? angebot",
+        r"por tiempo limitado|durée limitée|nur für kurze zeit|por tempo limitado|tempo limitato",
+        r"aides? de l'état|ayudas? del gobierno|staatliche förderung|incentivo fiscale",
+        r"paneles solares|panneaux solaires|isolation|solaranlage|painéis solares|pannelli solari",
+        r"(?:préstamo|kredit|empréstimo|prestito)s?|verlosung|gewinnspiel|sorteo|sorteio|concorso a premi",
+        r"compañía eléctrica|fournisseur d'énergie|stromanbieter|companhia elétrica|fornitore di energia",
+        cjk=r"免费|限时|优惠|贷款|信用卡中心",
+    ),
+    phrases(
+        r"actividad sospechosa|activité suspecte|verdächtige aktivität|atividade suspeita|attività sospetta",
+        r"hacienda|agencia tributaria|finanzamt|impôts|receita federal|agenzia delle entrate",
+        cjk=r"可疑交易|税务局|公安局",
+    ),
+    phrases(
+        r"(?:ha|has) sido (?:seleccionad|elegid)[oa]|vous avez été (?:sélectionné|choisi)\w*",
+        r"sie wurden (?:\w+ )?ausgewählt|(?:você|o senhor|a senhora) foi (?:selecionad|escolhid)\w*",
+        r"(?:è|sei) stat[oa] (?:selezionat|scelt)\w*",
+        cjk=r"(?:您|你)(?:已经?)?被选中",
+    ),
 )
 _WRONG_NUMBER = phrases(
     # en
@@ -203,12 +218,12 @@ _FILLERS = frozenset(
     fold(w)
     for w in re.findall(
         r"\S+",
-        "hello hi hey um uh er erm hm hmm mm oh okay ok yeah yes no bye sorry "
-        "hola aló alo bueno oiga diga dígame eh pues nada vale "
-        "allo allô bon ben euh oui bah "
-        "hallo ja äh ähm nein tschüss "
-        "alô oi olá ué hum ninguém bem "
-        "pronto ciao sì boh mah ehm niente",
+        "hello hi hey um uh er erm hm hmm mm oh okay ok yeah yes no bye sorry good morning afternoon evening "
+        "hola aló alo bueno buenas buenos días tardes noches oiga diga dígame eh pues nada vale "
+        "allo allô bon bonjour bonsoir ben euh oui bah "
+        "hallo ja äh ähm nein tschüss guten tag morgen abend "
+        "alô oi olá ué hum ninguém bem bom boa dia tarde noite "
+        "pronto ciao sì boh mah ehm niente buongiorno buonasera salve",
     )
 )
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -256,11 +271,11 @@ def classify_intent(text: str, sentiment: str = "neutral") -> tuple[str, float, 
 def call_intent(
     text: str, sentiment: str, english: bool, has_number: bool, same_text_callers: int
 ) -> tuple[str, float, bool]:
-    """The intent, its confidence, and whether the call looks like spam (a robocall phrase, two robocall
-    hints, or the same words left by three or more other numbers)."""
+    """The intent, its confidence, and whether the call looks like spam (a robocall phrase, robocall hints
+    of two kinds, or the same words left by three or more other numbers)."""
     folded = fold(text)
     spam_hits = len(_SPAM.findall(folded))
-    hints = len(set(_SPAM_HINTS.findall(folded)))
+    hints = sum(1 for kind in _SPAM_HINTS if kind.search(folded))
     spam = spam_hits >= 1 or hints >= 2 or same_text_callers >= 3
     if _WRONG_NUMBER.search(folded):
         return "wrong_number", 0.9, spam
