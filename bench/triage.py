@@ -46,10 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     files = args.files or sorted(DATA.glob("*.jsonl"))
     rows = [r for r in _rows(files) if (r.get("transcript") or r.get("text") or "").strip()]
 
-    before = _rss_mb()
+    # Settings and the call context (pydantic, SQLAlchemy) are loaded in the service whatever triage does.
     from voice.core.config import SummarySettings
-    from voice.triage.classify import triage
     from voice.triage.context import call_context, parse_start
+
+    before = _rss_mb()
+    from voice.triage.classify import triage
 
     settings = SummarySettings()
 
