@@ -162,6 +162,18 @@ class _Junk(http.server.BaseHTTPRequestHandler):
             ),
             "nan": '{"summary": "Maria asks", "intent": "billing", "urgency": "normal", '
             '"sentiment": "neutral", "confidence": NaN}',
+            # Well formed, but a number no region has and only one of the two references said.
+            "loose": json.dumps(
+                {
+                    "summary": "Maria Lopez of Acme Plumbing was charged twice.",
+                    "caller_name": "Maria Lopez",
+                    "callback_number": "2345678",
+                    "intent": "billing",
+                    "urgency": "normal",
+                    "sentiment": "neutral",
+                    "references": [{"kind": "order", "value": "A-77"}],
+                }
+            ),
         }[mode]
         finish = "length" if mode == "cut" else "stop"
         choice = {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}
@@ -227,3 +239,20 @@ def test_an_answer_with_nul_is_not_stored_and_the_builtin_summary_is(
         row = session.scalars(select(Summary).where(Summary.revision_id == revision.id)).one()
     assert row.summariser == "builtin" and "\x00" not in row.text
     assert row.error and "control character (U+0000)" in row.error
+
+
+def test_an_llm_answer_is_held_to_the_built_in_readers_rules() -> None:
+    """The model's number must be one worth calling (else the built-in one stands), and its references join
+    the built-in ones instead of replacing them."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Junk)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = LLMSettings(base_url=f"http://127.0.0.1:{server.server_address[1]}/loose", timeout_s=5)
+        builtin = triage(TEXT, "en", CTX)
+        result = llm.refine(builtin, TEXT, "en", CTX, settings)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.summariser.startswith("llm:") and result.error is None, result.error
+    assert result.callback_number == "+12125550134"  # not "+12345678"
+    assert [(r.kind, r.value) for r in result.references] == [("invoice", "4471"), ("order", "A-77")]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from voice.core.config import SummarySettings
-from voice.core.phone import region_for, to_e164
+from voice.core.phone import caller_region, to_e164
 from voice.storage.voicemails import start_in_range
 from voice.triage.model import CallContext
 
@@ -52,4 +52,4 @@ def call_context(
 
 def region_of(context: CallContext) -> str:
     """The region triage reads numbers said without a country code in (as voice.triage.callback does)."""
-    return context.region if context.region_fixed else region_for(context.caller_id, context.region)
+    return context.region if context.region_fixed else caller_region(context.caller_id, context.region)

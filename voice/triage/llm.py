@@ -20,10 +20,12 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from voice.core import inputs
 from voice.core.config import LLMSettings
-from voice.core.phone import region_for
+from voice.core.phone import is_callable
 from voice.triage.callback import resolve_time
+from voice.triage.context import region_of
 from voice.triage.model import INTENTS, URGENCIES, CallContext, Reference, Triage
 from voice.triage.priority import priority_of
+from voice.triage.references import merge_references
 
 log = logging.getLogger(__name__)
 
@@ -175,14 +177,14 @@ def ask(settings: LLMSettings, text: str, language: str | None, context: CallCon
 
 
 def _e164(number: str | None, context: CallContext) -> str | None:
+    """The model's number as E.164 when it is worth calling (as the built-in reader requires), else None."""
     if not number:
         return None
-    region = context.region if context.region_fixed else region_for(context.caller_id, context.region)
     try:
-        parsed = phonenumbers.parse(number, region)
+        parsed = phonenumbers.parse(number, region_of(context))
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(parsed):
+    if not is_callable(parsed):
         return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
@@ -218,7 +220,10 @@ def refine(
         callback_time_text=time_text,
         callback_time=when,
         email=(answer.email or builtin.email or None),
-        references=tuple(Reference(r.kind.lower(), r.value) for r in answer.references) or builtin.references,
+        # The built-in reader's references first: the model tends to name only one of several.
+        references=merge_references(
+            builtin.references, tuple(Reference(r.kind.lower(), r.value) for r in answer.references)
+        ),
         intent=answer.intent,
         intent_confidence=0.0,  # models give no calibrated confidence
         urgency=urgency,
