@@ -148,8 +148,16 @@ def redact(text: str, language: str = "en", phones: bool = False, region: str = 
     """``text`` with personal data masked. Number words become digits first ("one hundred twenty three
     forty five..." is how Whisper may write a spoken SSN), so the masked text reads in digits."""
     text = numbers_as_digits(text, language)
-    spans = find_spans(text, language, phones, region)
-    return apply(text, spans), {s.kind for s in spans}
+    kinds: set[str] = set()
+    # Competing candidates are dropped whole, so a number beside a longer masked one can surface once the
+    # longer is masked; another pass or two masks it too (masking twice must change nothing).
+    for _ in range(4):
+        spans = find_spans(text, language, phones, region)
+        if not spans:
+            break
+        kinds |= {s.kind for s in spans}
+        text = apply(text, spans)
+    return text, kinds
 
 
 def redact_pieces(
