@@ -150,6 +150,7 @@ _SPAM_HINTS = (
         r"|gravad|automatic|registrat)\w*",
         r"message (?:automatique|enregistré|préenregistré)|appel automatique",
         r"automatische (?:nachricht|ansage)|automatischer anruf|bandansage",
+        r"automated (?:call|message)|(?:pre-?)?recorded message",
         cjk=r"自动语音|语音通知|自动通知|这是一条",
     ),
     phrases(
@@ -166,6 +167,7 @@ _SPAM_HINTS = (
     phrases(
         r"actividad sospechosa|activité suspecte|verdächtige aktivität|atividade suspeita|attività sospetta",
         r"hacienda|agencia tributaria|finanzamt|impôts|receita federal|agenzia delle entrate",
+        r"lawsuit (?:\w+ ){0,2}against you|legal action|tax department|suspicious activity",
         cjk=r"可疑交易|税务局|公安局",
     ),
     phrases(
@@ -183,6 +185,7 @@ _WRONG_NUMBER = phrases(
     r"sorry,? (?:i think )?i (?:have|got) the wrong",
     r"not the right number",
     r"(?:isn't|is not) the right number",
+    r"(?:dialled|dialed) (?:it )?wrong|misdial\w*",
     # es
     r"(?:me equivoqué|me he equivocado|me confundí|me he confundido) de (?:número|teléfono|persona)",
     # not a number on file ("tienen un número equivocado en el sistema")
