@@ -363,6 +363,7 @@ NOT_SPAM: list[tuple[str, str, str]] = [
     ("de", "appointment", "Hallo, ich muss den Termin morgen leider absagen, können wir ihn verschieben?"),
     ("es", "support", "Hola, hay un problema con la calefacción, no funciona. Le habla Rosa."),
     ("es", "support", "Hola, tengo un gran problema con la caldera, no enciende."),
+    ("pt", "other", "Opa, tudo bem? Aqui é o Marcos da oficina, o seu carro já está pronto."),
     (
         "es",
         "support",

@@ -355,7 +355,7 @@ WORD_CUES: Cues = {
     ],
     "personal": [
         # en
-        (r"granny|nana|grandad|grandpa|grandma", 2.0),
+        (r"granny|nana|grandad", 2.0),
         (r"mom|mum|dad|grandma|grandpa|auntie|uncle|it's (?:just )?me", 2.0),
         (r"honey|sweetie|sweetheart|darling", 2.5),
         (r"just (?:wanted|calling|ringing) to (?:say hi|say hello|check in|catch up|see how you)", 2.5),
@@ -367,7 +367,8 @@ WORD_CUES: Cues = {
         (r"family", 0.8),
         # es, pt, fr, de, it
         (r"mamá|papá|abuel[oa]|abuelit[oa]|mãe|pai|vó|vô|vovó|vovô|avó|avô|maman|papa|mamie|papi|mama", 2.0),
-        (r"oma|opa|omi|opi|mamma|papà|nonna|nonno", 2.0),
+        (r"mamma|papà|nonna|nonno|omi|opi", 2.0),
+        (r"(?<=\w )(?:oma|opa)|(?<=\w, )(?:oma|opa)", 2.0),  # not the Brazilian "Opa, tudo bem?"
         (r"cariño|mi amor|mi vida|querid[oa]|meu amor|meu bem|chéri\w*|mon cœur|mon amour|schatz", 2.5),
         (r"liebling|tesoro|amore", 2.5),
         (r"te quiero|te extraño|te echo de menos|te amo|saudade\w*|je t'aime|je t'embrasse", 3.0),
