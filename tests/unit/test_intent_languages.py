@@ -310,6 +310,46 @@ CASES: list[tuple[str, str, str]] = [
     ("it", "support", "Buongiorno, il condizionatore fa un rumore strano e non rinfresca più."),
     ("it", "complaint", "Sono molto scontento, il servizio clienti non mi ha mai risposto."),
     ("zh", "sales_lead", "你好，想问一下你们的会议室怎么收费？"),
+    (
+        "es",
+        "appointment",
+        "Llamo de parte de mi madre, tenía revisión el día doce, ¿se podría cambiar para el jueves?",
+    ),
+    (
+        "pt",
+        "appointment",
+        "Bom dia, eu tinha marcado a limpeza de pele para quinta. Dá para passar para a outra semana?",
+    ),
+    (
+        "en",
+        "appointment",
+        "Morning, I was booked in for a boiler service on Friday, is there any chance of a Saturday?",
+    ),
+    ("es", "cancellation", "Hola, tengo el seguro del hogar con ustedes y no quiero renovarlo en marzo."),
+    (
+        "es",
+        "sales_lead",
+        "Buenos días, buscamos un proveedor de GPS para treinta camiones, nos gustaría una oferta.",
+    ),
+    (
+        "fr",
+        "support",
+        "Bonjour, depuis la mise à jour l'imprimante n'est plus reconnue par l'ordinateur, rien à faire.",
+    ),
+    ("zh", "billing", "你好，我家这个月的燃气费比平时多了三倍，是不是抄表错了？"),
+    ("zh", "support", "您好，我们公司的网络一直断断续续的，电话也打不出去，请派技术人员过来。"),
+    ("zh", "cancellation", "你好，我想取消我在你们这里办的健身卡，能退多少钱？"),
+    (
+        "en",
+        "delivery",
+        "Hi, the furniture was meant to come on Saturday and nobody turned up. When is it coming?",
+    ),
+    (
+        "en",
+        "cancellation",
+        "Hello, please cancel my car cover when it runs out, I've switched to another provider.",
+    ),
+    ("it", "cancellation", "Buongiorno, ho cambiato gestore, vorrei disdire la linea fissa."),
     # --- English: classes the old cues missed ---------------------------------------------------------------
     ("en", "callback_request", "Hi, it's Priya Nair returning your call from this morning. Speak soon."),
     ("en", "support", "Hi, the Wi-Fi in the back office is still not connecting after the update."),

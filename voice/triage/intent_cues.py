@@ -10,7 +10,17 @@ from __future__ import annotations
 
 Cues = dict[str, list[tuple[str, float]]]
 _CITA = r"(?:\w+ ){0,2}(?:cita|consulta|turno|hora|horário|marcação|reserva)"  # es, pt: "cambiar la cita"
+_CANCEL = r"cancel(?:l?ing|l?ed)? (?:my|our|the) (?:\w+ )?"  # "cancel the home insurance"
 _WORKS = r"(?:work|sync|load|connect|print|charg|start|turn|respond|open|tak|accept)\w*"  # "won't connect"
+# Another day to move a booking to ("¿se podría cambiar para el jueves?", "dá para passar para outro dia")
+_DAY = {
+    "en": r"(?:a |the )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|next week|another day)",
+    "es": r"(?:el |la )?(?:lunes|martes|miércoles|jueves|viernes|sábado|domingo|semana|otro día)",
+    "pt": r"(?:a |o )?(?:segunda|terça|quarta|quinta|sexta|sábado|domingo|outra semana|outro dia)",
+    "fr": r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|la semaine prochaine|un autre jour)",
+    "de": r"(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|nächste woche|einen anderen tag)",
+    "it": r"(?:lunedì|martedì|mercoledì|giovedì|venerdì|sabato|domenica|(?:la )?settimana prossima)",
+}
 
 WORD_CUES: Cues = {
     "appointment": [
@@ -21,6 +31,9 @@ WORD_CUES: Cues = {
         (r"consultation|check-?up", 1.0),
         (r"cleaning|(?:an? )?(?:slots?|opening)", 0.8),
         (r"meeting|reservation", 1.2),
+        (r"booked in|booked for", 1.5),
+        (r"(?:move|change|push|switch) (?:it |that |this )?(?:to|for) " + _DAY["en"], 1.5),
+        (r"any chance of " + _DAY["en"], 1.5),
         # es, pt ("consulta" is also "a question" in Spanish, so it weighs less than "cita")
         (r"cita|turno|marcação|agendamento", 2.0),
         (r"consulta|horário|reserva|reservar|agendar", 1.2),
@@ -30,19 +43,25 @@ WORD_CUES: Cues = {
         (r"mesa para|tengo hora|pedir hora", 1.5),
         (r"hueco|disponibilidad|disponibilidade|disponibilité|disponibilità|noch frei", 1.2),
         (r"corte de pelo|corte de cabelo|coupe|haarschnitt|friseur\w*|taglio|massagem|masaje|massage", 1.0),
+        (r"(?:cambiar|pasar|mover|aplazar|posponer)(?:la|lo)? (?:\w+ )?(?:para|al|a) " + _DAY["es"], 1.5),
+        (r"(?:passar|mudar|trocar|adiar)(?:-la|-lo)? (?:\w+ )?(?:para|pra) " + _DAY["pt"], 1.5),
+        (r"tenía (?:cita|hora|revisión|consulta)|revisión|chequeo|tinha marcad[oa]", 1.2),
         # fr
         (r"rendez-vous|rdv", 2.0),
         (r"réserver|réservation|créneau", 1.2),
         (r"(?:décaler|reporter|déplacer|avancer|changer|modifier|prendre) (?:\w+ ){0,2}rendez-vous", 1.0),
+        (r"(?:décaler|reporter|déplacer|avancer|voir)(?: ça)? (?:à|au|pour) " + _DAY["fr"], 1.5),
         # de
         (r"termin|termins|\w+termin|terminvereinbarung", 1.5),
         (r"(?:vereinbaren|ausmachen|verschieben|verlegen|absagen|umbuchen)", 1.0),
         (r"reservierung|reservieren|tisch für|sprechstunde", 1.5),
+        (r"(?:verschieben|verlegen) (?:\w+ )?auf " + _DAY["de"] + "|auf " + _DAY["de"] + " verschieben", 1.5),
         # it
         (r"appuntamento", 2.0),
         (r"prenot\w+", 1.5),
         (r"(?:spostare|rinviare|anticipare|fissare|prendere) (?:\w+ ){0,2}(?:appuntamento|visita)", 1.0),
         (r"visita", 0.8),
+        (r"(?:spostare|rinviare|anticipare)(?:la|lo)? (?:\w+ )?(?:a|al|alla) " + _DAY["it"], 1.5),
     ],
     "billing": [
         # en
@@ -108,6 +127,8 @@ WORD_CUES: Cues = {
         (r"no (?:hot water|water|heat|heating|power|electricity|signal|internet|service)", 2.0),
         (r"smell (?:of )?gas|smells? (?:\w+ ){0,2}gas|gas leak|on fire|fire in|smoke", 2.0),
         (r"restart\w*|reboot\w*|verification code|freez(?:es|ing)|froze", 1.2),
+        (r"(?:since|after) the update|mise à jour|actualización|atualização|aggiornamento", 1.0),
+        (r"(?:n'est|ne sont) (?:plus|pas) reconnue?s?|rien à faire", 1.2),
         (r"beep\w*|stuck|(?:having|had|have) (?:trouble|problems|issues)", 1.5),
         (r"trouble (?:with|getting|logging)", 1.5),
         (r"(?:can't|cannot|can not) (?:turn|switch|open|start|get) (?:it |them )?(?:on|off|open|in)", 1.5),
@@ -190,6 +211,7 @@ WORD_CUES: Cues = {
         (r"estimate", 1.8),
         (r"looking (?:for|to get|into)", 0.8),
         (r"rates", 0.6),
+        (r"(?:looking for|need|want|find) (?:a |an )?(?:new )?(?:supplier|provider|vendor)", 1.5),
         # es, pt
         (r"presupuesto|cotización|cotizar|orçamento|cotação", 2.0),
         (r"precio|precios|preço|preços|tarifas|catálogo|folleto|folheto", 1.2),
@@ -200,6 +222,7 @@ WORD_CUES: Cues = {
         (r"licencias|licenças", 1.0),
         (r"saber o valor|qual (?:é )?o valor|saber el precio", 1.5),
         (r"(?:hacen|hacéis|vocês fazem|fazem) (?:\w+ )?\w+|reforma|reformas", 1.0),
+        (r"(?:una|su|uma|sua) (?:oferta|propuesta|proposta)|proveedor\w*|fornecedor\w*", 1.5),
         # fr
         (r"devis", 2.0),
         (r"tarif\w*|prix|acheter|achat|proposition commerciale", 1.2),
@@ -207,12 +230,14 @@ WORD_CUES: Cues = {
         (r"intéressé\w* par", 2.0),
         (r"renseignements? sur|informations sur (?:vos|votre)", 1.2),
         (r"vous faites|rénovation|travaux", 1.0),
+        (r"fournisseur|une proposition", 1.5),
         # de
         (r"angebot|kostenvoranschlag", 2.0),
         (r"preis|preise|preisliste|katalog|broschüre", 1.2),
         (r"was kostet|wie ?viel kostet|was würde (?:\w+ ){0,3}kosten", 1.5),
         (r"interessier\w*|interesse an", 2.0),
         (r"kaufen|anschaffen|lizenzen|machen sie auch|renovierung|umbau|sanierung", 1.0),
+        (r"anbieter|lieferant\w*", 1.5),
         # it
         (r"preventivo", 2.0),
         (r"prezz\w+|listino|catalogo", 1.2),
@@ -220,6 +245,7 @@ WORD_CUES: Cues = {
         (r"interessat\w+ (?:a|al|ai|alla)|interesse per", 2.0),
         (r"acquistare|comprare", 1.2),
         (r"fate anche|ristrutturazione|lavori di", 1.0),
+        (r"fornitore|una proposta|un'offerta", 1.5),
     ],
     "complaint": [
         # en
@@ -284,8 +310,11 @@ WORD_CUES: Cues = {
     ],
     "cancellation": [
         # en
-        (r"cancel(?:l?ing|l?ed)? (?:my|our|the) (?:subscription|account|service|membership|contract)", 3.0),
-        (r"cancel(?:l?ing|l?ed)? (?:my|our|the) (?:policy|plan|order)", 3.0),
+        (_CANCEL + r"(?:subscription|account|service|membership|contract)", 3.0),
+        (_CANCEL + r"(?:policy|plan|order|insurance|cover|broadband)", 3.0),
+        (r"switch(?:ed|ing)? (?:to another |to a new |my )?(?:provider|supplier)", 1.5),  # gone elsewhere
+        (r"me (?:he )?cambiado de compañía|changé d'(?:opérateur|fournisseur)|anbieter gewechselt", 1.5),
+        (r"(?:mudei|troquei) de operadora|cambiato (?:gestore|operatore)", 1.5),
         (r"cancel\w*", 1.2),
         (r"terminat\w*", 1.8),
         (r"close (?:my|our) account|(?:don't|do not) want to renew", 2.5),
@@ -294,15 +323,12 @@ WORD_CUES: Cues = {
         (r"end (?:my|our|the) (?:\w+ )?(?:contract|subscription|membership|plan)", 2.5),
         # es, pt
         (r"cancelar|cancelación|cancelamento|anular|desistir", 1.2),
-        (
-            r"(?:cancelar|anular|rescindir) (?:\w+ ){0,2}(?:suscripción|cuenta|servicio|membresía|contrato)",
-            3.0,
-        ),
+        (r"(?:cancelar|anular|rescindir) (?:\w+ ){0,2}(?:suscripción|cuenta|servicio|membresía)", 3.0),
         (r"(?:cancelar|anular|rescindir) (?:\w+ ){0,2}(?:póliza|plan|abono|línea|seguro)", 3.0),
         (r"(?:cancelar|encerrar) (?:\w+ ){0,2}(?:assinatura|conta|serviço|plano|matrícula|contrato)", 3.0),
         (r"dar(?:me|nos|lo|la)? de baja|(?:tramitar|solicitar|pedir) la baja", 3.0),
         (r"rescindir|rescisión|rescisão", 2.5),
-        (r"no (?:quiero|queremos) renovar|(?:não|nao) (?:quero|queremos) (?:mais )?renovar", 2.5),
+        (r"no (?:quiero|queremos) renovar\w*|(?:não|nao) (?:quero|queremos) (?:mais )?renovar\w*", 2.5),
         # fr
         (r"résilier|résiliation|désabonner|désinscrire", 2.5),
         (r"annul\w*", 1.2),
@@ -317,7 +343,7 @@ WORD_CUES: Cues = {
         (r"disdire|annullare|cancellare", 1.2),
         (r"disdetta|recedere|recesso", 2.5),
         (r"(?:disdire|cancellare|annullare) (?:\w+ |l'){0,2}(?:abbonamento|contratto|servizio|polizza)", 3.0),
-        (r"non (?:voglio|vogliamo) rinnovare", 2.5),
+        (r"non (?:voglio|vogliamo) rinnovar\w*", 2.5),
     ],
     "delivery": [
         # en
@@ -331,6 +357,7 @@ WORD_CUES: Cues = {
         (r"entregador|transportadora|correios|rastreamento|rastreio", 2.0),
         (r"pedido|frete", 1.5),
         (r"mensajero|transportista|cartero|carteiro|motoboy", 2.0),
+        (r"(?:was|were) (?:meant|supposed|due) to (?:come|arrive|be delivered|turn up)", 1.5),
         (r"(?:tenía|debía|iba) que llegar|(?:era|devia) para chegar|devait (?:arriver|être livré)", 1.5),
         (r"doveva arrivare", 1.5),
         (r"sollte (?:\w+ ){0,3}(?:kommen|ankommen|geliefert werden)|mi compra|minha compra", 1.5),
@@ -344,7 +371,7 @@ WORD_CUES: Cues = {
         (r"pas (?:encore )?reçu", 2.0),
         (r"livreur|facteur", 1.5),
         # de
-        (r"liefer\w*|geliefert|paket\w*|sendung\w*|zustell\w*|kurier", 2.0),
+        (r"liefer(?!ant)\w*|geliefert|paket\w*|sendung\w*|zustell\w*|kurier", 2.0),
         (r"bestellung|versand\w*|verschickt", 1.5),
         (r"nicht (?:angekommen|eingetroffen)", 2.0),
         (r"paketbote|postbote|bote", 1.5),
@@ -355,8 +382,7 @@ WORD_CUES: Cues = {
     ],
     "personal": [
         # en
-        (r"granny|nana|grandad", 2.0),
-        (r"mom|mum|dad|grandma|grandpa|auntie|uncle|it's (?:just )?me", 2.0),
+        (r"granny|nana|grandad|mom|mum|dad|grandma|grandpa|auntie|uncle|it's (?:just )?me", 2.0),
         (r"honey|sweetie|sweetheart|darling", 2.5),
         (r"just (?:wanted|calling|ringing) to (?:say hi|say hello|check in|catch up|see how you)", 2.5),
         (r"miss you", 2.5),
@@ -413,6 +439,7 @@ CJK_CUES: Cues = {
     "billing": [
         ("账单|多收|发票|扣款|扣费|扣了|重复扣|收了两次", 2.0),
         ("付款|收费|缴费|交费|话费|电费|水费", 1.5),
+        ("燃气费|物业费|管理费|停车费|服务费|抄表|比平时多", 1.5),
         ("退款", 1.8),
         ("费用", 1.2),
     ],
@@ -421,12 +448,14 @@ CJK_CUES: Cues = {
         ("漏水|水管|爆了|跑水|着火|失火|冒烟|煤气味|燃气味|漏气|停电|没电|停水|没有?水|没有?暖气", 2.0),
         ("维修|报修|修理|出问题|出了问题|有问题|派人|上门|售后|技术支持|工单|密码|验证码", 1.5),
         ("宕机|断网|掉线|死机|卡住了|被锁|锁住了|不制冷|不制热|异响|噪音", 2.0),
+        ("断断续续|打不出去|打不通|信号不好|网络(?:不好|很慢|有问题)|技术人员", 1.5),
         ("进度|没有结果|没有回复|没人回复", 1.0),
     ],
     "sales_lead": [
         ("价格|报价|采购", 2.0),
         ("感兴趣|多少钱|购买|想买|订购", 1.5),
         ("怎么收费|收费标准|价位", 2.0),
+        ("供应商", 1.5),
         ("合作|了解一下", 1.0),
     ],
     "complaint": [
@@ -437,7 +466,8 @@ CJK_CUES: Cues = {
     ],
     "cancellation": [
         ("取消", 1.2),
-        ("取消(?:订阅|会员|合同|服务|套餐|订单|账户|账号|业务)|退订", 3.0),
+        ("取消.{0,8}?(?:卡|订阅|会员|合同|服务|套餐|订单|账户|账号|业务)|退订", 3.0),
+        ("能退|退卡|退钱|换了(?:一家|别的|其他)|转网", 1.5),
         ("注销|解约|退掉|不续|不再续|退会员|停掉", 2.0),
         ("不用了|不要了", 1.5),
     ],
