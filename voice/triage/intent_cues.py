@@ -11,7 +11,8 @@ from __future__ import annotations
 Cues = dict[str, list[tuple[str, float]]]
 _CITA = r"(?:\w+ ){0,2}(?:cita|consulta|turno|hora|horário|marcação|reserva)"  # es, pt: "cambiar la cita"
 _CANCEL = r"cancel(?:l?ing|l?ed)? (?:my|our|the) (?:\w+ )?"  # "cancel the home insurance"
-_WORKS = r"(?:work|sync|load|connect|print|charg|start|turn|respond|open|tak|accept)\w*"  # "won't connect"
+# "won't connect", "keeps declining"
+_WORKS = r"(?:work|sync|load|connect|print|charg|start|turn|respond|open|tak|accept|declin|reject|drop)\w*"
 # Another day to move a booking to ("¿se podría cambiar para el jueves?", "dá para passar para outro dia")
 _DAY = {
     "en": r"(?:a |the )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|next week|another day)",
@@ -29,8 +30,9 @@ WORD_CUES: Cues = {
         (r"book (?:a|an|me)|schedule (?:a|an)|table for", 1.5),
         (r"confirm (?:my|the|our) (?:visit|booking|reservation)|move (?:my|the) (?:visit|booking)", 1.5),
         (r"consultation|check-?up", 1.0),
-        (r"cleaning|(?:an? )?(?:slots?|opening)", 0.8),
-        (r"meeting|reservation", 1.2),
+        (r"cleaning|(?:an? )?slots?|an opening|any openings", 0.8),
+        (r"still (?:okay|ok|on|good) for|confirming (?:my|the|our|that|i'm|we're|for)", 1.2),
+        (r"with (?:dr|doctor)|meeting|reservation", 1.2),
         (r"booked in|booked for", 1.5),
         (r"(?:move|change|push|switch) (?:it |that |this )?(?:to|for) " + _DAY["en"], 1.5),
         (r"any chance of " + _DAY["en"], 1.5),
@@ -195,6 +197,8 @@ WORD_CUES: Cues = {
         # it
         (r"non funziona\w*|ha smesso di funzionare|guasto|guasta|si è rott[oa]|rott[oa]", 2.0),
         (r"non riesco a (?:\w+ ){0,2}(?:accedere|entrare|collegar\w*|connetter\w*)", 2.0),
+        (r"(?:connessione|linea|internet|rete) (?:\w+ )?cade", 2.0),
+        (r"se cae (?:la|el) (?:conexión|internet|wifi|línea)", 2.0),
         (r"riparazione|riparare|aggiustare|tecnico|assistenza|errore", 1.2),
         (r"perdita d'acqua|perde acqua|infiltrazione|allag\w+|odore di gas|puzza di gas|fuoco", 2.0),
         (r"senza (?:acqua|luce|corrente|riscaldamento|internet|linea)", 2.0),
@@ -261,6 +265,7 @@ WORD_CUES: Cues = {
         # Saying so: "I want to make a complaint", "quiero poner una queja", "ich möchte mich beschweren"
         (r"(?:make|file|lodge|register) a (?:formal )?complaint", 2.0),
         (r"annoyed|fed up|livid|furious", 1.5),
+        (r"disgraceful|appalling|outrageous|shocking|never been treated|treated (?:so |really )?badly", 1.8),
         (r"(?:poner|presentar|hacer) una (?:queja|reclamación)", 2.0),
         (r"(?:fazer|registrar|abrir) uma reclamação", 2.0),
         (r"(?:faire|déposer) une (?:réclamation|plainte)|porter plainte", 2.0),
@@ -271,6 +276,7 @@ WORD_CUES: Cues = {
         (r"queja\w*|quejar\w*", 2.5),
         (r"reclamación|reclamo", 1.5),
         (r"inaceptable|inadmisible|una vergüenza|vergonzoso|indignad[oa]|harto|harta", 2.0),
+        (r"indignat[oa]|revoltad[oa]|pas contente?|raccroché au nez|(?:não|ninguém) apareceu", 1.8),
         (r"pésimo|fatal|decepcionad[oa]|enfadad[oa]|enojad[oa]", 1.5),
         (r"mal servicio|nunca vino|no vino nadie|nadie vino", 2.0),
         (r"nadie me (?:da|ha dado|dio|llama|ha llamado|devuelve|contesta)", 1.5),
@@ -318,6 +324,7 @@ WORD_CUES: Cues = {
         (r"cancel\w*", 1.2),
         (r"terminat\w*", 1.8),
         (r"close (?:my|our) account|(?:don't|do not) want to renew", 2.5),
+        (r"(?:won't|will not|don't|do not|no longer) need (?:the|your|our|my) (?:\w+ )?services?", 2.5),
         (r"stop (?:the|my|our) (?:\w+ )?(?:service|subscription|deliveries|orders?)", 2.5),
         (r"opt out", 1.2),
         (r"end (?:my|our|the) (?:\w+ )?(?:contract|subscription|membership|plan)", 2.5),
@@ -333,7 +340,7 @@ WORD_CUES: Cues = {
         (r"résilier|résiliation|désabonner|désinscrire", 2.5),
         (r"annul\w*", 1.2),
         (r"annuler (?:mon|notre|le|ma|l') ?(?:abonnement|contrat|compte|forfait|adhésion|commande)", 3.0),
-        (r"mettre fin à (?:mon|notre|le|ma)|ne (?:pas|plus) renouveler", 2.5),
+        (r"mettre fin à (?:mon|notre|le|ma)|ne (?:pas|plus) renouveler|reconduire", 2.5),
         # de
         (r"kündig\w*", 2.5),
         (r"stornier\w*|abbestellen|abmelden", 1.5),
@@ -438,50 +445,44 @@ CJK_CUES: Cues = {
     ],
     "billing": [
         ("账单|多收|发票|扣款|扣费|扣了|重复扣|收了两次", 2.0),
-        ("付款|收费|缴费|交费|话费|电费|水费", 1.5),
-        ("燃气费|物业费|管理费|停车费|服务费|抄表|比平时多", 1.5),
+        ("付款|收费|缴费|交费|话费|电费|水费|燃气费|物业费|管理费|停车费|服务费|抄表|比平时多", 1.5),
         ("退款", 1.8),
         ("费用", 1.2),
     ],
     "support": [
         ("坏了|不能用|用不了|打不开|开不了|连不上|登录不了|登不上|上不了网|没有?网|没信号|故障", 2.0),
         ("漏水|水管|爆了|跑水|着火|失火|冒烟|煤气味|燃气味|漏气|停电|没电|停水|没有?水|没有?暖气", 2.0),
-        ("维修|报修|修理|出问题|出了问题|有问题|派人|上门|售后|技术支持|工单|密码|验证码", 1.5),
         ("宕机|断网|掉线|死机|卡住了|被锁|锁住了|不制冷|不制热|异响|噪音", 2.0),
+        ("维修|报修|修理|出问题|出了问题|有问题|派人|上门|售后|技术支持|工单|密码|验证码", 1.5),
         ("断断续续|打不出去|打不通|信号不好|网络(?:不好|很慢|有问题)|技术人员", 1.5),
         ("进度|没有结果|没有回复|没人回复", 1.0),
     ],
     "sales_lead": [
-        ("价格|报价|采购", 2.0),
-        ("感兴趣|多少钱|购买|想买|订购", 1.5),
-        ("怎么收费|收费标准|价位", 2.0),
-        ("供应商", 1.5),
+        ("价格|报价|采购|怎么收费|收费标准|价位", 2.0),
+        ("感兴趣|多少钱|购买|想买|订购|供应商", 1.5),
         ("合作|了解一下", 1.0),
     ],
     "complaint": [
         ("投诉", 2.5),
-        ("不满意|太不像话|太过分|太差|什么态度|气死", 2.0),
+        ("不满意|太不像话|太过分|太差|什么态度|气死|失望", 2.0),
         ("一直没人|没人管|没人理|赔偿", 1.5),
         ("第三次|第二次|好几次", 1.2),
     ],
     "cancellation": [
-        ("取消", 1.2),
         ("取消.{0,8}?(?:卡|订阅|会员|合同|服务|套餐|订单|账户|账号|业务)|退订", 3.0),
-        ("能退|退卡|退钱|换了(?:一家|别的|其他)|转网", 1.5),
         ("注销|解约|退掉|不续|不再续|退会员|停掉", 2.0),
-        ("不用了|不要了", 1.5),
+        ("能退|退卡|退钱|换了(?:一家|别的|其他)|转网|不用了|不要了", 1.5),
+        ("取消", 1.2),
     ],
     "delivery": [
-        ("快递|送货|包裹|发货|物流|还没收到|没收到", 2.0),
+        ("快递|送货|包裹|发货|物流|还没收到|没收到|送错", 2.0),
         ("还没有?到|配送|派送|快递员|签收|外卖", 1.5),
-        ("送错", 2.0),
         ("订单", 1.2),
     ],
     "personal": [
         ("妈|爸|奶奶|爷爷|外婆|姥姥|姥爷|外公", 2.0),
         ("老公|老婆|宝贝|亲爱的|想你|爱你", 2.5),
-        ("是我啊|是我呀|是我[，,。.]", 1.5),
-        ("生日", 1.5),
+        ("是我啊|是我呀|是我[，,。.]|生日", 1.5),
         ("吃饭", 1.0),
     ],
     "callback_request": [("回电话|给我打电话|回电|回个电话|回拨|联系我", 1.5)],
