@@ -431,6 +431,10 @@ REQUESTS = [
     ("Buongiorno, sono Luca. Vorrei spostare la visita a lunedì. Grazie, arrivederci.", "visita"),
     ("Salve, sono Anna. Potrebbe richiamarmi per il preventivo? Grazie mille.", "preventivo"),
     ("你好，我是王磊。麻烦帮我查一下订单。谢谢。", "订单"),
+    (
+        "你好，我是张伟。我的订单号是A2291，还没发货，麻烦回个电话。谢谢。",
+        "我的订单号是A2291",
+    ),  # no space after 。
     # No sentence asks: the first that says more than hello and who is calling.
     (
         "Servus, Andrea Huber hier. Die Heizung im Keller macht seit gestern komische Geräusche. Tschüss.",

@@ -45,7 +45,10 @@ _OPENING = re.compile(
 
 def _sentences(text: str) -> list[str]:
     # Split after sentence punctuation, but not after titles ("Mr. Quilter").
-    parts = re.split(r"(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bMrs\.)(?<=[.!?。？！])\s+", text)
+    # Chinese puts no space after 。！？, so a sentence ends there with or without one.
+    parts = re.split(
+        r"(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bMrs\.)(?<=[.!?])\s+|(?<=[。？！])\s*", text
+    )
     return [s.strip() for s in parts if s.strip()]
 
 
