@@ -154,3 +154,15 @@ def test_triage_end_to_end_with_a_repeat_caller(voice_server: VoiceServer, audio
         f"{voice_server.url}/v1/calls/{second['call']['id']}", headers=voice_server.headers()
     ).json()
     assert detail["voicemails"][0]["transcript"]["summary"]["intent"] == second["summary"]["intent"]
+
+
+def test_an_emergency_is_in_the_english_summary() -> None:
+    """The inbox shows the summary first: a burst pipe must not read as "needs help with a problem"."""
+    leak = triage(
+        "Hi, this is Sarah Mitchell, a pipe has burst and water is everywhere, call me on 917 555 0183.", "en"
+    )
+    assert leak.urgency == "urgent" and "pipe has burst" in leak.summary, leak.summary
+    calm = triage(
+        "Hi, it's Tom, it's not an emergency but the heater is noisy. Call me on 212 555 0147.", "en"
+    )
+    assert calm.urgency != "urgent" and "emergency" not in calm.summary, calm.summary

@@ -72,7 +72,8 @@ def triage(text: str, language: str | None, context: CallContext | None = None) 
     if low_confidence:
         flags += ("low_confidence",)
     urgency, reasons = urgency_of(text, intent, sentiment, time_text, when, context)
-    summary = summary_line(text, english, intent, name, org, refs, time_text, request)
+    said = next((r.split("“", 1)[1].rstrip("”") for r in reasons if r.startswith("emergency: “")), None)
+    summary = summary_line(text, english, intent, name, org, refs, time_text, request, said)
     if low_confidence:
         summary = "(Unclear audio) " + summary
 

@@ -117,9 +117,11 @@ def summary_line(
     refs: tuple[Reference, ...],
     time_text: str | None,
     request: str | None,
+    emergency: str | None = None,
 ) -> str:
-    """English: who, from where, wants what, about which reference, when. Other languages: the request
-    sentence in the caller's own words."""
+    """English: who, from where, wants what, about which reference, when, and the emergency said (the words
+    an agent must see first: "pipe has burst"). Other languages: the request sentence in the caller's own
+    words."""
     if not english:
         return _shorten(f"{name}: {request}" if name and request else request or text)
     who = name or "A caller"
@@ -128,6 +130,8 @@ def summary_line(
     if intent == "wrong_number":
         return f"{who} dialled the wrong number."
     subject = f"{who}{f' from {org}' if org else ''} {_VERBS[intent]}{_topic(refs)}"
+    if emergency:
+        subject += f": {emergency}"
     if time_text:
         subject += f", {time_text}"
     return _shorten(subject) + "."
