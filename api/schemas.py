@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Path
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from voice.core.config import known_languages
+from voice.core.languages import known_languages
 from voice.storage.voicemails import start_in_range
 
 StatusName = Literal[

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from voice.core.config import TranscriptionSettings
+from voice.core.transcription_settings import TranscriptionSettings
 from voice.transcription.convert import read_ctranslate2, to_openai_state
 from voice.transcription.weights import PACKAGED, ModelNotFound, resolve_model, sha256_of
 

@@ -11,8 +11,8 @@ import threading
 
 import numpy as np
 
-from voice.core.config import TranscriptionSettings
 from voice.core.errors import VoicemailError
+from voice.core.transcription_settings import TranscriptionSettings
 from voice.transcription import engines
 from voice.transcription.engines import DecodeOptions, RawSegment, RawTranscription
 

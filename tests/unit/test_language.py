@@ -12,7 +12,8 @@ import pytest
 from pydantic import ValidationError
 
 from voice.audio.speech_detection import SpeechAudio
-from voice.core.config import WHISPER_LANGUAGES, TranscriptionSettings, known_languages, split_languages
+from voice.core.languages import WHISPER_LANGUAGES, known_languages, split_languages
+from voice.core.transcription_settings import TranscriptionSettings
 from voice.transcription.engines import DecodeOptions, LanguageDetector, RawSegment, RawTranscription
 from voice.transcription.language import LanguageGuard, choose_language
 from voice.transcription.transcribe import transcribe

@@ -33,7 +33,7 @@ class Call:
 
 def _language_option(value: str | None) -> str | None:
     """--language checked as the API checks its language field, before the model loads."""
-    from voice.core.config import known_languages
+    from voice.core.languages import known_languages
 
     try:
         return ",".join(known_languages(value)) or None
@@ -120,7 +120,7 @@ def _call(path: Path, flags: dict[str, str | None]) -> Call:
     from pydantic import ValidationError
 
     from api.schemas import CallIn
-    from voice.core.config import known_languages
+    from voice.core.languages import known_languages
 
     sidecar = path.with_suffix(".json")
     raw: dict[str, Any] = {}

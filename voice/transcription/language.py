@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from voice.core.config import TranscriptionSettings, split_languages
+from voice.core.languages import split_languages
+from voice.core.transcription_settings import TranscriptionSettings
 
 __all__ = ["LanguageChoice", "LanguageGuard", "choose_language", "split_languages"]
 

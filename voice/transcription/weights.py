@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from voice.core.config import TranscriptionSettings
+from voice.core.transcription_settings import TranscriptionSettings
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from voice.core.config import TranscriptionSettings
+from voice.core.transcription_settings import TranscriptionSettings
 
 
 @dataclass(frozen=True)

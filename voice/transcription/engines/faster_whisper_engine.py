@@ -9,7 +9,7 @@ import numpy as np
 from faster_whisper import BatchedInferencePipeline, WhisperModel
 from faster_whisper.audio import pad_or_trim
 
-from voice.core.config import TranscriptionSettings
+from voice.core.transcription_settings import TranscriptionSettings
 from voice.transcription.engines import DecodeOptions, RawSegment, RawTranscription, RawWord
 from voice.transcription.weights import resolve_model
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from voice.core.config import TranscriptionSettings
+from voice.core.transcription_settings import TranscriptionSettings
 from voice.transcription.convert import convert_to_openai
 from voice.transcription.engines import DecodeOptions, RawSegment, RawTranscription, RawWord
 from voice.transcription.weights import resolve_model
