@@ -152,3 +152,20 @@ def test_a_mailbox_with_a_region_still_reads_a_foreign_callers_own_number() -> N
     assert number("Hi, it's Tom, please call me back on 07911 123456.") == "+447911123456"
     assert number("Hi, it's Tom, you can reach me on this number.") == "+447911123456"
     assert number("Hi, it's Tom, call me back on 212 555 0147 please.") == "+12125550147"
+
+
+def test_voice_submit_sends_a_call_records_language_as_the_uploads_language(tmp_path: Path) -> None:
+    """NAME.json's "language" is not part of the call record the API reads: voice submit sends it as the
+    upload's language field, as voice transcribe reads it."""
+    from voice.cli.submit import _call_fields
+
+    record = tmp_path / "a.json"
+    record.write_text(json.dumps({"from": "+34612345678", "language": ["es", "en"]}))
+    assert _call_fields(record) == {"call": record.read_text(), "language": "es,en"}
+    record.write_text(json.dumps({"from": "+34612345678", "language": "de"}))
+    assert _call_fields(record)["language"] == "de"
+    record.write_text(json.dumps({"from": "+34612345678"}))
+    assert _call_fields(record) == {"call": record.read_text()}
+    record.write_text("not json")
+    assert _call_fields(record) == {"call": "not json"}
+    assert _call_fields(tmp_path / "missing.json") == {}

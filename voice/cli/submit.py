@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -73,6 +74,24 @@ def _waiting(line: str) -> None:
     _say(line, "yellow")
 
 
+def _call_fields(call_json: Path) -> dict[str, str]:
+    """The form fields for a NAME.json beside the audio: the call record, and its "language" (one code or
+    several, "en,es" or a list) as the upload's own language field, which the call record does not carry."""
+    if not call_json.exists():
+        return {}
+    text = call_json.read_text()
+    fields = {"call": text}
+    try:
+        language = json.loads(text).get("language")
+    except (ValueError, AttributeError):
+        return fields  # the server says what is wrong with the record
+    if isinstance(language, list):
+        language = ",".join(str(x) for x in language)
+    if isinstance(language, str) and language.strip():
+        fields["language"] = language
+    return fields
+
+
 def _queue(client: httpx.Client, files: list[Path], deadline: float) -> tuple[dict[str, Path], int]:
     """Upload each file: the ids the server queued (with their file) and how many files it refused."""
     from voice.integrations import apiclient
@@ -80,8 +99,7 @@ def _queue(client: httpx.Client, files: list[Path], deadline: float) -> tuple[di
     ids: dict[str, Path] = {}
     problems = 0
     for f in files:
-        call_json = f.with_suffix(".json")
-        data = {"call": call_json.read_text()} if call_json.exists() else {}
+        data = _call_fields(f.with_suffix(".json"))
         with f.open("rb") as fh:
             r = apiclient.send(
                 client,
