@@ -60,7 +60,9 @@ FileOption = Annotated[
 @app.command("triage", epilog=ROW_FORMAT)
 def eval_triage(
     file: FileOption = None,
-    split: Annotated[str, typer.Option(help="dev | test (held out) | all")] = "all",
+    # dev by default: --rows and --misses would otherwise print the held-out rows one should not tune on.
+    # A row without "split" is dev, so anyone's own data is read whole.
+    split: Annotated[str, typer.Option(help="dev | test (held out) | all")] = "dev",
     rows: Annotated[
         bool, typer.Option("--rows", help="print every row: what triage said, misses marked")
     ] = False,
