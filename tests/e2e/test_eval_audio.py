@@ -27,7 +27,7 @@ ROWS = [
      "mailbox": "billing", "started_at": "2026-11-23T09:15:00Z", "text": BILLING,
      "expected": {"intent": "billing", "callback_number": "+12125550147", "caller_name": "Daniel Brooks",
                   "organisation": "Brooks Bakery", "references": [["invoice", "4471"]], "spam": False}},
-    {"id": "cita", "audio": "audio/es_appointment.ogg", "language": "es", "caller_id": "+34612345678",
+    {"id": "cita", "audio": "audio/es_appointment.ogg", "language": "es", "caller_id": "+34910000000",
      "mailbox": "citas", "started_at": "2026-11-23T10:02:00Z", "text": CITA,
      "expected": {"intent": "appointment", "callback_number": "+34612345678", "caller_name": "María López"}},
     {"id": "hangup", "audio": "audio/hangup.wav", "text": "", "caller_id": "+13125550176",
