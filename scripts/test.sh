@@ -3,8 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VOICE_EXTRAS=test bash scripts/setup.sh
-.venv/bin/ruff check voice api tests bench
-.venv/bin/ruff format --check voice api tests bench
+.venv/bin/ruff check voice api tests bench scripts
+.venv/bin/ruff format --check voice api tests bench scripts
 .venv/bin/mypy voice api
 .venv/bin/lint-imports  # the layer contract in pyproject.toml: imports point one way
 .venv/bin/hadolint Dockerfile
