@@ -397,6 +397,50 @@ def test_one_kind_of_robocall_hint_is_not_spam(language: str, text: str) -> None
     assert "spam" not in triage(text, language, CTX).flags
 
 
+# An accountant's lure (a free first consultation) and threat (the tax office): no robocall marker, not spam.
+TAX_ADVISERS = [
+    ("fr", "Ici le cabinet comptable Martin, pour vos impôts le premier rendez-vous est gratuit."),
+    ("de", "Steuerberatung Klein hier, wegen Ihrer Post vom Finanzamt: das Erstgespräch ist kostenlos."),
+    (
+        "de",
+        "Hier ist Petra Vogel, das Finanzamt hat geschrieben, die Erstberatung ist kostenlos, 030 1234567",
+    ),
+    ("es", "Soy Marta de la gestoría, por lo de Hacienda, el trámite es gratis. Llámeme al 600 123 456."),
+    ("pt", "É a Carla da contabilidade, sobre a Receita Federal, a primeira consulta é grátis. Me liga."),
+    ("it", "Sono Paola dello studio Rossi, per l'Agenzia delle Entrate la prima consulenza è gratuita."),
+    (
+        "en",
+        "The IRS sent a letter, the first consultation is free, this is Dana Lee, call me at 312 555 0142.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), TAX_ADVISERS)
+def test_a_lure_and_a_threat_without_a_robocall_marker_are_not_spam(language: str, text: str) -> None:
+    t = triage(text, language, CTX)
+    assert t.intent != "spam_robocall" and "spam" not in t.flags, t.intent
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("de", "Dies ist eine automatische Ansage vom Finanzamt: Ihre Beratung ist kostenlos."),
+        ("fr", "Message enregistré : vous avez été sélectionné pour une isolation gratuite."),
+        ("es", "Mensaje grabado de Hacienda: tiene una actividad sospechosa en su cuenta."),
+    ],
+)
+def test_a_robocall_marker_with_a_lure_or_threat_is_spam(language: str, text: str) -> None:
+    assert triage(text, language, CTX).intent == "spam_robocall"
+
+
+@pytest.mark.parametrize(
+    ("language", "text"), [("es", "Llámame."), ("en", "Call me."), ("it", "Richiamami."), ("pt", "Liga-me.")]
+)
+def test_one_word_asking_for_a_call_is_a_callback_request(language: str, text: str) -> None:
+    t = triage(text, language, CTX)
+    assert t.intent == "callback_request" and "no_speech" not in t.flags, t.intent
+
+
 @pytest.mark.parametrize(
     "text",
     [

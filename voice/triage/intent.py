@@ -141,18 +141,25 @@ _SPAM = phrases(
     r"|(?:银行卡|信用卡|账户|社保卡|医保卡|身份证)(?:已经?|被|将|涉嫌)被?(?:冻结|停用|盗用|盗刷|暂停|异常)"
     r"|涉嫌(?:洗钱|犯罪)|额度(?:已经?)?(?:提升|提高)|不要挂机|请勿挂机|延长保修",
 )
-# Words a robocall often says but a real caller may too: a recorded voice, a lure (free, a discount, a loan,
-# subsidies), a threat (the tax office, suspicious activity), "you have been selected". A pharmacy's free
-# first consultation and special offer is two lures, not spam; a recorded voice offering a free loan is.
-_SPAM_HINTS = (
-    phrases(
-        r"(?:mensaje|llamada|mensagem|chamada|ligação|messaggio|chiamata) (?:automátic|automatizad|grabad"
-        r"|gravad|automatic|registrat)\w*",
-        r"message (?:automatique|enregistré|préenregistré)|appel automatique",
-        r"automatische (?:nachricht|ansage)|automatischer anruf|bandansage",
-        r"automated (?:call|message)|(?:pre-?)?recorded message",
-        cjk=r"自动语音|语音通知|自动通知|这是一条",
-    ),
+# Words a robocall often says but a real caller may too. A marker (a recorded voice, "you have been
+# selected") with a second kind of hint is spam: a recorded voice offering a free loan. A lure (free, a
+# discount, a loan, subsidies) and a threat (the tax office, suspicious activity) without a marker are what an
+# accountant says too ("das Finanzamt hat geschrieben, die Erstberatung ist kostenlos"), so they are not.
+_RECORDED = phrases(
+    r"(?:mensaje|llamada|mensagem|chamada|ligação|messaggio|chiamata) (?:automátic|automatizad|grabad"
+    r"|gravad|automatic|registrat)\w*",
+    r"message (?:automatique|enregistré|préenregistré)|appel automatique",
+    r"automatische (?:nachricht|ansage)|automatischer anruf|bandansage",
+    r"automated (?:call|message)|(?:pre-?)?recorded message",
+    cjk=r"自动语音|语音通知|自动通知|这是一条",
+)
+_SELECTED = phrases(
+    r"(?:ha|has) sido (?:seleccionad|elegid)[oa]|vous avez été (?:sélectionné|choisi)\w*",
+    r"sie wurden (?:\w+ )?ausgewählt|(?:você|o senhor|a senhora) foi (?:selecionad|escolhid)\w*",
+    r"(?:è|sei) stat[oa] (?:selezionat|scelt)\w*",
+    cjk=r"(?:您|你)(?:已经?)?被选中",
+)
+_BAIT = (
     phrases(
         r"gratis|gratuit\w*|kostenlos\w*|grátis",
         r"(?:oferta|descuento|promoción|offre|promotion|angebot|rabatt|desconto|promoção|offerta|sconto"
@@ -169,12 +176,6 @@ _SPAM_HINTS = (
         r"hacienda|agencia tributaria|finanzamt|impôts|receita federal|agenzia delle entrate",
         r"lawsuit (?:\w+ ){0,2}against you|legal action|tax department|suspicious activity",
         cjk=r"可疑交易|税务局|公安局",
-    ),
-    phrases(
-        r"(?:ha|has) sido (?:seleccionad|elegid)[oa]|vous avez été (?:sélectionné|choisi)\w*",
-        r"sie wurden (?:\w+ )?ausgewählt|(?:você|o senhor|a senhora) foi (?:selecionad|escolhid)\w*",
-        r"(?:è|sei) stat[oa] (?:selezionat|scelt)\w*",
-        cjk=r"(?:您|你)(?:已经?)?被选中",
     ),
 )
 _WRONG_NUMBER = phrases(
@@ -232,9 +233,16 @@ _FILLERS = frozenset(
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
+def _asks_for_a_call(folded: str) -> bool:
+    return any(prefix in folded and rx.search(folded) for prefix, rx, _ in _INTENT_RX["callback_request"])
+
+
 def is_hang_up(text: str) -> bool:
     """Nothing but fillers ("Hello? Hello?", "¿Bueno? ¿Hola?", "喂？有人吗？", "Um, never mind"), a
-    bracketed sound ("[silence]"), or a single word: the caller hung up without a message."""
+    bracketed sound ("[silence]"), or a single word: the caller hung up without a message. A single word
+    that asks for a call back ("Llámame.", "Richiamami.") is a message."""
+    if _asks_for_a_call(fold(text)):
+        return False
     folded = _HANG_UP_PHRASES.sub(" ", fold(re.sub(r"[\[(*♪][^\])*♪\d]*[\])*♪]", " ", text)))
     words = re.findall(r"[^\W\d_]+", _CJK.sub(" ", folded))
     # A Chinese word is about two characters: count them so, not the run between two commas as one.
@@ -274,11 +282,12 @@ def classify_intent(text: str, sentiment: str = "neutral") -> tuple[str, float, 
 def call_intent(
     text: str, sentiment: str, english: bool, has_number: bool, same_text_callers: int
 ) -> tuple[str, float, bool]:
-    """The intent, its confidence, and whether the call looks like spam (a robocall phrase, robocall hints
-    of two kinds, or the same words left by three or more other numbers)."""
+    """The intent, its confidence, and whether the call looks like spam (a robocall phrase, a robocall
+    marker with a second kind of hint, or the same words left by three or more other numbers)."""
     folded = fold(text)
     spam_hits = len(_SPAM.findall(folded))
-    hints = sum(1 for kind in _SPAM_HINTS if kind.search(folded))
+    markers = sum(1 for kind in (_RECORDED, _SELECTED) if kind.search(folded))
+    hints = markers + sum(1 for kind in _BAIT if kind.search(folded)) if markers else 0
     spam = spam_hits >= 1 or hints >= 2 or same_text_callers >= 3
     if _WRONG_NUMBER.search(folded):
         return "wrong_number", 0.9, spam

@@ -419,7 +419,8 @@ WORD_CUES: Cues = {
         (r"call (?:me|us) back|give (?:me|us) a (?:call|ring)", 1.5),
         (r"return (?:my|the|this) call|returning (?:your|my) call|get back to (?:me|us)|callback", 1.5),
         (r"ring (?:me|us)(?: back)?|give (?:me|us) a bell", 1.5),
-        (r"reach me|call me (?:at|on)|(?:have|had) a (?:quick )?word", 1.2),
+        # "Call me." on its own asks for a call ("don't call me" does not)
+        (r"reach me|(?<!n't )(?<!not )call me(?! back)(?: at| on)?|(?:have|had) a (?:quick )?word", 1.2),
         (r"speak (?:to|with) (?:you|someone)|talk to (?:you|someone)", 1.0),
         # es, pt
         (r"llám(?:ame|eme|enme|anos|enos)|llamame|márqueme", 1.5),
