@@ -1,6 +1,9 @@
 """Reference numbers the message names (order, invoice, customer, contract, account, case, ticket, policy,
 claim, tracking, booking, reference, confirmation, member) in every language triage knows, and where they
-are in the text, so the callback number never takes one for a phone number."""
+are in the text, so the callback number never takes one for a phone number. Any other number said with a
+label ("quote number", "número de socio", "Versichertennummer", "房间号") is a reference of kind "reference"
+unless the label is a phone word (phone_words.py): the list of kinds can never be complete. Such a number
+is only kept from the callback number, not reported ("bus number 4412" is no reference to look up)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
+from voice.triage import phone_words
 from voice.triage.model import Reference
 from voice.triage.spoken_numbers import spoken_digits_to_numbers
 
@@ -217,6 +221,53 @@ _CJK_KINDS = {
 }
 
 
+# A number labelled with any word ("quote number", "patient ID", "meter reading", "numéro d'adhérent",
+# "Zählernummer", "工号"): the word decides in _phone_label whether it is a phone number.
+_LATIN_WORD = r"[^\W\d_][\w'’-]*"
+_ARTICLES = r"(?:de\s+la|de|del|do|da|du|de\s+l'|d'|d’|di|della|dello|dell')"
+
+
+@lru_cache(maxsize=1)
+def _labelled() -> tuple[re.Pattern[str], ...]:
+    return (
+        re.compile(
+            rf"(?i:\b(?P<word>{_LATIN_WORD})\s+(?:number|no\.|nr\.?|id|#|reading|code)){_FILLER}\s*{_VALUE}"
+        ),
+        re.compile(
+            rf"(?i:\b(?:n[úu]mero|num[ée]ro|numero|nº|n°)\s+{_ARTICLES}\s*"
+            r"(?:(?:mi|su|tu|mon|ma|votre|meu|minha|seu|sua|mio|mia|suo|sua)\s+)?"
+            rf"(?P<word>{_LATIN_WORD}))(?P<comma>,(?=\s))?{_FILLER}\s*{_VALUE}"
+        ),
+        re.compile(rf"(?i:\b(?P<gword>[^\W\d_]{{2,}}?)-?(?:nummer|nr\.?))(?![^\W\d_]){_FILLER}\s*{_VALUE}"),
+        re.compile(
+            r"(?P<zword>[\u4e00-\u9fff]{1,2})(?:编号|号码|号)(?:是|为|：|:)?\s*"
+            r"(?P<value>[A-Za-z0-9][A-Za-z0-9-]*(?:\s[A-Za-z0-9-]+)*)"
+        ),
+    )
+
+
+def _phone_label(m: re.Match[str]) -> bool:
+    """True when the word labelling a number says it is a phone number ("cell number", "Handynummer")."""
+    groups = m.groupdict()
+    if word := groups.get("word"):
+        return phone_words.is_phone_word(word)
+    if word := groups.get("gword"):
+        return any(word.lower().startswith(stem) for stem in phone_words.GERMAN_PHONE_STEMS)
+    return groups["zword"].endswith(phone_words.ZH_PHONE_WORDS)  # "我的号码" names no kind, "的工号" does
+
+
+def _unnamed(text: str) -> Iterator[tuple[int, int, Reference]]:
+    """(start, end, reference) for numbers said with a label that is not a phone word; for reference_spans
+    only."""
+    for pattern in _labelled():
+        for m in pattern.finditer(text):
+            if _phone_label(m):
+                continue
+            ref = _reference("reference", m.group("value"), short=bool(m.groupdict().get("comma")))
+            if ref:
+                yield m.start("value"), m.end("value"), ref
+
+
 def _kind_of(word: str, compound: bool) -> str:
     word = word.lower()
     return _GERMAN[word] if compound else _KINDS[word]
@@ -265,7 +316,7 @@ def reference_spans(text: str, language: str) -> list[tuple[int, int]]:
     """Where references are in ``text`` (as given: callers pass the same text they search for phone
     numbers), so a phone-number reader can skip them."""
     del language  # the patterns know every language; kept so callers need not care
-    return [(start, end) for start, end, _ in _matches(text)]
+    return [(start, end) for start, end, _ in (*_matches(text), *_unnamed(text))]
 
 
 def find_references(text: str, language: str) -> tuple[Reference, ...]:
