@@ -1,0 +1,33 @@
+"""Text helpers every triage module shares: one accent fold, so cue words and transcripts are compared the
+same way everywhere."""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Latin letters with an accent to their base letter, the curly apostrophe to "'", and full-width Chinese
+# punctuation to ASCII (so clause and sentence splitters see "，" and "。"). One character for one.
+_FOLD = {
+    code: base[0]
+    for code in range(0xC0, 0x250)
+    if len(base := unicodedata.normalize("NFKD", chr(code))) > 1 and base[0].isascii()
+} | {
+    ord("’"): "'",
+    ord("？"): "?",
+    ord("，"): ",",
+    ord("！"): "!",
+    ord("。"): ".",
+    ord("；"): ";",
+    ord("："): ":",
+}
+
+
+def fold(text: str) -> str:
+    """Lower case with accents off ("Llámame" -> "llamame"), one character for one, so a match's offsets in
+    the folded text are the same in the original."""
+    folded = text.translate(_FOLD)
+    lowered = folded.lower()
+    if len(lowered) == len(text):
+        return lowered
+    # A letter whose lower case is longer ("İ" -> "i̇"): that letter is kept as it was.
+    return "".join(c if len(c.lower()) > 1 else c.lower() for c in folded)
