@@ -9,6 +9,7 @@ import pytest
 
 from voice.triage.classify import triage
 from voice.triage.model import CallContext
+from voice.triage.text import fold
 from voice.triage.urgency import urgency_of
 
 MONDAY_9 = datetime(2026, 11, 23, 9, 15, tzinfo=UTC)
@@ -104,10 +105,72 @@ def test_emergencies_in_every_language(said: str, language: str) -> None:
         "We'd like to book a fire safety inspection.",
         "Llamo del Hospital General para confirmar su cita.",
         "我们的空调有点问题，有空的时候来看看。",
+        "Hello, this is Priya from the billing office at the hospital, calling about your account 448812.",
+        "I work at the hospital and I'd like to change my appointment.",
+        "Ciao, sono Giulia, lavoro all'ospedale e volevo sapere se la prenotazione di sabato è confermata.",
+        "我在医院上班，想问一下发票的事。",
+        "Ich arbeite im Krankenhaus und brauche einen Termin.",
+        "Trabalho no hospital e queria remarcar a consulta.",
+        "Trabajo en el hospital y quería cambiar la cita.",
+        "Je travaille à l'hôpital et je voudrais changer mon rendez-vous.",
     ],
 )
 def test_no_emergency_from_lookalikes(said: str) -> None:
-    assert level(said) in ("normal", "high")
+    got, reasons = urgency_of(said, "support", "neutral", None, None, CallContext(MONDAY_9))
+    assert (got, reasons) == ("normal", ()), reasons
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "My mother is in hospital since last night, I need to cancel.",
+        "My husband was rushed to the hospital this morning.",
+        "She's still in the hospital, so we can't make it.",
+        "Mein Vater wurde gestern ins Krankenhaus eingeliefert.",
+        "Meine Mutter liegt im Krankenhaus.",
+        "Minha mãe está no hospital desde ontem.",
+        "Mi padre está en el hospital, tengo que cancelar.",
+        "Ma mère est à l'hôpital depuis hier.",
+        "Mio padre è in ospedale da ieri.",
+        "我爸爸在医院抢救，今天的预约取消吧。",
+        "我妈妈住院了。",
+    ],
+)
+def test_someone_in_hospital_is_an_emergency(said: str) -> None:
+    got, reasons = urgency_of(said, "support", "neutral", None, None, CallContext(MONDAY_9))
+    assert got == "urgent" and reasons[0].startswith("emergency: “"), reasons
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Hi, I got my bill today and I have a question about it, could you call me back?",
+        "Today I received your letter and I have a question.",
+        "Ich habe heute Ihre Rechnung bekommen und habe eine Frage dazu.",
+        "Heute habe ich Ihren Brief erhalten, ich habe eine Frage.",
+        "Bonjour, j'ai reçu votre facture aujourd'hui et j'ai une question.",
+        "Hola, hoy recibí la factura y tengo una pregunta.",
+        "Olá, recebi hoje a fatura e tenho uma dúvida.",
+        "Ciao, oggi ho ricevuto la bolletta e ho una domanda.",
+        "Bonjour, je vous appelle rapidement pour confirmer le rendez-vous de jeudi.",
+        "Juste rapidement, c'est pour confirmer la livraison.",
+    ],
+)
+def test_today_in_passing_and_a_quick_call_are_no_reason(said: str) -> None:
+    assert urgency_of(said, "billing", "neutral", None, None, CallContext(MONDAY_9)) == ("normal", ())
+
+
+@pytest.mark.parametrize(
+    ("said", "reason"),
+    [
+        ("Rappelez-moi rapidement, c'est pour la facture.", "said “Rappelez-moi rapidement”"),
+        ("Merci de me rappeler le plus rapidement possible.", "said “le plus rapidement possible”"),
+        ("I got your quote, can you call me back today?", "wants it “today”"),
+        ("Ich habe Ihr Angebot bekommen, rufen Sie mich bitte heute zurück.", "wants it “heute”"),
+    ],
+)
+def test_a_quick_call_back_and_today_asked_for_are_reasons(said: str, reason: str) -> None:
+    assert urgency_of(said, "billing", "neutral", None, None, CallContext(MONDAY_9)) == ("high", (reason,))
 
 
 @pytest.mark.parametrize(
@@ -190,8 +253,59 @@ def test_spam_and_wrong_numbers_stay_low() -> None:
 def test_when_you_can_yields_to_an_urgent_word_but_no_rush_does_not() -> None:
     assert level("Please call me whenever you can, it's urgent.", intent="billing") == "high"
     assert level("Call me when you get a chance, there's water everywhere in the kitchen.") == "urgent"
-    assert level("It's not an emergency, but the basement is under water.") == "normal"
-    assert level("Es ist kein Notfall, aber die Heizung ist ausgefallen.") == "normal"
+    assert level("Take your time, call me whenever you can about the invoice.") == "normal"
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "No rush on the invoice, but there is a gas leak in the flat downstairs.",
+        "Hi, the boiler is fine, nothing urgent, but we smell gas near the meter.",
+        "It's not an emergency for me but my neighbour is locked out of the house.",
+        "It's not an emergency, but the basement is under water.",
+        "No es urgente lo de la factura, pero tenemos una fuga de gas en la cocina.",
+        "Keine Eile mit dem Angebot. Aber seit heute Nacht haben wir keine Heizung.",
+        "Es ist kein Notfall, aber die Heizung ist ausgefallen.",
+        "Ce n'est pas urgent pour la facture, par contre on a une fuite de gaz.",
+        "Não é urgente a fatura, mas estamos sem água desde ontem.",
+        "Non è urgente la fattura, però c'è una fuga di gas in cucina.",
+        "发票的事不急，但是厨房漏水了。",
+    ],
+)
+def test_no_rush_elsewhere_does_not_cancel_an_emergency(said: str) -> None:
+    got, reasons = urgency_of(said, "support", "neutral", None, None, CallContext(MONDAY_9))
+    assert got == "urgent" and reasons[0].startswith("emergency: “"), reasons
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "It's not an emergency, just a question about the invoice.",
+        "Es ist kein Notfall, nur eine Frage zur Rechnung.",
+        "No es una emergencia, solo una pregunta sobre la factura.",
+        "Ce n'est pas une urgence, juste une question sur la facture.",
+        "Não é uma emergência, só uma pergunta sobre a fatura.",
+        "Non è un'emergenza, solo una domanda sulla fattura.",
+        "不是紧急的事，就是问一下发票。",
+    ],
+)
+def test_a_negated_emergency_stays_cancelled(said: str) -> None:
+    assert urgency_of(said, "billing", "neutral", None, None, CallContext(MONDAY_9)) == ("normal", ())
+
+
+@pytest.mark.parametrize(
+    ("said", "reason"),
+    [
+        ("No rush on the invoice. The quote though, I need it today.", "wants it “today”"),
+        ("Keine Eile mit der Rechnung. Das Angebot brauche ich aber heute.", "wants it “heute”"),
+        ("La factura no es urgente. El presupuesto lo necesito hoy.", "wants it “hoy”"),
+        ("La facture, rien ne presse. Le devis, il me le faut aujourd'hui.", "wants it “aujourd'hui”"),
+    ],
+)
+def test_no_rush_drops_time_pressure_only_in_its_own_sentence(said: str, reason: str) -> None:
+    assert urgency_of(said, "billing", "neutral", None, None, CallContext(MONDAY_9)) == ("high", (reason,))
+    calm = said.split(".")[0] + ", I need it today."
+    assert level(calm, intent="billing") == "normal"
 
 
 @pytest.mark.parametrize(
@@ -289,3 +403,16 @@ def test_complaint_third_call_and_today_said_otherwise_are_urgent(said: str) -> 
 )
 def test_more_ways_to_say_it_can_wait(said: str) -> None:
     assert urgency_of(said, "billing", "negative", None, None, CallContext(MONDAY_9)) == ("normal", ())
+
+
+@pytest.mark.parametrize(
+    ("said", "folded"),
+    [
+        ("Llámame, ÉCOLE", "llamame, ecole"),
+        ("Überschwemmung’s", "uberschwemmung's"),
+        ("İstanbul", "istanbul"),  # "İ".lower() is two characters; folded first, it is one
+        ("漏水了，快来！", "漏水了,快来!"),
+    ],
+)
+def test_fold_keeps_one_character_for_one(said: str, folded: str) -> None:
+    assert fold(said) == folded and len(fold(said)) == len(said)

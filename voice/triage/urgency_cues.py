@@ -5,22 +5,8 @@ patterns are both folded ("inundación" is "inundacion"), one character for one,
 from __future__ import annotations
 
 import re
-import unicodedata
 
-
-def fold(text: str) -> str:
-    """Accents off, one character for one, so a match's offsets are the original text's."""
-    folded = text.translate(_FOLD).lower()
-    if len(folded) != len(text):  # a letter whose lower case is longer ("İ"): keep it as it was
-        folded = "".join(c if len(c.lower()) > 1 else c.lower() for c in text.translate(_FOLD))
-    return folded
-
-
-_FOLD = {
-    code: base[0]
-    for code in range(0xC0, 0x250)
-    if len(base := unicodedata.normalize("NFKD", chr(code))) > 1 and base[0].isascii()
-} | {ord("’"): "'"}
+from voice.triage.text import fold
 
 
 def _cues(*latin: str, cjk: str = "") -> re.Pattern[str]:
@@ -46,7 +32,12 @@ EMERGENCY = _cues(
     r"|alarm|sale))",
     r"fire (?:in|at) (?:the|my|our)",
     r"smoke (?:everywhere|coming|pouring|in the)",
-    r"(?:in|to|at|into) (?:the )?hospital",
+    # A person in or taken to hospital, not the hospital as a place ("the billing office at the hospital",
+    # "I work at the hospital").
+    r"(?:is|are|was|were|'s|'re|still|now|been|be|ended up|end up|stay(?:s|ing)?|lying|kept) "
+    r"(?:\w+ ){0,2}in (?:the )?hospital(?! (?:building|car park|parking|cafeteria|office|billing))",
+    r"(?:taken|taking|take|took|rushed|rushing|admitted|brought|bringing|sent|airlifted|driven|driving"
+    r"|on (?:the|his|her|my|our|their) way) (?:\w+ ){0,2}(?:to|into|in) (?:the )?hospital",
     r"hospitali[sz]ed",
     r"emergency room|a&e",
     r"ambulance",
@@ -84,7 +75,9 @@ EMERGENCY = _cues(
     r"(?:nos )?(?:cortaron|han cortado) el agua|corte de agua",
     r"me (?:he )?qued(?:ado|e) (?:fuera|afuera)|nos (?:hemos )?qued(?:ado|amos) (?:fuera|afuera)",
     r"no (?:puedo|podemos) entrar (?:a|en) (?:mi |la |nuestra )?casa",
-    r"(?:en el|al) hospital",
+    r"(?:esta|estan|estoy|estamos|estaba|sigue|ingresad[oa]s?|internad[oa]s?|llevaron|llevado|llevada"
+    r"|llevamos|llevar|llevando|trasladad[oa]s?) (?:\w+ ){0,2}(?:en el|al) hospital",
+    r"hospitalizad[oa]s?",
     r"(?:en )?urgencias",
     r"ambulancia",
     # fr
@@ -106,7 +99,9 @@ EMERGENCY = _cues(
     r"(?:plus|pas) d'eau|coupure d'eau",
     r"(?:enferme|bloque)(?:e|s|es)? dehors",
     r"(?:peux|pouvons) (?:pas|plus) (?:rentrer|entrer) chez",
-    r"a l'hopital",
+    r"(?:est|suis|sont|sommes|etait|transporte|emmene|amene|conduit|admis|parti|hospitalise)(?:e|s|es)? "
+    r"(?:\w+ ){0,2}a l'hopital",
+    r"hospitalise(?:e|s|es)?",
     r"aux urgences",
     # de
     r"notfall",
@@ -127,7 +122,9 @@ EMERGENCY = _cues(
     r"wasser (?:lauft|sprudelt|kommt|tropft) (?:\w+ ){0,2}(?:uberall|decke|wand)",
     r"(?:mich|uns) ausgeschlossen",
     r"(?:komme|kommen) nicht (?:mehr )?(?:rein|in die wohnung|ins haus)",
-    r"(?:im|ins) krankenhaus",
+    r"(?:liegt|liege|lag|ist|bin|sind|war|waren) (?:\w+ ){0,3}im krankenhaus",
+    r"ins krankenhaus(?: \w+)? (?:gebracht|eingeliefert|gekommen|gefahren)",
+    r"(?:muss|musste|mussten|musst) (?:\w+ ){0,3}ins krankenhaus|eingeliefert",
     r"notaufnahme",
     r"krankenwagen",
     # pt
@@ -149,7 +146,9 @@ EMERGENCY = _cues(
     r"trancad[oa]s? (?:do lado de )?fora",
     r"fiquei (?:trancad[oa] )?(?:do lado de )?fora",
     r"nao (?:consigo|conseguimos) entrar em casa",
-    r"(?:no|ao|para o) hospital",
+    r"(?:esta|estao|estou|estamos|estava|levad[oa]s?|levaram|levei|levamos|internad[oa]s?|socorrid[oa]s?"
+    r"|foi) (?:\w+ ){0,2}(?:no|ao|para o) hospital",
+    r"(?:hospitalizad|internad)[oa]s?",
     r"pronto[- ]socorro",
     r"ambulancia",
     # it
@@ -166,12 +165,17 @@ EMERGENCY = _cues(
     r"(?:non c'e|manca) (?:piu )?(?:l')?acqua",
     r"(?:rimast[oaie] )?chius[oaie] fuori",
     r"non riesco (?:a|ad) entrare in casa",
-    r"(?:in|all') ?ospedale",
+    r"(?:e|sono|siamo|stato|stata|portat[oaie]|ricoverat[oaie]|finit[oaie]|corso|corsa) "
+    r"(?:\w+ ){0,2}(?:in|all') ?ospedale",
+    r"ricoverat[oaie]",
     r"pronto soccorso",
     r"ambulanza",
     cjk="紧急|緊急|漏水|水管(?:爆|破)|(?:被)?淹了|着火|著火|失火|火灾|火災|(?:煤气|燃气|天然气|瓦斯)(?:泄漏|外洩|外泄|漏氣)"
     "|漏气|漏氣|煤气味|瓦斯味|没有暖气|沒有暖氣|暖气(?:坏了|不热|停了|没了)|停暖|(?:没有|不)供暖|暖氣(?:壞了|不熱)|停水|没(?:有)?水了|沒(?:有)?水了"
-    "|被锁在(?:门)?外(?:面)?|被鎖在(?:門)?外(?:面)?|锁在门外|进不去(?:家|门)|進不去|(?:在|去|进|送|到)(?:了)?医院|(?:在|去|進|送|到)(?:了)?醫院|送到医院|送到醫院"
+    "|被锁在(?:门)?外(?:面)?|被鎖在(?:門)?外(?:面)?|锁在门外|进不去(?:家|门)|進不去"
+    # In hospital, not working there or going for a check-up ("我在医院上班", "去医院体检").
+    "|(?:在|进|進|送|到)了?(?:医院|醫院)(?!上班|工作|做|实习|實習|当|當|的|附近|旁边|旁邊|门口|門口|对面|對面|看|拿|开|開|挂|掛|体检|體檢|预约|預約)"
+    "|抢救|搶救"
     "|住院|急诊|急診|救护车|救護車",
 )
 URGENT = _cues(
@@ -192,7 +196,10 @@ URGENT = _cues(
     r"en urgence",
     r"des que possible",
     r"au plus vite|le plus (?:vite|rapidement|tot) possible",
-    r"immediatement|tout de suite|rapidement",
+    r"immediatement|tout de suite",
+    # Bare "rapidement" is "briefly" ("je vous appelle rapidement pour confirmer"); "rappelez-moi rapidement"
+    # is not.
+    r"(?:rappel|recontact)\w*(?:-moi|-nous| moi| nous)? (?:tres |assez )?rapidement",
     r"dringend(?:e[nrsm]?)?",
     r"eilig|(?:es|das) eilt(?! nicht)",
     r"sofort",
@@ -246,6 +253,18 @@ PAST_EVENT = _cues(
     r"tried|came|stopped by|dropped (?:off|by)|delivered|called|visited|missed|arrived|went|happened",
     r"intentamos|vinimos|pasamos|llame|nous sommes passes|j'ai appele|wir waren|ich habe angerufen",
     r"tentamos|passamos|liguei|siamo passati|ho chiamato",
+)
+# Something received or seen today is not wanted today: "I got my bill today", "Ich habe heute Ihre Rechnung
+# bekommen", "aujourd'hui j'ai reçu". Matched on the words either side of "today".
+RECEIVED = _cues(
+    r"got(?! to)|received|saw|opened|noticed|paid|bought|picked up",
+    r"recibi(?:mos)?|(?:he|hemos) (?:recibido|visto|pagado)|(?:me|nos) llego|pague|abri",
+    r"(?:j'ai|nous avons|on a) (?:bien )?(?:recu|vu|paye|ouvert|remarque)",
+    r"(?:habe|hab|haben|hat|hatte) (?:\w+ ){0,5}"
+    r"(?:bekommen|erhalten|gesehen|bezahlt|geoffnet|bemerkt|gekauft)",
+    r"recebi(?:mos)?|chegou|paguei|abri",
+    r"(?:ho|abbiamo) (?:ricevuto|visto|pagato|aperto)|(?:mi|ci) e arrivat[oa]",
+    cjk="收到|看到|拿到|付了",
 )
 # Deadlines said in other languages (English ones come from the callback time: "before noon", "by 5").
 DEADLINE_WORDS = _cues(
