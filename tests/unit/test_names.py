@@ -183,6 +183,36 @@ TITLES = [
 ]
 
 
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("de", "Hallo, bitte um Rückruf. Handy 0171 2345678, danke."),
+        ("de", "Hallo, eine Frage zur Rechnung. Telefon 030 1234567."),
+        ("de", "Meine Nummer ist 0171 2345678, nein, Entschuldigung, 0171 2345679."),
+        ("en", "Hi, question about my bill. Cell 312 555 0142, thanks."),
+        ("en", "Hi, about my parcel. Order 44718, please call."),
+        ("en", "Hi, Apartment 304, the heat is out again."),
+        ("es", "Hola, una pregunta. Móvil 612 345 678."),
+        ("de", "Hallo. Zimmer 204, die Heizung geht nicht."),
+        ("fr", "Bonjour. Appartement 304, le chauffage ne marche pas."),
+    ],
+)
+def test_a_word_before_a_number_is_no_sign_off_name(lang: str, text: str) -> None:
+    assert find_caller_name(text, lang) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Hi, the sink is leaking, Lisa Tran, 714 555 0118.", "Lisa Tran"),
+        ("Hi, the sink is leaking. Lisa, 714-555-0118.", "Lisa"),
+        ("Call me back, Tom at 212 555 0134.", "Tom"),
+    ],
+)
+def test_a_name_before_a_phone_number_signs_off(text: str, name: str) -> None:
+    assert find_caller_name(text, "en") == name
+
+
 @pytest.mark.parametrize(("lang", "text", "name"), TITLES)
 def test_titles_dropped_in_every_language(lang: str, text: str, name: str) -> None:
     assert find_caller_name(text, lang) == name

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable
 
 from voice.triage import name_words as w
+from voice.triage import phone_words, references
 
 _UP = "A-ZÀ-ÖØ-Þ"
 _LOW = "a-zß-öø-ÿ"
@@ -113,7 +114,19 @@ _GREETED = [
 _NAME_THEN_GREETING = re.compile(
     rf"^(?:(?i:ja|hallo)[,.]?\s+)?{_NAME},?\s+(?i:guten (?:tag|morgen|abend)|grü(?:ß|ss) gott|grüezi)\b"
 )
-_SIGN_OFF = re.compile(rf"[,.]\s+{_NAME},?\s+(?:(?i:at|on)\s+)?\(?\d{{3}}")  # "..., Lisa Tran, 714 555 0118."
+# "..., Lisa Tran, 714 555 0118.": a whole phone number after it, and not a word that labels the number
+# ("Handy 0171 2345678", "Cell 312 555 0142", "Entschuldigung, 0171 ...", "Order 44718", "Zimmer 204").
+_NOT_SIGN_OFF = "|".join(
+    re.escape(word)
+    for word in sorted(
+        phone_words.PHONE_WORDS | phone_words.PLACE_WORDS | references.KIND_WORDS,
+        key=len,
+        reverse=True,
+    )
+)
+_SIGN_OFF = re.compile(
+    rf"[,.]\s+(?!(?i:{_NOT_SIGN_OFF})\b){_NAME},?\s+(?:(?i:at|on)\s+)?\(?\d(?:[\s().-]{{0,3}}\d){{6}}"
+)
 _LANGUAGES = tuple(_CUES)
 
 # After these a lower-case word is a name too: nothing else is said there.

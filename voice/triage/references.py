@@ -102,6 +102,7 @@ _KINDS = {
     "prenotazione": "booking",
     "riferimento": "reference",
 }
+KIND_WORDS = frozenset(_KINDS)  # for names.py: "Order 44718" is no caller called Order
 _AMBIGUOUS = {
     "police",
     "client",
