@@ -111,3 +111,33 @@ def test_spans_cover_the_words_for_redaction() -> None:
 )
 def test_spelling_and_accents_as_an_address_is_written(said: str, address: str) -> None:
     assert find_email(said) == address
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "I placed an order at Amazon dot com last week",
+        "I booked the room at Expedia dot com.",
+        "I paid at PayPal dot com",
+        "I ordered online at Walmart.com",
+        "I saw your ad at Craigslist dot org",
+    ],
+)
+def test_a_website_said_after_at_is_no_address(said: str) -> None:
+    assert find_email(said) is None
+
+
+@pytest.mark.parametrize(
+    ("said", "address"),
+    [
+        ("Hi, my e-mail address is dana at example dot com.", "dana@example.com"),
+        ("please contact sales at acme dot com", "sales@acme.com"),
+        ("Send the contract over to tom at brennan build dot co dot uk", "tom@brennanbuild.co.uk"),
+        ("it's dana at example dot com", "dana@example.com"),
+        ("Meine E-Mail: mueller at web punkt de", "mueller@web.de"),
+        ("I ordered online, my address is order5 at walmart dot com", "order5@walmart.com"),
+        ("I paid at paypal, mail me at paid dot up at paypal dot com", "paid.up@paypal.com"),
+    ],
+)
+def test_a_one_word_local_part_after_a_word_for_email(said: str, address: str) -> None:
+    assert find_email(said) == address

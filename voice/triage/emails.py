@@ -4,7 +4,8 @@
 A spoken address is read around each word for "at": backwards, the local part (spelled letters, a word and
 digits, pieces joined by the words for dot, dash and underscore); forwards, the domain (up to three words,
 then labels joined by "dot" ending in a known top-level domain). Without that ending nothing is an address,
-so "reach me at five five five" and "I'm at the office" give none.
+so "reach me at five five five" and "I'm at the office" give none. A plain one-word local part before "at"
+counts only after a word for e-mail, a copula or a sentence break, so "I paid at PayPal dot com" gives none.
 """
 
 from __future__ import annotations
@@ -256,6 +257,30 @@ def _domain(toks: list[_Tok], at: int) -> tuple[int, str] | None:
     return None
 
 
+# Before a plain one-word local part, one of these says an address follows ("my email is dana at ..."): else
+# "I placed an order at Amazon dot com" is a website, not order@amazon.com.
+_CUES = _words(
+    """email e-mail mail emails address addresses reach write send contact correo dirección direccion
+    escribe escríbeme escribir envía envíe courriel adresse mél écrivez écris envoyez schreiben schreib
+    schicken endereço escreva envie indirizzo scrivi scrivete posta"""
+)
+_CUES_CJK = re.compile("邮箱|郵箱|电邮|電郵|邮件|郵件")
+# Said right before the local part, these introduce it too ("it is office at ...", "c'est jean at ...").
+_COPULAS = _words("is it's that's es est c'est ist é è : -")
+
+
+def _a_word_at_a_website(toks: list[_Tok], at: int, local: tuple[int, str], text: str) -> bool:
+    """True when the local part is one plain word ("order", "room", "paid") with nothing before it that
+    says an address follows: "I paid at PayPal dot com" names a website."""
+    first = next(i for i, tok in enumerate(toks) if tok.start == local[0])
+    if first != at - 1 or not re.fullmatch(r"[^\W\d_]{2,}", local[1]) or toks[at].low != "at":
+        return False  # spelled, dotted, with digits, or said with "arroba", "chiocciola": an address
+    if first == 0 or toks[first - 1].low in _COPULAS | _words(". , ; ! ?"):
+        return False  # it opens the message or the sentence: "dana at example.com"
+    before = {tok.low for tok in toks[max(0, first - 6) : first]}  # "send the contract over to tom at"
+    return not (before & _CUES or _CUES_CJK.search(text[max(0, local[0] - 8) : local[0]]))
+
+
 def email_spans(text: str, language: str | None = None) -> list[tuple[int, int, str]]:
     """Every email address in ``text`` as (start, end, address): written ones, then spoken ones."""
     found = [(m.start(), m.end(), m.group(0).lower()) for m in _EMAIL.finditer(text)]
@@ -266,7 +291,7 @@ def email_spans(text: str, language: str | None = None) -> list[tuple[int, int, 
         if (tok.low not in _AT and tok.low not in _AT_CJK) or any(s <= tok.start < e for s, e, _ in found):
             continue
         local, domain = _local_part(toks, at, text, language), _domain(toks, at)
-        if local and domain:
+        if local and domain and not _a_word_at_a_website(toks, at, local, text):
             found.append((local[0], domain[0], _ascii(f"{local[1]}@{domain[1]}")))
     return found
 
