@@ -113,6 +113,7 @@ def test_emergencies_in_every_language(said: str, language: str) -> None:
         "Trabalho no hospital e queria remarcar a consulta.",
         "Trabajo en el hospital y quería cambiar la cita.",
         "Je travaille à l'hôpital et je voudrais changer mon rendez-vous.",
+        "Ich bin im Krankenhaus angestellt und brauche einen Termin.",
     ],
 )
 def test_no_emergency_from_lookalikes(said: str) -> None:
@@ -126,6 +127,7 @@ def test_no_emergency_from_lookalikes(said: str) -> None:
         "My mother is in hospital since last night, I need to cancel.",
         "My husband was rushed to the hospital this morning.",
         "She's still in the hospital, so we can't make it.",
+        "We've been at the hospital all night with my dad.",
         "Mein Vater wurde gestern ins Krankenhaus eingeliefert.",
         "Meine Mutter liegt im Krankenhaus.",
         "Minha mãe está no hospital desde ontem.",

@@ -36,6 +36,8 @@ EMERGENCY = _cues(
     # "I work at the hospital").
     r"(?:is|are|was|were|'s|'re|still|now|been|be|ended up|end up|stay(?:s|ing)?|lying|kept) "
     r"(?:\w+ ){0,2}in (?:the )?hospital(?! (?:building|car park|parking|cafeteria|office|billing))",
+    r"(?:i'm|i am|we're|we are|been) (?:\w+ ){0,2}at (?:the )?hospital"
+    r"(?! (?:building|car park|parking|cafeteria|office|billing|reception))",
     r"(?:taken|taking|take|took|rushed|rushing|admitted|brought|bringing|sent|airlifted|driven|driving"
     r"|on (?:the|his|her|my|our|their) way) (?:\w+ ){0,2}(?:to|into|in) (?:the )?hospital",
     r"hospitali[sz]ed",
@@ -122,7 +124,8 @@ EMERGENCY = _cues(
     r"wasser (?:lauft|sprudelt|kommt|tropft) (?:\w+ ){0,2}(?:uberall|decke|wand)",
     r"(?:mich|uns) ausgeschlossen",
     r"(?:komme|kommen) nicht (?:mehr )?(?:rein|in die wohnung|ins haus)",
-    r"(?:liegt|liege|lag|ist|bin|sind|war|waren) (?:\w+ ){0,3}im krankenhaus",
+    r"(?:liegt|liege|lag|ist|bin|sind|war|waren) (?:\w+ ){0,3}im krankenhaus"
+    r"(?! (?:angestellt|beschaftigt|tatig))",
     r"ins krankenhaus(?: \w+)? (?:gebracht|eingeliefert|gekommen|gefahren)",
     r"(?:muss|musste|mussten|musst) (?:\w+ ){0,3}ins krankenhaus|eingeliefert",
     r"notaufnahme",
