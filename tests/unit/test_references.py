@@ -300,6 +300,11 @@ def test_a_number_with_any_other_label_is_no_callback_number(text: str, language
         ("Il mio numero di cellulare è 347 123 4567.", "it", "+393471234567"),
         ("我的手机号是13812345678。", "zh", "+8613812345678"),
         ("我的号码是13812345678。", "zh", "+8613812345678"),
+        ("Hi, it's Bob, my wife's number is 212 555 0134.", "en", "+12125550134"),
+        ("My call back number is 212 555 0134.", "en", "+12125550134"),
+        ("My US number is 212 555 0134.", "en", "+12125550134"),
+        ("El número de mi esposo es 612 345 678.", "es", "+34612345678"),
+        ("Le numéro de mon mari est le 06 12 34 56 78.", "fr", "+33612345678"),
     ],
 )
 def test_a_number_labelled_with_a_phone_word_stays_the_callback_number(

@@ -16,7 +16,8 @@ PHONE_WORDS = _words(
     """
     phone telephone tel cell cellphone cellular mobile landline contact callback call-back return fax home
     area country work office direct main best daytime evening business personal private whatsapp
-    extension toll-free
+    extension toll-free back night weekend desk reception switchboard hotline helpline service support sms
+    voicemail pager spare foreign overseas domestic us uk american british canadian irish australian indian
     telefon handy mobil mobilfunk festnetz rückruf rufnummer kontakt büro privat durchwahl fax nummer
     teléfono telefono móvil movil celular fijo contacto whatsapp casa oficina trabajo
     téléphone portable fixe mobile rappel bureau domicile
@@ -85,4 +86,5 @@ ZH_PHONE_WORDS = (
 def is_phone_word(word: str) -> bool:
     """True when ``word`` (any case) labels a phone number or labels nothing ("my", "the")."""
     low = word.lower()
-    return low in PHONE_WORDS or low in FUNCTION_WORDS
+    # "my wife's number", "Sarah's number": whose phone it is
+    return low in PHONE_WORDS or low in FUNCTION_WORDS or low.endswith(("'s", "’s"))

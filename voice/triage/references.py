@@ -235,9 +235,9 @@ def _labelled() -> tuple[re.Pattern[str], ...]:
             rf"(?i:\b(?P<word>{_LATIN_WORD})\s+(?:number|no\.|nr\.?|id|#|reading|code)){_FILLER}\s*{_VALUE}"
         ),
         re.compile(
-            rf"(?i:\b(?:n[úu]mero|num[ée]ro|numero|nº|n°)\s+{_ARTICLES}\s*"
-            r"(?:(?:mi|su|tu|mon|ma|votre|meu|minha|seu|sua|mio|mia|suo|sua)\s+)?"
-            rf"(?P<word>{_LATIN_WORD}))(?P<comma>,(?=\s))?{_FILLER}\s*{_VALUE}"
+            # "número de mi esposo" is whose phone: "mi" is a function word, so no possessive is skipped here
+            rf"(?i:\b(?:n[úu]mero|num[ée]ro|numero|nº|n°)\s+{_ARTICLES}\s*(?P<word>{_LATIN_WORD}))"
+            rf"(?P<comma>,(?=\s))?{_FILLER}\s*{_VALUE}"
         ),
         re.compile(rf"(?i:\b(?P<gword>[^\W\d_]{{2,}}?)-?(?:nummer|nr\.?))(?![^\W\d_]){_FILLER}\s*{_VALUE}"),
         re.compile(
