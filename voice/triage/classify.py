@@ -59,7 +59,7 @@ def triage(text: str, language: str | None, context: CallContext | None = None) 
     number = find_callback_number(
         text, lang, context.region, context.caller_id, region_fixed=context.region_fixed
     )
-    email = find_email(text)
+    email = find_email(text, lang)
     refs = find_references(text, lang)
     request = find_request(text)
     sentiment, score = sentiment_of(text, lang)
