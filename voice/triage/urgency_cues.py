@@ -33,13 +33,16 @@ EMERGENCY = _cues(
     r"fire (?:in|at) (?:the|my|our)",
     r"smoke (?:everywhere|coming|pouring|in the)",
     # A person in or taken to hospital, not the hospital as a place ("the billing office at the hospital",
-    # "I work at the hospital").
-    r"(?:is|are|was|were|'s|'re|still|now|been|be|ended up|end up|stay(?:s|ing)?|lying|kept) "
-    r"(?:\w+ ){0,2}in (?:the )?hospital(?! (?:building|car park|parking|cafeteria|office|billing))",
-    r"(?:i'm|i am|we're|we are|been) (?:\w+ ){0,2}at (?:the )?hospital"
+    # "I work at the hospital", "I'm a nurse at the hospital"): between "is" and "in hospital" only an
+    # adverb ("is still in hospital"); between "taken" and "to hospital" the person ("rushed my dad to").
+    r"(?:is|are|was|were|'s|'re|been|be|ended up|end up|stay(?:s|ing)?|lying|kept)"
+    r"(?: (?:still|now|currently|already|back|also|both|all|stuck))? in (?:the )?hospital"
+    r"(?! (?:building|car park|parking|cafeteria|office|billing))",
+    r"(?:i'm|i am|we're|we are|been)(?: (?:still|now|currently|already|here|just|all))? at (?:the )?hospital"
     r"(?! (?:building|car park|parking|cafeteria|office|billing|reception))",
-    r"(?:taken|taking|take|took|rushed|rushing|admitted|brought|bringing|sent|airlifted|driven|driving"
-    r"|on (?:the|his|her|my|our|their) way) (?:\w+ ){0,2}(?:to|into|in) (?:the )?hospital",
+    r"(?:taken|rushed|admitted|brought|airlifted|on (?:the|his|her|my|our|their) way) (?:\w+ ){0,2}"
+    r"(?:to|into|in) (?:the )?hospital",
+    r"(?:taking|took|take|drove|driving|drive) (?:him|her|them|me|us|my \w+|our \w+) to (?:the )?hospital",
     r"hospitali[sz]ed",
     r"emergency room|a&e",
     r"ambulance",
@@ -77,8 +80,10 @@ EMERGENCY = _cues(
     r"(?:nos )?(?:cortaron|han cortado) el agua|corte de agua",
     r"me (?:he )?qued(?:ado|e) (?:fuera|afuera)|nos (?:hemos )?qued(?:ado|amos) (?:fuera|afuera)",
     r"no (?:puedo|podemos) entrar (?:a|en) (?:mi |la |nuestra )?casa",
-    r"(?:esta|estan|estoy|estamos|estaba|sigue|ingresad[oa]s?|internad[oa]s?|llevaron|llevado|llevada"
-    r"|llevamos|llevar|llevando|trasladad[oa]s?) (?:\w+ ){0,2}(?:en el|al) hospital",
+    r"(?:esta|estan|estoy|estamos|estaba|sigue)(?: (?:todavia|aun|ahora|ya|ingresad[oa]s?|internad[oa]s?))? "
+    r"(?:en el|al) hospital",
+    r"(?:ingresad[oa]s?|internad[oa]s?|llevaron|llevado|llevada|llevamos|llevando|trasladad[oa]s?) "
+    r"(?:\w+ ){0,2}(?:en el|al) hospital",
     r"hospitalizad[oa]s?",
     r"(?:en )?urgencias",
     r"ambulancia",
@@ -101,8 +106,8 @@ EMERGENCY = _cues(
     r"(?:plus|pas) d'eau|coupure d'eau",
     r"(?:enferme|bloque)(?:e|s|es)? dehors",
     r"(?:peux|pouvons) (?:pas|plus) (?:rentrer|entrer) chez",
-    r"(?:est|suis|sont|sommes|etait|transporte|emmene|amene|conduit|admis|parti|hospitalise)(?:e|s|es)? "
-    r"(?:\w+ ){0,2}a l'hopital",
+    r"(?:est|suis|sont|sommes|etait)(?: (?:encore|toujours|maintenant|actuellement|deja))? a l'hopital",
+    r"(?:transporte|emmene|amene|conduit|admis|parti|hospitalise)(?:e|s|es)? (?:\w+ ){0,2}a l'hopital",
     r"hospitalise(?:e|s|es)?",
     r"aux urgences",
     # de
@@ -124,8 +129,9 @@ EMERGENCY = _cues(
     r"wasser (?:lauft|sprudelt|kommt|tropft) (?:\w+ ){0,2}(?:uberall|decke|wand)",
     r"(?:mich|uns) ausgeschlossen",
     r"(?:komme|kommen) nicht (?:mehr )?(?:rein|in die wohnung|ins haus)",
-    r"(?:liegt|liege|lag|ist|bin|sind|war|waren) (?:\w+ ){0,3}im krankenhaus"
-    r"(?! (?:angestellt|beschaftigt|tatig))",
+    r"(?:liegt|liege|lag|liegen|lagen) (?:\w+ ){0,3}im krankenhaus",
+    r"(?:ist|bin|sind|war|waren)(?: (?:noch|gerade|jetzt|schon|wieder|seit \w+|immer noch)){0,2} "
+    r"im krankenhaus(?! (?:angestellt|beschaftigt|tatig))",
     r"ins krankenhaus(?: \w+)? (?:gebracht|eingeliefert|gekommen|gefahren)",
     r"(?:muss|musste|mussten|musst) (?:\w+ ){0,3}ins krankenhaus|eingeliefert",
     r"notaufnahme",
@@ -149,8 +155,9 @@ EMERGENCY = _cues(
     r"trancad[oa]s? (?:do lado de )?fora",
     r"fiquei (?:trancad[oa] )?(?:do lado de )?fora",
     r"nao (?:consigo|conseguimos) entrar em casa",
-    r"(?:esta|estao|estou|estamos|estava|levad[oa]s?|levaram|levei|levamos|internad[oa]s?|socorrid[oa]s?"
-    r"|foi) (?:\w+ ){0,2}(?:no|ao|para o) hospital",
+    r"(?:esta|estao|estou|estamos|estava)(?: (?:ainda|agora|ja|internad[oa]s?))? (?:no|ao) hospital",
+    r"(?:levad[oa]s?|levaram|levei|levamos|internad[oa]s?|socorrid[oa]s?|foi) (?:\w+ ){0,2}"
+    r"(?:no|ao|para o) hospital",
     r"(?:hospitalizad|internad)[oa]s?",
     r"pronto[- ]socorro",
     r"ambulancia",
@@ -168,8 +175,8 @@ EMERGENCY = _cues(
     r"(?:non c'e|manca) (?:piu )?(?:l')?acqua",
     r"(?:rimast[oaie] )?chius[oaie] fuori",
     r"non riesco (?:a|ad) entrare in casa",
-    r"(?:e|sono|siamo|stato|stata|portat[oaie]|ricoverat[oaie]|finit[oaie]|corso|corsa) "
-    r"(?:\w+ ){0,2}(?:in|all') ?ospedale",
+    r"(?:e|sono|siamo|stato|stata)(?: (?:ancora|gia|ora|adesso|ricoverat[oaie]))? (?:in|all') ?ospedale",
+    r"(?:portat[oaie]|ricoverat[oaie]|finit[oaie]|corso|corsa) (?:\w+ ){0,2}(?:in|all') ?ospedale",
     r"ricoverat[oaie]",
     r"pronto soccorso",
     r"ambulanza",
