@@ -120,6 +120,12 @@ def test_emergencies_in_every_language(said: str, language: str) -> None:
         "Sono infermiera, lavoro in ospedale.",
         "Estoy trabajando en el hospital, llámeme mañana.",
         "Please send the invoice to the hospital.",
+        "I work in the emergency room, so please call after six.",
+        "Trabajo en urgencias del hospital, llámeme.",
+        "Je travaille aux urgences, rappelez-moi après 18 heures.",
+        "Ich arbeite in der Notaufnahme, rufen Sie mich abends an.",
+        "Lavoro al pronto soccorso, mi richiami dopo le sei.",
+        "Trabalho no pronto-socorro, me ligue depois das seis.",
     ],
 )
 def test_no_emergency_from_lookalikes(said: str) -> None:

@@ -28,6 +28,7 @@ from voice.triage.urgency_cues import (
     TODAY,
     URGENT,
     WHEN_FREE,
+    WORKS_THERE,
 )
 
 # Words before a cue that take it back: "not urgent", "no es urgente", "nicht dringend", "non è urgente".
@@ -86,6 +87,14 @@ def _find(pattern: re.Pattern[str], folded: str, text: str, calm: list[Span] | N
     """The first cue not taken back and not in a sentence that says it can wait, as the caller said it."""
     for m in pattern.finditer(folded):
         if not _negated(text, m) and not _in(calm or [], m.start()):
+            return text[m.start() : m.end()]
+    return None
+
+
+def _emergency(folded: str, text: str) -> str | None:
+    """The first emergency not taken back and not the caller's workplace ("I work in the emergency room")."""
+    for m in EMERGENCY.finditer(folded):
+        if not _negated(text, m) and not WORKS_THERE.search(_clause_before(folded, m.start(), 40)):
             return text[m.start() : m.end()]
     return None
 
@@ -157,7 +166,7 @@ def _reasons(
     says it can wait ("no rush", "no es urgente") is believed for that sentence: no time pressure there, and
     VADER's "negative" for those words ignored."""
     folded = fold(text)
-    emergency = _find(EMERGENCY, folded, text)
+    emergency = _emergency(folded, text)
     calm = _calm_sentences(NO_RUSH, folded, text)
     if not (calm or emergency or _find(URGENT, folded, text)):
         calm = _calm_sentences(WHEN_FREE, folded, text)

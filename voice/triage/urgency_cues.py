@@ -188,6 +188,16 @@ EMERGENCY = _cues(
     "|抢救|搶救"
     "|住院|急诊|急診|救护车|救護車",
 )
+# An emergency word after "I work in/at" is the caller's workplace: "I work in the emergency room",
+# "trabajo en urgencias", "je travaille aux urgences", "ich arbeite in der Notaufnahme", "lavoro al pronto
+# soccorso".
+WORKS_THERE = re.compile(
+    r"\b(?:work(?:s|ing)? (?:in|at|for|on)|trabaj[oa]\w* (?:en|para)|travaill\w* (?:a|aux|au|dans|pour)"
+    r"|arbeite\w* (?:im|in|bei|auf)|trabalh\w* (?:no|na|em|para)|lavor[oai]\w* (?:al|in|all'|nel|per|a))"
+    r"(?: \S+){0,2} ?$"
+    # The cue itself may hold the preposition: "trabajo [en urgencias]", "je travaille [aux urgences]".
+    r"|\b(?:trabaj[oa]\w*|travaill\w*|arbeite\w*|trabalh\w*|lavor[oai]\w*) ?$"
+)
 URGENT = _cues(
     r"urgent(?:ly)?",
     r"asap|a\.s\.a\.p",
