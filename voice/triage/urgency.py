@@ -104,9 +104,9 @@ def _happened(folded: str, m: re.Match[str]) -> bool:
     habe heute Ihre Rechnung bekommen"."""
     before = " ".join(_clause_before(folded, m.start()).split()[-5:])
     after = _CLAUSE.split(folded[m.end() : m.end() + 40])[0]
-    return bool(
-        PAST_EVENT.search(before) or RECEIVED.search(" ".join(f"{before} {m.group(0)} {after}".split()))
-    )
+    just_after = " ".join(after.split()[:2])  # "Today I called", "Hoy llamé", "Oggi ho chiamato"
+    window = " ".join(f"{before} {m.group(0)} {after}".split())
+    return bool(PAST_EVENT.search(before) or PAST_EVENT.search(just_after) or RECEIVED.search(window))
 
 
 def _wanted(pattern: re.Pattern[str], folded: str, text: str, calm: list[Span]) -> str | None:

@@ -274,14 +274,18 @@ PAST_EVENT = _cues(
     r"intentamos|vinimos|pasamos|llame|nous sommes passes|j'ai appele|wir waren|ich habe angerufen",
     r"tentamos|passamos|liguei|siamo passati|ho chiamato",
 )
-# Something received or seen today is not wanted today: "I got my bill today", "Ich habe heute Ihre Rechnung
-# bekommen", "aujourd'hui j'ai reçu". Matched on the words either side of "today".
+# Something received, seen or done today is not wanted today: "I got my bill today", "Ich habe heute Ihre
+# Rechnung bekommen", "aujourd'hui j'ai reçu", "Ihr Techniker war heute da". Matched on the words either side
+# of "today" (the German participle comes after it).
 RECEIVED = _cues(
     r"got(?! to)|received|saw|opened|noticed|paid|bought|picked up",
     r"recibi(?:mos)?|(?:he|hemos) (?:recibido|visto|pagado)|(?:me|nos) llego|pague|abri",
     r"(?:j'ai|nous avons|on a) (?:bien )?(?:recu|vu|paye|ouvert|remarque)",
     r"(?:habe|hab|haben|hat|hatte) (?:\w+ ){0,5}"
-    r"(?:bekommen|erhalten|gesehen|bezahlt|geoffnet|bemerkt|gekauft)",
+    r"(?:bekommen|erhalten|gesehen|bezahlt|geoffnet|bemerkt|gekauft|angerufen|geliefert|versucht)",
+    r"(?:ist|sind|bin|war|waren) (?:\w+ ){0,3}(?:vorbeigekommen|gekommen|da gewesen|hier gewesen)",
+    r"(?:war|waren) (?:\w+ ){0,2}da",
+    r"(?:est|sont) (?:passe|venu)e?s?|vino|vinieron|veio|vieram|passou|(?:e|sono) (?:passat|venut)[oaie]",
     r"recebi(?:mos)?|chegou|paguei|abri",
     r"(?:ho|abbiamo) (?:ricevuto|visto|pagato|aperto)|(?:mi|ci) e arrivat[oa]",
     cjk="收到|看到|拿到|付了",
