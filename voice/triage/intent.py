@@ -6,20 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 
 from voice.triage.intent_cues import CJK_CUES, WORD_CUES
-
-_FOLD = {
-    code: base[0]
-    for code in range(0xC0, 0x250)
-    if len(base := unicodedata.normalize("NFKD", chr(code))) > 1 and base[0].isascii()
-} | {ord("’"): "'", ord("？"): "?", ord("，"): ",", ord("！"): "!", ord("。"): "."}
-
-
-def fold(text: str) -> str:
-    """Lower case with accents off, one character for one ("Llámame" -> "llamame")."""
-    return text.translate(_FOLD).lower()
+from voice.triage.text import fold
 
 
 def alternatives(pattern: str) -> list[str]:
