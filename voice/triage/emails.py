@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from text_to_num import alpha2digit, text2num
 
-from voice.triage.spoken_numbers import DIGIT_WORDS
+from voice.triage.spoken_numbers import DIGIT_WORDS, ZH_DIGITS
 
 _CJK = "\u2e80-\u9fff\uf900-\ufaff"
 _LATIN = rf"[^\W_{_CJK}]"
@@ -80,16 +80,10 @@ _CONNECTORS = _words("and y e et und")  # inside a number: "ochenta y uno", "two
 _SINGLE_DIGITS = {
     # "o" is a spelled letter here ("j o h n"), not zero
     **{w: d for table in DIGIT_WORDS.values() for w, d in table.items() if w != "o"},
-    **dict(
-        zip(
-            re.findall(r"\S+", "zero uno due tre quattro cinque sei sette otto nove"),
-            "0123456789",
-            strict=True,
-        )
-    ),
-    **dict(zip("零〇一二三四五六七八九幺两", "0012345678912", strict=True)),
+    **ZH_DIGITS,
+    "两": "2",  # "two" before a measure word; in an address it is a digit
 }
-_LANGS = ("en", "es", "fr", "de", "pt", "it")
+_LANGS = tuple(DIGIT_WORDS)  # the languages with number words (not zh: its digits are characters)
 _VOWELS = frozenset("aeiouy")  # a lone "a", "y", "e", "o" is a word ("escribe a juan"), not a spelled letter
 
 

@@ -8,7 +8,7 @@ import hashlib
 import re
 
 from voice.triage.intent_cues import CJK_CUES, WORD_CUES
-from voice.triage.text import fold
+from voice.triage.text import HAN, fold
 
 
 def alternatives(pattern: str) -> list[str]:
@@ -219,7 +219,6 @@ _FILLERS = frozenset(
         "pronto ciao sì boh mah ehm niente buongiorno buonasera salve",
     )
 )
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def _asks_for_a_call(folded: str) -> bool:
@@ -233,9 +232,9 @@ def is_hang_up(text: str) -> bool:
     if _asks_for_a_call(fold(text)):
         return False
     folded = _HANG_UP_PHRASES.sub(" ", fold(re.sub(r"[\[(*♪][^\])*♪\d]*[\])*♪]", " ", text)))
-    words = re.findall(r"[^\W\d_]+", _CJK.sub(" ", folded))
+    words = re.findall(r"[^\W\d_]+", HAN.sub(" ", folded))
     # A Chinese word is about two characters: count them so, not the run between two commas as one.
-    size = len(words) + (len(_CJK.findall(folded)) + 1) // 2
+    size = len(words) + (len(HAN.findall(folded)) + 1) // 2
     return size < 2 and not re.search(r"\d", text) or all(w in _FILLERS for w in words) and size == len(words)
 
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 from voice.triage import name_words as w
 from voice.triage import phone_words, references
+from voice.triage.text import has_han
 
 _UP = "A-ZÀ-ÖØ-Þ"
 _LOW = "a-zß-öø-ÿ"
@@ -260,7 +261,7 @@ def _zh_name(text: str) -> str | None:
 def find_caller_name(text: str, language: str | None = None) -> str | None:
     """The caller's name as said, titles dropped; None when none is said."""
     language = (language or "en").lower()
-    if re.search(r"[\u4e00-\u9fff]", text):
+    if has_han(text):
         name = _zh_name(text)
         if name:
             return name
@@ -394,7 +395,7 @@ _FINDERS = [
 
 def find_organisation(text: str, caller_name: str | None) -> str | None:
     """The organisation the caller calls from, as said; None when none is said."""
-    if re.search(r"[\u4e00-\u9fff]", text):
+    if has_han(text):
         org = _zh_org(text)
         if org:
             return org

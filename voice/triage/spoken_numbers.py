@@ -104,8 +104,9 @@ def _digit_table(language: str) -> dict[str, str]:
 
 
 # Chinese digits said one by one ("一三八零零一三八零零零"; 幺 is 1 on the phone); three or more in a row.
-_ZH_DIGITS = re.compile(r"[零〇一二三四五六七八九幺]{3,}")
-_ZH_TABLE = str.maketrans("零〇一二三四五六七八九幺", "001234567891")
+ZH_DIGITS = dict(zip("零〇一二三四五六七八九幺", "001234567891", strict=True))
+_ZH_DIGITS = re.compile(rf"[{''.join(ZH_DIGITS)}]{{3,}}")
+_ZH_TABLE = str.maketrans(ZH_DIGITS)
 
 
 def spoken_digits_to_numbers(

@@ -1,9 +1,13 @@
 """Text helpers every triage module shares: one accent fold, so cue words and transcripts are compared the
-same way everywhere."""
+same way everywhere, and one test for Chinese characters."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
+
+# Han characters (CJK unified ideographs and extension A): Chinese text, whatever the language tag says.
+HAN = re.compile(r"[\u3400-\u9fff]")
 
 # Latin letters with an accent to their base letter, the curly apostrophe to "'", and full-width Chinese
 # punctuation to ASCII (so clause and sentence splitters see "，" and "。"). One character for one.
@@ -31,3 +35,8 @@ def fold(text: str) -> str:
         return lowered
     # A letter whose lower case is longer ("İ" -> "i̇"): that letter is kept as it was.
     return "".join(c if len(c.lower()) > 1 else c.lower() for c in folded)
+
+
+def has_han(text: str) -> bool:
+    """True when ``text`` holds Chinese characters (then words are not separated by spaces)."""
+    return HAN.search(text) is not None
