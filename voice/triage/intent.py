@@ -8,7 +8,7 @@ import hashlib
 import re
 
 from voice.triage.intent_cues import CJK_CUES, WORD_CUES
-from voice.triage.text import HAN, fold
+from voice.triage.text import HAN, fold, phrases
 
 
 def alternatives(pattern: str) -> list[str]:
@@ -53,13 +53,6 @@ def compile_cues() -> dict[str, list[Cue]]:
 
 # A single digit or key said on its own ("press 1 now"), not the start of a phone number ("marque 91 234").
 _KEY = r"(?:[0-9](?![\s\d]*\d)|{words})"
-
-
-def phrases(*words: str, cjk: str = "") -> re.Pattern[str]:
-    """One pattern matching any of ``words`` as whole words (written with accents, matched on folded text),
-    or any of the Chinese ``cjk`` (no spaces to bound them)."""
-    latin = r"\b(?:" + "|".join(fold(w) for w in words) + r")\b"
-    return re.compile(latin + (f"|{cjk}" if cjk else ""))
 
 
 # Robocall phrases that give a recorded sales or scam call away on their own.

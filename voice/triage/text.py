@@ -40,3 +40,10 @@ def fold(text: str) -> str:
 def has_han(text: str) -> bool:
     """True when ``text`` holds Chinese characters (then words are not separated by spaces)."""
     return HAN.search(text) is not None
+
+
+def phrases(*words: str, cjk: str = "") -> re.Pattern[str]:
+    """One pattern matching any of ``words`` as whole words (written with or without accents, matched on
+    folded text), or any of the Chinese ``cjk`` (no spaces to bound them)."""
+    latin = r"\b(?:" + "|".join(fold(w) for w in words) + r")\b"
+    return re.compile(latin + (f"|{cjk}" if cjk else ""))

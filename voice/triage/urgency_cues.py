@@ -6,16 +6,9 @@ from __future__ import annotations
 
 import re
 
-from voice.triage.text import fold
+from voice.triage.text import phrases
 
-
-def _cues(*latin: str, cjk: str = "") -> re.Pattern[str]:
-    """Whole words and phrases (written without accents), and Chinese as plain text (no spaces to bound)."""
-    words = r"\b(?:" + "|".join(fold(w) for w in latin) + r")\b"
-    return re.compile(words + (f"|{cjk}" if cjk else ""))
-
-
-EMERGENCY = _cues(
+EMERGENCY = phrases(
     # en
     r"emergency(?! contact)",
     r"flood(?:s|ed|ing)?",
@@ -198,7 +191,7 @@ WORKS_THERE = re.compile(
     # The cue itself may hold the preposition: "trabajo [en urgencias]", "je travaille [aux urgences]".
     r"|\b(?:trabaj[oa]\w*|travaill\w*|arbeite\w*|trabalh\w*|lavor[oai]\w*) ?$"
 )
-URGENT = _cues(
+URGENT = phrases(
     r"urgent(?:ly)?",
     r"asap|a\.s\.a\.p",
     r"as (?:soon|quickly) as (?:possible|you can|you get this)",
@@ -233,7 +226,7 @@ URGENT = _cues(
     r"subito",
     cjk="尽快|盡快|马上|馬上|立刻|立即|赶快|趕快|赶紧|趕緊|急事|很急|着急|著急|急着|急著",
 )
-TODAY = _cues(
+TODAY = phrases(
     r"today",
     r"tonight",
     r"this (?:afternoon|evening)",
@@ -254,7 +247,7 @@ TODAY = _cues(
 )
 # "Today" in the caller's own plans is not when they want an answer: "ti richiamo stasera", "je passe ce
 # soir", "ich komme heute später", "I'll be home tonight", "ich bin heute bis 17 Uhr erreichbar".
-OWN_PLANS = _cues(
+OWN_PLANS = phrases(
     r"i'll (?:call|try|ring|be|come|see|pop|stop|drop)|i will (?:call|try|be|come)|i'm (?:coming|leaving)",
     r"see you",
     r"(?:i'm|i am|just|we're|we are) (?:calling|ringing|phoning)",  # "I'm calling today": now
@@ -269,7 +262,7 @@ OWN_PLANS = _cues(
     cjk="我再打|我晚点再打|我会再打|我.{0,3}(?:回来|过来|回家|回來|過來)|我.{0,4}都在",
 )
 # Nor is "today" in what already happened: "we tried to deliver this afternoon", "I called today".
-PAST_EVENT = _cues(
+PAST_EVENT = phrases(
     r"tried|came|stopped by|dropped (?:off|by)|delivered|called|visited|missed|arrived|went|happened",
     r"intentamos|vinimos|pasamos|llame|nous sommes passes|j'ai appele|wir waren|ich habe angerufen",
     r"tentamos|passamos|liguei|siamo passati|ho chiamato",
@@ -277,7 +270,7 @@ PAST_EVENT = _cues(
 # Something received, seen or done today is not wanted today: "I got my bill today", "Ich habe heute Ihre
 # Rechnung bekommen", "aujourd'hui j'ai reçu", "Ihr Techniker war heute da". Matched on the words either side
 # of "today" (the German participle comes after it).
-RECEIVED = _cues(
+RECEIVED = phrases(
     r"got(?! to)|received|saw|opened|noticed|paid|bought|picked up",
     r"recibi(?:mos)?|(?:he|hemos) (?:recibido|visto|pagado)|(?:me|nos) llego|pague|abri",
     r"(?:j'ai|nous avons|on a) (?:bien )?(?:recu|vu|paye|ouvert|remarque)",
@@ -291,7 +284,7 @@ RECEIVED = _cues(
     cjk="收到|看到|拿到|付了",
 )
 # Deadlines said in other languages (English ones come from the callback time: "before noon", "by 5").
-DEADLINE_WORDS = _cues(
+DEADLINE_WORDS = phrases(
     r"antes (?:del mediodia|de las \d{1,2})",
     r"avant (?:midi|\d{1,2} ?h(?:eures)?|ce soir)",
     r"(?:vor|bis) (?:heute )?(?:mittag|\d{1,2} uhr)",
@@ -299,7 +292,7 @@ DEADLINE_WORDS = _cues(
     r"entro (?:mezzogiorno|le \d{1,2}|stasera|oggi)",
     cjk="中午之前|中午前|下班前|今天之内|[0-9一二三四五六七八九十两]{1,3}点(?:之|以)?前",
 )
-REPEAT_WORDS = _cues(
+REPEAT_WORDS = phrases(
     # en
     r"(?:second|third|fourth|fifth|\d+(?:st|nd|rd|th)) "
     r"(?:time (?:that )?(?:i(?:'ve| have| am|'m)? )?(?:call|tr|ring|phon)\w*|call|message|voicemail)",
@@ -359,7 +352,7 @@ REPEAT_WORDS = _cues(
     cjk="第[二三四五2-5]次(?:打|来电|來電|给你们打|了)|打了(?:好几|好幾|几|幾|两|兩|三|很多)次|已经打(?:了|过)|已經打(?:了|過)"
     "|又打|再次(?:打|来电)|没(?:有)?人回(?:电话|复)?|沒(?:有)?人回(?:電話|覆)?|一直没人|没人理|(?:昨天|上午|之前|早上)(?:已经)?打过",
 )
-COMPLAINT = _cues(
+COMPLAINT = phrases(
     r"complain\w*|complaint",
     r"unacceptable|ridiculous|outrageous|disgrace(?:ful)?|appalling|fed up|disgusted",
     r"(?:not|very un) ?happy with|(?:terrible|awful|shocking|worst|lousy) service",
@@ -379,7 +372,7 @@ COMPLAINT = _cues(
 )
 # The caller says it can wait: no emergency and no time pressure then (VADER's "negative" for these
 # words is ignored too).
-NO_RUSH = _cues(
+NO_RUSH = phrases(
     r"no (?:rush|hurry|pressure|big rush)",
     r"not (?:in a|in any) (?:hurry|rush)",
     r"(?:not|nothing|isn't|is not|not really) (?:very |that |too |super |terribly )?(?:urgent|pressing)",
@@ -404,7 +397,7 @@ NO_RUSH = _cues(
 )
 # Softer: "when you get a chance". Believed only when nothing urgent is said too ("call me whenever you can,
 # it's urgent" is urgent).
-WHEN_FREE = _cues(
+WHEN_FREE = phrases(
     r"whenever (?:you (?:can|get|have)|is convenient)",
     r"when(?:ever)? you get (?:a |the )?(?:chance|moment|minute|second)",
     r"when you have (?:a |the )?(?:chance|moment|minute|second|time)",
