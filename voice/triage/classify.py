@@ -18,7 +18,7 @@ from voice.triage.note import find_request, summary_line
 from voice.triage.priority import priority_of
 from voice.triage.references import find_references
 from voice.triage.sentiment import sentiment_of
-from voice.triage.urgency import urgency_of
+from voice.triage.urgency import emergency_said, urgency_of
 
 LOW_CONFIDENCE = 0.45  # transcript confidence under this: say the audio was unclear
 
@@ -72,8 +72,8 @@ def triage(text: str, language: str | None, context: CallContext | None = None) 
     if low_confidence:
         flags += ("low_confidence",)
     urgency, reasons = urgency_of(text, intent, sentiment, time_text, when, context)
-    said = next((r.split("“", 1)[1].rstrip("”") for r in reasons if r.startswith("emergency: “")), None)
-    summary = summary_line(text, english, intent, name, org, refs, time_text, request, said)
+    emergency = emergency_said(reasons)
+    summary = summary_line(text, english, intent, name, org, refs, time_text, request, emergency)
     if low_confidence:
         summary = "(Unclear audio) " + summary
 

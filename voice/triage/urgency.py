@@ -182,6 +182,15 @@ def _reasons(
     return emergency, reasons
 
 
+_EMERGENCY_REASON = "emergency: “"  # the first reason when an emergency was said: emergency: “pipe has burst”
+
+
+def emergency_said(reasons: tuple[str, ...]) -> str | None:
+    """The emergency words urgency_of quoted in ``reasons`` ("pipe has burst"), or None."""
+    first = reasons[0] if reasons else ""
+    return first[len(_EMERGENCY_REASON) : -1] if first.startswith(_EMERGENCY_REASON) else None
+
+
 def urgency_of(
     text: str, intent: str, sentiment: str, time_text: str | None, when: datetime | None, context: CallContext
 ) -> tuple[str, tuple[str, ...]]:
@@ -190,7 +199,7 @@ def urgency_of(
         return "low", ()
     emergency, reasons = _reasons(text, intent, sentiment, time_text, when, context)
     if emergency:
-        return "urgent", (f"emergency: “{emergency}”", *reasons)
+        return "urgent", (f"{_EMERGENCY_REASON}{emergency}”", *reasons)
     if len(reasons) >= 3:
         return "urgent", tuple(reasons)
     if reasons:
