@@ -34,7 +34,7 @@ from voice.storage.revisions import add_revision
 from voice.storage.voicemails import CallInfo, create_voicemail
 from voice.triage import llm
 from voice.triage.classify import triage
-from voice.triage.model import INTENTS, CallContext
+from voice.triage.model import INTENTS, CallContext, Triage
 
 TEXT = (
     "Hi, this is Maria Lopez from Acme Plumbing. I'm calling about invoice 4471, we were charged twice. "
@@ -186,6 +186,18 @@ class _Junk(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+def _refine_by(mode: str, builtin: Triage, timeout_s: float) -> Triage:
+    """``builtin`` refined by the _Junk endpoint answering as ``mode`` says."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Junk)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/{mode}"
+        return llm.refine(builtin, TEXT, "en", CTX, LLMSettings(base_url=url, timeout_s=timeout_s))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.mark.parametrize(
     ("mode", "reason"),
     [
@@ -198,15 +210,8 @@ class _Junk(http.server.BaseHTTPRequestHandler):
     ],
 )
 def test_junk_slow_or_cut_answers_keep_the_builtin_result(mode: str, reason: str) -> None:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Junk)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        settings = LLMSettings(base_url=f"http://127.0.0.1:{server.server_address[1]}/{mode}", timeout_s=1)
-        builtin = triage(TEXT, "en", CTX)
-        result = llm.refine(builtin, TEXT, "en", CTX, settings)
-    finally:
-        server.shutdown()
-        server.server_close()
+    builtin = triage(TEXT, "en", CTX)
+    result = _refine_by(mode, builtin, timeout_s=1)
     assert result.summariser == "builtin" and result.error and reason in result.error, result.error
     assert result.intent == builtin.intent and result.callback_number == "+12125550134"
 
@@ -244,15 +249,7 @@ def test_an_answer_with_nul_is_not_stored_and_the_builtin_summary_is(
 def test_an_llm_answer_is_held_to_the_built_in_readers_rules() -> None:
     """The model's number must be one worth calling (else the built-in one stands), and its references join
     the built-in ones instead of replacing them."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Junk)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        settings = LLMSettings(base_url=f"http://127.0.0.1:{server.server_address[1]}/loose", timeout_s=5)
-        builtin = triage(TEXT, "en", CTX)
-        result = llm.refine(builtin, TEXT, "en", CTX, settings)
-    finally:
-        server.shutdown()
-        server.server_close()
+    result = _refine_by("loose", triage(TEXT, "en", CTX), timeout_s=5)
     assert result.summariser.startswith("llm:") and result.error is None, result.error
     assert result.callback_number == "+12125550134"  # not "+12345678"
     assert [(r.kind, r.value) for r in result.references] == [("invoice", "4471"), ("order", "A-77")]
