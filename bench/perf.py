@@ -1,14 +1,16 @@
 """Voice end to end against plain openai-whisper, in one run, on the same voicemail files and weights.
 
-    python -m bench                         # the full run: every clip of ../shared/speech, tiny.en and base
-    python -m bench --short                 # the CI form: a few files, tiny.en
-    python -m bench --models base --env VOICE_TRANSCRIPTION__CPU_THREADS=1 --env VOICE_WORKER__CONCURRENCY=2
+    python -m bench                         # the full run: both sets (bench/corpus.py), base
+    python -m bench --short                 # the CI form: a few short files, tiny.en
+    python -m bench --models base --sets short --voice-only --env VOICE_TRANSCRIPTION__BEAM_SIZE=1
 
 For each model: the reference (bench/reference.py, its own process) transcribes every file one after the
-other; then a real `voice serve` (the shipped defaults, SQLite, embedded worker, plus any --env) gets every
-file posted at once over HTTP from a local audio server, and the clock runs from the first post to the last
-voicemail stored as done (server timestamps). Then single 30 s voicemails are posted one at a time on the idle
-service for latency. Prints a table, writes the same as JSON (--out) for comparison between commits.
+other; then a real `voice serve` (the shipped defaults, SQLite, embedded worker, plus any --env) gets each
+set's files posted at once over HTTP from a local audio server, and the clock runs from the first post to the
+last voicemail stored (server timestamps). Then single 30 s voicemails are posted one at a time on the idle
+service for latency. Figures per set, and per group within it (split, condition, English or not, length):
+a group's reference time is its files' own; Voice works files side by side, so a group's Voice time is the
+set's wall time shared out by each file's worker time. Prints tables, writes the same as JSON (--out).
 """
 
 from __future__ import annotations
@@ -30,59 +32,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import jiwer
 import psutil
 
 from bench import corpus
 from bench.load import create_key, serving, upgrade_db
+from bench.report import print_report
+from bench.scoring import error_rate, groups, percent, score
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-# --- scoring ----------------------------------------------------------------------------------------
-
-
-@functools.cache
-def _normalisers() -> tuple[Any, Any]:
-    from whisper.normalizers import BasicTextNormalizer, EnglishTextNormalizer
-
-    return EnglishTextNormalizer(), BasicTextNormalizer()
-
-
-def normalise(text: str, language: str) -> str:
-    english, basic = _normalisers()
-    if language == "zh":  # character error rate: one "word" per character, spaces dropped
-        return " ".join(basic(text).replace(" ", ""))
-    return " ".join((english if language == "en" else basic)(text).split())
-
-
-def error_rate(pairs: list[tuple[str, str, str]]) -> float | None:
-    """Corpus-level WER (CER for Mandarin) over (language, reference, hypothesis)."""
-    refs = [normalise(r, lang) for lang, r, _ in pairs]
-    hyps = [normalise(h, lang) for lang, _, h in pairs]
-    keep = [i for i, r in enumerate(refs) if r]
-    if not keep:
-        return None
-    return float(jiwer.wer([refs[i] for i in keep], [hyps[i] for i in keep]))
-
-
-def score(items: list[corpus.Item], texts: dict[str, str]) -> dict[str, Any]:
-    speech = [i for i in items if not i.no_speech]
-
-    def rate(group: list[corpus.Item]) -> float | None:
-        got = error_rate([(i.language, i.reference, texts.get(i.name, "")) for i in group])
-        return None if got is None else round(got * 100, 2)
-
-    return {
-        "wer_all": rate(speech),
-        "wer_8khz": rate([i for i in speech if i.codec in ("mulaw-8k", "amr-nb")]),
-        "wer_by_codec": {c: rate([i for i in speech if i.codec == c]) for c, _, _ in corpus.CODECS},
-        "wer_by_language": {
-            lang: rate([i for i in speech if i.language == lang])
-            for lang in sorted({i.language for i in speech})
-        },
-        "no_speech_words": sum(len(texts.get(i.name, "").split()) for i in items if i.no_speech),
-    }
 
 
 # --- the reference --------------------------------------------------------------------------------
@@ -94,8 +51,10 @@ def run_reference(model: str, items: list[corpus.Item]) -> dict[str, Any]:
         cwd=ROOT, capture_output=True, text=True, check=True,
     )  # fmt: skip
     result: dict[str, Any] = json.loads(out.stdout)
-    by_path = {f["path"]: f["text"] for f in result["files"]}
-    result["texts"] = {i.name: by_path[str(i.path)] for i in items}
+    by_path = {f["path"]: f for f in result["files"]}
+    result["texts"] = {i.name: by_path[str(i.path)]["text"] for i in items}
+    result["seconds"] = {i.name: by_path[str(i.path)]["seconds"] for i in items}
+    result["empty"] = {i.name for i in items if not by_path[str(i.path)]["text"].strip()}
     return result
 
 
@@ -178,31 +137,53 @@ def _ts(value: str) -> float:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
+def _worker_s(vm: dict[str, Any]) -> float:
+    """The worker's own seconds on one voicemail (no-speech ones stop early and report no stages)."""
+    timings = (vm.get("transcript") or {}).get("timings") or {}
+    total = timings.get("total_s", sum(float(x) for x in timings.values()))
+    return max(float(total), 0.05)
+
+
+def _backlog(client: httpx.Client, audio: str, items: list[corpus.Item]) -> dict[str, Any]:
+    """Post every file at once, wait for all; wall time from the first post to the last one stored."""
+    ids = [
+        client.post("/v1/voicemails", json={"audio_url": f"{audio}/{i.path.name}"}).json()["id"]
+        for i in items
+    ]
+    finished = _wait_all(client, ids, 3600)
+    pairs = list(zip(items, finished, strict=True))
+    return {
+        "wall_s": round(
+            max(_ts(v["finished_at"]) for v in finished) - min(_ts(v["created_at"]) for v in finished), 3
+        ),
+        "texts": {i.name: (v.get("text") or "") for i, v in pairs},
+        "empty": {i.name for i, v in pairs if v["status"] == "no_speech"},
+        "worker_s": {i.name: _worker_s(v) for i, v in pairs},
+        "statuses": {s: sum(v["status"] == s for v in finished) for s in ("done", "no_speech", "failed")},
+        "failures": [f"{i.name}: {v['status_reason']}" for i, v in pairs if v["status"] == "failed"],
+        "stages_s": _stage_totals(finished),
+    }
+
+
 def run_voice(
-    model: str, items: list[corpus.Item], long: corpus.Item, latency_runs: int, extra_env: dict[str, str]
+    model: str,
+    sets: dict[str, list[corpus.Item]],
+    long: corpus.Item,
+    latency_runs: int,
+    extra_env: dict[str, str],
 ) -> dict[str, Any]:
-    root = items[0].path.parent
+    root = long.path.parent
     with (
         audio_server(root) as audio,
         voice_serve(model, extra_env) as (url, key, proc),
         httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client,
     ):
         # Warm up: the worker loads its model at start; the reference's load is not timed either.
-        warm = next(i for i in items if i.no_speech)
-        first = client.post("/v1/voicemails", json={"audio_url": f"{audio}/{warm.path.name}"}).json()["id"]
+        first = client.post("/v1/voicemails", json={"audio_url": f"{audio}/{long.path.name}"}).json()["id"]
         _wait_all(client, [first], 600)
 
-        # Throughput: every file at once, a backlog like a morning's voicemail.
-        ids = [
-            client.post("/v1/voicemails", json={"audio_url": f"{audio}/{i.path.name}"}).json()["id"]
-            for i in items
-        ]
-        finished = _wait_all(client, ids, 3600)
-        wall = max(_ts(v["finished_at"]) for v in finished) - min(_ts(v["created_at"]) for v in finished)
-        texts = {i.name: (v.get("text") or "") for i, v in zip(items, finished, strict=True)}
-        statuses = {s: sum(v["status"] == s for v in finished) for s in ("done", "no_speech", "failed")}
-        failures = [f"{i.name}: {v['status_reason']}" for i, v in zip(items, finished, strict=True)
-                    if v["status"] == "failed"]  # fmt: skip
+        # Throughput: each set's files at once, a backlog like a morning's voicemail.
+        runs = {name: _backlog(client, audio, items) for name, items in sets.items()}
 
         # Latency: one 30 s voicemail at a time on the idle service, POST to stored and summarised.
         latencies, long_texts = [], []
@@ -215,22 +196,14 @@ def run_voice(
         peak = _peak_rss_mb(proc)
     return {
         "engine": "voice",
-        "wall_s": round(wall, 3),
+        "sets": runs,
         "peak_rss_mb": peak,
-        "texts": texts,
-        "statuses": statuses,
-        "failures": failures,
-        "stages_s": _stage_totals(finished),
         "latency_s": [round(x, 3) for x in latencies],
-        "latency_wer": _percent(error_rate([("en", long.reference, t) for t in long_texts])),
+        "latency_wer": percent(error_rate([("en", long.reference, t) for t in long_texts])),
     }
 
 
 # --- the run --------------------------------------------------------------------------------------
-
-
-def _percent(x: float | None) -> float | None:
-    return None if x is None else round(x * 100, 2)
 
 
 def _p(values: list[float], q: float) -> float | None:
@@ -240,61 +213,104 @@ def _p(values: list[float], q: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 2)
 
 
+def _figures(items: list[corpus.Item], durations: dict[str, float], texts: dict[str, str], empty: set[str],
+             seconds: float) -> dict[str, Any]:  # fmt: skip
+    audio_s = sum(durations[i.name] for i in items)
+    return {
+        "files": len(items),
+        "audio_s": round(audio_s, 1),
+        "wall_s": round(seconds, 2),
+        "throughput": round(audio_s / seconds, 2) if seconds else None,
+        **score(items, texts, empty),
+    }
+
+
+def set_rows(
+    items: list[corpus.Item],
+    durations: dict[str, float],
+    reference: dict[str, Any] | None,
+    voice: dict[str, Any],
+) -> dict[str, Any]:
+    """Both engines' figures on one set, whole and per group."""
+    voice_total = sum(voice["worker_s"].values())
+    out: dict[str, Any] = {"groups": {}}
+    for name, group in groups(items, durations).items():
+        # Voice's wall time shared out by worker time (files are worked side by side).
+        share = sum(voice["worker_s"][i.name] for i in group) / voice_total
+        row = {"voice": _figures(group, durations, voice["texts"], voice["empty"], voice["wall_s"] * share)}
+        if reference is not None:
+            ref_s = sum(reference["seconds"][i.name] for i in group)
+            row["openai-whisper"] = _figures(group, durations, reference["texts"], reference["empty"], ref_s)
+            row["ratio"] = round(ref_s / (voice["wall_s"] * share), 2)
+        out["groups"][name] = row
+    whole = out["groups"]["all"]
+    kept = ("wall_s", "statuses", "stages_s", "failures", "texts")
+    out["voice"] = {**whole["voice"], **{k: voice[k] for k in kept}}
+    if reference is not None:
+        out["openai-whisper"] = {
+            **whole["openai-whisper"],
+            "texts": {i.name: reference["texts"][i.name] for i in items},
+        }
+        out["voice"]["ratio"] = whole["ratio"]
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--models", default="tiny.en,base")
+    parser.add_argument("--models", default="base", help="e.g. tiny.en,base")
+    parser.add_argument("--sets", default="short,long-silence", help="short (the headline), long-silence")
     parser.add_argument("--languages", default=None, help="e.g. en,de (default: all; .en models: en)")
-    parser.add_argument("--limit", type=int, default=None, help="at most this many speech clips")
-    parser.add_argument("--no-speech", type=int, default=len(corpus.NO_SPEECH))
+    parser.add_argument("--limit", type=int, default=None, help="at most this many speech files per set")
+    parser.add_argument("--split", choices=["dev", "test"], default=None, help="only this split's speech")
     parser.add_argument("--latency-runs", type=int, default=5)
-    parser.add_argument("--short", action="store_true", help="the CI form: 3 clips, 2 no-speech, tiny.en")
+    parser.add_argument(
+        "--short", action="store_true", help="the CI form: 3 short files, 2 no-speech, tiny.en"
+    )
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for `voice serve` (a lever)")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--voice-only", action="store_true", help="skip the reference (to compare levers)")
     parser.add_argument("--out", type=Path, default=Path("bench-results.json"))
     parser.add_argument("--cache", type=Path, default=ROOT / ".bench-cache", help="where the files are made")
     args = parser.parse_args(argv)
+    no_speech: int | None = None
     if args.short:
-        args.models, args.languages, args.limit, args.no_speech, args.latency_runs = "tiny.en", "en", 3, 2, 1
+        args.models, args.sets, args.languages, args.limit, args.latency_runs = "tiny.en", "short", "en", 3, 1
+        no_speech = 2
     extra_env = dict(e.split("=", 1) for e in args.env)
     extra_env["VOICE_TRANSCRIPTION__DEVICE"] = args.device
     languages = set(args.languages.split(",")) if args.languages else None
-    items = corpus.build(args.cache, languages, args.limit, args.no_speech)
+    builders = {"short": corpus.build_short, "long-silence": corpus.build}
+    sets: dict[str, list[corpus.Item]] = {}
+    for name in args.sets.split(","):
+        made = builders[name](
+            args.cache, languages, args.limit, **({} if no_speech is None else {"no_speech": no_speech})
+        )
+        sets[name] = [i for i in made if args.split is None or i.no_speech or i.split == args.split]
     long = corpus.long_voicemail(args.cache)
-    durations = {i.name: corpus.duration(i.path) for i in [*items, long]}
+    durations = {i.name: corpus.duration(i.path) for i in [*(i for s in sets.values() for i in s), long]}
 
     report: dict[str, Any] = {"machine": _machine(), "env": extra_env, "models": {}}
     for model in args.models.split(","):
-        chosen = [i for i in items if not model.endswith(".en") or i.language in ("en", "")]
-        audio_s = sum(durations[i.name] for i in chosen)
+        chosen = {
+            name: [i for i in items if not model.endswith(".en") or i.language in ("en", "")]
+            for name, items in sets.items()
+        }
         voice = run_voice(model, chosen, long, args.latency_runs, extra_env)
-        runs = [("voice", voice)]
-        if not args.voice_only:
-            runs.insert(0, ("openai-whisper", run_reference(model, chosen)))
-        rows: dict[str, dict[str, Any]] = {}
-        for name, run in runs:
-            rows[name] = {
-                "files": len(chosen),
-                "audio_s": round(audio_s, 1),
-                "wall_s": run["wall_s"],
-                "throughput": round(audio_s / run["wall_s"], 2),
-                "peak_rss_mb": run["peak_rss_mb"],
-                **score(chosen, run["texts"]),
-            }
-        if "openai-whisper" in rows:
-            reference_throughput = rows["openai-whisper"]["throughput"]
-            rows["voice"]["ratio"] = round(rows["voice"]["throughput"] / reference_throughput, 2)
-        rows["voice"]["latency_p50_s"] = _p(voice["latency_s"], 0.5)
-        rows["voice"]["latency_p95_s"] = _p(voice["latency_s"], 0.95)
-        rows["voice"]["latency_audio_s"] = round(durations[long.name], 1)
-        rows["voice"]["latency_wer"] = voice["latency_wer"]
-        rows["voice"]["statuses"] = voice["statuses"]
-        rows["voice"]["stages_s"] = voice["stages_s"]
-        rows["voice"]["failures"] = voice["failures"]
-        for name, run in runs:
-            rows[name]["texts"] = run["texts"]  # per file, to see where the two differ
-        report["models"][model] = rows
-    _print(report)
+        reference = None if args.voice_only else run_reference(model, [i for s in chosen.values() for i in s])
+        report["models"][model] = {
+            "sets": {
+                name: set_rows(items, durations, reference, voice["sets"][name])
+                for name, items in chosen.items()
+            },
+            "latency_p50_s": _p(voice["latency_s"], 0.5),
+            "latency_p95_s": _p(voice["latency_s"], 0.95),
+            "latency_s": voice["latency_s"],
+            "latency_audio_s": round(durations[long.name], 1),
+            "latency_wer": voice["latency_wer"],
+            "peak_rss_mb": voice["peak_rss_mb"],
+            "reference_peak_rss_mb": None if reference is None else reference["peak_rss_mb"],
+        }
+    print_report(report)
     args.out.write_text(json.dumps(report, indent=2))
     return 0
 
@@ -305,50 +321,6 @@ def _machine() -> dict[str, Any]:
          if line.startswith("model name")), "?"
     )  # fmt: skip
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1)}
-
-
-def _print(report: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    m = report["machine"]
-    table = Table(title=f"Voice vs openai-whisper on {m['cores']} cores ({m['cpu']})")
-    for column in (
-        "model", "engine", "files", "audio s", "wall s", "audio s / s", "ratio", "WER %", "WER 8 kHz %",
-        "no-speech words", "p50 s", "p95 s", "peak MB",
-    ):  # fmt: skip
-        table.add_column(column, justify="left" if column in ("model", "engine") else "right")
-    for model, rows in report["models"].items():
-        for name, r in rows.items():
-            table.add_row(
-                model, name, str(r["files"]), f"{r['audio_s']:.0f}", f"{r['wall_s']:.1f}",
-                f"{r['throughput']:.2f}", f"{r['ratio']:.2f}x" if "ratio" in r else "1x",
-                _pct(r["wer_all"]), _pct(r["wer_8khz"]),
-                str(r["no_speech_words"]), _num(r.get("latency_p50_s")), _num(r.get("latency_p95_s")),
-                f"{r['peak_rss_mb']:.0f}",
-            )  # fmt: skip
-    Console(width=160).print(table)
-    for model, rows in report["models"].items():
-        v = rows["voice"]
-        print(
-            f"{model}: latency on a {v['latency_audio_s']} s voicemail, WER {_pct(v['latency_wer'])}; "
-            f"statuses {v['statuses']}; seconds per stage {v['stages_s']}; "
-            f"WER by codec {v['wer_by_codec']}; "
-            f"by language {v['wer_by_language']}"
-        )
-        if "openai-whisper" in rows:
-            r = rows["openai-whisper"]
-            print(f"  reference: WER by codec {r['wer_by_codec']}; by language {r['wer_by_language']}")
-        for failure in v["failures"]:
-            print("  failed:", failure)
-
-
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{x:.1f}"
-
-
-def _num(x: float | None) -> str:
-    return "-" if x is None else f"{x:.2f}"
 
 
 if __name__ == "__main__":

@@ -39,15 +39,20 @@ def test_short_performance_run_prints_its_table_and_json(tmp_path: Path) -> None
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr[-3000:]
-    assert "Voice vs openai-whisper" in run.stdout and "tiny.en" in run.stdout
-    rows = json.loads(out.read_text())["models"]["tiny.en"]
+    assert "Voice vs openai-whisper" in run.stdout and "tiny.en" in run.stdout and "by group" in run.stdout
+    result = json.loads(out.read_text())["models"]["tiny.en"]
+    rows = result["sets"]["short"]
     ref, voice = rows["openai-whisper"], rows["voice"]
     assert ref["files"] == voice["files"] == 5 and ref["audio_s"] == voice["audio_s"] > 20
     assert voice["statuses"] == {"done": 3, "no_speech": 2, "failed": 0}, voice["failures"]
     assert voice["no_speech_words"] == 0  # nothing stored for a voicemail with no speech
-    assert voice["wer_all"] is not None and voice["wer_all"] < 10 and ref["wer_all"] < 10
-    assert voice["throughput"] > 0 and voice["ratio"] > 0 and voice["latency_p50_s"] > 0
-    assert ref["peak_rss_mb"] > 100 and voice["peak_rss_mb"] > 100
+    assert voice["false_no_speech"] == []  # and no caller's words dropped as no speech
+    assert voice["wer"] is not None and voice["wer"] < 10 and ref["wer"] < 10
+    assert voice["throughput"] > 0 and voice["ratio"] > 0 and result["latency_p50_s"] > 0
+    # Every figure also per group: the split, both conditions, the length buckets.
+    assert {"dev", "landline", "mobile", "under 8 s"} <= set(rows["groups"])
+    assert sum(g["voice"]["files"] for n, g in rows["groups"].items() if n in ("landline", "mobile")) == 5
+    assert result["reference_peak_rss_mb"] > 100 and result["peak_rss_mb"] > 100
     print(run.stdout)
 
 

@@ -1,0 +1,85 @@
+"""The benchmark's printed tables (rich): one row per set and engine, then each set's groups side by side."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+ENGINES = ("openai-whisper", "voice")
+
+
+def print_report(report: dict[str, Any]) -> None:
+    console = Console(width=170)
+    m = report["machine"]
+    table = Table(title=f"Voice vs openai-whisper on {m['cores']} cores ({m['cpu']})")
+    for column in (
+        "model", "set", "engine", "files", "audio s", "wall s", "audio s / s", "ratio", "WER %", "WER dev %",
+        "WER test %", "no-speech words", "false no-speech", "p50 s", "p95 s", "peak MB",
+    ):  # fmt: skip
+        table.add_column(column, justify="left" if column in ("model", "set", "engine") else "right")
+    for model, run in report["models"].items():
+        for set_name, rows in run["sets"].items():
+            for engine in ENGINES:
+                if engine not in rows:
+                    continue
+                r, g = rows[engine], rows["groups"]
+                voice = engine == "voice"
+                table.add_row(
+                    model, set_name, engine, str(r["files"]), f"{r['audio_s']:.0f}", f"{r['wall_s']:.1f}",
+                    _num(r["throughput"]), f"{r['ratio']:.2f}x" if "ratio" in r else "1x", _num(r["wer"], 1),
+                    _group_wer(g, "dev", engine), _group_wer(g, "test (held out)", engine),
+                    str(r["no_speech_words"]), str(len(r["false_no_speech"])),
+                    _num(run["latency_p50_s"]) if voice else "", _num(run["latency_p95_s"]) if voice else "",
+                    _num(run["peak_rss_mb"] if voice else run["reference_peak_rss_mb"], 0),
+                )  # fmt: skip
+    console.print(table)
+    for model, run in report["models"].items():
+        for set_name, rows in run["sets"].items():
+            console.print(_groups_table(model, set_name, rows["groups"]))
+        _print_notes(model, run)
+
+
+def _print_notes(model: str, run: dict[str, Any]) -> None:
+    print(
+        f"{model}: latency on a {run['latency_audio_s']} s voicemail p50 {_num(run['latency_p50_s'])} s, "
+        f"WER {_num(run['latency_wer'], 1)}"
+    )
+    for set_name, rows in run["sets"].items():
+        v = rows["voice"]
+        print(f"  {set_name}: statuses {v['statuses']}; seconds per stage {v['stages_s']}")
+        for engine in (e for e in ENGINES if e in rows):
+            print(f"    {engine} WER by language {rows[engine]['wer_by_language']}")
+            for name in rows[engine]["false_no_speech"]:
+                print(f"    {engine}: no words for {name}")
+        for failure in v["failures"]:
+            print("    failed:", failure)
+
+
+def _groups_table(model: str, set_name: str, groups: dict[str, Any]) -> Table:
+    table = Table(
+        title=f"{model}, {set_name} set, by group (Voice's time: the set's wall time by worker time)"
+    )
+    for column in (
+        "group", "files", "audio s", "reference s", "Voice s", "ratio", "reference WER %", "Voice WER %",
+        "reference no-speech words", "Voice no-speech words",
+    ):  # fmt: skip
+        table.add_column(column, justify="left" if column == "group" else "right")
+    for name, row in groups.items():
+        v, r = row["voice"], row.get("openai-whisper")
+        table.add_row(
+            name, str(v["files"]), f"{v['audio_s']:.0f}", _num(r and r["wall_s"], 1), _num(v["wall_s"], 1),
+            f"{row['ratio']:.2f}x" if "ratio" in row else "", _num(r and r["wer"], 1), _num(v["wer"], 1),
+            str(r["no_speech_words"]) if r else "", str(v["no_speech_words"]),
+        )  # fmt: skip
+    return table
+
+
+def _group_wer(groups: dict[str, Any], name: str, engine: str) -> str:
+    row = groups.get(name, {}).get(engine)
+    return _num(row and row["wer"], 1)
+
+
+def _num(x: float | None, digits: int = 2) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
