@@ -1,0 +1,58 @@
+"""bench/corpus.py's short set: what real voicemail looks like (4-20 s, little silence, landline and mobile),
+with a held-out split that does not move between runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from bench import corpus
+
+
+def _probe(path: Path) -> dict[str, str]:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,sample_rate:format=duration",
+         "-of", "json", str(path)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    info = json.loads(out.stdout)
+    return {**info["streams"][0], "duration": info["format"]["duration"]}
+
+
+def test_short_clips_are_joined_into_messages_of_one_source() -> None:
+    messages = corpus.messages()
+    joined = [m for m in messages if len(m.clips) > 1]
+    assert joined, "the manifest has clips under 4 s"
+    for m in joined:
+        assert len({corpus._source(c) for c in m.clips}) == 1  # one caller's two sentences, not two callers
+        assert m.speech_s >= 4.0 and m.reference.count(" ") > 5
+    # Every clip is used once, in one message.
+    clips = [c for m in messages for c in m.clips]
+    assert len(clips) == len(set(clips)) == len(corpus.manifest())
+
+
+def test_the_held_out_split_is_a_stable_third() -> None:
+    ids = [r["id"] for r in corpus.manifest()]
+    held_out = [i for i in ids if corpus.split_of(i) == "test"]
+    assert 0.2 < len(held_out) / len(ids) < 0.45
+    assert held_out == [i for i in ids if corpus.split_of(i) == "test"]  # no randomness between runs
+    assert corpus.split_of("en_jfk_inaugural") in ("dev", "test")
+
+
+def test_short_voicemails_are_short_with_little_silence_in_both_conditions(tmp_path: Path) -> None:
+    items = corpus.build_short(tmp_path, {"fr"}, limit=2, no_speech=2)
+    speech = [i for i in items if not i.no_speech]
+    assert [i.condition for i in speech] == ["landline", "mobile"]  # taken in turn within a language
+    for item in speech:
+        info = _probe(item.path)
+        assert info["sample_rate"] == "8000"
+        assert info["codec_name"] == ("pcm_mulaw" if item.condition == "landline" else "amr_nb")
+        # A beep, 0.3 s, the caller, at most 1.2 s after them: under 2 s more than the speech itself.
+        assert item.speech_s < float(info["duration"]) < item.speech_s + 2.0
+    assert [i.name for i in items if i.no_speech] == ["short-nospeech-hangup", "short-nospeech-street"]
+    # Made again from the same seed: the same bytes.
+    first = speech[0].path.read_bytes()
+    speech[0].path.unlink()
+    again = corpus.build_short(tmp_path, {"fr"}, limit=2, no_speech=2)
+    assert again[0].path.read_bytes() == first
