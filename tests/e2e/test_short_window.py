@@ -1,0 +1,36 @@
+"""A short voicemail's window is encoded at its own length plus 5 s, with the full window's words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.speech import clip_path, reference, wer
+from voice.audio.normalise import normalise
+from voice.audio.speech_detection import detect_speech, speech_only
+from voice.core.config import Settings
+from voice.transcription.engines.faster_whisper_engine import FasterWhisperEngine
+from voice.transcription.transcribe import transcribe
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize("clip", ["en_fleurs_004", "fr_fleurs_008"])
+def test_short_window_gives_the_full_windows_words(clip: str, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    audio = normalise(clip_path(clip), tmp_path / "n.wav", settings.audio)
+    activity, samples = detect_speech(audio.path, settings.audio)
+    speech = speech_only(samples, activity, 16000, settings.audio.speech_level_dbfs)
+    texts, frames = {}, {}
+    for padding in (None, 5.0):
+        engine = FasterWhisperEngine(
+            "base", settings.transcription.model_copy(update={"window_padding_s": padding})
+        )
+        result = transcribe(engine, speech)
+        texts[padding], frames[padding] = result.text, engine._model.frames_encoded
+        assert engine._model.encodes == 1  # detection's encoding reused, as with the full window
+    speech_frames = len(speech.samples) // 160
+    assert frames[None] == 3000
+    assert speech_frames + 500 <= frames[5.0] <= speech_frames + 502  # its own length and 5 s, not 30 s
+    assert wer(reference(clip), texts[5.0]) <= wer(reference(clip), texts[None]) + 0.05, texts
