@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 
 import ctranslate2
 import numpy as np
 from faster_whisper import BatchedInferencePipeline, WhisperModel
 from faster_whisper.audio import pad_or_trim
+from faster_whisper.transcribe import Segment
 
 from voice.core.transcription_settings import TranscriptionSettings
 from voice.transcription.engines import DecodeOptions, RawSegment, RawTranscription, RawWord
-from voice.transcription.engines.window import trim_padding
 from voice.transcription.weights import resolve_model
 
 
@@ -34,8 +35,6 @@ class _EncodeOnceModel(WhisperModel):
         super().__init__(*args, **kwargs)
         self._primed = threading.local()  # per thread: num_workers > 1 runs transcriptions side by side
         self.encodes = 0  # windows encoded, for tests and the benchmark
-        self.frames_encoded = 0  # their length in feature frames (100 a second)
-        self.padding_frames: int | None = None  # None: the full 30 s window (see window.trim_padding)
 
     def first_window(self, audio: np.ndarray) -> np.ndarray:
         """The first window's features exactly as ``generate_segments`` will cut them."""
@@ -58,15 +57,22 @@ class _EncodeOnceModel(WhisperModel):
         primed = getattr(self._primed, "value", None)
         self._primed.value = None
         if primed is not None and primed[0].shape == features.shape and np.array_equal(primed[0], features):
-            return primed[1]
-        self.encodes += 1
-        return super().encode(self._trimmed(features))
+            encoded = primed[1]
+        else:
+            self.encodes += 1
+            encoded = super().encode(features)
+        if getattr(self._primed, "first", None) is None:
+            self._primed.first = (features, encoded)
+        return encoded
 
-    def _trimmed(self, features: np.ndarray) -> np.ndarray:
-        if self.padding_frames is not None:
-            features = trim_padding(features, self.padding_frames)
-        self.frames_encoded += features.shape[-1]
-        return features
+    def forget(self) -> None:
+        """Start a new transcription in this thread: the next window encoded is its first."""
+        self._primed.first = None
+
+    def reprime(self) -> None:
+        """Hand this transcription's first encoded window to the next decode of the same audio (the
+        adaptive beam's second pass), so the encoder does not run twice."""
+        self._primed.value = getattr(self._primed, "first", None)
 
 
 class FasterWhisperEngine:
@@ -94,17 +100,28 @@ class FasterWhisperEngine:
             num_workers=max(1, settings.parallel),
             local_files_only=True,
         )
-        padding_s = settings.window_padding_s
-        self._model.padding_frames = None if padding_s is None else round(padding_s * 100)
         self.batch_size = settings.batch_size if settings.batch_size >= 0 else (8 if device == "cuda" else 0)
         self._batched = BatchedInferencePipeline(self._model) if self.batch_size > 1 else None
         # CTranslate2 releases the GIL and runs up to num_workers transcriptions at once; more callers
         # queue here rather than oversubscribe the cores.
         self._slots = threading.Semaphore(max(1, settings.parallel))
+        self.decodes = 0  # decoding passes (the adaptive beam's greedy and beam passes count one each)
+        self.redecodes = 0  # greedy passes the adaptive beam found unsure and decoded again
 
     @property
     def encodes(self) -> int:
         return self._model.encodes
+
+    def unsure(self, segments: tuple[RawSegment, ...]) -> bool:
+        """Does a greedy pass look unsure (the adaptive beam's test)? Some segment's mean log-probability
+        is under ``adaptive_logprob``, or its text compresses like a loop, or it needed a fallback."""
+        s = self.settings
+        return any(
+            seg.avg_logprob < s.adaptive_logprob
+            or seg.compression_ratio > s.adaptive_compression
+            or seg.temperature > 0
+            for seg in segments
+        )
 
     def decode_kwargs(self, options: DecodeOptions | None = None) -> dict[str, object]:
         """What ``WhisperModel.transcribe`` gets besides the audio and the language."""
@@ -154,25 +171,54 @@ class FasterWhisperEngine:
                     batch_size=self.batch_size,
                     **self.batched_kwargs(audio, options),
                 )
+                out = _raw(segments)
             else:
-                segments, info = self._model.transcribe(
-                    audio, language=language, **self.decode_kwargs(options)
-                )
-            # transcribe() is lazy: the work happens while iterating.
-            out = tuple(
-                RawSegment(
-                    start=float(s.start),
-                    end=float(s.end),
-                    text=s.text,
-                    avg_logprob=float(s.avg_logprob),
-                    no_speech_prob=float(s.no_speech_prob),
-                    compression_ratio=float(s.compression_ratio),
-                    temperature=float(s.temperature or 0.0),
-                    words=tuple(
-                        RawWord(float(w.start), float(w.end), w.word, float(w.probability))
-                        for w in (s.words or ())
-                    ),
-                )
-                for s in segments
-            )
-        return RawTranscription(out, info.language, probability)
+                out = self._decode(audio, language, options)
+        return RawTranscription(out, language, probability)
+
+    def _adaptive(self, options: DecodeOptions | None) -> bool:
+        """The adaptive beam applies to the default temperature schedule and a beam wider than one."""
+        return (
+            self.settings.adaptive_beam
+            and self.settings.beam_size > 1
+            and (options is None or options.temperature is None)
+        )
+
+    def _decode(
+        self, audio: np.ndarray, language: str, options: DecodeOptions | None
+    ) -> tuple[RawSegment, ...]:
+        """One decode with the configured beam; with ``adaptive_beam``, a greedy one first, kept unless it
+        looks unsure (``unsure``), then the beam search on the same first-window encoding."""
+        kwargs = self.decode_kwargs(options)
+        self._model.forget()
+        if self._adaptive(options):
+            # Greedy at temperature 0 only: what would fall back (log-probability under -1, compression over
+            # 2.4) is unsure by the default thresholds (-0.4, 2.0) and decoded again with the beam anyway.
+            greedy = {**kwargs, "beam_size": 1, "temperature": 0.0}
+            self.decodes += 1
+            out = _raw(self._model.transcribe(audio, language=language, **greedy)[0])
+            if not self.unsure(out):
+                return out
+            self.redecodes += 1
+            self._model.reprime()
+        self.decodes += 1
+        return _raw(self._model.transcribe(audio, language=language, **kwargs)[0])
+
+
+def _raw(segments: Iterable[Segment]) -> tuple[RawSegment, ...]:
+    """faster-whisper's segments as the engine interface's (transcribe() is lazy: the work is done here)."""
+    return tuple(
+        RawSegment(
+            start=float(s.start),
+            end=float(s.end),
+            text=s.text,
+            avg_logprob=float(s.avg_logprob),
+            no_speech_prob=float(s.no_speech_prob),
+            compression_ratio=float(s.compression_ratio),
+            temperature=float(s.temperature or 0.0),
+            words=tuple(
+                RawWord(float(w.start), float(w.end), w.word, float(w.probability)) for w in (s.words or ())
+            ),
+        )
+        for s in segments
+    )
