@@ -34,6 +34,16 @@ class TranscriptionSettings(BaseModel):
     # true parallelism across threads). The embedded worker's threads and a Celery process use this.
     parallel: int = 1
     beam_size: int = Field(5, description="Beam search width.")
+    # Chosen on the bench's short set (model base, int8): against the full window, 5 s took the dev split's
+    # transcription from 59.5 to 28.4 s at WER 22.5 (full: 23.2) and the held-out split's from 46.4 to 23.5 s
+    # at 14.0 (15.0); 2 s looped on noisy mobile audio (dev mobile WER 35.6 against 27.9).
+    window_padding_s: float | None = Field(
+        5.0,
+        ge=0,
+        le=30,
+        description="Seconds of Whisper's silent padding encoded after a short window's audio "
+        "(faster-whisper); unset: the full 30 s window.",
+    )
     # The adaptive beam: a greedy pass first (beam 1, temperature 0), kept when every segment looks sure,
     # else decoded again with `beam_size` on the same encoding. Off: on the short-voicemail set's dev split
     # (bench/levers.py, base, int8, one thread) the best thresholds (-0.4, 2.0) re-decoded 11 of 27 files and

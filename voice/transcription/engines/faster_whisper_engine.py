@@ -13,6 +13,7 @@ from faster_whisper.transcribe import Segment
 
 from voice.core.transcription_settings import TranscriptionSettings
 from voice.transcription.engines import DecodeOptions, RawSegment, RawTranscription, RawWord
+from voice.transcription.engines.window import trim_padding
 from voice.transcription.weights import resolve_model
 
 
@@ -35,6 +36,8 @@ class _EncodeOnceModel(WhisperModel):
         super().__init__(*args, **kwargs)
         self._primed = threading.local()  # per thread: num_workers > 1 runs transcriptions side by side
         self.encodes = 0  # windows encoded, for tests and the benchmark
+        self.frames_encoded = 0  # their length in feature frames (100 a second)
+        self.padding_frames: int | None = None  # None: the full 30 s window (see window.trim_padding)
 
     def first_window(self, audio: np.ndarray) -> np.ndarray:
         """The first window's features exactly as ``generate_segments`` will cut them."""
@@ -60,10 +63,16 @@ class _EncodeOnceModel(WhisperModel):
             encoded = primed[1]
         else:
             self.encodes += 1
-            encoded = super().encode(features)
+            encoded = super().encode(self._trimmed(features))
         if getattr(self._primed, "first", None) is None:
             self._primed.first = (features, encoded)
         return encoded
+
+    def _trimmed(self, features: np.ndarray) -> np.ndarray:
+        if self.padding_frames is not None:
+            features = trim_padding(features, self.padding_frames)
+        self.frames_encoded += features.shape[-1]
+        return features
 
     def forget(self) -> None:
         """Start a new transcription in this thread: the next window encoded is its first."""
@@ -100,6 +109,8 @@ class FasterWhisperEngine:
             num_workers=max(1, settings.parallel),
             local_files_only=True,
         )
+        padding_s = settings.window_padding_s
+        self._model.padding_frames = None if padding_s is None else round(padding_s * 100)
         self.batch_size = settings.batch_size if settings.batch_size >= 0 else (8 if device == "cuda" else 0)
         self._batched = BatchedInferencePipeline(self._model) if self.batch_size > 1 else None
         # CTranslate2 releases the GIL and runs up to num_workers transcriptions at once; more callers
