@@ -28,14 +28,21 @@ from typing import Any
 
 import ctranslate2
 import numpy as np
-from faster_whisper.vad import VadOptions, get_speech_timestamps
+from faster_whisper.vad import VadOptions
 from rich.console import Console
 from rich.table import Table
 
 from bench import corpus
 from bench.scoring import error_rate, percent
 from voice.audio.normalise import normalise
-from voice.audio.speech_detection import SpeechActivity, SpeechAudio, detect_speech, lift, speech_only
+from voice.audio.speech_detection import (
+    SpeechActivity,
+    SpeechAudio,
+    detect_speech,
+    find_regions,
+    lift,
+    speech_only,
+)
 from voice.core.config import AudioSettings, Settings
 from voice.transcription.engines import DecodeOptions, RawTranscription
 from voice.transcription.engines.faster_whisper_engine import FasterWhisperEngine
@@ -104,7 +111,7 @@ def activity_of(samples: np.ndarray, settings: AudioSettings, vad: tuple[float, 
     options = VadOptions(
         threshold=threshold, min_speech_duration_ms=250, min_silence_duration_ms=silence, speech_pad_ms=pad
     )
-    regions = tuple(get_speech_timestamps(heard, options, sampling_rate=settings.sample_rate))
+    regions = find_regions(heard, settings, options)  # with its second listen, as detect_speech
     speech_s = sum(r["end"] - r["start"] for r in regions) / settings.sample_rate
     reason = "no speech detected" if speech_s < settings.min_speech_s else None
     return SpeechActivity(peak, peak, speech_s, regions, reason)
