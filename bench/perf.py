@@ -138,7 +138,7 @@ def _ts(value: str) -> float:
 
 
 def _worker_s(vm: dict[str, Any]) -> float:
-    """The worker's own seconds on one voicemail (no-speech ones stop early and report no stages)."""
+    """The worker's own seconds on one voicemail (its stages' total; a floor for one that reports none)."""
     timings = (vm.get("transcript") or {}).get("timings") or {}
     total = timings.get("total_s", sum(float(x) for x in timings.values()))
     return max(float(total), 0.05)
@@ -157,7 +157,9 @@ def _backlog(client: httpx.Client, audio: str, items: list[corpus.Item]) -> dict
             max(_ts(v["finished_at"]) for v in finished) - min(_ts(v["created_at"]) for v in finished), 3
         ),
         "texts": {i.name: (v.get("text") or "") for i, v in pairs},
-        "empty": {i.name for i, v in pairs if v["status"] == "no_speech"},
+        "empty": {
+            i.name for i, v in pairs if v["status"] == "no_speech" or not (v.get("text") or "").strip()
+        },
         "worker_s": {i.name: _worker_s(v) for i, v in pairs},
         "statuses": {s: sum(v["status"] == s for v in finished) for s in ("done", "no_speech", "failed")},
         "failures": [f"{i.name}: {v['status_reason']}" for i, v in pairs if v["status"] == "failed"],

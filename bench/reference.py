@@ -30,6 +30,8 @@ def main(argv: list[str]) -> int:
     loaded = time.perf_counter()
     model = whisper.load_model(str(convert_to_openai(resolve_model(model_name, settings))), device="cpu")
     load_s = time.perf_counter() - loaded
+    if not files:
+        raise SystemExit("python -m bench.reference MODEL FILE...: no files")
     # Warm up on the first file, untimed: Voice's worker is warmed up the same way.
     whisper.transcribe(
         model, whisper.load_audio(files[0]), fp16=False, language="en" if model_name.endswith(".en") else None

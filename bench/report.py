@@ -37,7 +37,7 @@ def main_rows(report: dict[str, Any]) -> Iterator[list[str]]:
                 r, g, voice = rows[engine], rows["groups"], engine == "voice"
                 yield [
                     model, set_name, engine, str(r["files"]), f"{r['audio_s']:.0f}", f"{r['wall_s']:.1f}",
-                    _num(r["throughput"]), f"{r['ratio']:.2f}x" if "ratio" in r else "1x", _num(r["wer"], 1),
+                    _num(r["throughput"]), _ratio(r, engine), _num(r["wer"], 1),
                     _group_wer(g, "dev", engine), _group_wer(g, "test (held out)", engine),
                     str(r["no_speech_words"]), str(len(r["false_no_speech"])),
                     _num(run["latency_p50_s"]) if voice else "", _num(run["latency_p95_s"]) if voice else "",
@@ -106,6 +106,12 @@ def _print_notes(model: str, run: dict[str, Any]) -> None:
                 print(f"    {engine}: no words for {name}")
         for failure in v["failures"]:
             print("    failed:", failure)
+
+
+def _ratio(row: dict[str, Any], engine: str) -> str:
+    if "ratio" in row:
+        return f"{row['ratio']:.2f}x"
+    return "1x" if engine == "openai-whisper" else "-"  # a --voice-only run has no reference
 
 
 def _group_wer(groups: dict[str, Any], name: str, engine: str) -> str:

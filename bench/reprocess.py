@@ -25,7 +25,8 @@ import httpx
 
 from bench import corpus
 from bench.load import VOICE, create_key, serving, upgrade_db
-from bench.perf import ROOT, _machine, _p, _ts, _wait_all, audio_server, score
+from bench.perf import ROOT, _machine, _p, _ts, _wait_all, audio_server
+from bench.scoring import error_rate, percent
 
 
 def _latency(client: httpx.Client, audio_url: str, runs: int, while_: Any = None) -> list[float]:
@@ -120,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
                     "wall_s": round(wall, 2),
                     "audio_s_per_s": round(audio_s / wall, 2),
                     "counts": run["counts"],
-                    **{k: v for k, v in score(items, texts).items() if k in ("wer_all", "wer_8khz")},
+                    "wer": percent(
+                        error_rate([(i.language, i.reference, texts.get(i.name, "")) for i in items])
+                    ),
                 }
 
             # Fresh latency while a `voice reprocess` process (nice 10) works beside the server.
