@@ -27,7 +27,7 @@ def _speech(clip: str, tmp_path: Path) -> SpeechAudio:
 
 
 def _engine(tmp_path: Path, model: str = "tiny.en", **settings: Any) -> FasterWhisperEngine:
-    # Built directly, not with get_engine: its per-process cache is keyed without the adaptive fields.
+    # Built directly, not with get_engine: a fresh engine per test, so its counters are this test's own.
     options = Settings(data_dir=tmp_path).transcription.model_copy(update=settings)
     return FasterWhisperEngine(model, options)
 

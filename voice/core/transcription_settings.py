@@ -37,19 +37,19 @@ class TranscriptionSettings(BaseModel):
     # Chosen on the bench's short set (model base, int8): against the full window, 5 s took the dev split's
     # transcription from 59.5 to 28.4 s at WER 22.5 (full: 23.2) and the held-out split's from 46.4 to 23.5 s
     # at 14.0 (15.0); 2 s looped on noisy mobile audio (dev mobile WER 35.6 against 27.9).
-    window_padding_s: float | None = Field(
+    window_padding_s: float = Field(
         5.0,
         ge=0,
         le=30,
         description="Seconds of Whisper's silent padding encoded after a short window's audio "
-        "(faster-whisper); unset: the full 30 s window.",
+        "(faster-whisper's unbatched decoding); 30: the full 30 s window, as Whisper was trained.",
     )
     # The adaptive beam: a greedy pass first (beam 1, temperature 0), kept when every segment looks sure,
     # else decoded again with `beam_size` on the same encoding. Off: on the short-voicemail set's dev split
     # (bench/levers.py, base, int8, one thread) the best thresholds (-0.4, 2.0) re-decoded 11 of 27 files and
     # took 0.95x beam 5's time at WER 23.4% against 23.2% (landline 20.1 vs 19.8, other languages 35.2 vs
-    # 34.0); held-out split: 0.95x at 15.4% against 15.0%. The encoder is 52-57% of a short file's
-    # transcription (full 30 s window) and greedy saves only decoder time.
+    # 34.0); held-out split: 0.95x at 15.4% against 15.0%. With the short window (window_padding_s) it is
+    # slower as well: 1.17x beam 5's time at 23.6% (greedy loops fall back to temperature sampling).
     adaptive_beam: bool = Field(
         False, description="Greedy first; beam search (`beam_size`) only when the greedy pass looks unsure."
     )

@@ -37,7 +37,7 @@ class _EncodeOnceModel(WhisperModel):
         self._primed = threading.local()  # per thread: num_workers > 1 runs transcriptions side by side
         self.encodes = 0  # windows encoded, for tests and the benchmark
         self.frames_encoded = 0  # their length in feature frames (100 a second)
-        self.padding_frames: int | None = None  # None: the full 30 s window (see window.trim_padding)
+        self.padding_frames = 3000  # zero-padding frames kept after a short window's audio (3000: all)
 
     def first_window(self, audio: np.ndarray) -> np.ndarray:
         """The first window's features exactly as ``generate_segments`` will cut them."""
@@ -69,8 +69,7 @@ class _EncodeOnceModel(WhisperModel):
         return encoded
 
     def _trimmed(self, features: np.ndarray) -> np.ndarray:
-        if self.padding_frames is not None:
-            features = trim_padding(features, self.padding_frames)
+        features = trim_padding(features, self.padding_frames)
         self.frames_encoded += features.shape[-1]
         return features
 
@@ -109,8 +108,7 @@ class FasterWhisperEngine:
             num_workers=max(1, settings.parallel),
             local_files_only=True,
         )
-        padding_s = settings.window_padding_s
-        self._model.padding_frames = None if padding_s is None else round(padding_s * 100)
+        self._model.padding_frames = round(settings.window_padding_s * 100)
         self.batch_size = settings.batch_size if settings.batch_size >= 0 else (8 if device == "cuda" else 0)
         self._batched = BatchedInferencePipeline(self._model) if self.batch_size > 1 else None
         # CTranslate2 releases the GIL and runs up to num_workers transcriptions at once; more callers
