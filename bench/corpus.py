@@ -3,7 +3,8 @@
 Two sets, both made with ffmpeg from a fixed seed, so two runs score the same files:
 
 - "short" (``build_short``, the headline): what real voicemail mostly is. Each message (a clip, or clips of
-  under 4 s joined to the next of the same source) is 4-20 s with little silence (a beep, then under 1.2 s of
+  under 4 s joined to the next of the same corpus: three joins put two ARCTIC speakers together, and two
+  clips at the end of their corpus stay under 4 s) is 3-20 s with little silence (a beep, then under 1.2 s of
   quiet after the caller), in one of two conditions taken in turn per language: *landline* (telephone band,
   8 kHz mu-law, mains hum and line hiss under a caller at -32 to -22 dB) or *mobile* (AMR-NB 7.95k, street
   noise at 12-18 dB SNR). Five short no-speech files go with them.

@@ -63,6 +63,13 @@ def test_a_long_loud_tone_does_not_leave_the_detector_deaf(
     assert one_listen_s(tmp_path) < 0.4, "the tone no longer deafens one listen: this case tests nothing"
     assert activity.has_speech, activity.reason
     assert activity.speech_s > 0.6 * float(MANIFEST[clip]["duration_s"]), activity
+    # Where: after the beep (less Silero's 0.3 s padding), inside the file, in order and apart, as the
+    # map of times back to the recording needs them.
+    starts = [r["start"] for r in activity.regions]
+    ends = [r["end"] for r in activity.regions]
+    assert starts[0] / 16000 >= beep_s - 0.3, activity.regions
+    assert ends[-1] / 16000 <= beep_s + 0.6 + float(MANIFEST[clip]["duration_s"]) + 1.0, activity.regions
+    assert all(e < s for e, s in zip(ends, starts[1:], strict=False)), activity.regions
 
 
 CLIPS = [
