@@ -82,12 +82,17 @@ def _ffmpeg(*args: str) -> None:
     subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", *args], check=True, timeout=120)
 
 
-def peak_db(path: Path) -> float:
+def _volumedetect(path: Path, key: str) -> float:
+    """One figure of ffmpeg's volumedetect for ``path`` (``max_volume`` or ``mean_volume``, in dB)."""
     out = subprocess.run(
         ["ffmpeg", "-hide_banner", "-i", str(path), "-af", "volumedetect", "-f", "null", "-"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
-    return float(out.stderr.split("max_volume:")[1].split("dB")[0])
+    return float(out.stderr.split(f"{key}:")[1].split("dB")[0])
+
+
+def peak_db(path: Path) -> float:
+    return _volumedetect(path, "max_volume")
 
 
 def voicemail(clip: Path, out: Path, codec_args: list[str], trailing_s: float) -> None:
@@ -234,11 +239,7 @@ def _message(rows: list[dict[str, str]]) -> Message:
 
 
 def mean_db(path: Path) -> float:
-    out = subprocess.run(
-        ["ffmpeg", "-hide_banner", "-i", str(path), "-af", "volumedetect", "-f", "null", "-"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return float(out.stderr.split("mean_volume:")[1].split("dB")[0])
+    return _volumedetect(path, "mean_volume")
 
 
 def short_voicemail(

@@ -200,6 +200,14 @@ class FasterWhisperEngine:
         looks unsure (``unsure``), then the beam search on the same first-window encoding."""
         kwargs = self.decode_kwargs(options)
         self._model.forget()
+        try:
+            return self._passes(audio, language, options, kwargs)
+        finally:
+            self._model.forget()  # the kept first encoding (1-4 MB a thread) ends with its transcription
+
+    def _passes(
+        self, audio: np.ndarray, language: str, options: DecodeOptions | None, kwargs: dict[str, object]
+    ) -> tuple[RawSegment, ...]:
         if self._adaptive(options):
             # Greedy at temperature 0 only: what would fall back (log-probability under -1, compression over
             # 2.4) is unsure by the default thresholds (-0.4, 2.0) and decoded again with the beam anyway.
