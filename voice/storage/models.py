@@ -51,7 +51,7 @@ class Role:
     ingest keys see only the voicemails they posted."""
 
     INGEST = "ingest"  # post voicemails, read their own
-    AGENT = "agent"  # read every voicemail and call, update agent state
+    AGENT = "agent"  # read their teams' voicemails and calls (storage/access.py), update agent state
     ADMIN = "admin"  # also reprocess, delete, manage keys
 
     ALL = (INGEST, AGENT, ADMIN)
@@ -454,3 +454,40 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(30))
     voicemail_id: Mapped[str | None] = mapped_column(String(32), index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Team(Base):
+    """Agents who own mailboxes (voice/storage/teams.py; who sees what: voice/storage/access.py)."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")  # an IANA name
+    business_hours: Mapped[str | None] = mapped_column(String(200))  # voice/core/business_hours.py
+    callback_hours: Mapped[float | None] = mapped_column(Float)  # None: settings.sla decides
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TeamMailbox(Base):
+    """A mailbox belongs to at most one team."""
+
+    __tablename__ = "team_mailboxes"
+
+    mailbox: Mapped[str] = mapped_column(String(100), primary_key=True)
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+
+
+class TeamMember(Base):
+    """A web user or an API key (exactly one of the two) in a team."""
+
+    __tablename__ = "team_members"
+    __table_args__ = (
+        UniqueConstraint("team_id", "user_id", name="uq_team_members_user"),
+        UniqueConstraint("team_id", "api_key_id", name="uq_team_members_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    api_key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), index=True)
