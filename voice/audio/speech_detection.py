@@ -41,6 +41,9 @@ class SpeechAudio:
     sample_rate: int
 
     def original_time(self, t: float, is_end: bool = False) -> float:
+        # Whisper can place a last timestamp in the padding after the audio (the short window keeps 5 s of
+        # it): no time is later than the speech itself.
+        t = min(max(t, 0.0), len(self.samples) / self.sample_rate)
         if not self.regions:
             return round(t, 2)
         mapped = SpeechTimestampsMap(list(self.regions), self.sample_rate)

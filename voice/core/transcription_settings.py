@@ -36,11 +36,10 @@ class TranscriptionSettings(BaseModel):
     beam_size: int = Field(5, description="Beam search width.")
     # Chosen on the bench's short set (model base, int8): against the full window, 5 s took the dev split's
     # transcription from 59.5 to 28.4 s at WER 22.5 (full: 23.2) and the held-out split's from 46.4 to 23.5 s
-    # at 14.0 (15.0); 2 s looped on noisy mobile audio (dev mobile WER 35.6 against 27.9). Off (30) by
-    # default: the full test suite found it worse outside that set (tiny.en on samples/billing_invoice.wav
-    # WER 0.42, a 3 s noisy German cut detected as English, last timestamps past the end of the audio).
+    # at 14.0 (15.0); 2 s looped on noisy mobile audio (dev mobile WER 35.6 against 27.9). Speech under 4 s
+    # keeps the full window (engines/window.py), and no timestamp lands after the speech.
     window_padding_s: float = Field(
-        30.0,
+        5.0,
         ge=0,
         le=30,
         description="Seconds of Whisper's silent padding encoded after a short window's audio "
