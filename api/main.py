@@ -27,6 +27,7 @@ from api.routes import (
     pages,
     privacy,
     reprocess_runs,
+    teams,
     transcriptions,
     twilio,
     voicemails,
@@ -167,6 +168,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reprocess_runs.router)
     app.include_router(privacy.router)
     app.include_router(keys.router)
+    app.include_router(teams.router)
     app.include_router(twilio.router)
     app.include_router(transcriptions.router)
     app.include_router(metrics.router)

@@ -19,6 +19,7 @@ from voice.cli import (
     status,
     storage,
     submit,
+    teams,
     transcribe,
     users,
 )
@@ -39,6 +40,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(users.app, name="users")
+app.add_typer(teams.app, name="teams")
 app.add_typer(evaluate.app, name="eval")
 app.add_typer(privacy.retention_app, name="retention")
 app.add_typer(storage.app, name="storage")

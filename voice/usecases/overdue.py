@@ -1,5 +1,6 @@
-"""Callback deadlines. A voicemail that is done but not handled within its mailbox's SLA becomes
-overdue: once, by a compare-and-set in the database, its priority rises and a ``voicemail.overdue``
+"""Callback deadlines. A voicemail that is done but not handled within its mailbox's deadline becomes
+overdue (the deadline of the team that owns the mailbox, if it sets one; else settings.sla's for the mailbox,
+else its default): once, by a compare-and-set in the database, its priority rises and a ``voicemail.overdue``
 webhook is written in the same transaction. Every serving process sweeps; only one wins each voicemail."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from voice.core.config import Settings
-from voice.storage import outbox
+from voice.storage import outbox, teams
 from voice.storage.models import AgentState, CallRecord, Status, Voicemail, VoicemailEvent, utcnow
 from voice.triage.priority import raise_overdue
 
@@ -24,11 +25,12 @@ def mark_overdue(sm: sessionmaker[Session], settings: Settings, now: datetime | 
     sla = settings.sla
     marked: list[str] = []
     with sm() as session:
-        # Per mailbox with its own SLA, then everything else with the default.
+        # Per mailbox with its own deadline (a team's before the settings'), then the rest with the default.
+        per_mailbox = {**sla.mailboxes, **teams.deadlines(session)}
         groups: list[tuple[float, object]] = [
-            (hours, CallRecord.mailbox == mailbox) for mailbox, hours in sla.mailboxes.items()
+            (hours, CallRecord.mailbox == mailbox) for mailbox, hours in per_mailbox.items()
         ]
-        others = CallRecord.mailbox.is_(None) | CallRecord.mailbox.not_in(list(sla.mailboxes) or [""])
+        others = CallRecord.mailbox.is_(None) | CallRecord.mailbox.not_in(list(per_mailbox) or [""])
         groups.append((sla.default_hours, others))
         for hours, in_group in groups:
             due = session.scalars(

@@ -1,0 +1,241 @@
+"""/v1/teams: teams, the mailboxes they own and their members (web users and API keys), for admins. What a
+team's members see follows from here (voice/storage/access.py, docs/teams.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy.orm import Session
+
+from api.auth import as_admin
+from api.deps import get_session
+from api.schemas import errors
+from voice.core.business_hours import EXAMPLE
+from voice.storage import teams
+from voice.storage.keys import Principal
+
+router = APIRouter(
+    prefix="/v1/teams",
+    tags=["teams"],
+    responses=errors(401, 403, 413, 422, 429, 503),  # every route here can answer these
+)
+
+TeamName = Annotated[str, Path(max_length=60, description="the team's name", examples=["billing"])]
+HOURS_TEXT = (
+    "clauses `DAYS HH:MM-HH:MM` joined by `;`, in the team's time zone; DAYS is a day, a range or a list "
+    "(mon, mon-fri, mon-wed,fri); null: not set"
+)
+
+
+class TeamIn(BaseModel):
+    name: str = Field(..., min_length=1, max_length=60, examples=["billing"])
+    mailboxes: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list, max_length=200, description="mailboxes the team owns", examples=[["billing"]]
+    )
+    timezone: str = Field("UTC", max_length=64, description="an IANA time zone", examples=["Europe/Berlin"])
+    business_hours: str | None = Field(None, max_length=200, description=HOURS_TEXT, examples=[EXAMPLE])
+    callback_deadline_hours: float | None = Field(
+        None, description="hours to call back before a voicemail is overdue; null: settings.sla", examples=[4]
+    )
+
+
+class TeamUpdate(BaseModel):
+    """Only the fields sent change; ``mailboxes`` replaces the list; null clears hours and the deadline."""
+
+    mailboxes: list[Annotated[str, Field(max_length=100)]] | None = Field(
+        None, max_length=200, examples=[["billing", "accounts"]]
+    )
+    timezone: str | None = Field(None, max_length=64, examples=["America/New_York"])
+    business_hours: str | None = Field(None, max_length=200, description=HOURS_TEXT, examples=[EXAMPLE])
+    callback_deadline_hours: float | None = Field(None, examples=[2])
+
+
+class MemberIn(BaseModel):
+    user: str | None = Field(None, max_length=100, description="a web user's name", examples=["alice"])
+    api_key: str | None = Field(
+        None, max_length=100, description="an agent key's id or name", examples=["crm"]
+    )
+
+    @model_validator(mode="after")
+    def _one(self) -> MemberIn:
+        if (self.user is None) == (self.api_key is None):
+            raise ValueError("send either user or api_key")
+        return self
+
+
+class KeyRef(BaseModel):
+    id: str
+    name: str
+
+
+class TeamOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "billing",
+                    "timezone": "Europe/Berlin",
+                    "business_hours": EXAMPLE,
+                    "callback_deadline_hours": 4,
+                    "mailboxes": ["accounts", "billing"],
+                    "users": ["alice"],
+                    "api_keys": [{"id": "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f", "name": "helpdesk"}],
+                    "created_at": "2026-12-03T08:00:00Z",
+                }
+            ]
+        }
+    )
+
+    name: str
+    timezone: str
+    business_hours: str | None
+    callback_deadline_hours: float | None
+    mailboxes: list[str]
+    users: list[str]
+    api_keys: list[KeyRef]
+    created_at: datetime
+
+    @field_validator("created_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        from datetime import UTC
+
+        return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite gives back naive UTC
+
+
+def _out(info: teams.TeamInfo) -> TeamOut:
+    return TeamOut(
+        name=info.name,
+        timezone=info.timezone,
+        business_hours=info.business_hours,
+        callback_deadline_hours=info.callback_hours,
+        mailboxes=info.mailboxes,
+        users=info.users,
+        api_keys=[KeyRef(id=i, name=n) for i, n in info.api_keys],
+        created_at=info.created_at,
+    )
+
+
+def _refused(exc: teams.TeamError) -> HTTPException:
+    """404 for a team that does not exist, 409 for a name or mailbox taken, 422 for the rest; the reason."""
+    if isinstance(exc, teams.TeamNotFound):
+        return HTTPException(404, str(exc))
+    return HTTPException(409 if isinstance(exc, teams.TeamConflict) else 422, str(exc))
+
+
+@router.get("", response_model=list[TeamOut])
+def list_teams(session: Session = Depends(get_session), _: Principal = Depends(as_admin)) -> list[TeamOut]:
+    """Every team with its mailboxes, members, time zone, business hours and callback deadline."""
+    return [_out(t) for t in teams.list_teams(session)]
+
+
+@router.post(
+    "", response_model=TeamOut, status_code=status.HTTP_201_CREATED, responses=errors(409)
+)  # fmt: skip
+def create_team(
+    body: TeamIn, session: Session = Depends(get_session), _: Principal = Depends(as_admin)
+) -> TeamOut:
+    """Make a team. 409 if the name exists or another team owns one of the mailboxes; 422 (with the reason)
+    for a bad name, time zone, business hours or deadline."""
+    try:
+        team = teams.create_team(
+            session,
+            body.name,
+            body.mailboxes,
+            body.timezone,
+            body.business_hours,
+            body.callback_deadline_hours,
+        )
+        out = _out(teams.describe(session, team))
+    except teams.TeamError as exc:
+        raise _refused(exc) from exc
+    session.commit()
+    return out
+
+
+@router.get("/{team}", response_model=TeamOut, responses=errors(404))
+def get_team(
+    team: TeamName, session: Session = Depends(get_session), _: Principal = Depends(as_admin)
+) -> TeamOut:
+    """One team."""
+    try:
+        return _out(teams.describe(session, teams.find_team(session, team)))
+    except teams.TeamError as exc:
+        raise _refused(exc) from exc
+
+
+@router.patch("/{team}", response_model=TeamOut, responses=errors(404, 409))
+def update_team(
+    team: TeamName,
+    body: TeamUpdate,
+    session: Session = Depends(get_session),
+    _: Principal = Depends(as_admin),
+) -> TeamOut:
+    """Change a team's mailboxes (the list sent replaces the old one), time zone, business hours or callback
+    deadline; only the fields sent change."""
+    given = body.model_fields_set
+    try:
+        if "timezone" in given and body.timezone is None:
+            raise teams.TeamError("a team always has a time zone; send an IANA name such as UTC")
+        row = teams.update_team(
+            session,
+            team,
+            mailboxes=body.mailboxes,
+            timezone=body.timezone,
+            hours=body.business_hours if "business_hours" in given else teams.KEEP,
+            callback_hours=body.callback_deadline_hours if "callback_deadline_hours" in given else teams.KEEP,
+        )
+        out = _out(teams.describe(session, row))
+    except teams.TeamError as exc:
+        raise _refused(exc) from exc
+    session.commit()
+    return out
+
+
+@router.delete("/{team}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(404))
+def delete_team(
+    team: TeamName, session: Session = Depends(get_session), _: Principal = Depends(as_admin)
+) -> Response:
+    """Delete a team: its mailboxes then belong to no team; its voicemails stay."""
+    try:
+        teams.delete_team(session, team)
+    except teams.TeamError as exc:
+        raise _refused(exc) from exc
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.post("/{team}/members", response_model=TeamOut, responses=errors(404))
+def add_member(
+    team: TeamName, body: MemberIn, session: Session = Depends(get_session), _: Principal = Depends(as_admin)
+) -> TeamOut:
+    """Add a web user (by name) or an agent API key (by id or name) to the team; 422 with the reason for an
+    unknown user, an unknown, revoked or ingest key."""
+    try:
+        row = teams.add_member(session, team, body.user, body.api_key)
+        out = _out(teams.describe(session, row))
+    except teams.TeamError as exc:
+        raise _refused(exc) from exc
+    session.commit()
+    return out
+
+
+@router.delete("/{team}/members", response_model=TeamOut, responses=errors(404))
+def remove_member(
+    team: TeamName,
+    user: str | None = Query(None, max_length=100, examples=["alice"]),
+    api_key: str | None = Query(None, max_length=100, description="the key's id or name"),
+    session: Session = Depends(get_session),
+    _: Principal = Depends(as_admin),
+) -> TeamOut:
+    """Take a user (``?user=``) or an API key (``?api_key=``) out of the team."""
+    try:
+        row = teams.remove_member(session, team, user, api_key)
+        out = _out(teams.describe(session, row))
+    except teams.TeamError as exc:
+        raise _refused(exc) from exc
+    session.commit()
+    return out
