@@ -9,9 +9,8 @@ from api.auth import actor, as_ingest
 from api.deps import get_session
 from api.schemas import CallDetail, CallId, errors
 from api.views import call_detail
-from voice.storage import audit, inbox
+from voice.storage import access, audit, inbox
 from voice.storage.keys import Principal
-from voice.storage.models import Role
 
 router = APIRouter(
     prefix="/v1/calls",
@@ -27,16 +26,12 @@ def get_call(
     who: Principal = Depends(as_ingest),
 ) -> CallDetail:
     """The call record (ids in Voice and upstream, numbers, mailbox) with every voicemail of the call.
-    An ingest key sees only calls it posted, with only its own voicemails."""
-    call = inbox.get_call(session, call_id)
-    if call is None:
+    An ingest key sees only calls it posted, with only its own voicemails; an agent key bound to teams only
+    calls with voicemails of its teams (docs/teams.md)."""
+    found = inbox.get_call(session, call_id, access.for_key(session, who))
+    if found is None:
         raise HTTPException(404, "call not found")
-    # A filtered copy: assigning call.voicemails would make this read write the relationship.
-    shown = list(call.voicemails)
-    if who.role == Role.INGEST:
-        shown = [vm for vm in shown if vm.api_key_id == who.key_id]
-        if call.owner != who.key_id or not shown:
-            raise HTTPException(404, "call not found")
+    call, shown = found
     out = call_detail(call, shown)
     for vm in shown:
         audit.record(session, actor(who), "read", vm.id, via="call")

@@ -21,7 +21,7 @@ from api.deps import get_session, get_settings
 from api.views import current_priority
 from api.web import SignInThrottle, check_csrf, current_user, render
 from voice.core.config import Settings
-from voice.storage import audit, models, search, users, vault
+from voice.storage import access, audit, models, search, users, vault
 from voice.storage.agents import set_agent_state
 from voice.storage.inbox import VoicemailFilter
 from voice.storage.models import (
@@ -168,8 +168,9 @@ class InboxQuery:
         values = {**asdict(self), "mine": "1" if self.mine else None, "notices": None}
         return {k: str(v) for k, v in values.items() if v}
 
-    def filter(self, user: User) -> VoicemailFilter:
+    def filter(self, user: User, scope: access.Scope) -> VoicemailFilter:
         return VoicemailFilter(
+            scope=scope,
             mailbox=self.mailbox or None,
             language=self.language or None,
             since=_day(self.since),
@@ -250,14 +251,14 @@ def inbox(
     view: InboxQuery = Depends(inbox_query),
     cursor: str | None = Query(None),
 ) -> Response:
-    f = view.filter(user)
+    f = view.filter(user, access.for_user(session, user))
     region = settings.summary.default_region
     try:
         items, next_cursor = list_voicemails(session, f, 50, cursor, region)
     except (ValueError, RecursionError):  # a stale or hand-made cursor: start from the top
         items, next_cursor = list_voicemails(session, f, 50, None, region)
     params = view.params()
-    mailboxes = sorted({m for (m,) in session.execute(select(models.CallRecord.mailbox).distinct()) if m})
+    mailboxes = access.mailboxes(session, f.scope)
     audit.record(session, _actor(user), "list", None, shown=len(items), search=bool(view.q))
     session.commit()
     live = f.sort == "newest" and not cursor  # new voicemails slide in at the top of the first page
@@ -288,10 +289,11 @@ def new_rows(
     view: InboxQuery = Depends(inbox_query),
 ) -> Response:
     """Rows for voicemails newer than ``after`` in this view, newest first (polled by the inbox page)."""
-    newest = session.get(Voicemail, after) if after and _ID.fullmatch(after) else None
+    f = view.filter(user, access.for_user(session, user))
+    newest = _find(session, after, f.scope) if after else None
     if after and newest is None:
         return Response(status_code=204)
-    f = replace(view.filter(user), sort="newest", newer_than=newest.created_at if newest else None)
+    f = replace(f, sort="newest", newer_than=newest.created_at if newest else None)
     items, _ = list_voicemails(session, f, 50, None, settings.summary.default_region)
     if not items:
         return Response(status_code=204)  # the inbox polls this: only polls that showed something are audited
@@ -304,18 +306,16 @@ def _summary(vm: Voicemail) -> Summary | None:
     return vm.current_revision.summary if vm.current_revision is not None else None
 
 
-def _voicemail(session: Session, vm_id: str) -> Voicemail:
-    if not _ID.fullmatch(vm_id):
-        raise HTTPException(404, "voicemail not found")
-    vm = session.scalar(
-        select(Voicemail)
-        .where(Voicemail.id == vm_id)
-        .options(
-            selectinload(Voicemail.call),
-            selectinload(Voicemail.events),
-            selectinload(Voicemail.revisions).selectinload(TranscriptRevision.summary),
-        )
-    )
+def _find(session: Session, vm_id: str, scope: access.Scope, page: bool = False) -> Voicemail | None:
+    """The voicemail if ``scope`` sees it (voice/storage/access.py); with ``page`` what its page shows too."""
+    loads = (selectinload(Voicemail.call), selectinload(Voicemail.events),
+             selectinload(Voicemail.revisions).selectinload(TranscriptRevision.summary))  # fmt: skip
+    query = access.visible(select(Voicemail), scope).options(*(loads if page else ()))
+    return session.scalar(query.where(Voicemail.id == vm_id)) if _ID.fullmatch(vm_id) else None
+
+
+def _voicemail(session: Session, vm_id: str, user: User, page: bool = True) -> Voicemail:
+    vm = _find(session, vm_id, access.for_user(session, user), page)  # another team's: as if it did not exist
     if vm is None:
         raise HTTPException(404, "voicemail not found")
     return vm
@@ -329,7 +329,7 @@ def voicemail_page(
     user: User = Depends(current_user),
     session: Session = Depends(get_session),
 ) -> Response:
-    vm = _voicemail(session, vm_id)
+    vm = _voicemail(session, vm_id, user)
     revision = _revision(vm, rev)
     notes = list(
         session.scalars(
@@ -378,7 +378,7 @@ def set_state(
 ) -> Response:
     if state not in AgentState.ALL:
         raise HTTPException(422, "unknown state")
-    set_agent_state(session, _voicemail(session, vm_id), user.username, state=state)
+    set_agent_state(session, _voicemail(session, vm_id, user), user.username, state=state)
     audit.record(session, _actor(user), "update", vm_id, fields=["agent_state"])
     session.commit()
     return _back(vm_id)
@@ -391,7 +391,7 @@ def assign(
     user: User = Depends(current_user),
     session: Session = Depends(get_session),
 ) -> Response:
-    vm = _voicemail(session, vm_id)
+    vm = _voicemail(session, vm_id, user)
     set_agent_state(session, vm, user.username, assignee=assignee or None, unassign=not assignee)
     audit.record(session, _actor(user), "update", vm_id, fields=["assignee"])
     session.commit()
@@ -405,7 +405,7 @@ def add_note(
     user: User = Depends(current_user),
     session: Session = Depends(get_session),
 ) -> Response:
-    vm = _voicemail(session, vm_id)
+    vm = _voicemail(session, vm_id, user)
     if text.strip():
         session.add(VoicemailNote(voicemail_id=vm.id, author=user.username, text=text.strip()))
         audit.record(session, _actor(user), "note", vm.id)
@@ -424,7 +424,7 @@ def reprocess(
     when its audio was never stored (voice/usecases/reprocess_one.py)."""
     if user.role != "admin":
         raise HTTPException(403, "only admins reprocess voicemails")
-    vm_id = _voicemail(session, vm_id).id
+    vm_id = _voicemail(session, vm_id, user).id
     sm = request.app.state.sessionmaker
     try:
         reprocess_voicemail(sm, vm_id, user.username, _actor(user), request.app.state.dispatch)
@@ -444,8 +444,8 @@ def audio(
     settings: Settings = Depends(get_settings),
 ) -> Response:
     """The normalised audio, with HTTP Range support so the player can seek."""
-    vm = session.get(Voicemail, vm_id) if _ID.fullmatch(vm_id) else None
-    if vm is None or not vm.audio_path or not Path(vm.audio_path).exists():
+    vm = _voicemail(session, vm_id, user, page=False)
+    if not vm.audio_path or not Path(vm.audio_path).exists():
         raise HTTPException(404, "no audio for this voicemail")
     response = ranged_audio(
         Path(vm.audio_path), vault.keyring(settings.storage), request.headers.get("range")
@@ -474,7 +474,7 @@ def transcript_download(
 ) -> Response:
     if fmt not in ("txt", "srt", "vtt"):
         raise HTTPException(404, "txt, srt or vtt")
-    vm = _voicemail(session, vm_id)
+    vm = _voicemail(session, vm_id, user)
     revision = _revision(vm, rev)
     if revision is None:
         raise HTTPException(404, "no transcript yet")

@@ -33,9 +33,9 @@ from api.schemas import (
 )
 from api.views import transcript_out, voicemail_detail, voicemail_out
 from voice.core.config import Settings
-from voice.storage import agents, audit, inbox
+from voice.storage import access, agents, audit, inbox
 from voice.storage.keys import Principal
-from voice.storage.models import Role, Voicemail, WebhookDelivery
+from voice.storage.models import Voicemail, WebhookDelivery
 from voice.usecases import erasure, listing, reprocess_one
 from voice.usecases.reprocess import revision_rows_out
 
@@ -57,9 +57,9 @@ IDEMPOTENCY_HEADER = Header(
 
 
 def _visible(session: Session, vm_id: str, who: Principal) -> Voicemail:
-    vm = inbox.get_voicemail(session, vm_id)
-    # Ingest keys see only their own voicemails; others do not exist for them.
-    if vm is None or (who.role == Role.INGEST and vm.api_key_id != who.key_id):
+    # A voicemail outside the key's scope (another key's, another team's) does not exist for it.
+    vm = inbox.get_voicemail(session, vm_id, access.for_key(session, who))
+    if vm is None:
         raise HTTPException(404, "voicemail not found")
     return vm
 
@@ -175,8 +175,9 @@ def list_voicemails(
         description=f"only these voicemails (repeat it, at most {MAX_IDS}); ids a key cannot see are absent",
     ),
 ) -> VoicemailList:
-    """Newest first. Ingest keys see only the voicemails they posted."""
-    scope = who.key_id if who.role == Role.INGEST else None
+    """Newest first. Ingest keys see only the voicemails they posted; agent keys bound to teams only their
+    teams' (docs/teams.md)."""
+    scope = access.for_key(session, who)
     f = inbox.VoicemailFilter(
         status_, mailbox, caller, language, since, until, scope, q=q or None, ids=tuple(ids) if ids else None
     )

@@ -16,7 +16,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from voice.core import inputs
 from voice.core.phone import to_e164
-from voice.storage import search
+from voice.storage import access, search
+from voice.storage.access import EVERYTHING, Scope
 from voice.storage.models import (
     AgentState,
     CallRecord,
@@ -28,9 +29,10 @@ from voice.storage.models import (
 )
 
 
-def get_voicemail(session: Session, vm_id: str) -> Voicemail | None:
+def get_voicemail(session: Session, vm_id: str, scope: Scope = EVERYTHING) -> Voicemail | None:
+    """The voicemail, if ``scope`` sees it (voice/storage/access.py)."""
     return session.scalar(
-        select(Voicemail)
+        access.visible(select(Voicemail), scope)
         .where(Voicemail.id == vm_id)
         .options(
             selectinload(Voicemail.call),
@@ -48,7 +50,7 @@ class VoicemailFilter:
     language: str | None = None
     since: datetime | None = None  # received at or after
     until: datetime | None = None  # received before
-    api_key_id: str | None = None  # ingest keys see only their own
+    scope: Scope = EVERYTHING  # who asks: ingest keys, agents in teams (voice/storage/access.py)
     intent: str | None = None
     urgency: str | None = None
     # The inbox's state: new, in_progress, handled (agent state of processed voicemails), or
@@ -67,8 +69,7 @@ def _filtered(session: Session, query: Any, f: VoicemailFilter, default_region: 
         query = query.where(Voicemail.status == f.status)
     if f.ids is not None:
         query = query.where(Voicemail.id.in_(f.ids))
-    if f.api_key_id:
-        query = query.where(Voicemail.api_key_id == f.api_key_id)
+    query = access.visible(query, f.scope)
     query = _by_state(_by_triage(_by_call(query, f, default_region), f), f)
     if f.q and (ids := search.matching(session, f.q)) is not None:
         query = query.where(Voicemail.id.in_(ids))
@@ -245,8 +246,12 @@ def _by_newest(query: Any, after: Cursor | None) -> Any:
     return query.order_by(Voicemail.created_at.desc(), Voicemail.id.desc())
 
 
-def get_call(session: Session, call_id: str) -> CallRecord | None:
-    return session.scalar(
+def get_call(
+    session: Session, call_id: str, scope: Scope = EVERYTHING
+) -> tuple[CallRecord, list[Voicemail]] | None:
+    """The call and those of its voicemails ``scope`` sees; None when there is no such call, or, for a
+    narrowed scope, when the call is not its to see or none of its voicemails is."""
+    call = session.scalar(
         select(CallRecord)
         .where(CallRecord.id == call_id)
         .options(
@@ -259,11 +264,17 @@ def get_call(session: Session, call_id: str) -> CallRecord | None:
             .selectinload(TranscriptRevision.summary),
         )
     )
+    if call is None or scope.everything:
+        return (call, list(call.voicemails)) if call is not None else None
+    seen = set(
+        session.scalars(access.visible(select(Voicemail.id), scope).where(Voicemail.call_id == call.id))
+    )
+    # A filtered copy: assigning call.voicemails would make this read write the relationship.
+    shown = [vm for vm in call.voicemails if vm.id in seen]
+    return (call, shown) if shown and access.call_visible(call, scope) else None
 
 
-def count_by_status(session: Session, api_key_id: str | None = None) -> dict[str, int]:
-    query = select(Voicemail.status, func.count()).group_by(Voicemail.status)
-    if api_key_id:
-        query = query.where(Voicemail.api_key_id == api_key_id)
+def count_by_status(session: Session, scope: Scope = EVERYTHING) -> dict[str, int]:
+    query = access.visible(select(Voicemail.status, func.count()).group_by(Voicemail.status), scope)
     rows = session.execute(query)
     return {status: int(n) for status, n in rows}
