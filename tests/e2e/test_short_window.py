@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from tests.support.audio import samples_of
 from tests.support.speech import clip_path, reference, wer
 from voice.audio.normalise import normalise
 from voice.audio.speech_detection import detect_speech, speech_only
@@ -34,3 +36,19 @@ def test_short_window_gives_the_full_windows_words(clip: str, tmp_path: Path) ->
     assert frames[30.0] == 3000
     assert speech_frames + 500 <= frames[5.0] <= speech_frames + 502  # its own length and 5 s, not 30 s
     assert wer(reference(clip), texts[5.0]) <= wer(reference(clip), texts[30.0]) + 0.05, texts
+
+
+def test_very_little_speech_keeps_the_full_window_but_a_later_short_window_does_not(tmp_path: Path) -> None:
+    engine = FasterWhisperEngine("base", Settings(data_dir=tmp_path).transcription)
+    assert engine.settings.window_padding_s == 5.0  # the default
+    speech = samples_of(clip_path("en_fleurs_004"))
+    # 3 s: the language is detected on the window Whisper was trained on, and decoded on that encoding.
+    engine.transcribe(speech[: 3 * 16000], None)
+    assert (engine.encodes, engine._model.frames_encoded) == (1, 3000)
+    # 32 s in a known language: a full first window, then what is left after its last whole segment (2 s and
+    # more) and 5 s of padding, not 30 s.
+    clips = ("en_jfk_inaugural", "en_ls_3436-172162-0000", "en_ls_1995-1837-0001")
+    long = np.concatenate([samples_of(clip_path(c)) for c in clips])[: 32 * 16000]
+    out = engine.transcribe(long, "en")
+    assert engine.encodes == 3 and 3000 + 3000 < engine._model.frames_encoded < 3000 + 3000 + 3000
+    assert out.segments and max(s.end for s in out.segments) <= 32.5

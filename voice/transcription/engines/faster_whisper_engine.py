@@ -13,7 +13,7 @@ from faster_whisper.transcribe import Segment
 
 from voice.core.transcription_settings import TranscriptionSettings
 from voice.transcription.engines import DecodeOptions, RawSegment, RawTranscription, RawWord
-from voice.transcription.engines.window import trim_padding
+from voice.transcription.engines.window import FULL_WINDOW_BELOW_FRAMES, trim_padding
 from voice.transcription.weights import resolve_model
 
 
@@ -51,7 +51,7 @@ class _EncodeOnceModel(WhisperModel):
     def detect(self, audio: np.ndarray) -> dict[str, float]:
         """Every language's probability from the first window; its encoding is kept for the decoder."""
         window = self.first_window(audio)
-        encoded = self.encode(window)
+        encoded = self._encode(window, first=True)
         ranked = self.model.detect_language(encoded)[0]
         self._primed.value = (window, encoded)
         return {token[2:-2]: float(probability) for token, probability in ranked}
@@ -62,16 +62,18 @@ class _EncodeOnceModel(WhisperModel):
         if primed is not None and primed[0].shape == features.shape and np.array_equal(primed[0], features):
             encoded = primed[1]
         else:
-            self.encodes += 1
-            encoded = super().encode(self._trimmed(features))
+            encoded = self._encode(features, first=getattr(self._primed, "first", None) is None)
         if getattr(self._primed, "first", None) is None:
             self._primed.first = (features, encoded)
         return encoded
 
-    def _trimmed(self, features: np.ndarray) -> np.ndarray:
-        features = trim_padding(features, self.padding_frames)
+    def _encode(self, features: np.ndarray, first: bool) -> ctranslate2.StorageView:
+        """Encode one window, short when it may be (window.py). A first window of very little speech keeps
+        its 30 s: the language is detected on it; a later window is decoded in a language already chosen."""
+        features = trim_padding(features, self.padding_frames, FULL_WINDOW_BELOW_FRAMES if first else 0)
+        self.encodes += 1
         self.frames_encoded += features.shape[-1]
-        return features
+        return super().encode(features)
 
     def forget(self) -> None:
         """Start a new transcription in this thread: the next window encoded is its first."""
