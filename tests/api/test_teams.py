@@ -55,6 +55,8 @@ def test_an_admin_makes_a_team_changes_it_and_deletes_it(app: LocalServer) -> No
     r = client.patch("/v1/teams/billing", json={"callback_deadline_hours": None}, headers=h)
     assert r.json()["callback_deadline_hours"] is None and r.json()["mailboxes"] == ["billing", "invoices"]
     assert client.get("/v1/teams/BILLING", headers=h).json()["timezone"] == "America/New_York"
+    r = client.patch("/v1/teams/billing", json={"timezone": None}, headers=h)
+    assert r.status_code == 422 and "always has a time zone" in r.json()["detail"]
 
     assert client.delete("/v1/teams/billing", headers=h).status_code == 204
     for method in ("GET", "PATCH", "DELETE"):
