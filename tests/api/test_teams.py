@@ -293,3 +293,40 @@ def test_a_teams_deadline_comes_before_the_settings(sm: sessionmaker[Session], t
             .limit(1)
         )
         assert detail == "not handled within the 2 h callback deadline"
+
+
+@pytest.mark.e2e
+def test_the_installed_voice_command_has_teams(tmp_path: Path) -> None:
+    """The `voice` entry point itself (a process of its own): a refusal exits 2 with the reason on stderr."""
+    import subprocess
+
+    from tests.support.paths import VOICE
+
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home()), "VOICE_DATA_DIR": str(tmp_path)}
+
+    def voice(*args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([VOICE, *args], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == code, (args, done.stdout, done.stderr)
+        return done
+
+    voice("db", "upgrade")
+    bad = voice("teams", "create", "billing", "--timezone", "Mars/Olympus", code=2)
+    assert "unknown time zone 'Mars/Olympus'" in bad.stderr
+    voice(
+        "teams",
+        "create",
+        "billing",
+        "--mailbox",
+        "billing",
+        "--mailbox",
+        "accounts",
+        "--hours",
+        "mon-fri 09:00-17:00",
+    )
+    voice("keys", "create", "--name", "helpdesk", "--role", "agent")
+    voice("teams", "add", "billing", "--key", "helpdesk")
+    listed = json.loads(voice("teams", "list", "--json").stdout)
+    assert [(t["name"], t["mailboxes"], t["business_hours"]) for t in listed] == [
+        ("billing", ["accounts", "billing"], "mon-fri 09:00-17:00")
+    ]
+    assert [k["name"] for k in listed[0]["api_keys"]] == ["helpdesk"]
