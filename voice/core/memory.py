@@ -4,11 +4,35 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import logging
 
 log = logging.getLogger(__name__)
 
 _M_ARENA_MAX = -8  # glibc's mallopt parameter number (malloc.h)
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name or "libc.so.6")
+        libc.mallopt.argtypes, libc.mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+        libc.malloc_trim.argtypes, libc.malloc_trim.restype = [ctypes.c_size_t], ctypes.c_int
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to tune
+        return None
+    return libc
+
+
+def release_free_memory() -> None:
+    """Give the heap's free pages back to the system (glibc's malloc_trim), after a voicemail.
+
+    Each transcription allocates and frees tens of MB in shapes that change with the audio's length, and
+    glibc keeps freed memory for reuse, so a worker's resident size creeps up over a backlog.
+    """
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
 def limit_malloc_arenas(arenas: int) -> bool:
@@ -21,14 +45,10 @@ def limit_malloc_arenas(arenas: int) -> bool:
     """
     if arenas <= 0:
         return False
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to tune
+    libc = _libc()
+    if libc is None:
         return False
-    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    applied = bool(mallopt(_M_ARENA_MAX, arenas))
+    applied = bool(libc.mallopt(_M_ARENA_MAX, arenas))
     if not applied:
         log.warning("could not limit malloc arenas to %d", arenas)
     return applied

@@ -25,6 +25,7 @@ from voice.audio.normalise import NormalisedAudio, normalise
 from voice.audio.speech_detection import SpeechActivity, detect_speech, speech_only
 from voice.core.config import Settings
 from voice.core.errors import FetchError, VoicemailError
+from voice.core.memory import release_free_memory
 from voice.jobs import voicemails as voicemail_jobs
 from voice.jobs.claiming import LeaseLost
 from voice.storage import callers, inbox, vault
@@ -217,7 +218,8 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
             sm, vm_id, owner, Status.FAILED, f"internal error: {exc.__class__.__name__}: {exc}"[:500]
         )
         return Status.FAILED
-
+    finally:
+        release_free_memory()
     timings.update(result.timings)
     timings["total_s"] = round(time.perf_counter() - started, 3)
     _finish(sm, vm_id, owner, settings, result, timings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable
 
@@ -11,6 +12,7 @@ from faster_whisper import BatchedInferencePipeline, WhisperModel
 from faster_whisper.audio import pad_or_trim
 from faster_whisper.transcribe import Segment
 
+from voice.core.memory import release_free_memory
 from voice.core.transcription_settings import TranscriptionSettings
 from voice.transcription.engines import DecodeOptions, RawSegment, RawTranscription, RawWord
 from voice.transcription.engines.window import FULL_WINDOW_BELOW_FRAMES, trim_padding
@@ -100,6 +102,11 @@ class FasterWhisperEngine:
             # int8 on CPU: faster than float32 here, 40% less memory, the same WER (README, Performance).
             compute_type = "float16" if device == "cuda" else "int8"
         self.compute_type = compute_type
+        # oneDNN (CTranslate2's CPU kernels) caches up to 1024 compiled kernels, one per input shape, and a
+        # short window's shape follows each voicemail's length: the cache grew the worker by ~2 MB a
+        # voicemail (307 -> 414 MB over the short set, in process). Off, it stayed at 331 MB for the same
+        # time (bench/README.md, Levers). Read when the first kernel is made; an operator's value stands.
+        os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "0")
         path = resolve_model(model, settings)
         self.multilingual = not model.endswith(".en")
         self._model = _EncodeOnceModel(
@@ -111,6 +118,7 @@ class FasterWhisperEngine:
             local_files_only=True,
         )
         self._model.padding_frames = round(settings.window_padding_s * 100)
+        release_free_memory()  # loading int8 from the packaged float16 file leaves ~45 MB of freed heap
         self.batch_size = settings.batch_size if settings.batch_size >= 0 else (8 if device == "cuda" else 0)
         self._batched = BatchedInferencePipeline(self._model) if self.batch_size > 1 else None
         # CTranslate2 releases the GIL and runs up to num_workers transcriptions at once; more callers
