@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,24 +92,28 @@ def transcribe(
         )
     calls = [_call(path, flags) for path in files]  # every record checked before the model loads
     eng = get_engine(settings.transcription, model=model, engine=engine)
+
+    def one(path: Path, call: Call) -> tuple[FileResult, CallContext, tuple[str, ...]]:
+        context = _context(call, settings)
+        mailbox_ = call.fields.get("mailbox")
+        # As the service: the file's own languages, else its mailbox's expected ones, else the settings'.
+        hint = settings.transcription.languages_for(mailbox_, language or call.language)
+        with tempfile.TemporaryDirectory(prefix="voice-") as tmp:
+            result = analyse(
+                path, Path(tmp), settings, eng, hint, context, redact_pii=settings.redaction.applies(mailbox_)
+            )
+        return result, context, hint
+
     failures = 0
-    with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
+    # Files side by side, as many as the model runs at once; printed in the order given.
+    with (
+        Progress(console=err, transient=True, disable=not err.is_terminal) as progress,
+        ThreadPoolExecutor(max(1, settings.transcription.parallel)) as pool,
+    ):
         task = progress.add_task("transcribing", total=len(files))
-        for path, call in zip(files, calls, strict=True):
-            context = _context(call, settings)
-            mailbox_ = call.fields.get("mailbox")
-            # As the service: the file's own languages, else its mailbox's expected ones, else the settings'.
-            hint = settings.transcription.languages_for(mailbox_, language or call.language)
-            with tempfile.TemporaryDirectory(prefix="voice-") as tmp:
-                result = analyse(
-                    path,
-                    Path(tmp),
-                    settings,
-                    eng,
-                    hint,
-                    context,
-                    redact_pii=settings.redaction.applies(mailbox_),
-                )
+        for path, call, (result, context, hint) in zip(
+            files, calls, pool.map(one, files, calls), strict=True
+        ):
             progress.advance(task)
             failures += result.status == "failed"
             _print(path, result, eng, call, context, hint, format)

@@ -179,7 +179,10 @@ class WorkerSettings(BaseModel):
         description="Run the embedded worker in `voice serve` (local dispatch); `--no-worker` turns it off.",
     )
     concurrency: int = Field(
-        1, description="Worker threads in a `voice serve` process, one voicemail each, sharing the model."
+        0,
+        ge=0,
+        description="Worker threads in a `voice serve` process, one voicemail each, sharing the model; "
+        "0: as many as transcription.parallel.",
     )
     poll_interval_s: float = Field(1.0, description="How often an idle worker looks for queued voicemails.")
     lease_s: float = Field(

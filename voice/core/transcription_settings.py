@@ -29,10 +29,22 @@ class TranscriptionSettings(BaseModel):
         "auto", description="`auto` uses CUDA when CTranslate2 sees a device, else the CPU."
     )
     compute_type: str = "default"  # int8 on CPU, float16 on CUDA
-    cpu_threads: int = 0  # 0: CTranslate2/torch decide
-    # Transcriptions one loaded model runs side by side (faster-whisper's num_workers: one set of weights,
-    # true parallelism across threads). The embedded worker's threads and a Celery process use this.
-    parallel: int = 1
+    cpu_threads: int = Field(
+        0,
+        ge=0,
+        description="Threads per transcription; 0: the CPU's cores shared out among `parallel` "
+        "transcriptions (faster-whisper), torch's default (openai-whisper).",
+    )
+    # int8 barely uses a second thread: on the bench's short set (base, 2 cores) two one-thread transcriptions
+    # side by side took 24.4 s end to end against 52.1 s for one transcription at a time, the same words, and
+    # one thread was also quicker alone here (a 28 s voicemail: 2.4 s against 2.9 s with two threads; on
+    # 2026-12-02's AMD EPYC it was slower: bench/README.md, Levers).
+    parallel: int = Field(
+        2,
+        ge=1,
+        description="Transcriptions one loaded model runs side by side (faster-whisper's num_workers: one "
+        "set of weights); `voice serve`'s worker threads and `voice transcribe` use this.",
+    )
     beam_size: int = Field(5, description="Beam search width.")
     # Chosen on the bench's short set (model base, int8): against the full window, 5 s took the dev split's
     # transcription from 59.5 to 28.4 s at WER 22.5 (full: 23.2) and the held-out split's from 46.4 to 23.5 s

@@ -39,7 +39,7 @@ class Worker:
         self.processed = 0
 
     def start(self) -> None:
-        for i in range(max(1, self.settings.worker.concurrency)):
+        for i in range(self.settings.worker.concurrency or self.settings.transcription.parallel):
             thread = threading.Thread(target=self._run, name=f"voice-worker-{i}", daemon=True)
             thread.start()
             self._threads.append(thread)

@@ -26,6 +26,12 @@ def _cuda_available() -> bool:
         return False
 
 
+def _threads_each(parallel: int) -> int:
+    """The cores this process may use, shared out among ``parallel`` transcriptions."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // max(1, parallel))
+
+
 class _EncodeOnceModel(WhisperModel):
     """A WhisperModel that reuses the first window's encoding from language detection.
 
@@ -113,7 +119,7 @@ class FasterWhisperEngine:
             str(path),
             device=device,
             compute_type=compute_type,
-            cpu_threads=settings.cpu_threads,
+            cpu_threads=settings.cpu_threads or _threads_each(settings.parallel),
             num_workers=max(1, settings.parallel),
             local_files_only=True,
         )
