@@ -141,3 +141,8 @@ def test_a_website_said_after_at_is_no_address(said: str) -> None:
 )
 def test_a_one_word_local_part_after_a_word_for_email(said: str, address: str) -> None:
     assert find_email(said) == address
+
+
+def test_number_words_in_an_address_said_in_a_language_without_number_words() -> None:
+    # A Mandarin voicemail with an English address: this raised "unsupported language zh" and failed triage.
+    assert find_email("我的邮箱是 john twenty one at gmail dot com", "zh") == "john21@gmail.com"

@@ -53,6 +53,7 @@ def worker(
     import os
 
     from voice.core import logs
+    from voice.core.cpus import available_cores
     from voice.core.memory import limit_malloc_arenas
     from voice.storage import vault
     from voice.worker.celery_app import app_for
@@ -62,6 +63,11 @@ def worker(
     vault.private_dir(settings.data_dir)
     require_schema(settings.db_url)  # here, not in each prefork child: one clear message, then no start
     limit_malloc_arenas(settings.worker.malloc_arenas)  # inherited by the prefork children
+    # A prefork child takes one voicemail at a time: one transcription a process, the cores shared out among
+    # the processes (transcription.parallel is for threads sharing one model, as in `voice serve`).
+    threads = settings.transcription.cpu_threads or max(1, available_cores() // max(1, concurrency))
+    settings.transcription = settings.transcription.model_copy(update={"parallel": 1, "cpu_threads": threads})
+    os.environ.update(VOICE_TRANSCRIPTION__PARALLEL="1", VOICE_TRANSCRIPTION__CPU_THREADS=str(threads))
 
     names = queues or f"{settings.celery.queue},{settings.celery.reprocess_queue}"
     # A node name per process: two workers on one host must not share one (RabbitMQ refuses the second).

@@ -91,7 +91,9 @@ def transcribe(
             "beside each NAME.wav"
         )
     calls = [_call(path, flags) for path in files]  # every record checked before the model loads
-    eng = get_engine(settings.transcription, model=model, engine=engine)
+    # Files side by side, as many as the model runs at once (a single file gets every core).
+    side_by_side = min(settings.transcription.parallel, len(files))
+    eng = get_engine(settings.transcription.model_copy(update={"parallel": side_by_side}), model, engine)
 
     def one(path: Path, call: Call) -> tuple[FileResult, CallContext, tuple[str, ...]]:
         context = _context(call, settings)
@@ -104,11 +106,10 @@ def transcribe(
             )
         return result, context, hint
 
-    failures = 0
-    # Files side by side, as many as the model runs at once; printed in the order given.
+    failures = 0  # printed in the order given
     with (
         Progress(console=err, transient=True, disable=not err.is_terminal) as progress,
-        ThreadPoolExecutor(max(1, settings.transcription.parallel)) as pool,
+        ThreadPoolExecutor(max(1, side_by_side)) as pool,
     ):
         task = progress.add_task("transcribing", total=len(files))
         for path, call, (result, context, hint) in zip(

@@ -110,6 +110,7 @@ def analyse(
         LanguageGuard.from_settings(settings.transcription),
     )
     timings["transcribe_s"] = round(time.perf_counter() - t, 3)
+    release_free_memory()  # whoever runs the pipeline (worker, reprocess, CLI, the sync API) keeps it small
     if not transcript.text.strip():
         reason = "no words were recognised in the speech"
         note = no_speech_triage(reason, transcript.language)
@@ -218,8 +219,6 @@ def process_voicemail(vm_id: str, owner: str, settings: Settings, sm: sessionmak
             sm, vm_id, owner, Status.FAILED, f"internal error: {exc.__class__.__name__}: {exc}"[:500]
         )
         return Status.FAILED
-    finally:
-        release_free_memory()
     timings.update(result.timings)
     timings["total_s"] = round(time.perf_counter() - started, 3)
     _finish(sm, vm_id, owner, settings, result, timings)

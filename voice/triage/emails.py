@@ -133,6 +133,8 @@ def _as_digits(said: list[str], text: str, lang: str | None) -> str | None:
     if all(w in _SINGLE_DIGITS or w.isdigit() for w in said):
         return "".join(_SINGLE_DIGITS.get(w, w) for w in said)
     for candidate in dict.fromkeys(((lang or "en")[:2], *_LANGS)):
+        if candidate not in _LANGS:
+            continue  # a language with no number words here (zh: its digits are characters)
         read = str(alpha2digit(text, candidate)).replace(" ", "")
         if read.isdigit():
             return read

@@ -12,11 +12,20 @@ from faster_whisper import BatchedInferencePipeline, WhisperModel
 from faster_whisper.audio import pad_or_trim
 from faster_whisper.transcribe import Segment
 
+from voice.core.cpus import available_cores
 from voice.core.memory import release_free_memory
 from voice.core.transcription_settings import TranscriptionSettings
 from voice.transcription.engines import DecodeOptions, RawSegment, RawTranscription, RawWord
 from voice.transcription.engines.window import FULL_WINDOW_BELOW_FRAMES, trim_padding
 from voice.transcription.weights import resolve_model
+
+# oneDNN (CTranslate2's CPU kernels) caches up to 1024 compiled kernels, one per input shape, and a short
+# window's shape follows each voicemail's length: the cache grew the worker by ~2 MB a voicemail (307 -> 414
+# MB over the short set, in process). Off, it stayed at 331 MB in the same time (bench/README.md, Levers).
+# oneDNN reads it when it makes its first kernel; set here, at import, before any thread runs one. An
+# operator's value (either name) stands.
+if not {"ONEDNN_PRIMITIVE_CACHE_CAPACITY", "DNNL_PRIMITIVE_CACHE_CAPACITY"} & set(os.environ):
+    os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] = "0"
 
 
 def _cuda_available() -> bool:
@@ -27,9 +36,8 @@ def _cuda_available() -> bool:
 
 
 def _threads_each(parallel: int) -> int:
-    """The cores this process may use, shared out among ``parallel`` transcriptions."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, cores // max(1, parallel))
+    """The cores this process may use (a container's quota included), shared out among ``parallel``."""
+    return max(1, available_cores() // max(1, parallel))
 
 
 class _EncodeOnceModel(WhisperModel):
@@ -108,11 +116,6 @@ class FasterWhisperEngine:
             # int8 on CPU: faster than float32 here, 40% less memory, the same WER (README, Performance).
             compute_type = "float16" if device == "cuda" else "int8"
         self.compute_type = compute_type
-        # oneDNN (CTranslate2's CPU kernels) caches up to 1024 compiled kernels, one per input shape, and a
-        # short window's shape follows each voicemail's length: the cache grew the worker by ~2 MB a
-        # voicemail (307 -> 414 MB over the short set, in process). Off, it stayed at 331 MB for the same
-        # time (bench/README.md, Levers). Read when the first kernel is made; an operator's value stands.
-        os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "0")
         path = resolve_model(model, settings)
         self.multilingual = not model.endswith(".en")
         self._model = _EncodeOnceModel(
@@ -197,6 +200,7 @@ class FasterWhisperEngine:
                     **self.batched_kwargs(audio, options),
                 )
                 out = _raw(segments)
+                self._model.forget()  # the batch's encoding is not kept past its transcription
             else:
                 out = self._decode(audio, language, options)
         return RawTranscription(out, language, probability)
