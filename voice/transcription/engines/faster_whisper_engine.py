@@ -16,6 +16,7 @@ from voice.core.cpus import available_cores
 from voice.core.memory import release_free_memory
 from voice.core.transcription_settings import TranscriptionSettings
 from voice.transcription.engines import DecodeOptions, RawSegment, RawTranscription, RawWord
+from voice.transcription.engines.slots import Slots
 from voice.transcription.engines.window import FULL_WINDOW_BELOW_FRAMES, trim_padding
 from voice.transcription.weights import resolve_model
 
@@ -132,9 +133,15 @@ class FasterWhisperEngine:
         self._batched = BatchedInferencePipeline(self._model) if self.batch_size > 1 else None
         # CTranslate2 releases the GIL and runs up to num_workers transcriptions at once; more callers
         # queue here rather than oversubscribe the cores.
-        self._slots = threading.Semaphore(max(1, settings.parallel))
+        self._slots = Slots(settings.parallel)
         self.decodes = 0  # decoding passes (the adaptive beam's greedy and beam passes count one each)
         self.redecodes = 0  # greedy passes the adaptive beam found unsure and decoded again
+
+    def full_window(self, audio: np.ndarray) -> bool:
+        """Is this audio's first window encoded at its full 30 s (window.py)? It needs the most memory."""
+        frames = len(audio) // self._model.feature_extractor.hop_length
+        short = frames >= FULL_WINDOW_BELOW_FRAMES and frames + self._model.padding_frames < 3000
+        return self._batched is not None or not short
 
     @property
     def encodes(self) -> int:
@@ -178,13 +185,13 @@ class FasterWhisperEngine:
         the first window's encoding."""
         if not self.multilingual:
             return {"en": 1.0}
-        with self._slots:
+        with self._slots.hold(self.full_window(audio)):
             return self._model.detect(audio)
 
     def transcribe(
         self, audio: np.ndarray, language: str | None, options: DecodeOptions | None = None
     ) -> RawTranscription:
-        with self._slots:
+        with self._slots.hold(self.full_window(audio)):
             probability = 1.0
             if not self.multilingual:
                 language = "en"
