@@ -53,7 +53,7 @@ def worker(
     import os
 
     from voice.core import logs
-    from voice.core.cpus import available_cores
+    from voice.core.cpus import cores_each
     from voice.core.memory import limit_malloc_arenas
     from voice.storage import vault
     from voice.worker.celery_app import app_for
@@ -65,7 +65,7 @@ def worker(
     limit_malloc_arenas(settings.worker.malloc_arenas)  # inherited by the prefork children
     # A prefork child takes one voicemail at a time: one transcription a process, the cores shared out among
     # the processes (transcription.parallel is for threads sharing one model, as in `voice serve`).
-    threads = settings.transcription.cpu_threads or max(1, available_cores() // max(1, concurrency))
+    threads = settings.transcription.cpu_threads or cores_each(concurrency)
     settings.transcription = settings.transcription.model_copy(update={"parallel": 1, "cpu_threads": threads})
     os.environ.update(VOICE_TRANSCRIPTION__PARALLEL="1", VOICE_TRANSCRIPTION__CPU_THREADS=str(threads))
 

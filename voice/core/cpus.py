@@ -31,3 +31,8 @@ def available_cores(cgroup_root: Path = Path("/sys/fs/cgroup")) -> int:
     if quota is not None:
         cores = min(cores, math.ceil(quota))
     return max(1, cores)
+
+
+def cores_each(sharers: int) -> int:
+    """This process's cores shared out among ``sharers`` transcriptions (threads or processes); at least 1."""
+    return max(1, available_cores() // max(1, sharers))

@@ -12,12 +12,12 @@ from faster_whisper import BatchedInferencePipeline, WhisperModel
 from faster_whisper.audio import pad_or_trim
 from faster_whisper.transcribe import Segment
 
-from voice.core.cpus import available_cores
+from voice.core.cpus import cores_each
 from voice.core.memory import release_free_memory
 from voice.core.transcription_settings import TranscriptionSettings
 from voice.transcription.engines import DecodeOptions, RawSegment, RawTranscription, RawWord
 from voice.transcription.engines.slots import Slots
-from voice.transcription.engines.window import FULL_WINDOW_BELOW_FRAMES, trim_padding
+from voice.transcription.engines.window import FULL_WINDOW_BELOW_FRAMES, kept_frames, trim_padding
 from voice.transcription.weights import resolve_model
 
 # oneDNN (CTranslate2's CPU kernels) caches up to 1024 compiled kernels, one per input shape, and a short
@@ -34,11 +34,6 @@ def _cuda_available() -> bool:
         return bool(ctranslate2.get_cuda_device_count() > 0)
     except Exception:
         return False
-
-
-def _threads_each(parallel: int) -> int:
-    """The cores this process may use (a container's quota included), shared out among ``parallel``."""
-    return max(1, available_cores() // max(1, parallel))
 
 
 class _EncodeOnceModel(WhisperModel):
@@ -123,7 +118,7 @@ class FasterWhisperEngine:
             str(path),
             device=device,
             compute_type=compute_type,
-            cpu_threads=settings.cpu_threads or _threads_each(settings.parallel),
+            cpu_threads=settings.cpu_threads or cores_each(settings.parallel),
             num_workers=max(1, settings.parallel),
             local_files_only=True,
         )
@@ -139,9 +134,10 @@ class FasterWhisperEngine:
 
     def full_window(self, audio: np.ndarray) -> bool:
         """Is this audio's first window encoded at its full 30 s (window.py)? It needs the most memory."""
-        frames = len(audio) // self._model.feature_extractor.hop_length
-        short = frames >= FULL_WINDOW_BELOW_FRAMES and frames + self._model.padding_frames < 3000
-        return self._batched is not None or not short
+        extractor = self._model.feature_extractor
+        content = min(len(audio) // extractor.hop_length, extractor.nb_max_frames)
+        window = extractor.nb_max_frames
+        return self._batched is not None or kept_frames(content, self._model.padding_frames, window) >= window
 
     @property
     def encodes(self) -> int:

@@ -29,8 +29,15 @@ def trim_padding(
         return features
     sound = np.flatnonzero(np.any(features != 0.0, axis=0))
     content = int(sound[-1]) + 1 if sound.size else 0
-    if content < full_below:
-        return features
-    keep = min(features.shape[-1], content + padding_frames)
-    keep += keep % 2
+    keep = kept_frames(content, padding_frames, features.shape[-1], full_below)
     return features if keep >= features.shape[-1] else features[:, :keep]
+
+
+def kept_frames(
+    content: int, padding_frames: int, window: int = 3000, full_below: int = FULL_WINDOW_BELOW_FRAMES
+) -> int:
+    """How many of a ``window``-frame window's columns are encoded when ``content`` of them are audio."""
+    if content < full_below:
+        return window
+    keep = min(window, content + padding_frames)
+    return min(window, keep + keep % 2)
