@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, and_, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -210,16 +210,22 @@ def _member(session: Session, username: str | None, api_key: str | None) -> tupl
     return None, key.id
 
 
+def _membership(
+    session: Session, team_name_: str, username: str | None, api_key: str | None
+) -> tuple[Team, str | None, str | None, ColumnElement[bool]]:
+    """The team, the member's user id or key id, and the condition that finds its membership row."""
+    team = find_team(session, team_name_)
+    user_id, key_id = _member(session, username, api_key)
+    column = TeamMember.user_id if user_id else TeamMember.api_key_id
+    return team, user_id, key_id, and_(TeamMember.team_id == team.id, column == (user_id or key_id))
+
+
 def add_member(
     session: Session, team_name_: str, username: str | None = None, api_key: str | None = None
 ) -> Team:
     """Add a user or an API key to the team (nothing changes if it is in it already)."""
-    team = find_team(session, team_name_)
-    user_id, key_id = _member(session, username, api_key)
-    column = TeamMember.user_id if user_id else TeamMember.api_key_id
-    found = session.scalar(
-        select(TeamMember.id).where(TeamMember.team_id == team.id, column == (user_id or key_id))
-    )
+    team, user_id, key_id, row = _membership(session, team_name_, username, api_key)
+    found = session.scalar(select(TeamMember.id).where(row))
     if found is None:
         session.add(TeamMember(team_id=team.id, user_id=user_id, api_key_id=key_id))
         _flush(session, "the membership")
@@ -230,12 +236,8 @@ def remove_member(
     session: Session, team_name_: str, username: str | None = None, api_key: str | None = None
 ) -> Team:
     """Take a user or an API key out of the team; TeamError if it was not in it."""
-    team = find_team(session, team_name_)
-    user_id, key_id = _member(session, username, api_key)
-    column = TeamMember.user_id if user_id else TeamMember.api_key_id
-    gone = session.execute(
-        delete(TeamMember).where(TeamMember.team_id == team.id, column == (user_id or key_id))
-    )
+    team, _, _, row = _membership(session, team_name_, username, api_key)
+    gone = session.execute(delete(TeamMember).where(row))
     if not gone.rowcount:  # type: ignore[attr-defined]
         raise TeamNotFound(f"{username or api_key!r} is not in team {team.name!r}")
     session.flush()
