@@ -18,24 +18,40 @@ from voice.transcription.transcribe import transcribe
 pytestmark = pytest.mark.e2e
 
 
-@pytest.mark.parametrize("clip", ["en_fleurs_004", "fr_fleurs_008"])
-def test_short_window_gives_the_full_windows_words(clip: str, tmp_path: Path) -> None:
+def test_short_window_gives_the_full_windows_words(tmp_path: Path) -> None:
+    """Over a few clips, not per clip: a level or window change moves single words either way on single
+    files (at -26 dBFS en_fleurs_004's "dinosaurs" became "sinners, or it's" in the short window only,
+    while on the bench's dev split the short window was 20.2 against the full window's 20.6)."""
     settings = Settings(data_dir=tmp_path)
-    audio = normalise(clip_path(clip), tmp_path / "n.wav", settings.audio)
-    activity, samples = detect_speech(audio.path, settings.audio)
-    speech = speech_only(samples, activity, 16000, settings.audio.speech_level_dbfs)
-    texts, frames = {}, {}
-    for padding in (30.0, 5.0):
-        engine = FasterWhisperEngine(
+    engines = {
+        padding: FasterWhisperEngine(
             "base", settings.transcription.model_copy(update={"window_padding_s": padding})
         )
-        result = transcribe(engine, speech)
-        texts[padding], frames[padding] = result.text, engine._model.frames_encoded
-        assert engine._model.encodes == 1  # detection's encoding reused, as with the full window
-    speech_frames = len(speech.samples) // 160
-    assert frames[30.0] == 3000
-    assert speech_frames + 500 <= frames[5.0] <= speech_frames + 502  # its own length and 5 s, not 30 s
-    assert wer(reference(clip), texts[5.0]) <= wer(reference(clip), texts[30.0]) + 0.05, texts
+        for padding in (30.0, 5.0)
+    }
+    refs: list[str] = []
+    texts: dict[float, list[str]] = {30.0: [], 5.0: []}
+    for clip in ("en_fleurs_004", "fr_fleurs_008", "en_jfk_inaugural", "de_fleurs_000"):
+        audio = normalise(clip_path(clip), tmp_path / f"{clip}.wav", settings.audio)
+        activity, samples = detect_speech(audio.path, settings.audio)
+        speech = speech_only(samples, activity, 16000, settings.audio.speech_level_dbfs)
+        refs.append(reference(clip))
+        for padding, engine in engines.items():
+            before = engine._model.encodes, engine._model.frames_encoded
+            texts[padding].append(transcribe(engine, speech).text)
+            encodes = engine._model.encodes - before[0]
+            frames = engine._model.frames_encoded - before[1]
+            assert encodes == 1  # detection's encoding reused, as with the full window
+            speech_frames = len(speech.samples) // 160
+            if padding == 30.0:
+                assert frames == 3000
+            else:
+                assert (
+                    speech_frames + 500 <= frames <= speech_frames + 502
+                )  # its own length and 5 s, not 30 s
+    assert wer(" ".join(refs), " ".join(texts[5.0])) <= wer(" ".join(refs), " ".join(texts[30.0])) + 0.03, (
+        texts
+    )
 
 
 def test_very_little_speech_keeps_the_full_window_but_a_later_short_window_does_not(tmp_path: Path) -> None:
