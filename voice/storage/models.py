@@ -1,34 +1,27 @@
-"""Database tables (SQLAlchemy 2 typed ORM). API schemas live in api/, not here."""
+"""Database tables (SQLAlchemy 2 typed ORM). API schemas live in api/, not here. Teams, their members and
+routing rules are in voice/storage/team_models.py (imported here, so these names are found in one place)."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, query_expression, relationship
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def as_utc(value: datetime) -> datetime:
-    """A stored time as aware UTC (SQLite gives back naive UTC; PostgreSQL aware times)."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
-
+from voice.storage.base import Base as Base
+from voice.storage.base import as_utc as as_utc
+from voice.storage.base import new_id as new_id
+from voice.storage.base import utcnow as utcnow
+from voice.storage.team_models import CallerList as CallerList
+from voice.storage.team_models import CallerNumber as CallerNumber
+from voice.storage.team_models import RoutingRule as RoutingRule
+from voice.storage.team_models import Team as Team
+from voice.storage.team_models import TeamMailbox as TeamMailbox
+from voice.storage.team_models import TeamMember as TeamMember
 
 # What new_id makes (uuid4 hex): a path or a stored folder name that does not match names no voicemail.
 VOICEMAIL_ID_PATTERN = r"[0-9a-f]{32}"
-
-
-class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: DateTime(timezone=True)}
 
 
 class Status:
@@ -164,6 +157,12 @@ class Voicemail(Base):
     # Not a column: the priority the inbox list sorted by (waiting time included), set by that query only.
     inbox_priority: Mapped[float | None] = query_expression()
     assignee: Mapped[str | None] = mapped_column(String(100))
+    # Routing (voice/routing): the team it was routed to (agents of that team see it, storage/access.py),
+    # tags, the points added to its priority, and the last decision applied (rules, team, assignee, reasons).
+    team_id: Mapped[str | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), index=True)
+    tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    routing_points: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    routing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None]
@@ -454,40 +453,3 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(30))
     voicemail_id: Mapped[str | None] = mapped_column(String(32), index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-
-
-class Team(Base):
-    """Agents who own mailboxes (voice/storage/teams.py; who sees what: voice/storage/access.py)."""
-
-    __tablename__ = "teams"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    name: Mapped[str] = mapped_column(String(60), unique=True)
-    timezone: Mapped[str] = mapped_column(String(64), default="UTC")  # an IANA name
-    business_hours: Mapped[str | None] = mapped_column(String(200))  # voice/core/business_hours.py
-    callback_hours: Mapped[float | None] = mapped_column(Float)  # None: settings.sla decides
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class TeamMailbox(Base):
-    """A mailbox belongs to at most one team."""
-
-    __tablename__ = "team_mailboxes"
-
-    mailbox: Mapped[str] = mapped_column(String(100), primary_key=True)
-    team_id: Mapped[str] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
-
-
-class TeamMember(Base):
-    """A web user or an API key (exactly one of the two) in a team."""
-
-    __tablename__ = "team_members"
-    __table_args__ = (
-        UniqueConstraint("team_id", "user_id", name="uq_team_members_user"),
-        UniqueConstraint("team_id", "api_key_id", name="uq_team_members_key"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    team_id: Mapped[str] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    api_key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), index=True)

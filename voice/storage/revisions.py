@@ -44,14 +44,17 @@ def make_current(
     """Add the revision (and its summary) and make it current, in the caller's transaction; return its id.
 
     The pipeline's end and a reprocess run's item both come here, so the new text is searchable and the
-    voicemail's priority is its new triage's, raised when it is already overdue, the same way. The priority
-    is chosen by ``overdue_at`` inside the UPDATE itself, so an overdue mark committed at the same moment is
-    never lost. Status, history and webhooks are the caller's: they depend on which job ended."""
+    voicemail's priority is its new triage's (plus routing's points), raised when it is already overdue, the
+    same way. The priority is chosen by ``overdue_at`` inside the UPDATE itself, so an overdue mark committed
+    at the same moment is never lost. Status, history and webhooks are the caller's: they depend on which
+    job ended."""
     revision_id = add_revision(session, vm_id, revision, summary)
     values: dict[str, object] = {"current_revision_id": revision_id, "updated_at": utcnow()}
     if summary is not None:
         plain, overdue = priority_rule(summary.priority, False), priority_rule(summary.priority, True)
-        values["priority"] = case((Voicemail.overdue_at.is_(None), plain), else_=overdue)
+        # Routing's points (voice/routing) stay on top of the new triage's priority.
+        triaged = case((Voicemail.overdue_at.is_(None), plain), else_=overdue)
+        values["priority"] = triaged + Voicemail.routing_points
     session.execute(update(Voicemail).where(Voicemail.id == vm_id).values(**values))
     search.reindex(session, vm_id)
     return revision_id

@@ -7,11 +7,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, select
+from sqlalchemy import ColumnElement, and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -46,6 +46,7 @@ class TeamInfo:
     users: list[str]
     api_keys: list[tuple[str, str]]  # (id, name)
     created_at: datetime
+    unavailable: list[str] = field(default_factory=list)  # users routing does not assign to now
 
 
 def team_name(name: str) -> str:
@@ -244,12 +245,23 @@ def remove_member(
     return team
 
 
+def set_available(session: Session, team_name_: str, username: str, available: bool) -> Team:
+    """Mark a user of the team available or not for routing's assignments (voice/routing); TeamNotFound if
+    they are not in it."""
+    team, _, _, row = _membership(session, team_name_, username, None)
+    changed = session.execute(update(TeamMember).where(row).values(available=available))
+    if not changed.rowcount:  # type: ignore[attr-defined]
+        raise TeamNotFound(f"{username!r} is not in team {team.name!r}")
+    session.flush()
+    return team
+
+
 def describe(session: Session, team: Team) -> TeamInfo:
     mailboxes = session.scalars(
         select(TeamMailbox.mailbox).where(TeamMailbox.team_id == team.id).order_by(TeamMailbox.mailbox)
     ).all()
-    users = session.scalars(
-        select(User.username).join(TeamMember, TeamMember.user_id == User.id)
+    users = session.execute(
+        select(User.username, TeamMember.available).join(TeamMember, TeamMember.user_id == User.id)
         .where(TeamMember.team_id == team.id).order_by(User.username)
     ).all()  # fmt: skip
     keys = session.execute(
@@ -262,9 +274,10 @@ def describe(session: Session, team: Team) -> TeamInfo:
         business_hours=team.business_hours,
         callback_hours=team.callback_hours,
         mailboxes=list(mailboxes),
-        users=list(users),
+        users=[u for u, _ in users],
         api_keys=[(k[0], k[1]) for k in keys],
         created_at=team.created_at,
+        unavailable=[u for u, available in users if not available],
     )
 
 

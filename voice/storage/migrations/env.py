@@ -1,7 +1,7 @@
 from alembic import context
 
 from voice.storage.db import include_object, make_engine
-from voice.storage.models import Base
+from voice.storage.models import Base  # with the tables of storage/team_models.py
 
 config = context.config
 target_metadata = Base.metadata
