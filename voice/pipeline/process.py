@@ -28,6 +28,7 @@ from voice.core.errors import FetchError, VoicemailError
 from voice.core.memory import release_free_memory
 from voice.jobs import voicemails as voicemail_jobs
 from voice.jobs.claiming import LeaseLost
+from voice.routing import route
 from voice.storage import callers, inbox, vault
 from voice.storage.files import make_voicemail_dir
 from voice.storage.models import Status, Summary, TranscriptRevision, Voicemail, as_utc, utcnow
@@ -287,7 +288,19 @@ def _finish(
     if result.summary is not None:  # done, or no speech: both get a triage card
         revision, summary = revision_rows(result, settings, timings)
     rule = priority_rule(settings)
-    voicemail_jobs.finish(sm, vm_id, owner, result.status, result.reason, revision, summary, rule, **fields)
+    # Routing (voice/routing) in the same transaction: a done voicemail is never seen unrouted.
+    voicemail_jobs.finish(
+        sm,
+        vm_id,
+        owner,
+        result.status,
+        result.reason,
+        revision,
+        summary,
+        rule,
+        route.after_processing,
+        **fields,
+    )
 
 
 def audio_name(vm: Voicemail) -> str | None:

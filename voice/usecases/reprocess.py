@@ -25,6 +25,7 @@ from voice.jobs import run_items as item_jobs
 from voice.jobs.claiming import LeaseLost
 from voice.jobs.leases import owner_token
 from voice.pipeline import process as pipeline
+from voice.routing import route
 from voice.storage import inbox, revisions, run_items, runs
 from voice.storage.models import (
     ItemState,
@@ -238,6 +239,8 @@ def _store(
         made = f"revision {revision.number} ({revision.engine} {revision.model})"
         detail = f"reprocess run {job.run_id}: {made}"
         session.add(VoicemailEvent(voicemail_id=job.vm_id, status=result.status, detail=detail))
+        session.flush()
+        route.after_processing(session, job.vm_id)  # again, only while nobody has handled it
         session.commit()
 
 

@@ -1,0 +1,126 @@
+"""Routing a stored voicemail: the facts of its triage card and call, the rules and directory from the
+database, the decision written onto it (voice/storage/routing.py) with a line in its history.
+
+The pipeline's end and a reprocess's result call ``after_processing`` in the transaction that stores the
+result. Routing never fails a voicemail: a fault of its own (a bug, a stored rule that no longer reads) is
+logged and noted in the history, and the voicemail keeps its result; only a database fault propagates, as
+everywhere in that transaction (the job is then taken up again).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from voice.core.phone import to_e164
+from voice.routing import spec
+from voice.routing.rules import Decision, Directory, Facts, Member, Rule, TeamFacts, evaluate
+from voice.storage import routing as store
+from voice.storage.models import AgentState, Status, Voicemail, VoicemailEvent, as_utc
+
+log = logging.getLogger(__name__)
+
+
+def stored_specs(session: Session) -> list[spec.RuleSpec]:
+    """The stored rules as written, in the order they are tried (the default last)."""
+    out = []
+    for row in store.list_rules(session):
+        written: dict[str, Any] = {"name": row.name, "when": row.conditions, "then": row.actions}
+        written |= {"continue": row.continues, "default": row.is_default, "enabled": row.enabled}
+        out.append(spec.parse_rule(written))
+    return out
+
+
+def load_rules(session: Session) -> list[Rule]:
+    """The stored rules, in order, as the evaluator takes them (checked when they were written)."""
+    return [written.rule() for written in stored_specs(session)]
+
+
+def directory(session: Session) -> Directory:
+    """Teams with their assignable members (and each one's open voicemails), caller lists, mailboxes."""
+    rows = store.members(session)
+    load = store.open_assigned(session, (r.username for r in rows))
+    teams = {}
+    for team in store.teams(session):
+        members = tuple(
+            Member(r.username, r.available, r.last_assigned_at, load.get(r.username, 0))
+            for r in rows
+            if r.team == team.name
+        )
+        teams[team.name] = TeamFacts(team.name, team.timezone, team.business_hours, members)
+    return Directory(teams, store.list_numbers(session), store.mailbox_teams(session))
+
+
+def facts(vm: Voicemail) -> Facts:
+    """What the rules test, from the voicemail's current triage card and its call."""
+    revision = vm.current_revision
+    summary = revision.summary if revision is not None else None
+    flags = list(summary.flags or []) if summary is not None else []
+    intent = summary.intent if summary is not None else None
+    call = vm.call
+    started = call.started_at or vm.created_at
+    return Facts(
+        intent=intent,
+        urgency=summary.urgency if summary is not None else None,
+        mailbox=call.mailbox,
+        language=revision.language if revision is not None else None,
+        spam="spam" in flags or intent == "spam_robocall",
+        caller=to_e164(call.from_number, "US") if call.from_number else None,
+        at=as_utc(started),
+    )
+
+
+def decide(session: Session, vm: Voicemail) -> Decision:
+    """The decision the rules make for ``vm`` now; nothing is stored (`voice routing explain`)."""
+    return evaluate(load_rules(session), facts(vm), directory(session))
+
+
+def manually_assigned(vm: Voicemail) -> bool:
+    """Someone other than routing assigned it (routing's own choice is kept in ``vm.routing``)."""
+    return vm.assignee is not None and vm.assignee != (vm.routing or {}).get("assignee")
+
+
+def should_route(vm: Voicemail) -> bool:
+    """Routing runs on a voicemail that ended done or with no speech, again after a reprocess only while
+    nobody has handled it: not marked in progress or handled, not assigned by a person."""
+    return (
+        vm.status in (Status.DONE, Status.NO_SPEECH)
+        and vm.agent_state == AgentState.NEW
+        and not (manually_assigned(vm))
+    )
+
+
+def store_decision(session: Session, vm: Voicemail, decision: Decision) -> None:
+    record = decision.as_dict()
+    detail = f"routing: {decision.text}"
+    store.apply(
+        session, vm, decision.team, decision.assignee, decision.points, list(decision.tags), record, detail
+    )
+
+
+def after_processing(session: Session, vm_id: str) -> Decision | None:
+    """Route ``vm_id`` if it should be (``should_route``), in the caller's transaction; the decision, or
+    None when it was not routed. Never raises for a fault of routing's own (see the module's docstring)."""
+    vm = session.get(Voicemail, vm_id)
+    if vm is None:
+        return None
+    session.refresh(vm)  # the result was written by UPDATEs this session's objects have not seen
+    if not should_route(vm):
+        return None
+    try:
+        rules = load_rules(session)
+        if not rules and vm.routing is None:
+            return None  # an install without rules: nothing to say on every voicemail
+        decision = evaluate(rules, facts(vm), directory(session))
+    except SQLAlchemyError:
+        raise
+    except Exception as exc:  # a bug or a stored rule that no longer reads: the voicemail keeps its result
+        log.exception("routing voicemail %s failed", vm_id)
+        detail = f"routing skipped: {exc.__class__.__name__}: {exc}"[:500]
+        session.add(VoicemailEvent(voicemail_id=vm_id, status=vm.status, detail=detail))
+        return None
+    store_decision(session, vm, decision)
+    return decision
