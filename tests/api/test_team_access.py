@@ -254,3 +254,56 @@ def test_agents_in_no_team_see_the_mailboxes_of_no_team_until_no_team_exists(wor
     assert _api_listed(client, lone) == set(vm.values())
     assert _api_listed(client, world.keys["billing-agent"]) == set(vm.values())
     assert _inbox_ids(client) == set(vm.values())
+
+
+def test_a_routed_voicemail_is_seen_by_the_team_it_was_routed_to_and_by_no_other(world: World) -> None:
+    """Routing (docs/routing.md) moves a voicemail to a team: that team's agents see it on list, search and
+    detail; the team of its mailbox, and agents in no team, get the same 404 as for a missing one. Its
+    team deleted, it goes back to its mailbox's team."""
+    from voice.routing import route
+    from voice.storage import teams
+    from voice.storage.models import Voicemail
+    from voice.usecases import routing
+
+    client, vm = world.client, world.vm
+    support_key = new_key(world.sm, "agent", "support-agent")[1]
+    rules = [
+        {"name": "helpdesk-to-billing", "when": {"mailbox": "helpdesk"}, "then": {"team": "billing"}},
+        {"name": "general-to-support", "when": {"mailbox": "general"}, "then": {"team": "support"}},
+    ]
+    with world.sm() as session:
+        teams.add_member(session, "support", api_key="support-agent")
+        routing.load_rule_set(session, {"rules": rules})
+        for name in ("support", "pool"):
+            row = session.get(Voicemail, vm[name])
+            assert row is not None
+            row.agent_state, row.assignee = "new", None  # as the pipeline leaves it
+        session.flush()
+        assert route.after_processing(session, vm["support"]).team == "billing"  # type: ignore[union-attr]
+        assert route.after_processing(session, vm["pool"]).team == "support"  # type: ignore[union-attr]
+        session.commit()
+
+    billing, lone = world.keys["billing-agent"], world.keys["lone-agent"]
+    assert _api_listed(client, billing) == {vm["billing"], vm["support"]}
+    assert _api_listed(client, billing, q="invoice") == {vm["billing"], vm["support"]}
+    assert client.get(f"/v1/voicemails/{vm['support']}", headers=bearer(billing)).status_code == 200
+    # Support's agents: the voicemail of their mailbox went to billing; the pool's came to them.
+    assert _api_listed(client, support_key) == {vm["pool"]}
+    assert _api_listed(client, support_key, q="invoice") == {vm["pool"]}
+    for key, gone in [(support_key, vm["support"]), (lone, vm["pool"]), (billing, vm["pool"])]:
+        r = client.get(f"/v1/voicemails/{gone}", headers=bearer(key))
+        nothing = client.get(f"/v1/voicemails/{MISSING}", headers=bearer(key))
+        assert (r.status_code, r.json()) == (404, nothing.json())
+    assert _api_listed(client, lone) == {vm["none"]}  # the pool's voicemail belongs to support now
+    _sign_in(client, "sam")
+    assert _inbox_ids(client) == {vm["pool"]} and _inbox_ids(client, q="invoice") == {vm["pool"]}
+    assert client.get(f"/voicemails/{vm['support']}").status_code == 404
+    _sign_in(client, "alice")
+    assert _inbox_ids(client) == {vm["billing"], vm["support"]}
+
+    with world.sm() as session:
+        teams.delete_team(session, "support")
+        session.commit()
+    # Routed to a team that is gone: its mailbox (general, of no team now) decides again.
+    assert _api_listed(client, lone) == {vm["none"], vm["pool"]}
+    assert _api_listed(client, billing) == {vm["billing"], vm["support"]}

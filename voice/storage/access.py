@@ -2,10 +2,11 @@
 
 - Admins (web users and API keys) see everything.
 - Ingest keys see only the voicemails they posted (and calls they own).
-- Agents (web users and agent keys) in one or more teams see the voicemails whose mailbox belongs to one of
-  their teams, and nothing else.
+- Agents (web users and agent keys) in one or more teams see the voicemails routed to one of their teams
+  (voice/routing), and those routed to no team whose mailbox belongs to one of their teams; nothing else.
 - Agents in no team: while no team exists at all, everything (an install without teams works as before);
-  once one exists, only the voicemails whose mailbox belongs to no team (or that have no mailbox).
+  once one exists, only the voicemails routed to no team whose mailbox belongs to no team (or that have no
+  mailbox).
 
 A voicemail outside the scope does not exist for the caller: each read path answers 404, never 403. The
 rule is a SQL condition on voicemails (``condition``), used by the list, the search, the counts, one
@@ -18,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from voice.storage.keys import Principal
@@ -32,7 +33,8 @@ class Scope:
     """What one caller may see; the default sees everything. At most one field is set."""
 
     api_key_id: str | None = None  # an ingest key: only what it posted
-    mailboxes: frozenset[str] | None = None  # an agent in teams: only these mailboxes
+    mailboxes: frozenset[str] | None = None  # an agent in teams: these mailboxes, unless routed elsewhere
+    teams: frozenset[str] = frozenset()  # ... and what was routed to these teams (ids), with ``mailboxes``
     unowned: bool = False  # an agent in no team, once teams exist: only mailboxes no team owns
 
     @property
@@ -47,7 +49,7 @@ def _agent(session: Session, member: ColumnElement[bool]) -> Scope:
     teams = session.scalars(select(TeamMember.team_id).where(member)).all()
     if teams:
         mailboxes = session.scalars(select(TeamMailbox.mailbox).where(TeamMailbox.team_id.in_(teams))).all()
-        return Scope(mailboxes=frozenset(mailboxes))
+        return Scope(mailboxes=frozenset(mailboxes), teams=frozenset(teams))
     if session.scalar(select(Team.id).limit(1)) is None:
         return EVERYTHING  # no teams yet: agents see everything, as before teams existed
     return Scope(unowned=True)
@@ -73,15 +75,18 @@ def condition(scope: Scope) -> ColumnElement[bool] | None:
     """The rule as a condition on Voicemail; None when the scope sees everything."""
     if scope.api_key_id is not None:
         return Voicemail.api_key_id == scope.api_key_id
+    # A voicemail routed to a team belongs to that team; one routed to none (not routed, or its team
+    # deleted) belongs to its mailbox's team.
+    unrouted = Voicemail.team_id.is_(None)
     if scope.mailboxes is not None:
         calls = select(CallRecord.id).where(CallRecord.mailbox.in_(sorted(scope.mailboxes)))
-        return Voicemail.call_id.in_(calls)
+        return or_(Voicemail.team_id.in_(sorted(scope.teams)), and_(unrouted, Voicemail.call_id.in_(calls)))
     if scope.unowned:
         owned = select(TeamMailbox.mailbox)
         calls = select(CallRecord.id).where(
             or_(CallRecord.mailbox.is_(None), CallRecord.mailbox.not_in(owned))
         )
-        return Voicemail.call_id.in_(calls)
+        return and_(unrouted, Voicemail.call_id.in_(calls))
     return None
 
 
