@@ -27,6 +27,7 @@ from api.routes import (
     pages,
     privacy,
     reprocess_runs,
+    routing,
     teams,
     transcriptions,
     twilio,
@@ -41,6 +42,8 @@ from voice.core.rate_limits import RateLimiter
 from voice.integrations.webhooks import WebhookSender
 from voice.jobs.sweeps import Sweep, Sweeper
 from voice.storage import audit, db, vault
+from voice.storage.routing import RoutingConflict, RoutingError, RoutingNotFound
+from voice.storage.teams import TeamConflict, TeamError, TeamNotFound
 from voice.usecases import retention
 from voice.usecases.overdue import mark_overdue
 from voice.worker.dispatch import Dispatch
@@ -115,6 +118,13 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
     return lifespan
 
 
+def _refusal_status(exc: Exception) -> int:
+    """404 for what does not exist, 409 for a name taken (or a second default rule), 422 for the rest."""
+    if isinstance(exc, TeamNotFound | RoutingNotFound):
+        return 404
+    return 409 if isinstance(exc, TeamConflict | RoutingConflict) else 422
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def _database_down(_: Request, exc: OperationalError) -> JSONResponse:
@@ -123,6 +133,12 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             {"detail": "the database is unavailable; try again shortly"}, 503, {"Retry-After": "2"}
         )
+
+    @app.exception_handler(TeamError)
+    @app.exception_handler(RoutingError)
+    async def _refused(_: Request, exc: Exception) -> JSONResponse:
+        # Teams and routing say why they refuse (the session's changes are rolled back when it closes).
+        return JSONResponse({"detail": str(exc)}, _refusal_status(exc))
 
     @app.exception_handler(SignInRequired)
     async def _sign_in(_: Request, exc: SignInRequired) -> RedirectResponse:
@@ -169,6 +185,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(privacy.router)
     app.include_router(keys.router)
     app.include_router(teams.router)
+    app.include_router(routing.router)
     app.include_router(twilio.router)
     app.include_router(transcriptions.router)
     app.include_router(metrics.router)

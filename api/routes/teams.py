@@ -1,12 +1,14 @@
 """/v1/teams: teams, the mailboxes they own and their members (web users and API keys), for admins. What a
-team's members see follows from here (voice/storage/access.py, docs/teams.md)."""
+team's members see follows from here (voice/storage/access.py, docs/teams.md). Refusals are TeamErrors,
+answered by one handler (api/main.py): 404 for no such team, 409 for a name or mailbox taken, 422 with the
+reason for the rest."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.orm import Session
 
@@ -66,6 +68,11 @@ class MemberIn(BaseModel):
         return self
 
 
+class AvailabilityIn(BaseModel):
+    user: str = Field(..., max_length=100, description="a web user of the team", examples=["alice"])
+    available: bool = Field(..., description="routing may assign voicemails to them", examples=[False])
+
+
 class KeyRef(BaseModel):
     id: str
     name: str
@@ -83,6 +90,7 @@ class TeamOut(BaseModel):
                     "mailboxes": ["accounts", "billing"],
                     "users": ["alice"],
                     "api_keys": [{"id": "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f", "name": "helpdesk"}],
+                    "unavailable": [],
                     "created_at": "2026-12-03T08:00:00Z",
                 }
             ]
@@ -96,6 +104,7 @@ class TeamOut(BaseModel):
     mailboxes: list[str]
     users: list[str]
     api_keys: list[KeyRef]
+    unavailable: list[str] = Field(description="users routing does not assign voicemails to now")
     created_at: datetime
 
     @field_validator("created_at")
@@ -115,15 +124,9 @@ def _out(info: teams.TeamInfo) -> TeamOut:
         mailboxes=info.mailboxes,
         users=info.users,
         api_keys=[KeyRef(id=i, name=n) for i, n in info.api_keys],
+        unavailable=info.unavailable,
         created_at=info.created_at,
     )
-
-
-def _refused(exc: teams.TeamError) -> HTTPException:
-    """404 for a team that does not exist, 409 for a name or mailbox taken, 422 for the rest; the reason."""
-    if isinstance(exc, teams.TeamNotFound):
-        return HTTPException(404, str(exc))
-    return HTTPException(409 if isinstance(exc, teams.TeamConflict) else 422, str(exc))
 
 
 @router.get("", response_model=list[TeamOut])
@@ -140,18 +143,15 @@ def create_team(
 ) -> TeamOut:
     """Make a team. 409 if the name exists or another team owns one of the mailboxes; 422 (with the reason)
     for a bad name, time zone, business hours or deadline."""
-    try:
-        team = teams.create_team(
-            session,
-            body.name,
-            body.mailboxes,
-            body.timezone,
-            body.business_hours,
-            body.callback_deadline_hours,
-        )
-        out = _out(teams.describe(session, team))
-    except teams.TeamError as exc:
-        raise _refused(exc) from exc
+    team = teams.create_team(
+        session,
+        body.name,
+        body.mailboxes,
+        body.timezone,
+        body.business_hours,
+        body.callback_deadline_hours,
+    )
+    out = _out(teams.describe(session, team))
     session.commit()
     return out
 
@@ -161,10 +161,7 @@ def get_team(
     team: TeamName, session: Session = Depends(get_session), _: Principal = Depends(as_admin)
 ) -> TeamOut:
     """One team."""
-    try:
-        return _out(teams.describe(session, teams.find_team(session, team)))
-    except teams.TeamError as exc:
-        raise _refused(exc) from exc
+    return _out(teams.describe(session, teams.find_team(session, team)))
 
 
 @router.patch("/{team}", response_model=TeamOut, responses=errors(404, 409))
@@ -177,20 +174,17 @@ def update_team(
     """Change a team's mailboxes (the list sent replaces the old one), time zone, business hours or callback
     deadline; only the fields sent change."""
     given = body.model_fields_set
-    try:
-        if "timezone" in given and body.timezone is None:
-            raise teams.TeamError("a team always has a time zone; send an IANA name such as UTC")
-        row = teams.update_team(
-            session,
-            team,
-            mailboxes=body.mailboxes,
-            timezone=body.timezone,
-            hours=body.business_hours if "business_hours" in given else teams.KEEP,
-            callback_hours=body.callback_deadline_hours if "callback_deadline_hours" in given else teams.KEEP,
-        )
-        out = _out(teams.describe(session, row))
-    except teams.TeamError as exc:
-        raise _refused(exc) from exc
+    if "timezone" in given and body.timezone is None:
+        raise teams.TeamError("a team always has a time zone; send an IANA name such as UTC")
+    row = teams.update_team(
+        session,
+        team,
+        mailboxes=body.mailboxes,
+        timezone=body.timezone,
+        hours=body.business_hours if "business_hours" in given else teams.KEEP,
+        callback_hours=body.callback_deadline_hours if "callback_deadline_hours" in given else teams.KEEP,
+    )
+    out = _out(teams.describe(session, row))
     session.commit()
     return out
 
@@ -200,10 +194,7 @@ def delete_team(
     team: TeamName, session: Session = Depends(get_session), _: Principal = Depends(as_admin)
 ) -> Response:
     """Delete a team: its mailboxes then belong to no team; its voicemails stay."""
-    try:
-        teams.delete_team(session, team)
-    except teams.TeamError as exc:
-        raise _refused(exc) from exc
+    teams.delete_team(session, team)
     session.commit()
     return Response(status_code=204)
 
@@ -214,11 +205,8 @@ def add_member(
 ) -> TeamOut:
     """Add a web user (by name) or an agent API key (by id or name) to the team; 422 with the reason for an
     unknown user, an unknown, revoked or ingest key."""
-    try:
-        row = teams.add_member(session, team, body.user, body.api_key)
-        out = _out(teams.describe(session, row))
-    except teams.TeamError as exc:
-        raise _refused(exc) from exc
+    row = teams.add_member(session, team, body.user, body.api_key)
+    out = _out(teams.describe(session, row))
     session.commit()
     return out
 
@@ -232,10 +220,22 @@ def remove_member(
     _: Principal = Depends(as_admin),
 ) -> TeamOut:
     """Take a user (``?user=``) or an API key (``?api_key=``) out of the team."""
-    try:
-        row = teams.remove_member(session, team, user, api_key)
-        out = _out(teams.describe(session, row))
-    except teams.TeamError as exc:
-        raise _refused(exc) from exc
+    row = teams.remove_member(session, team, user, api_key)
+    out = _out(teams.describe(session, row))
+    session.commit()
+    return out
+
+
+@router.patch("/{team}/members", response_model=TeamOut, responses=errors(404))
+def set_available(
+    team: TeamName,
+    body: AvailabilityIn,
+    session: Session = Depends(get_session),
+    _: Principal = Depends(as_admin),
+) -> TeamOut:
+    """Mark a user of the team available or not: routing assigns voicemails only to available members
+    (docs/routing.md). 404 if they are not in the team."""
+    row = teams.set_available(session, team, body.user, body.available)
+    out = _out(teams.describe(session, row))
     session.commit()
     return out

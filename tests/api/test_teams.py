@@ -206,6 +206,7 @@ def test_voice_teams_on_a_real_database(tmp_path: Path, monkeypatch: pytest.Monk
                 "business_hours": "mon-fri 09:00-17:00",
                 "callback_deadline_hours": 2.0,
                 "users": ["alice", "bob"],
+                "unavailable": [],
                 "api_keys": [{"id": listed[0]["api_keys"][0]["id"], "name": "helpdesk"}],
             },
             {
@@ -215,6 +216,7 @@ def test_voice_teams_on_a_real_database(tmp_path: Path, monkeypatch: pytest.Monk
                 "business_hours": None,
                 "callback_deadline_hours": None,
                 "users": [],
+                "unavailable": [],
                 "api_keys": [],
             },
         ]

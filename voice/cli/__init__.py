@@ -15,6 +15,7 @@ from voice.cli import (
     keys,
     privacy,
     reprocess,
+    routing,
     serve,
     status,
     storage,
@@ -41,6 +42,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(users.app, name="users")
 app.add_typer(teams.app, name="teams")
+app.add_typer(routing.app, name="routing")
 app.add_typer(evaluate.app, name="eval")
 app.add_typer(privacy.retention_app, name="retention")
 app.add_typer(storage.app, name="storage")

@@ -49,7 +49,10 @@ def _refuse(exc: Exception) -> typer.Exit:
 
 def _show(info: Any) -> str:
     deadline = f"{info.callback_hours:g} h" if info.callback_hours is not None else "settings"
-    members = [*info.users, *(f"key:{name}" for _, name in info.api_keys)]
+    members = [
+        *(f"{u} (unavailable)" if u in info.unavailable else u for u in info.users),
+        *(f"key:{name}" for _, name in info.api_keys),
+    ]
     return (
         f"{info.name:<16} mailboxes {','.join(info.mailboxes) or '-'}  tz {info.timezone}  "
         f"hours {info.business_hours or '-'}  deadline {deadline}  members {','.join(members) or '-'}"
@@ -141,6 +144,26 @@ def teams_remove(name: Annotated[str, typer.Argument()], users: Users = None, ke
     _members(name, users, key, add=False)
 
 
+@app.command("available")
+def teams_available(
+    name: Annotated[str, typer.Argument()],
+    users: Annotated[list[str], typer.Argument(help="web users of the team, by name")],
+    off: Annotated[bool, typer.Option("--off", help="mark them unavailable instead")] = False,
+) -> None:
+    """Mark members available (or --off: unavailable) for routing's assignments (docs/routing.md)."""
+    from voice.storage import teams
+
+    with open_session() as session:
+        try:
+            for user in users:
+                teams.set_available(session, name, user, not off)
+            info = teams.describe(session, teams.find_team(session, name))
+        except teams.TeamError as exc:
+            raise _refuse(exc) from None
+        session.commit()
+    print(_show(info))
+
+
 @app.command("delete")
 def teams_delete(name: Annotated[str, typer.Argument()]) -> None:
     """Delete a team: its mailboxes then belong to no team; its voicemails stay."""
@@ -171,6 +194,7 @@ def teams_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON"
                 "business_hours": t.business_hours,
                 "callback_deadline_hours": t.callback_hours,
                 "users": t.users,
+                "unavailable": t.unavailable,
                 "api_keys": [{"id": i, "name": n} for i, n in t.api_keys],
             }
             for t in rows
