@@ -32,10 +32,19 @@ def _refuse(exc: Exception) -> typer.Exit:
 
 
 def _show(number: int, rule: dict[str, Any]) -> str:
-    def part(values: dict[str, Any]) -> str:
-        return " ".join(
-            f"{k}={','.join(map(str, v)) if isinstance(v, list) else v}" for k, v in values.items()
+    def shown(value: Any) -> str:
+        if isinstance(value, list):
+            return ",".join(map(shown, value))
+        return (
+            str(value).lower()
+            if isinstance(value, bool)
+            else f"{value:g}"
+            if isinstance(value, float)
+            else str(value)
         )
+
+    def part(values: dict[str, Any]) -> str:
+        return " ".join(f"{k}={shown(v)}" for k, v in values.items())
 
     flags = [
         f for f, on in (("continue", rule.get("continue")), ("disabled", rule.get("enabled") is False)) if on
