@@ -22,7 +22,9 @@ BILLING = (
 def test_transcribe_json_lines(tmp_path: Path) -> None:
     files = [ROOT / "samples" / "billing_invoice.wav", ROOT / "samples" / "hangup.wav"]
     out = subprocess.run(
-        [VOICE, "transcribe", *map(str, files), "--model", "tiny.en", "--format", "json"],
+        # the default model, as someone trying it first runs it (tiny.en, at the -26 dBFS speech level, heard
+        # "212 5 5 A 147" for 212-555-0147 on this file)
+        [VOICE, "transcribe", *map(str, files), "--format", "json"],
         capture_output=True,
         text=True,
         check=True,
@@ -34,7 +36,7 @@ def test_transcribe_json_lines(tmp_path: Path) -> None:
     first = lines[0]
     for key in ("file", "status", "language", "duration_s", "text", "segments", "summary", "engine", "model"):
         assert key in first
-    assert first["engine"] == "faster-whisper" and first["model"] == "tiny.en" and first["language"] == "en"
+    assert first["engine"] == "faster-whisper" and first["model"] == "base" and first["language"] == "en"
     assert wer(BILLING, first["text"]) < 0.2
     card = first["summary"]
     assert set(card) >= {
