@@ -232,6 +232,10 @@ class VoicemailOut(BaseModel):
     recording_id: str | None
     agent_state: AgentStateName
     assignee: str | None
+    team: str | None = Field(
+        None, description="the team routing gave it to (docs/routing.md)", examples=["billing"]
+    )
+    tags: list[str] = Field(default_factory=list, description="tags routing added", examples=[["vip"]])
     priority: float | None = Field(
         description="triage priority plus 1 point per hour waiting (at most 24) until handled",
         examples=[52.0],

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import as_admin
 from api.deps import get_session
-from api.schemas import errors
+from api.schemas import VoicemailId, errors
 from voice.storage import routing as store
 from voice.storage.keys import Principal
 from voice.usecases import routing
@@ -187,7 +187,7 @@ def delete_list(name: ListName, session: DB, _: Admin) -> Response:
 
 @router.get("/voicemails/{vm_id}/routing", response_model=DecisionOut, responses=errors(404))
 def explain(
-    vm_id: Annotated[str, Path(max_length=32, examples=["0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"])],
+    vm_id: VoicemailId,
     session: DB,
     _: Admin,
 ) -> DecisionOut:

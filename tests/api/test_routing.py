@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.support.app import LocalServer, app_settings, bearer, local_server
-from tests.support.http_servers import AudioServer
+from tests.support.http_servers import AudioServer, WebhookReceiver
 from tests.support.paths import ROOT
 
 PASSWORD = "correct horse battery"
@@ -147,19 +147,29 @@ def _reprocessed(app: LocalServer, vm_id: str) -> None:
 
 
 def test_a_voicemail_of_a_routed_mailbox_ends_with_its_team_assignee_and_history(
-    app: LocalServer, audio_server: AudioServer
+    app: LocalServer, audio_server: AudioServer, webhook_receiver: WebhookReceiver
 ) -> None:
-    from voice.storage.models import Team, Voicemail
+    from voice.storage.models import Team, Voicemail, WebhookDelivery
 
     h = app.headers()
+    hooked = app.create_key("admin", "routing-hooked", f"{webhook_receiver.url}/routing")["key"]
     assert app.client.put("/v1/routing/rules", json=RULES, headers=h).status_code == 200
     app.client.post("/v1/routing/lists/vip/numbers", json={"numbers": ["+14155550100"]}, headers=h)
     shutil.copy(SAMPLE, audio_server.root / "routing-vip.wav")
     vm_id = app.post_url(
-        f"{audio_server.url}/routing-vip.wav", mailbox="accounts", **{"from": "+14155550100"}
+        f"{audio_server.url}/routing-vip.wav", key=hooked, mailbox="accounts", **{"from": "+14155550100"}
     )
     vm = app.wait(vm_id)
     assert vm["status"] == "done" and vm["assignee"] == "alice", vm
+    assert vm["team"] == "billing" and vm["tags"] == ["vip"]
+    with app.sm() as session:  # the completion webhook was written after routing, in the same transaction
+        payload = json.loads(
+            session.scalars(
+                select(WebhookDelivery.payload).where(WebhookDelivery.voicemail_id == vm_id)
+            ).one()
+        )
+    data = payload["data"]
+    assert (data["team"], data["assignee"], data["tags"]) == ("billing", "alice", ["vip"])
     expected = (
         "routing: rule 'vip' (caller on list vip); +20 priority; tagged vip; "
         "routed to billing by rule 'invoices' (mailbox=accounts); assigned to alice (round robin)"
@@ -195,7 +205,7 @@ def test_a_voicemail_of_a_routed_mailbox_ends_with_its_team_assignee_and_history
     shutil.copy(SAMPLE, audio_server.root / "routing-other.wav")
     other = app.wait(app.post_url(f"{audio_server.url}/routing-other.wav", mailbox="helpdesk"))
     assert _history(app, other["id"])[-1] == "routing: routed to support by default rule 'default'"
-    assert other["assignee"] is None
+    assert other["assignee"] is None and other["team"] == "support" and other["tags"] == []
 
 
 # --- `voice routing` ---------------------------------------------------------------------------------

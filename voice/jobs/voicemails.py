@@ -4,7 +4,6 @@ crash can never write a second current revision: every write is a compare-and-se
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -49,17 +48,18 @@ def finish(
     revision: TranscriptRevision | None = None,
     summary: Summary | None = None,
     priority_rule: PriorityRule | None = None,
-    then: Callable[[Session, str], object] | None = None,
+    then: results.Then | None = None,
     **fields: Any,
 ) -> None:
     """End a held voicemail's job with its result (final status, fields, the new revision made current with
     ``priority_rule``, the completion webhook's row), in one transaction; LeaseLost if ``owner`` does not
-    hold it. ``then(session, vm_id)`` runs last in that transaction (routing, from the layer above)."""
+    hold it. ``then(session, vm_id)`` runs in that transaction once the status is written, before the
+    webhook's row (routing, from the layer above)."""
     with sm() as session:
         if not claiming.end(session, VOICEMAIL, vm_id, owner, updated_at=utcnow()):
             session.rollback()
             raise LeaseLost(vm_id)
-        results.record_result(session, vm_id, status, reason, revision, summary, priority_rule, **fields)
-        if then is not None:
-            then(session, vm_id)
+        results.record_result(
+            session, vm_id, status, reason, revision, summary, priority_rule, then=then, **fields
+        )
         session.commit()

@@ -182,6 +182,8 @@ class Voicemail(Base):
     current_revision: Mapped[TranscriptRevision | None] = relationship(
         primaryjoin="foreign(Voicemail.current_revision_id) == TranscriptRevision.id", viewonly=True
     )
+    # Its own query, and none while team_id is NULL (no join: claims lock voicemails FOR UPDATE).
+    team: Mapped[Team | None] = relationship(lazy="selectin", viewonly=True)
 
 
 class VoicemailEvent(Base):

@@ -39,6 +39,8 @@ def payload_for(vm: Voicemail, event: str) -> dict[str, Any]:
             "overdue_at": _iso(vm.overdue_at),
             "agent_state": vm.agent_state,
             "assignee": vm.assignee,
+            "team": vm.team.name if vm.team is not None else None,  # routing's (docs/routing.md)
+            "tags": list(vm.tags or []),
             "call": {
                 "id": call.id,
                 "external_id": call.external_id,
