@@ -5,6 +5,9 @@ by its mailbox (team_id set to NULL by the database)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -208,3 +211,57 @@ def test_a_fault_in_routing_never_fails_the_voicemail(sm: sessionmaker[Session])
             .order_by(VoicemailEvent.id)
         ).all()[-1]
         assert last is not None and last.startswith("routing skipped: SpecError: ")
+
+
+def test_done_and_no_speech_voicemails_are_routed_failed_ones_and_installs_without_rules_not(
+    sm: sessionmaker[Session],
+) -> None:
+    from voice.routing import route
+    from voice.storage.models import VoicemailEvent
+    from voice.usecases import routing
+
+    with sm() as session:
+        _world(session)
+        quiet = _fresh(session, mailbox="accounts", intent="no_message", status="no_speech")
+        failed = _fresh(session, mailbox="accounts", intent="billing", status="failed")
+        plain = _fresh(session, mailbox="accounts", intent="billing")
+        session.commit()
+    with sm() as session:
+        decision = route.after_processing(session, quiet)
+        assert decision is not None and decision.text == "routed to support by default rule 'default'"
+        assert route.after_processing(session, failed) is None
+        routing.load_rule_set(session, {"rules": []})
+        assert route.after_processing(session, plain) is None  # no rules: nothing said on every voicemail
+        session.commit()
+        said = session.scalars(
+            select(VoicemailEvent.detail).where(VoicemailEvent.detail.like("routing%"))
+        ).all()
+        assert len(said) == 1
+
+
+def test_a_routed_voicemail_is_due_by_the_deadline_of_the_team_it_was_routed_to(
+    sm: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Routed to support (deadline 1 h), a voicemail of billing's mailbox (no deadline: the settings' 100 h)
+    is overdue after 2 h; its unrouted neighbour in the same mailbox is not."""
+    from voice.core.config import Settings
+    from voice.routing import route
+    from voice.storage import teams
+    from voice.storage.models import Voicemail, utcnow
+    from voice.usecases.overdue import mark_overdue
+
+    now = utcnow()
+    with sm() as session:
+        _world(session)
+        teams.update_team(session, "support", callback_hours=1)
+        routed = _fresh(session, mailbox="accounts", intent="other")
+        left = _fresh(session, mailbox="accounts", intent="other")
+        for vm_id in (routed, left):
+            row = session.get(Voicemail, vm_id)
+            assert row is not None
+            row.created_at = now - timedelta(hours=2)
+        session.flush()
+        assert route.after_processing(session, routed).team == "support"  # type: ignore[union-attr]
+        session.commit()
+    settings = Settings(data_dir=tmp_path, sla={"default_hours": 100})
+    assert mark_overdue(sm, settings, now) == [routed]

@@ -285,6 +285,12 @@ def list_teams(session: Session) -> list[TeamInfo]:
     return [describe(session, t) for t in session.scalars(select(Team).order_by(Team.name))]
 
 
+def team_deadlines(session: Session) -> dict[str, float]:
+    """Callback deadline in hours per team id, for the teams that set one (voicemails routed to them)."""
+    rows = session.execute(select(Team.id, Team.callback_hours).where(Team.callback_hours.is_not(None)))
+    return {team_id: float(hours) for team_id, hours in rows if hours is not None}
+
+
 def deadlines(session: Session) -> dict[str, float]:
     """Callback deadline in hours per mailbox, for the mailboxes of teams that set one."""
     rows = session.execute(

@@ -1,14 +1,15 @@
-"""Callback deadlines. A voicemail that is done but not handled within its mailbox's deadline becomes
-overdue (the deadline of the team that owns the mailbox, if it sets one; else settings.sla's for the mailbox,
-else its default): once, by a compare-and-set in the database, its priority rises and a ``voicemail.overdue``
-webhook is written in the same transaction. Every serving process sweeps; only one wins each voicemail."""
+"""Callback deadlines. A voicemail that is done but not handled within its deadline becomes overdue (the
+deadline of the team routing gave it to, if it sets one; else of the team that owns its mailbox, if it sets
+one; else settings.sla's for the mailbox, else its default): once, by a compare-and-set in the database,
+its priority rises and a ``voicemail.overdue`` webhook is written in the same transaction. Every serving
+process sweeps; only one wins each voicemail."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from voice.core.config import Settings
@@ -25,13 +26,17 @@ def mark_overdue(sm: sessionmaker[Session], settings: Settings, now: datetime | 
     sla = settings.sla
     marked: list[str] = []
     with sm() as session:
-        # Per mailbox with its own deadline (a team's before the settings'), then the rest with the default.
-        per_mailbox = {**sla.mailboxes, **teams.deadlines(session)}
+        # Per routed team with a deadline; then the rest per mailbox with its own deadline (a team's before
+        # the settings'); then the rest with the default.
+        per_team = teams.team_deadlines(session)
         groups: list[tuple[float, object]] = [
-            (hours, CallRecord.mailbox == mailbox) for mailbox, hours in per_mailbox.items()
+            (hours, Voicemail.team_id == team) for team, hours in per_team.items()
         ]
+        by_mailbox = or_(Voicemail.team_id.is_(None), Voicemail.team_id.not_in(list(per_team) or [""]))
+        per_mailbox = {**sla.mailboxes, **teams.deadlines(session)}
+        groups += [(hours, and_(by_mailbox, CallRecord.mailbox == m)) for m, hours in per_mailbox.items()]
         others = CallRecord.mailbox.is_(None) | CallRecord.mailbox.not_in(list(per_mailbox) or [""])
-        groups.append((sla.default_hours, others))
+        groups.append((sla.default_hours, and_(by_mailbox, others)))
         for hours, in_group in groups:
             due = session.scalars(
                 select(Voicemail.id)
