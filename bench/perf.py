@@ -37,7 +37,7 @@ import psutil
 from bench import corpus
 from bench.load import create_key, serving, upgrade_db
 from bench.report import print_report
-from bench.scoring import error_rate, groups, percent, score
+from bench.scoring import error_rate, groups, percent, score, wer_difference
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -244,6 +244,10 @@ def set_rows(
             ref_s = sum(reference["seconds"][i.name] for i in group)
             row["openai-whisper"] = _figures(group, durations, reference["texts"], reference["empty"], ref_s)
             row["ratio"] = round(ref_s / (voice["wall_s"] * share), 2)
+            row["wer_difference"] = wer_difference(
+                *[[(i.language, i.reference, t.get(i.name, "")) for i in group if not i.no_speech]
+                  for t in (reference["texts"], voice["texts"])]
+            )  # fmt: skip
         out["groups"][name] = row
     whole = out["groups"]["all"]
     kept = ("wall_s", "statuses", "stages_s", "failures", "texts")

@@ -26,6 +26,7 @@ GROUP_COLUMNS = (
     "ratio",
     "reference WER %",
     "Voice WER %",
+    "difference (95% interval)",
 )
 TEXT_COLUMNS = ("model", "set", "engine", "group")
 
@@ -51,7 +52,13 @@ def group_rows(groups: dict[str, Any]) -> Iterator[list[str]]:
         yield [
             name, str(v["files"]), f"{v['audio_s']:.0f}", _num(r and r["wall_s"], 1), _num(v["wall_s"], 1),
             f"{row['ratio']:.2f}x" if "ratio" in row else "", _num(r and r["wer"], 1), _num(v["wer"], 1),
+            _difference(row.get("wer_difference")),
         ]  # fmt: skip
+
+
+def _difference(d: dict[str, float] | None) -> str:
+    """Voice's WER minus the reference's, in points, and the 95% paired bootstrap interval over files."""
+    return "" if not d else f"{d['points']:+.1f} ({d['low']:+.1f} to {d['high']:+.1f})"
 
 
 def print_report(report: dict[str, Any]) -> None:
