@@ -352,3 +352,36 @@ def test_voice_routing_on_a_real_database(tmp_path: Path, monkeypatch: pytest.Mo
         assert "assigned to bob" in out
     finally:
         config.get_settings.cache_clear()
+
+
+@pytest.mark.e2e
+def test_the_installed_voice_command_has_routing(tmp_path: Path) -> None:
+    """The `voice` entry point itself: a rule file with a problem exits 2 with where and why on stderr and
+    changes nothing; `voice routing test` reads cards from standard input."""
+    import subprocess
+
+    from tests.support.paths import VOICE
+
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home()), "VOICE_DATA_DIR": str(tmp_path)}
+
+    def voice(*args: str, code: int = 0, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [VOICE, *args], env=env, capture_output=True, text=True, timeout=120, input=stdin
+        )
+        assert done.returncode == code, (args, done.stdout, done.stderr)
+        return done
+
+    voice("db", "upgrade")
+    voice("teams", "create", "support", "--mailbox", "helpdesk")
+    (tmp_path / "bad.yaml").write_text("rules:\n- name: x\n  then: {assign: random}\n")
+    bad = voice("routing", "load", str(tmp_path / "bad.yaml"), code=2)
+    assert "nothing changed" in bad.stderr and "rule 'x' (#1), then.assign" in bad.stderr
+    (tmp_path / "rules.yaml").write_text(RULES_YAML)
+    voice("routing", "load", str(tmp_path / "rules.yaml"))
+    assert voice("routing", "export").stdout == RULES_YAML
+    out = voice("routing", "test", "-", stdin='{"intent": "support", "mailbox": "helpdesk"}\n').stdout
+    # No list "vip" here: the rule that names it cannot be applied, and says so.
+    fell_back = (
+        "rule 'vip' cannot be applied: no caller list 'vip'; routed to support by default rule 'default'"
+    )
+    assert out == f"1: {fell_back}\n"

@@ -265,3 +265,29 @@ def test_a_routed_voicemail_is_due_by_the_deadline_of_the_team_it_was_routed_to(
         session.commit()
     settings = Settings(data_dir=tmp_path, sla={"default_hours": 100})
     assert mark_overdue(sm, settings, now) == [routed]
+
+
+def test_least_loaded_counts_the_open_voicemails_assigned_to_each_member(sm: sessionmaker[Session]) -> None:
+    from voice.routing import route
+    from voice.storage.models import Voicemail
+    from voice.usecases import routing
+
+    with sm() as session:
+        _world(session)
+        rule = {"name": "all", "then": {"team": "billing", "assign": "least_loaded"}}
+        routing.load_rule_set(session, {"rules": [rule]})
+        # alice: two open; bob: one open, two handled; carol (unavailable): none.
+        for assignee, state in [("alice", "new"), ("alice", "in_progress"), ("bob", "new"),
+                                ("bob", "handled"), ("bob", "handled")]:  # fmt: skip
+            row = session.get(Voicemail, _fresh(session, mailbox="accounts"))
+            assert row is not None
+            row.assignee, row.agent_state = assignee, state
+        target = _fresh(session, mailbox="accounts")
+        session.commit()
+    with sm() as session:
+        decision = route.after_processing(session, target)
+        session.commit()
+    assert (
+        decision is not None
+        and decision.text == "routed to billing by rule 'all'; assigned to bob (least loaded)"
+    )

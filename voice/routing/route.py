@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from voice.core.phone import to_e164
 from voice.routing import spec
-from voice.routing.rules import Decision, Directory, Facts, Member, Rule, TeamFacts, evaluate
+from voice.routing.rules import LEAST_LOADED, Decision, Directory, Facts, Member, Rule, TeamFacts, evaluate
 from voice.storage import routing as store
 from voice.storage.models import AgentState, Status, Voicemail, VoicemailEvent, as_utc
 
@@ -39,10 +39,12 @@ def load_rules(session: Session) -> list[Rule]:
     return [written.rule() for written in stored_specs(session)]
 
 
-def directory(session: Session) -> Directory:
-    """Teams with their assignable members (and each one's open voicemails), caller lists, mailboxes."""
+def directory(session: Session, rules: list[Rule]) -> Directory:
+    """Teams with their assignable members, caller lists, mailboxes; each member's open voicemails only
+    when a rule assigns the least loaded (a count over the voicemails, not made for nothing)."""
     rows = store.members(session)
-    load = store.open_assigned(session, (r.username for r in rows))
+    counted = any(rule.then.assign == LEAST_LOADED for rule in rules)
+    load = store.open_assigned(session, (r.username for r in rows)) if counted else {}
     teams = {}
     for team in store.teams(session):
         members = tuple(
@@ -75,7 +77,8 @@ def facts(vm: Voicemail) -> Facts:
 
 def decide(session: Session, vm: Voicemail) -> Decision:
     """The decision the rules make for ``vm`` now; nothing is stored (`voice routing explain`)."""
-    return evaluate(load_rules(session), facts(vm), directory(session))
+    rules = load_rules(session)
+    return evaluate(rules, facts(vm), directory(session, rules))
 
 
 def manually_assigned(vm: Voicemail) -> bool:
@@ -114,7 +117,7 @@ def after_processing(session: Session, vm_id: str) -> Decision | None:
         rules = load_rules(session)
         if not rules and vm.routing is None:
             return None  # an install without rules: nothing to say on every voicemail
-        decision = evaluate(rules, facts(vm), directory(session))
+        decision = evaluate(rules, facts(vm), directory(session, rules))
     except SQLAlchemyError:
         raise
     except Exception as exc:  # a bug or a stored rule that no longer reads: the voicemail keeps its result

@@ -132,7 +132,7 @@ def test_cards(session: Session, lines: Iterable[str]) -> Iterator[CardResult]:
     """The rules on each card (one JSON object a line; blank lines skipped), in order, storing nothing. An
     assignment takes the member's turn for the next cards, as it would if they were stored."""
     rules = route.load_rules(session)
-    directory = route.directory(session)
+    directory = route.directory(session, rules)
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
