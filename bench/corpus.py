@@ -37,15 +37,15 @@ CODECS = [
 # lavfi sources of 4-20 s with no speech in them: what a voicemail box records when nobody talks.
 NO_SPEECH = [
     ("hangup-silence", "anullsrc=r=16000:cl=mono:d=4"),
-    ("line-hiss", "anoisesrc=r=16000:color=pink:amplitude=0.01:d=8"),
-    ("white-noise", "anoisesrc=r=16000:color=white:amplitude=0.02:d=6"),
+    ("line-hiss", "anoisesrc=r=16000:color=pink:amplitude=0.01:d=8:seed=1"),
+    ("white-noise", "anoisesrc=r=16000:color=white:amplitude=0.02:d=6:seed=2"),
     ("mains-hum", "sine=f=60:r=16000:d=10,volume=0.05"),
     ("dial-tone", "aevalsrc=0.1*sin(2*PI*350*t)+0.1*sin(2*PI*440*t):s=16000:d=6"),
     ("busy-tone", "aevalsrc=(0.1*sin(2*PI*480*t)+0.1*sin(2*PI*620*t))*lt(mod(t\\,1)\\,0.5):s=16000:d=8"),
     ("beep-then-quiet", "sine=f=1000:r=16000:d=0.4,apad=whole_dur=12"),
-    ("brown-rumble", "anoisesrc=r=16000:color=brown:amplitude=0.05:d=15"),
+    ("brown-rumble", "anoisesrc=r=16000:color=brown:amplitude=0.05:d=15:seed=3"),
     ("fax-tone", "sine=f=1100:r=16000:d=0.5,apad=whole_dur=3.5,aloop=loop=3:size=56000"),
-    ("long-open-line", "anoisesrc=r=16000:color=pink:amplitude=0.004:d=20"),
+    ("long-open-line", "anoisesrc=r=16000:color=pink:amplitude=0.004:d=20:seed=4"),
 ]
 
 
@@ -99,12 +99,15 @@ def voicemail(clip: Path, out: Path, codec_args: list[str], trailing_s: float) -
     """beep (0.4 s), 0.6 s pause, the clip at its own level (some are very quiet), ``trailing_s`` of quiet;
     line noise 45 dB under the clip's peak beneath all of it, so a quiet caller is quiet, not drowned."""
     noise = 10 ** ((peak_db(clip) - 45) / 20)
+    # ffmpeg draws unseeded noise anew on every build: two machines scored different files (the reference's
+    # WER on this set moved from 16.5 to 15.2 between two builds of 2026-12-03), so the file's name seeds it.
+    seed = int(hashlib.sha256(out.name.encode()).hexdigest(), 16) % (1 << 30)
     graph = (
         "sine=f=1000:r=16000:d=0.4,volume=0.3[beep];"
         "anullsrc=r=16000:cl=mono:d=0.6[gap];"
         f"[0:a]aresample=16000,aformat=channel_layouts=mono,apad=pad_dur={trailing_s:.2f}[speech];"
         "[beep][gap][speech]concat=n=3:v=0:a=1[voice];"
-        f"anoisesrc=r=16000:color=pink:amplitude={noise:.6f}[noise];"
+        f"anoisesrc=r=16000:color=pink:amplitude={noise:.6f}:seed={seed}[noise];"
         "[voice][noise]amix=inputs=2:duration=first:normalize=0[out]"
     )
     _ffmpeg("-i", str(clip), "-filter_complex", graph, "-map", "[out]", *codec_args, str(out))
@@ -184,9 +187,9 @@ CONDITIONS = [
 # Short no-speech files: a hang-up, an open line in the street, a beep and nothing, hiss, a busy tone.
 SHORT_NO_SPEECH = [
     ("hangup", "landline", "anullsrc=r=16000:cl=mono:d=3"),
-    ("street", "mobile", "anoisesrc=r=16000:color=brown:amplitude=0.08:d=6"),
+    ("street", "mobile", "anoisesrc=r=16000:color=brown:amplitude=0.08:d=6:seed=5"),
     ("beep-only", "landline", "sine=f=1000:r=16000:d=0.4,apad=whole_dur=5"),
-    ("hiss", "mobile", "anoisesrc=r=16000:color=pink:amplitude=0.02:d=4"),
+    ("hiss", "mobile", "anoisesrc=r=16000:color=pink:amplitude=0.02:d=4:seed=6"),
     (
         "busy",
         "landline",
