@@ -13,6 +13,7 @@ from voice.storage.base import Base as Base
 from voice.storage.base import as_utc as as_utc
 from voice.storage.base import new_id as new_id
 from voice.storage.base import utcnow as utcnow
+from voice.storage.callback_models import CallbackAttempt as CallbackAttempt
 from voice.storage.team_models import CallerList as CallerList
 from voice.storage.team_models import CallerNumber as CallerNumber
 from voice.storage.team_models import RoutingRule as RoutingRule
@@ -154,6 +155,11 @@ class Voicemail(Base):
     # once when the voicemail goes past its mailbox's callback deadline (overdue_at).
     priority: Mapped[float | None] = mapped_column(Float, index=True)
     overdue_at: Mapped[datetime | None]
+    # Callbacks (voice/usecases/callbacks.py): the first attempt, and the reassignments for want of one
+    # (at most one per deadline: the sweep compares and sets ``escalations``).
+    first_callback_at: Mapped[datetime | None]
+    escalations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    escalated_at: Mapped[datetime | None]
     # Not a column: the priority the inbox list sorted by (waiting time included), set by that query only.
     inbox_priority: Mapped[float | None] = query_expression()
     assignee: Mapped[str | None] = mapped_column(String(100))

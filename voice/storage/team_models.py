@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint, true
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from voice.storage.base import Base, new_id, utcnow
@@ -52,6 +52,8 @@ class TeamMember(Base):
     # picks the one whose last assignment is oldest.
     available: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     last_assigned_at: Mapped[datetime | None]
+    # The team's lead gets the voicemails nobody else is available for (reassignment, docs/callbacks.md).
+    lead: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class RoutingRule(Base):

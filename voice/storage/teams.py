@@ -47,6 +47,7 @@ class TeamInfo:
     api_keys: list[tuple[str, str]]  # (id, name)
     created_at: datetime
     unavailable: list[str] = field(default_factory=list)  # users routing does not assign to now
+    leads: list[str] = field(default_factory=list)  # who gets what nobody else can take (reassignment)
 
 
 def team_name(name: str) -> str:
@@ -256,12 +257,24 @@ def set_available(session: Session, team_name_: str, username: str, available: b
     return team
 
 
+def set_lead(session: Session, team_name_: str, username: str, lead: bool) -> Team:
+    """Make a user of the team a lead or not (reassignment gives a lead what no available member can
+    take, docs/callbacks.md); TeamNotFound if they are not in it."""
+    team, _, _, row = _membership(session, team_name_, username, None)
+    changed = session.execute(update(TeamMember).where(row).values(lead=lead))
+    if not changed.rowcount:  # type: ignore[attr-defined]
+        raise TeamNotFound(f"{username!r} is not in team {team.name!r}")
+    session.flush()
+    return team
+
+
 def describe(session: Session, team: Team) -> TeamInfo:
     mailboxes = session.scalars(
         select(TeamMailbox.mailbox).where(TeamMailbox.team_id == team.id).order_by(TeamMailbox.mailbox)
     ).all()
     users = session.execute(
-        select(User.username, TeamMember.available).join(TeamMember, TeamMember.user_id == User.id)
+        select(User.username, TeamMember.available, TeamMember.lead)
+        .join(TeamMember, TeamMember.user_id == User.id)
         .where(TeamMember.team_id == team.id).order_by(User.username)
     ).all()  # fmt: skip
     keys = session.execute(
@@ -274,10 +287,11 @@ def describe(session: Session, team: Team) -> TeamInfo:
         business_hours=team.business_hours,
         callback_hours=team.callback_hours,
         mailboxes=list(mailboxes),
-        users=[u for u, _ in users],
+        users=[u for u, _, _ in users],
         api_keys=[(k[0], k[1]) for k in keys],
         created_at=team.created_at,
-        unavailable=[u for u, available in users if not available],
+        unavailable=[u for u, available, _ in users if not available],
+        leads=[u for u, _, lead in users if lead],
     )
 
 
