@@ -65,6 +65,7 @@ class Lever:
     languages: str = "detect"  # detect: full detection; expected: EXPECTED; true: the file's own language
     vad: tuple[float, int, int] = DEFAULT_VAD
     trim: str = "cut"  # cut: speech regions joined; span: first start to last end; none: the whole file
+    level: float | None | str = "default"  # the speech's RMS dBFS; None: no gain; default: the settings'
 
 
 def _levers() -> dict[str, Lever]:
@@ -82,6 +83,8 @@ def _levers() -> dict[str, Lever]:
         *[Lever(f"vad-silence-{s}", vad=(0.5, 300, s)) for s in (500, 2000)],
         Lever("trim-span", trim="span"),
         Lever("trim-none", trim="none"),
+        *[Lever(f"level{db}", level=float(db)) for db in (-20, -23, -26, -30, -35)],
+        Lever("level-none", level=None),
     ]
     return {lever.name: lever for lever in levers}
 
@@ -152,7 +155,8 @@ def speech_audio(p: Prepared, lever: Lever, audio: AudioSettings) -> SpeechAudio
         activity = dataclasses.replace(activity, regions=(whole,))
     elif lever.trim == "none":
         activity = dataclasses.replace(activity, regions=())
-    return speech_only(p.samples, activity, audio.sample_rate, audio.speech_level_dbfs)
+    level = audio.speech_level_dbfs if lever.level == "default" else lever.level
+    return speech_only(p.samples, activity, audio.sample_rate, None if level is None else float(level))
 
 
 # --- transcribing (timed) -------------------------------------------------------------------------
@@ -222,7 +226,13 @@ def run_lever(
             encode_s[item.name] = _encode_s(engine, audio.samples)
     result = {
         "lever": lever.name,
-        "settings": {**lever.engine, "languages": lever.languages, "vad": lever.vad, "trim": lever.trim},
+        "settings": {
+            **lever.engine,
+            "languages": lever.languages,
+            "vad": lever.vad,
+            "trim": lever.trim,
+            "level": lever.level,
+        },
         "compute_type": engine.compute_type,
         # the encoded window's padding where the engine has that setting (None: the full 30 s window)
         "window_padding_s": getattr(options, "window_padding_s", None),
@@ -317,20 +327,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="base")
     parser.add_argument("--threads", type=int, default=1, help="the engine's cpu_threads")
     parser.add_argument("--cache", type=Path, default=ROOT / ".bench-cache")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=11,
+        help="the short set's seed (noise, levels); others go in --cache/seedN",
+    )
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
     args = parser.parse_args(argv)
     known = _levers()
     skipped = set(COMPUTE_TYPES) - ctranslate2.get_supported_compute_types("cpu")
     print(f"compute types CTranslate2 refuses on this CPU: {', '.join(sorted(skipped))}", flush=True)
     levers = [lever_named(n, known) for n in (args.levers.split(",") if args.levers else known)]
-    made = corpus.build_short(args.cache)
+    cache = args.cache if args.seed == 11 else args.cache / f"seed{args.seed}"
+    made = corpus.build_short(cache, seed=args.seed)
     made = [i for i in made if args.condition in (None, i.condition)]
     speech = [i for i in made if not i.no_speech and i.split == args.split][: args.limit]
     items = [*speech, *(i for i in made if i.no_speech)]
     if args.model.endswith(".en"):
         items = [i for i in items if i.language in ("en", "")]
     settings = Settings()
-    prepared = prepare(items, settings, args.cache / "levers")
+    prepared = prepare(items, settings, cache / "levers")
     results: list[dict[str, Any]] = []
     for n, lever in enumerate(levers):
         result = run_lever(lever, prepared, settings, args.model, args.threads, encoder=n == 0)
