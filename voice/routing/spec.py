@@ -285,4 +285,7 @@ def parse_rule(data: Any) -> RuleSpec:
     try:
         return RuleSpec.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(explain_errors(exc, {"rules": [data]})) from None
+        name = data.get("name") if isinstance(data, dict) else None
+        head = f"rule {name!r}" if isinstance(name, str) else "the rule"
+        lines = explain_errors(exc, None).splitlines()
+        raise SpecError("\n".join(f"{head}, {line}" for line in lines)) from None
