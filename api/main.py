@@ -20,6 +20,7 @@ from api import edge
 from api.auth import principal
 from api.limits import BodyLimit
 from api.routes import (
+    callbacks,
     calls,
     health,
     keys,
@@ -46,6 +47,7 @@ from voice.storage.routing import RoutingConflict, RoutingError, RoutingNotFound
 from voice.storage.teams import TeamConflict, TeamError, TeamNotFound
 from voice.usecases import retention
 from voice.usecases.overdue import mark_overdue
+from voice.usecases.reassign import reassign_overdue
 from voice.worker.dispatch import Dispatch
 from voice.worker.local import Worker
 from voice.worker.periodic import Periodic
@@ -68,6 +70,8 @@ def background_jobs(
     re-dispatch and the reprocess pump run once per interval per deployment, not once per replica."""
     sweeps = [
         Sweep("sla", settings.sla.check_interval_s, lambda: mark_overdue(sm, settings)),
+        # Voicemails nobody called back within the deadline go to another member (docs/callbacks.md).
+        Sweep("reassign", settings.sla.check_interval_s, lambda: reassign_overdue(sm, settings)),
         Sweep("retention", settings.retention.interval_s, lambda: retention.apply(sm, settings)),
     ]
     if settings.dispatch == "celery":
@@ -181,6 +185,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(voicemails.router)
     app.include_router(calls.router)
+    app.include_router(callbacks.router)
     app.include_router(reprocess_runs.router)
     app.include_router(privacy.router)
     app.include_router(keys.router)

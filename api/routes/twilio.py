@@ -1,4 +1,5 @@
-"""/v1/integrations/twilio/recording: Twilio's recording status callback.
+"""/v1/integrations/twilio/recording: Twilio's recording status callback; /v1/integrations/twilio/call-status:
+the status callback of outbound calls, recorded as callback attempts (docs/callbacks.md).
 
 Authenticated by X-Twilio-Signature (Twilio cannot send our API keys), not by a Bearer key.
 """
@@ -9,13 +10,18 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.callback_schemas import OutboundOut
 from api.deps import get_session, get_settings
 from api.ingest import answer
+from api.routes.callbacks import attempt_out, report_call
 from api.schemas import Accepted
-from voice.core.config import Settings
+from voice.core.config import Settings, TwilioAccount
 from voice.integrations import twilio
+from voice.storage import access
+from voice.storage.callback_models import Source
+from voice.storage.keys import Principal
 from voice.storage.models import ApiKey, Status
-from voice.usecases import ingest
+from voice.usecases import callbacks, ingest
 
 router = APIRouter(prefix="/v1/integrations/twilio", tags=["integrations"])
 
@@ -31,6 +37,36 @@ _FORM_EXAMPLE = {
     "From": "+12125550134",
     "To": "+12125550100",
 }
+
+
+def _account_key(session: Session, account: TwilioAccount) -> ApiKey | None:
+    """The account's API key (``api_key_name``): the newest active key of that name, so every retry of a
+    callback lands on the same one (duplicates are detected per key)."""
+    if not account.api_key_name:
+        return None
+    return session.scalar(
+        select(ApiKey)
+        .where(ApiKey.name == account.api_key_name, ApiKey.revoked_at.is_(None))
+        .order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
+        .limit(1)
+    )
+
+
+async def _verified(request: Request, settings: Settings) -> tuple[TwilioAccount, dict[str, str]]:
+    """The account that signed the request (403 otherwise) and the form's fields."""
+    form = await request.form()
+    try:
+        account = twilio.verify(
+            _signed_url(request, settings),
+            form,
+            request.headers.get("X-Twilio-Signature"),
+            str(form.get("AccountSid") or ""),
+            settings.twilio,
+            request.headers.get("X-Twilio-Webhooks-Signature-Settings"),
+        )
+    except twilio.TwilioRejected as exc:
+        raise HTTPException(403, str(exc)) from exc
+    return account, {k: str(v) for k, v in form.items()}
 
 
 def _signed_url(request: Request, settings: Settings) -> str:
@@ -81,33 +117,13 @@ async def recording_callback(
 ) -> Accepted:
     """Point a recording's `recordingStatusCallback` here (method POST). A completed recording is
     fetched with the account's credentials and processed; a repeated callback changes nothing."""
-    form = await request.form()
-    try:
-        account = twilio.verify(
-            _signed_url(request, settings),
-            form,
-            request.headers.get("X-Twilio-Signature"),
-            str(form.get("AccountSid") or ""),
-            settings.twilio,
-            request.headers.get("X-Twilio-Webhooks-Signature-Settings"),
-        )
-    except twilio.TwilioRejected as exc:
-        raise HTTPException(403, str(exc)) from exc
-    fields = {k: str(v) for k, v in form.items()}
+    account, fields = await _verified(request, settings)
     try:
         rec = twilio.parse_callback(fields, settings.twilio, settings.summary.default_region)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
-    key_id = None
-    if account.api_key_name:
-        # The newest active key of that name: with two, every retry of a callback must land on the same one
-        # (duplicates are detected per key).
-        key_id = session.scalar(
-            select(ApiKey.id)
-            .where(ApiKey.name == account.api_key_name, ApiKey.revoked_at.is_(None))
-            .order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
-            .limit(1)
-        )
+    key = _account_key(session, account)
+    key_id = key.id if key is not None else None
     status, reason = Status.QUEUED, None
     if rec.status == "absent":
         status, reason = (
@@ -130,3 +146,62 @@ async def recording_callback(
     )
     stored = ingest.ingest(session, arrival, request.app.state.dispatch.voicemail)
     return answer(response, stored, location=False)
+
+
+@router.post(
+    "/call-status",
+    response_model=OutboundOut,
+    responses={
+        403: {"description": "unknown account or X-Twilio-Signature does not match"},
+        422: {"description": "fields missing or too long, or a control character in a field"},
+    },
+    openapi_extra={
+        "parameters": [
+            {"name": "X-Twilio-Signature", "in": "header", "required": True, "schema": {"type": "string"}}
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "example": {
+                        "AccountSid": _FORM_EXAMPLE["AccountSid"],
+                        "CallSid": "CA33333333333333333333333333333333",
+                        "CallStatus": "completed",
+                        "CallDuration": "95",
+                        "Direction": "outbound-api",
+                        "From": "+12125550100",
+                        "To": "+12125550134",
+                    },
+                }
+            },
+        },
+    },
+)
+async def call_status_callback(
+    request: Request,
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings),
+) -> OutboundOut:
+    """Point an outbound call's `statusCallback` here (method POST). When the call is over (completed,
+    busy, no-answer, failed, canceled), it is recorded as a callback attempt on every open voicemail from
+    the number called (`To`); a completed call of at least `VOICE_SLA__REACHED_AFTER_S` reached the caller.
+    Inbound calls and calls not over yet record nothing; a repeated CallSid records nothing new."""
+    account, fields = await _verified(request, settings)
+    try:
+        call = twilio.parse_call_status(fields)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    if call is None:
+        return OutboundOut(recorded=[], replayed=False, final=False)
+    key = _account_key(session, account)
+    # The account's key sees what it would see through the API; an account without one, everything.
+    scope = access.EVERYTHING
+    if key is not None:
+        scope = access.for_key(session, Principal(key.id, key.name, key.role))
+    outbound = callbacks.OutboundCall(Source.TWILIO, call.call_sid, call.to, call.status, call.duration_s)
+    matched = report_call(session, outbound, scope, settings)
+    session.commit()
+    return OutboundOut(
+        recorded=[attempt_out(a) for a in matched.attempts], replayed=matched.replayed, final=matched.final
+    )

@@ -147,3 +147,34 @@ def parse_callback(form: Mapping[str, str], settings: TwilioSettings, region: st
     )
     media = url if url.endswith((".wav", ".mp3")) else f"{url}.{settings.media_format}"
     return Recording(call, form["RecordingSid"], media, form.get("RecordingStatus") or "completed")
+
+
+@dataclass(frozen=True)
+class CallStatus:
+    """What Voice keeps from an outbound call's status callback."""
+
+    call_sid: str
+    to: str  # the number called: the caller of the voicemails it answers
+    status: str
+    duration_s: float | None
+
+
+def parse_call_status(form: Mapping[str, str]) -> CallStatus | None:
+    """An outbound call's status callback; None for an inbound call (not a call back). ValueError (a 422)
+    for one Voice cannot use."""
+    missing = [f for f in ("CallSid", "CallStatus", "To") if not form.get(f)]
+    if missing:
+        raise ValueError(f"the callback lacks {', '.join(missing)}")
+    for name in ("CallSid", "CallStatus", "To", "Direction", "CallDuration", "Timestamp"):
+        if form.get(name):
+            check_text(form[name], name, one_line=True)
+    if len(form["CallSid"]) > ID_MAX or len(form["To"]) > NUMBER_MAX:
+        raise InputError(f"CallSid is longer than {ID_MAX} characters or To than {NUMBER_MAX}")
+    if not (form.get("Direction") or "outbound").startswith("outbound"):
+        return None
+    return CallStatus(
+        form["CallSid"],
+        form["To"],
+        form["CallStatus"][:20],
+        _duration(form.get("CallDuration")),
+    )

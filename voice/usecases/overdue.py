@@ -9,15 +9,31 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from voice.core.config import Settings
+from voice.core.config import Settings, SlaSettings
 from voice.storage import outbox, teams
 from voice.storage.models import AgentState, CallRecord, Status, Voicemail, VoicemailEvent, utcnow
 from voice.triage.priority import raise_overdue
 
 log = logging.getLogger(__name__)
+
+
+def deadline_groups(session: Session, sla: SlaSettings) -> list[tuple[float, ColumnElement[bool]]]:
+    """(hours, condition on Voicemail joined with its CallRecord) for every deadline in force: per routed
+    team with a deadline; then the rest per mailbox with its own deadline (a team's before the settings');
+    then the rest with the default. The reassignment sweep (voice/usecases/reassign.py) uses the same."""
+    per_team = teams.team_deadlines(session)
+    groups: list[tuple[float, ColumnElement[bool]]] = [
+        (hours, Voicemail.team_id == team) for team, hours in per_team.items()
+    ]
+    by_mailbox = or_(Voicemail.team_id.is_(None), Voicemail.team_id.not_in(list(per_team) or [""]))
+    per_mailbox = {**sla.mailboxes, **teams.deadlines(session)}
+    groups += [(hours, and_(by_mailbox, CallRecord.mailbox == m)) for m, hours in per_mailbox.items()]
+    others = CallRecord.mailbox.is_(None) | CallRecord.mailbox.not_in(list(per_mailbox) or [""])
+    groups.append((sla.default_hours, and_(by_mailbox, others)))
+    return groups
 
 
 def mark_overdue(sm: sessionmaker[Session], settings: Settings, now: datetime | None = None) -> list[str]:
@@ -26,23 +42,12 @@ def mark_overdue(sm: sessionmaker[Session], settings: Settings, now: datetime | 
     sla = settings.sla
     marked: list[str] = []
     with sm() as session:
-        # Per routed team with a deadline; then the rest per mailbox with its own deadline (a team's before
-        # the settings'); then the rest with the default.
-        per_team = teams.team_deadlines(session)
-        groups: list[tuple[float, object]] = [
-            (hours, Voicemail.team_id == team) for team, hours in per_team.items()
-        ]
-        by_mailbox = or_(Voicemail.team_id.is_(None), Voicemail.team_id.not_in(list(per_team) or [""]))
-        per_mailbox = {**sla.mailboxes, **teams.deadlines(session)}
-        groups += [(hours, and_(by_mailbox, CallRecord.mailbox == m)) for m, hours in per_mailbox.items()]
-        others = CallRecord.mailbox.is_(None) | CallRecord.mailbox.not_in(list(per_mailbox) or [""])
-        groups.append((sla.default_hours, and_(by_mailbox, others)))
-        for hours, in_group in groups:
+        for hours, in_group in deadline_groups(session, sla):
             due = session.scalars(
                 select(Voicemail.id)
                 .join(CallRecord, Voicemail.call_id == CallRecord.id)
                 .where(
-                    in_group,  # type: ignore[arg-type]
+                    in_group,
                     Voicemail.status == Status.DONE,
                     Voicemail.agent_state != AgentState.HANDLED,
                     Voicemail.overdue_at.is_(None),
