@@ -20,7 +20,6 @@ from api import edge
 from api.auth import principal
 from api.limits import BodyLimit
 from api.routes import (
-    callbacks,
     calls,
     health,
     keys,
@@ -40,6 +39,7 @@ from voice.core import logs
 from voice.core.config import Settings, get_settings
 from voice.core.memory import limit_malloc_arenas
 from voice.core.rate_limits import RateLimiter
+from voice.integrations.notifications import NotificationSender
 from voice.integrations.webhooks import WebhookSender
 from voice.jobs.sweeps import Sweep, Sweeper
 from voice.storage import audit, db, vault
@@ -47,7 +47,6 @@ from voice.storage.routing import RoutingConflict, RoutingError, RoutingNotFound
 from voice.storage.teams import TeamConflict, TeamError, TeamNotFound
 from voice.usecases import retention
 from voice.usecases.overdue import mark_overdue
-from voice.usecases.reassign import reassign_overdue
 from voice.worker.dispatch import Dispatch
 from voice.worker.local import Worker
 from voice.worker.periodic import Periodic
@@ -70,8 +69,6 @@ def background_jobs(
     re-dispatch and the reprocess pump run once per interval per deployment, not once per replica."""
     sweeps = [
         Sweep("sla", settings.sla.check_interval_s, lambda: mark_overdue(sm, settings)),
-        # Voicemails nobody called back within the deadline go to another member (docs/callbacks.md).
-        Sweep("reassign", settings.sla.check_interval_s, lambda: reassign_overdue(sm, settings)),
         Sweep("retention", settings.retention.interval_s, lambda: retention.apply(sm, settings)),
     ]
     if settings.dispatch == "celery":
@@ -104,6 +101,9 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         # Every serving process delivers due webhooks, each claimed under a lease.
         app.state.webhooks = WebhookSender(settings, sm)
         app.state.webhooks.start()
+        # And due notifications to channels (docs/notifications.md), under the same kind of lease.
+        app.state.notifications = NotificationSender(settings, sm)
+        app.state.notifications.start()
         background = background_jobs(settings, sm, engine, app.state.dispatch)
         for job in background:
             job.start()
@@ -113,6 +113,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
             for job in background:
                 job.stop()
             app.state.webhooks.stop()
+            app.state.notifications.stop()
             app.state.dispatch.close()
             if app.state.worker is not None:
                 app.state.worker.stop()
@@ -185,7 +186,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(voicemails.router)
     app.include_router(calls.router)
-    app.include_router(callbacks.router)
     app.include_router(reprocess_runs.router)
     app.include_router(privacy.router)
     app.include_router(keys.router)

@@ -147,9 +147,8 @@ def test_points_tags_and_channels_add_up_over_rules_that_continue() -> None:
     assert decision.tags == ("vip", "urgent") and decision.notify == ("pager", "slack")
     assert decision.reasons == (
         "rule 'vip' (caller on list vip); +20 priority; tagged vip",
-        "rule 'urgent' (urgency=urgent); +5 priority; tagged vip, urgent; "
-        "notify pager (recorded, not sent yet)",
-        "routed to billing by rule 'invoices' (intent=billing); notify slack (recorded, not sent yet)",
+        "rule 'urgent' (urgency=urgent); +5 priority; tagged vip, urgent; notify pager",
+        "routed to billing by rule 'invoices' (intent=billing); notify slack",
     )
 
 

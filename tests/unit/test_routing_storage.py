@@ -31,9 +31,12 @@ rules:
 
 
 def _world(session: Session) -> None:
-    from voice.storage import teams, users
+    from voice.storage import channels, teams, users
     from voice.usecases import routing
 
+    channels.add(
+        session, None, "slack-billing", "slack", {}, {"url": "https://hooks.slack.com/services/T/B/x"}
+    )
     for name in ("alice", "bob", "carol", "sam"):
         users.create_user(session, name, PASSWORD, "agent")
     teams.create_team(session, "billing", ["accounts"], "Europe/Berlin", "mon-fri 09:00-17:00")
@@ -134,7 +137,7 @@ def test_a_stored_voicemail_is_routed_and_routed_again_only_while_nobody_handled
         "rule 'vip' (caller on list vip); +20 priority; tagged vip; "
         "routed to billing by rule 'invoices' (intent=billing, mailbox=accounts); "
         "assigned to alice (round robin); "
-        "notify slack-billing (recorded, not sent yet)"
+        "notify slack-billing"
     )
     with sm() as session:
         vm = session.get(Voicemail, vip)

@@ -151,18 +151,6 @@ class SlaSettings(BaseModel):
         " runs each sweep, elected through the sweeps table).",
     )
 
-    # Callbacks (docs/callbacks.md): an assigned voicemail past its deadline with no callback attempt goes
-    # to the next available member of its team (or its lead), once per deadline and at most this often.
-    reassign: bool = Field(True, description="Reassign voicemails nobody called back within the deadline.")
-    max_reassignments: int = Field(
-        2, ge=0, description="Reassignments of one voicemail at most (one per deadline): no endless loop."
-    )
-    reached_after_s: float = Field(
-        20.0,
-        description="A reported outbound call that completed and lasted at least this long (s) reached the"
-        " caller (Twilio's status callback, POST /v1/callbacks/outbound).",
-    )
-
     def hours_for(self, mailbox: str | None) -> float:
         return self.mailboxes.get(mailbox or "", self.default_hours)
 
@@ -375,6 +363,26 @@ class WebhookSettings(BaseModel):
         return 3 * self.timeout_s + 5
 
 
+class NotificationSettings(BaseModel):
+    """Notifications to channels (e-mail, Slack, Microsoft Teams, webhooks; docs/notifications.md)."""
+
+    # One attempt (connect, TLS, send) ends after this long.
+    timeout_s: float = Field(default=15.0, gt=0, description="Deadline of one attempt to send a message.")
+    # A failed message is tried again after backoff_s, doubling (with jitter) up to max_backoff_s; after
+    # max_attempts attempts, or once it is max_age_s old, it is given up with the last error as reason.
+    backoff_s: float = Field(10.0, description="Wait before the second attempt; it doubles after each.")
+    max_backoff_s: float = Field(1800.0, description="Longest wait between two attempts.")
+    max_attempts: int = Field(8, ge=1, description="Attempts before a notification is given up.")
+    max_age_s: float = Field(24 * 3600.0, description="No retry once a notification is this old.")
+    concurrency: int = Field(4, ge=1, description="Messages being sent at once per serving process.")
+    poll_interval_s: float = Field(2.0, description="How often each process looks for due notifications.")
+
+    @property
+    def lease_s(self) -> float:
+        """Long enough that no other process takes a message up while an attempt runs."""
+        return 3 * self.timeout_s + 5
+
+
 class HealthSettings(BaseModel):
     """What `/healthz` checks."""
 
@@ -425,6 +433,12 @@ class Settings(BaseSettings):
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    public_url: str | None = Field(
+        None,
+        description="The address people open the inbox at (https://voice.example.com), for links in "
+        "notifications; unset: http://API_HOST:API_PORT.",
+    )
     health: HealthSettings = Field(default_factory=HealthSettings)
 
     @property

@@ -15,10 +15,18 @@ from typing import Any
 from sqlalchemy import ColumnElement, true, update
 from sqlalchemy.orm import Session
 
-from voice.core.config import WebhookSettings
+from voice.core.config import NotificationSettings, WebhookSettings
 from voice.jobs.policy import RetryPolicy
 from voice.storage import results, run_items
-from voice.storage.models import ItemState, ReprocessItem, Status, Sweep, Voicemail, WebhookDelivery
+from voice.storage.models import (
+    ItemState,
+    Notification,
+    ReprocessItem,
+    Status,
+    Sweep,
+    Voicemail,
+    WebhookDelivery,
+)
 
 
 def _nothing(session: Session, job_id: Any, reason: str | None) -> None:
@@ -80,6 +88,35 @@ def webhook_kind(settings: WebhookSettings) -> JobKind:
         ),
         group="api_key_id",
         give_up=_delivery_gave_up,
+        created_at="created_at",
+    )
+
+
+def _notification_failed(session: Session, job_id: Any, reason: str | None) -> None:
+    values: dict[str, Any] = {"status": Notification.FAILED}
+    if reason is not None:
+        values["last_error"] = reason
+    session.execute(update(Notification).where(Notification.id == job_id).values(**values))
+
+
+def notification_kind(settings: NotificationSettings) -> JobKind:
+    """Notifications to channels: retried with backoff and jitter, at most ``max_attempts`` times and until
+    ``max_age_s`` old; one channel is a group (its digest is sent by one attempt at a time)."""
+    return JobKind(
+        name="notification",
+        model=Notification,
+        open=lambda t: t.status == Notification.PENDING,
+        order=lambda t: (t.next_attempt_at,),
+        policy=RetryPolicy(
+            max_attempts=settings.max_attempts,
+            backoff_s=settings.backoff_s,
+            max_backoff_s=settings.max_backoff_s,
+            jitter=0.2,
+            max_age_s=settings.max_age_s,
+        ),
+        group="channel_id",
+        give_up=_notification_failed,
+        interrupted=lambda n: f"sending was interrupted {n - 1} times; giving up on this notification",
         created_at="created_at",
     )
 

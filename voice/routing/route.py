@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from voice.core.phone import to_e164
 from voice.routing import spec
 from voice.routing.rules import LEAST_LOADED, Decision, Directory, Facts, Member, Rule, TeamFacts, evaluate
+from voice.storage import channels, notifications
 from voice.storage import routing as store
 from voice.storage.models import AgentState, Status, Voicemail, VoicemailEvent, as_utc
 
@@ -53,7 +54,9 @@ def directory(session: Session, rules: list[Rule]) -> Directory:
             if r.team == team.name
         )
         teams[team.name] = TeamFacts(team.name, team.timezone, team.business_hours, members)
-    return Directory(teams, store.list_numbers(session), store.mailbox_teams(session))
+    return Directory(
+        teams, store.list_numbers(session), store.mailbox_teams(session), channels.names(session)
+    )
 
 
 def facts(vm: Voicemail) -> Facts:
@@ -117,7 +120,8 @@ def after_processing(session: Session, vm_id: str) -> Decision | None:
         rules = load_rules(session)
         if not rules and vm.routing is None:
             return None  # an install without rules: nothing to say on every voicemail
-        decision = evaluate(rules, facts(vm), directory(session, rules))
+        seen = facts(vm)
+        decision = evaluate(rules, seen, directory(session, rules))
     except SQLAlchemyError:
         raise
     except Exception as exc:  # a bug or a stored rule that no longer reads: the voicemail keeps its result
@@ -126,4 +130,6 @@ def after_processing(session: Session, vm_id: str) -> Decision | None:
         session.add(VoicemailEvent(voicemail_id=vm_id, status=vm.status, detail=detail))
         return None
     store_decision(session, vm, decision)
+    # The outbox rule: the notifications leave as rows of this transaction (docs/notifications.md).
+    notifications.enqueue(session, vm.id, decision.notify, seen.urgency)
     return decision

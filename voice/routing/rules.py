@@ -58,6 +58,9 @@ class Directory:
     teams: Mapping[str, TeamFacts] = field(default_factory=dict)
     lists: Mapping[str, frozenset[str]] = field(default_factory=dict)
     mailbox_teams: Mapping[str, str] = field(default_factory=dict)
+    # The notification channels that exist and are enabled; None: not checked (a rule's notify is taken as
+    # written).
+    channels: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ class Decision:
     assigned_by: str | None = None  # "round robin" | "least loaded"
     points: float = 0.0
     tags: tuple[str, ...] = ()
-    notify: tuple[str, ...] = ()  # channel names only: delivery is a later slice (docs/routing.md)
+    notify: tuple[str, ...] = ()  # channels to tell (docs/notifications.md)
     reasons: tuple[str, ...] = ()
     fell_back: bool = False  # a rule could not be applied and the default was used instead
 
@@ -260,8 +263,19 @@ def _planned(rule: Rule, state: _State, directory: Directory, partial: bool) -> 
                 problem(str(exc))
     new.points += a.points
     new.tags += [t for t in a.tags if t not in new.tags]
-    new.notify += [n for n in a.notify if n not in new.notify]
+    for name in _unknown_channels(a.notify, directory):
+        problem(f"no notification channel {name!r}")
+    new.notify += [n for n in a.notify if n not in new.notify and _known(n, directory)]
     return new, problems
+
+
+def _known(channel: str, directory: Directory) -> bool:
+    return directory.channels is None or channel in directory.channels
+
+
+def _unknown_channels(names: Sequence[str], directory: Directory) -> list[str]:
+    """A deleted or disabled channel makes a rule unappliable, as a deleted team does."""
+    return [n for n in names if not _known(n, directory)]
 
 
 def _phrase(rule: Rule, before: _State, after: _State, why: list[str]) -> str:
@@ -279,8 +293,9 @@ def _phrase(rule: Rule, before: _State, after: _State, why: list[str]) -> str:
         parts.append(f"{rule.then.points:+g} priority")
     if rule.then.tags:
         parts.append(f"tagged {', '.join(rule.then.tags)}")
-    if rule.then.notify:
-        parts.append(f"notify {', '.join(rule.then.notify)} (recorded, not sent yet)")
+    told = [n for n in rule.then.notify if n in after.notify]
+    if told:
+        parts.append(f"notify {', '.join(told)}")
     return "; ".join(parts)
 
 

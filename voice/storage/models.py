@@ -14,6 +14,9 @@ from voice.storage.base import as_utc as as_utc
 from voice.storage.base import new_id as new_id
 from voice.storage.base import utcnow as utcnow
 from voice.storage.callback_models import CallbackAttempt as CallbackAttempt
+from voice.storage.notify_models import Notification as Notification
+from voice.storage.notify_models import NotificationAttempt as NotificationAttempt
+from voice.storage.notify_models import NotificationChannel as NotificationChannel
 from voice.storage.team_models import CallerList as CallerList
 from voice.storage.team_models import CallerNumber as CallerNumber
 from voice.storage.team_models import RoutingRule as RoutingRule
@@ -190,6 +193,9 @@ class Voicemail(Base):
     )
     # Its own query, and none while team_id is NULL (no join: claims lock voicemails FOR UPDATE).
     team: Mapped[Team | None] = relationship(lazy="selectin", viewonly=True)
+    callback_attempts: Mapped[list[CallbackAttempt]] = relationship(
+        order_by="CallbackAttempt.id", viewonly=True  # written by voice/usecases/callbacks.py
+    )
 
 
 class VoicemailEvent(Base):

@@ -23,6 +23,10 @@ class Team(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")  # an IANA name
     business_hours: Mapped[str | None] = mapped_column(String(200))  # voice/core/business_hours.py
     callback_hours: Mapped[float | None] = mapped_column(Float)  # None: settings.sla decides
+    # What notifications about this team's voicemails may carry (docs/notifications.md): off by default,
+    # voicemails are personal data.
+    notify_transcript: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    notify_audio: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
