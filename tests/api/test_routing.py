@@ -85,7 +85,7 @@ def test_an_admin_manages_the_rules_and_every_refusal_says_why(app: LocalServer)
             "/v1/routing/rules",
             {"name": "x", "when": {"intent": "bills"}},
             422,
-            "unknown intent 'bills'",
+            "rule 'x', when.intent: unknown intent 'bills'",
         ),
         ("DELETE", "/v1/routing/rules/urgent", None, 404, "no routing rule 'urgent'"),
         ("PATCH", "/v1/routing/rules/nope", {"enabled": True}, 404, "no routing rule 'nope'"),
