@@ -294,3 +294,21 @@ def test_least_loaded_counts_the_open_voicemails_assigned_to_each_member(sm: ses
         decision is not None
         and decision.text == "routed to billing by rule 'all'; assigned to bob (least loaded)"
     )
+
+
+def test_cards_take_turns_after_the_stored_ones_whatever_their_date(sm: sessionmaker[Session]) -> None:
+    """`voice routing test` stores nothing, but takes turns as if it did, after the turns stored already."""
+    from voice.routing import route
+    from voice.usecases import routing
+
+    with sm() as session:
+        _world(session)
+        vm_id = _fresh(session, mailbox="accounts", intent="billing")
+        session.commit()
+    with sm() as session:
+        assert route.after_processing(session, vm_id).assignee == "alice"  # type: ignore[union-attr]
+        session.commit()
+    card = '{"intent": "billing", "mailbox": "accounts", "at": "2026-01-05T10:00:00Z"}'
+    with sm() as session:
+        tried = [r.decision.assignee for r in routing.test_cards(session, [card] * 3) if r.decision]
+    assert tried == ["bob", "alice", "bob"]

@@ -145,7 +145,9 @@ def test_cards(session: Session, lines: Iterable[str]) -> Iterator[CardResult]:
             yield CardResult(number, None, f"line {number}: {exc}")
             continue
         decision = evaluate(rules, facts, directory)
-        directory = after(directory, decision, facts.at or utcnow())
+        # The turn is taken now, not at the card's time: a card dated before a stored assignment would
+        # otherwise give the same member the turn again.
+        directory = after(directory, decision, utcnow())
         yield CardResult(number, decision)
 
 
