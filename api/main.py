@@ -20,6 +20,8 @@ from api import edge
 from api.auth import principal
 from api.limits import BodyLimit
 from api.routes import (
+    callback_pages,
+    callbacks,
     calls,
     health,
     keys,
@@ -47,6 +49,7 @@ from voice.storage.routing import RoutingConflict, RoutingError, RoutingNotFound
 from voice.storage.teams import TeamConflict, TeamError, TeamNotFound
 from voice.usecases import retention
 from voice.usecases.overdue import mark_overdue
+from voice.usecases.reassign import reassign_overdue
 from voice.worker.dispatch import Dispatch
 from voice.worker.local import Worker
 from voice.worker.periodic import Periodic
@@ -69,6 +72,8 @@ def background_jobs(
     re-dispatch and the reprocess pump run once per interval per deployment, not once per replica."""
     sweeps = [
         Sweep("sla", settings.sla.check_interval_s, lambda: mark_overdue(sm, settings)),
+        # Voicemails nobody called back within the deadline go to another member (docs/callbacks.md).
+        Sweep("reassign", settings.sla.check_interval_s, lambda: reassign_overdue(sm, settings)),
         Sweep("retention", settings.retention.interval_s, lambda: retention.apply(sm, settings)),
     ]
     if settings.dispatch == "celery":
@@ -186,6 +191,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(voicemails.router)
     app.include_router(calls.router)
+    app.include_router(callbacks.router)
     app.include_router(reprocess_runs.router)
     app.include_router(privacy.router)
     app.include_router(keys.router)
@@ -208,6 +214,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)  # CSP, no framing, nosniff: outermost, so redirects carry them too
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(pages.router)
+    app.include_router(callback_pages.router)
 
     _install_error_handlers(app)
     if not public_docs:

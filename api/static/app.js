@@ -58,6 +58,20 @@
   document.querySelectorAll("select[data-autosubmit]").forEach((sel) =>
     sel.addEventListener("change", () => sel.form.submit()));
 
+  // Call back: the tel: link records an attempt first (the form's own POST, with its CSRF token), then
+  // dials; the page comes back with the outcome form.
+  const callBack = document.getElementById("call-back");
+  if (callBack) {
+    callBack.addEventListener("click", async (e) => {
+      e.preventDefault();
+      const form = callBack.closest("form");
+      const response = await fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)),
+        credentials: "same-origin", redirect: "manual" });
+      window.location.href = callBack.href;
+      if (response.type === "opaqueredirect" || response.ok) setTimeout(() => window.location.reload(), 300);
+    });
+  }
+
   const player = document.getElementById("player");
   const segments = Array.from(document.querySelectorAll(".segments li[data-start]"));
   if (player && segments.length) {

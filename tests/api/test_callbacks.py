@@ -7,6 +7,7 @@ the official twilio library's RequestValidator, is recorded once however often T
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from tests.support.http_servers import TWILIO_SID, TWILIO_TOKEN
 from tests.support.seed import seed_voicemail
 
 MISSING = "0" * 32
+PASSWORD = "correct horse battery"
 STATUS = "/v1/integrations/twilio/call-status"
 
 
@@ -181,3 +183,49 @@ def test_twilio_status_callback_for_an_outbound_call_is_recorded_once(world: Wor
     }
     with world.sm() as session:
         assert {session.get(Voicemail, v).agent_state for v in world.vm.values()} == {"handled"}  # type: ignore[union-attr]
+
+
+def _csrf(html: str) -> str:
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert m, "no CSRF token on the page"
+    return m.group(1)
+
+
+def test_the_voicemail_page_records_a_callback_and_its_outcome(world: World) -> None:
+    """Signed in as billing's agent: Call back is a tel: link inside the form that records the attempt (app.js
+    posts it), the outcome form follows, "reached" marks the voicemail handled; no inline script (CSP);
+    a post without the CSRF token is refused; support's voicemail is 404."""
+    from voice.storage import teams, users
+
+    with world.sm() as session:
+        users.create_user(session, "alice", PASSWORD, "agent")
+        teams.add_member(session, "billing", username="alice")
+        session.commit()
+    c, vm = world.client, world.vm["billing"]
+    token = _csrf(c.get("/login").text)
+    form = {"username": "alice", "password": PASSWORD, "next": "/", "csrf_token": token}
+    assert c.post("/login", data=form, follow_redirects=False).status_code == 303
+    page = c.get(f"/voicemails/{vm}")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert '<a href="tel:+12125550134" id="call-back"' in page.text
+    assert "<script>" not in page.text and 'id="outcome-form"' not in page.text
+    csrf = _csrf(page.text)
+    assert c.post(f"/voicemails/{vm}/callbacks", data={}, follow_redirects=False).status_code == 403
+    other = c.post(
+        f"/voicemails/{world.vm['support']}/callbacks", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert other.status_code == 404
+    started = c.post(f"/voicemails/{vm}/callbacks", data={"csrf_token": csrf}, follow_redirects=False)
+    assert started.status_code == 303 and started.headers["location"] == f"/voicemails/{vm}"
+    page = c.get(f"/voicemails/{vm}").text
+    action = re.search(
+        r'action="(/voicemails/[0-9a-f]+/callbacks/\d+)" class="inline" id="outcome-form"', page
+    )
+    assert action, "no outcome form after the attempt"
+    done = c.post(action.group(1), data={"csrf_token": csrf, "outcome": "reached", "note": "sorted"},
+                  follow_redirects=False)  # fmt: skip
+    assert done.status_code == 303
+    page = c.get(f"/voicemails/{vm}").text
+    assert 'id="outcome-form"' not in page and ">Reopen<" in page  # handled
+    assert "alice <small>(agent)</small>: reached" in page
+    assert "callback #1 by alice: reached (sorted)" in page and "alice: marked handled" in page

@@ -151,6 +151,18 @@ class SlaSettings(BaseModel):
         " runs each sweep, elected through the sweeps table).",
     )
 
+    # Callbacks (docs/callbacks.md): an assigned voicemail past its deadline with no callback attempt goes
+    # to the next available member of its team (or its lead), once per deadline and at most this often.
+    reassign: bool = Field(True, description="Reassign voicemails nobody called back within the deadline.")
+    max_reassignments: int = Field(
+        2, ge=0, description="Reassignments of one voicemail at most (one per deadline): no endless loop."
+    )
+    reached_after_s: float = Field(
+        20.0,
+        description="A reported outbound call that completed and lasted at least this long (s) reached the"
+        " caller (Twilio's status callback, POST /v1/callbacks/outbound).",
+    )
+
     def hours_for(self, mailbox: str | None) -> float:
         return self.mailboxes.get(mailbox or "", self.default_hours)
 

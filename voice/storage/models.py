@@ -193,8 +193,9 @@ class Voicemail(Base):
     )
     # Its own query, and none while team_id is NULL (no join: claims lock voicemails FOR UPDATE).
     team: Mapped[Team | None] = relationship(lazy="selectin", viewonly=True)
+    # Written by voice/usecases/callbacks.py; read by the voicemail page.
     callback_attempts: Mapped[list[CallbackAttempt]] = relationship(
-        order_by="CallbackAttempt.id", viewonly=True  # written by voice/usecases/callbacks.py
+        order_by="CallbackAttempt.id", viewonly=True
     )
 
 
