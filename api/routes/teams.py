@@ -70,7 +70,18 @@ class MemberIn(BaseModel):
 
 class AvailabilityIn(BaseModel):
     user: str = Field(..., max_length=100, description="a web user of the team", examples=["alice"])
-    available: bool = Field(..., description="routing may assign voicemails to them", examples=[False])
+    available: bool | None = Field(
+        None, description="routing may assign voicemails to them", examples=[False]
+    )
+    lead: bool | None = Field(
+        None, description="gets the voicemails reassigned when nobody else is available (docs/callbacks.md)"
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> AvailabilityIn:
+        if self.available is None and self.lead is None:
+            raise ValueError("send available, lead or both")
+        return self
 
 
 class KeyRef(BaseModel):
@@ -105,6 +116,7 @@ class TeamOut(BaseModel):
     users: list[str]
     api_keys: list[KeyRef]
     unavailable: list[str] = Field(description="users routing does not assign voicemails to now")
+    leads: list[str] = Field(default_factory=list, description="who gets what nobody else can take")
     created_at: datetime
 
     @field_validator("created_at")
@@ -125,6 +137,7 @@ def _out(info: teams.TeamInfo) -> TeamOut:
         users=info.users,
         api_keys=[KeyRef(id=i, name=n) for i, n in info.api_keys],
         unavailable=info.unavailable,
+        leads=info.leads,
         created_at=info.created_at,
     )
 
@@ -233,9 +246,14 @@ def set_available(
     session: Session = Depends(get_session),
     _: Principal = Depends(as_admin),
 ) -> TeamOut:
-    """Mark a user of the team available or not: routing assigns voicemails only to available members
-    (docs/routing.md). 404 if they are not in the team."""
-    row = teams.set_available(session, team, body.user, body.available)
+    """Mark a user of the team available or not (routing assigns voicemails only to available members,
+    docs/routing.md), and a lead or not (reassignment's last resort, docs/callbacks.md). 404 if they are not
+    in the team."""
+    row = teams.find_team(session, team)
+    if body.available is not None:
+        row = teams.set_available(session, team, body.user, body.available)
+    if body.lead is not None:
+        row = teams.set_lead(session, team, body.user, body.lead)
     out = _out(teams.describe(session, row))
     session.commit()
     return out

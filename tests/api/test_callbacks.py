@@ -229,3 +229,24 @@ def test_the_voicemail_page_records_a_callback_and_its_outcome(world: World) -> 
     assert 'id="outcome-form"' not in page and ">Reopen<" in page  # handled
     assert "alice <small>(agent)</small>: reached" in page
     assert "callback #1 by alice: reached (sorted)" in page and "alice: marked handled" in page
+
+
+def test_a_team_lead_is_set_through_the_api(world: World) -> None:
+    from voice.storage import users
+
+    with world.sm() as session:
+        users.create_user(session, "lena", PASSWORD, "agent")
+        session.commit()
+    c, admin = world.client, bearer(world.keys["admin"])
+    assert c.post("/v1/teams/billing/members", json={"user": "lena"}, headers=admin).status_code == 200
+    r = c.patch(
+        "/v1/teams/billing/members", json={"user": "lena", "lead": True, "available": False}, headers=admin
+    )
+    assert r.status_code == 200 and (r.json()["leads"], r.json()["unavailable"]) == (["lena"], ["lena"])
+    r = c.patch("/v1/teams/billing/members", json={"user": "lena", "lead": False}, headers=admin)
+    assert r.json()["leads"] == [] and r.json()["unavailable"] == ["lena"]
+    assert c.patch("/v1/teams/billing/members", json={"user": "lena"}, headers=admin).status_code == 422
+    assert (
+        c.patch("/v1/teams/support/members", json={"user": "lena", "lead": True}, headers=admin).status_code
+        == 404
+    )

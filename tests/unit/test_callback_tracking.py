@@ -43,6 +43,25 @@ def _voicemail(session: Session, hours_ago: float, assignee: str = "alice", **kw
     return vm_id
 
 
+def _told(session: Session, vm_ids: list[str]) -> None:
+    """A channel routing named for these voicemails (the new assignee is told through it)."""
+    from voice.storage.models import NotificationChannel, Voicemail
+
+    if session.scalar(select(NotificationChannel).where(NotificationChannel.name == "ops")) is None:
+        session.add(NotificationChannel(name="ops", kind="webhook", config={}))
+    for vm_id in vm_ids:
+        session.get(Voicemail, vm_id).routing = {"notify": ["ops"]}  # type: ignore[union-attr]
+    session.commit()
+
+
+def _events(session: Session) -> list[tuple[str, str]]:
+    from voice.storage.models import Notification
+
+    return sorted(
+        (r[0], r[1]) for r in session.execute(select(Notification.voicemail_id, Notification.event))
+    )
+
+
 def _history(session: Session, vm_id: str) -> list[str]:
     from voice.storage.models import VoicemailEvent
 
@@ -167,12 +186,14 @@ def test_reassignment_round_robin_lead_once_per_deadline_and_capped(sm: sessionm
         assert vm is not None
         callbacks.record_attempt(session, vm, callbacks.Caller("alice"), "agent", outcome="no_answer")
         session.commit()
+        _told(session, [late, called])
     now = utcnow()
     moved = reassign_overdue(sm, settings, now)
     assert [(m.voicemail_id, m.old, m.new) for m in moved] == [(late, "alice", "bob")]
     assert moved[0].detail == "reassigned from alice to bob (next available member): no callback within 4 h"
     assert reassign_overdue(sm, settings, now + timedelta(hours=2)) == []  # once per deadline
     with sm() as session:
+        assert _events(session) == [(late, "voicemail.reassigned.1")]  # told once, through its channel
         assert _history(session, late)[-1] == moved[0].detail
         for vm_id in (called, fresh, unassigned):
             assert session.get(Voicemail, vm_id).escalations == 0  # type: ignore[union-attr]
@@ -188,6 +209,8 @@ def test_reassignment_round_robin_lead_once_per_deadline_and_capped(sm: sessionm
     assert (second[late].old, second[late].new) == ("bob", "lena")
     assert (second[fresh].old, second[fresh].new) == ("alice", "lena")  # its first deadline
     assert "team lead, nobody else available" in second[late].detail
+    with sm() as session:
+        assert _events(session) == [(late, "voicemail.reassigned.1"), (late, "voicemail.reassigned.2")]
     # two reassignments at most: `late` stays with the lead; `fresh` is the lead's, and nobody else is there
     third = reassign_overdue(sm, settings, now + timedelta(hours=20))
     assert [(m.voicemail_id, m.new) for m in third] == [(fresh, None)]
@@ -213,6 +236,7 @@ def test_two_sweepers_at_once_reassign_each_voicemail_exactly_once(
     with sm() as session:
         _team(session)
         ids = [_voicemail(session, 5.0) for _ in range(6)]
+        _told(session, ids)
     now = utcnow()
     barrier = threading.Barrier(2)
     results: list[list[str]] = [[], []]
@@ -247,3 +271,4 @@ def test_two_sweepers_at_once_reassign_each_voicemail_exactly_once(
         ).all()
         assert sorted(moved) == sorted(ids)
         assert {session.get(Voicemail, i).escalations for i in ids} == {1}  # type: ignore[union-attr]
+        assert _events(session) == sorted((i, "voicemail.reassigned.1") for i in ids)  # one notification each

@@ -47,12 +47,14 @@ def _refuse(exc: Exception) -> typer.Exit:
     return typer.Exit(2)
 
 
+def _member(info: Any, user: str) -> str:
+    marks = [m for m, on in (("lead", user in info.leads), ("unavailable", user in info.unavailable)) if on]
+    return user + "".join(f" ({m})" for m in marks)
+
+
 def _show(info: Any) -> str:
     deadline = f"{info.callback_hours:g} h" if info.callback_hours is not None else "settings"
-    members = [
-        *(f"{u} (unavailable)" if u in info.unavailable else u for u in info.users),
-        *(f"key:{name}" for _, name in info.api_keys),
-    ]
+    members = [*(_member(info, u) for u in info.users), *(f"key:{name}" for _, name in info.api_keys)]
     return (
         f"{info.name:<16} mailboxes {','.join(info.mailboxes) or '-'}  tz {info.timezone}  "
         f"hours {info.business_hours or '-'}  deadline {deadline}  members {','.join(members) or '-'}"
@@ -157,6 +159,27 @@ def teams_available(
         try:
             for user in users:
                 teams.set_available(session, name, user, not off)
+            info = teams.describe(session, teams.find_team(session, name))
+        except teams.TeamError as exc:
+            raise _refuse(exc) from None
+        session.commit()
+    print(_show(info))
+
+
+@app.command("lead")
+def teams_lead(
+    name: Annotated[str, typer.Argument()],
+    users: Annotated[list[str], typer.Argument(help="web users of the team, by name")],
+    off: Annotated[bool, typer.Option("--off", help="no longer leads")] = False,
+) -> None:
+    """Make members leads (or --off: not): a lead gets the voicemails reassigned when nobody else in the
+    team is available (docs/callbacks.md)."""
+    from voice.storage import teams
+
+    with open_session() as session:
+        try:
+            for user in users:
+                teams.set_lead(session, name, user, not off)
             info = teams.describe(session, teams.find_team(session, name))
         except teams.TeamError as exc:
             raise _refuse(exc) from None

@@ -21,6 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from voice.core.config import Settings
+from voice.storage import notifications
 from voice.storage.models import (
     AgentState,
     CallRecord,
@@ -45,10 +46,24 @@ class Reassigned:
     new: str | None  # None: nobody else to give it to (the deadline still counts as escalated)
     team: str
     detail: str
+    escalation: int  # this voicemail's how-many-th reassignment (1, 2, ...)
 
 
-# Told about each reassignment (the new assignee's notification); set by whoever delivers them.
+# Told about each reassignment (the new assignee's notification), in the reassignment's transaction.
 Notify = Callable[[Session, Reassigned], None]
+
+
+def notify_channels(session: Session, moved: Reassigned) -> None:
+    """The default Notify: the notification outbox (voice/storage/notifications.py), to the channels
+    routing named for the voicemail, as event ``voicemail.reassigned.N`` (the N-th reassignment), so each
+    reassignment is told once per channel however often the sweep runs."""
+    vm = session.get(Voicemail, moved.voicemail_id)
+    channels = list((vm.routing or {}).get("notify") or []) if vm is not None else []
+    if vm is None or not channels:
+        return
+    revision = vm.current_revision
+    urgency = revision.summary.urgency if revision is not None and revision.summary is not None else None
+    notifications.enqueue(session, vm.id, channels, urgency, event=f"voicemail.reassigned.{moved.escalation}")
 
 
 def next_member(session: Session, team_id: str, current: str | None) -> tuple[str, str] | None:
@@ -132,11 +147,14 @@ def _move(
         )
         detail = f"reassigned from {old} to {new} ({chosen[1]}): no callback within {hours:g} h"
     session.add(VoicemailEvent(voicemail_id=vm_id, status=Status.DONE, detail=detail))
-    return Reassigned(vm_id, old, new, team_name, detail)
+    return Reassigned(vm_id, old, new, team_name, detail, escalations + 1)
 
 
 def reassign_overdue(
-    sm: sessionmaker[Session], settings: Settings, now: datetime | None = None, notify: Notify | None = None
+    sm: sessionmaker[Session],
+    settings: Settings,
+    now: datetime | None = None,
+    notify: Notify | None = notify_channels,
 ) -> list[Reassigned]:
     """One sweep: reassign every voicemail due (see the module's docstring); what this call did. Each
     voicemail in its own short transaction, with its notification."""
