@@ -23,6 +23,7 @@ from api.routes import (
     callback_pages,
     callbacks,
     calls,
+    channels,
     health,
     keys,
     metrics,
@@ -45,6 +46,7 @@ from voice.integrations.notifications import NotificationSender
 from voice.integrations.webhooks import WebhookSender
 from voice.jobs.sweeps import Sweep, Sweeper
 from voice.storage import audit, db, vault
+from voice.storage.channels import ChannelConflict, ChannelError, ChannelNotFound
 from voice.storage.routing import RoutingConflict, RoutingError, RoutingNotFound
 from voice.storage.teams import TeamConflict, TeamError, TeamNotFound
 from voice.usecases import retention
@@ -130,9 +132,9 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
 
 def _refusal_status(exc: Exception) -> int:
     """404 for what does not exist, 409 for a name taken (or a second default rule), 422 for the rest."""
-    if isinstance(exc, TeamNotFound | RoutingNotFound):
+    if isinstance(exc, TeamNotFound | RoutingNotFound | ChannelNotFound):
         return 404
-    return 409 if isinstance(exc, TeamConflict | RoutingConflict) else 422
+    return 409 if isinstance(exc, TeamConflict | RoutingConflict | ChannelConflict) else 422
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -146,6 +148,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(TeamError)
     @app.exception_handler(RoutingError)
+    @app.exception_handler(ChannelError)
     async def _refused(_: Request, exc: Exception) -> JSONResponse:
         # Teams and routing say why they refuse (the session's changes are rolled back when it closes).
         return JSONResponse({"detail": str(exc)}, _refusal_status(exc))
@@ -196,6 +199,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(privacy.router)
     app.include_router(keys.router)
     app.include_router(teams.router)
+    app.include_router(channels.router)
     app.include_router(routing.router)
     app.include_router(twilio.router)
     app.include_router(transcriptions.router)

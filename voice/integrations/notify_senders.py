@@ -126,7 +126,11 @@ def _smtp(settings: Mapping[str, Any], timeout: float) -> smtplib.SMTP:
         return smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
     client = smtplib.SMTP(host, port, timeout=timeout)
     if security == "starttls":
-        client.starttls(context=context)  # refuses to go on in the clear if the server cannot
+        try:
+            client.starttls(context=context)  # refuses to go on in the clear if the server cannot
+        except BaseException:
+            client.close()
+            raise
     return client
 
 

@@ -144,7 +144,7 @@ def _setting(key: str, value: Any) -> Any:
         return to
     if key == "sender" and "@" not in str(value):
         raise ChannelError("sender is an e-mail address")
-    return _url(value, "url") if key == "url" else value
+    return _url(value, "url") if key == "url" else str(value)
 
 
 def _clean_settings(kind: str, values: Mapping[str, Any]) -> dict[str, Any]:
