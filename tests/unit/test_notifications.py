@@ -361,3 +361,29 @@ rules:
             "routed to support by default rule 'default'"
         )
         assert session.scalars(select(Notification)).all() == []  # its rows went with the channel
+
+
+def test_a_reassignment_skips_the_digest_and_says_who_has_it_now(
+    sm: sessionmaker[Session], settings: Any, receiver: WebhookReceiver
+) -> None:
+    from voice.storage import channels
+    from voice.storage import notifications as outbox
+    from voice.storage.models import Notification
+
+    path = f"/reassigned/{id(sm)}"
+    with sm() as session:
+        _world(session)
+        hook = channels.add(
+            session, None, "hook", "webhook", {"url": receiver.url + path}, {}, digest_minutes=60
+        )
+        vm_id = _voicemail(session, urgency="normal")  # assigned to dana by the seed
+        [row] = outbox.enqueue(session, vm_id, ["hook"], "normal", event="voicemail.reassigned.1")
+        assert row.digest is False
+        session.commit()
+    assert [r.ok for r in _drain(sm, settings)] == [True]
+    [got] = [r for r in receiver.received if r.path == path]
+    payload = Webhook(hook.new_secret).verify(got.body, {k.lower(): v for k, v in got.headers.items()})
+    assert payload["data"]["event"] == "voicemail.reassigned.1"
+    assert payload["data"]["title"] == "Reassigned to dana: voicemail from Jane Doe"
+    with sm() as session:
+        assert session.scalars(select(Notification.status)).all() == ["sent"]

@@ -67,7 +67,7 @@ def _prepare(session: Session, settings: Settings, claimed: Claimed) -> _Prepare
     hold = utcnow() + timedelta(seconds=settings.notifications.lease_s)
     others = outbox.digest_batch(session, row, hold) if row.digest else []
     ids = [row.voicemail_id, *(o.voicemail_id for o in others)]
-    message = notify_render.message(session, settings, channel.name, ids, digest=row.digest)
+    message = notify_render.message(session, settings, channel.name, ids, digest=row.digest, event=row.event)
     try:
         opened = target(channel, settings)
     except (vault.VaultError, ValueError) as exc:

@@ -33,6 +33,7 @@ class Item:
     team: str | None
     mailbox: str | None
     link: str
+    assignee: str | None
     received_at: datetime
     transcript: str | None = None  # only when the team allows it
     audio_path: Path | None = None  # only when the team allows it (e-mail attaches it)
@@ -52,6 +53,8 @@ class Message:
     items: tuple[Item, ...]
     digest: bool = False
     test: bool = False
+    # voicemail.new (routed), or voicemail.reassigned.N (voice/usecases/reassign.py: no callback in time)
+    event: str = "voicemail.new"
 
     @property
     def title(self) -> str:
@@ -59,6 +62,8 @@ class Message:
             return f"Voice: test message for channel {self.channel}"
         if len(self.items) == 1 and not self.digest:
             item = self.items[0]
+            if self.event.startswith("voicemail.reassigned"):
+                return f"Reassigned to {item.assignee or 'nobody'}: voicemail from {item.caller}"
             flag = "Urgent voicemail" if item.urgent else "Voicemail"
             return f"{flag} from {item.caller}" + (f" for {item.team}" if item.team else "")
         return f"{len(self.items)} new voicemails" + (f" for {self.items[0].team}" if self._one_team else "")
@@ -84,6 +89,8 @@ def facts(item: Item) -> list[tuple[str, str]]:
     """(label, value) pairs every format shows, in this order."""
     out = [("Caller", item.caller), ("Call back", item.callback or "no number")]
     out += [("Urgency", item.urgency or "unknown"), ("Team", item.team or "none")]
+    if item.assignee:
+        out.append(("Assigned to", item.assignee))
     if item.intent:
         out.append(("Intent", item.intent))
     if item.mailbox:
@@ -171,6 +178,7 @@ def item(session: Session, settings: Settings, vm_id: str) -> Item | None:
         team=team.name if team is not None else None,
         mailbox=call.mailbox,
         link=f"{base_url(settings)}/voicemails/{vm.id}",
+        assignee=vm.assignee,
         received_at=as_utc(vm.created_at),
         transcript=_transcript(settings, vm) if team is not None and team.notify_transcript else None,
         audio_path=audio if team is not None and team.notify_audio else None,
@@ -182,7 +190,12 @@ def _no_summary(status: str) -> str:
 
 
 def message(
-    session: Session, settings: Settings, channel: str, vm_ids: list[str], digest: bool = False
+    session: Session,
+    settings: Settings,
+    channel: str,
+    vm_ids: list[str],
+    digest: bool = False,
+    event: str = "voicemail.new",
 ) -> Message:
     items = [found for vm_id in vm_ids if (found := item(session, settings, vm_id)) is not None]
-    return Message(channel, tuple(items), digest=digest or len(items) > 1)
+    return Message(channel, tuple(items), digest=digest or len(items) > 1, event=event)

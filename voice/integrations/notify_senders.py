@@ -282,6 +282,7 @@ def webhook_payload(message: Message, msg_id: str) -> dict[str, Any]:
         "data": {
             "id": msg_id,
             "channel": message.channel,
+            "event": message.event,
             "title": message.title,
             "digest": message.digest,
             "voicemails": [

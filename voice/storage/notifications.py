@@ -4,7 +4,8 @@ team" loses nothing; sent by voice/integrations/notifications.py.
 
 Digest channels: a row of a voicemail that is not urgent waits until ``digest_minutes`` after the channel's
 last digest (at once when none was sent lately); the first row due then carries a message listing every
-row waiting for that channel. Urgent voicemails go at once, past the digest."""
+row waiting for that channel. Urgent voicemails, and events other than a new voicemail (a reassignment), go
+at once, past the digest."""
 
 from __future__ import annotations
 
@@ -57,7 +58,8 @@ def enqueue(
     for channel in channels:
         if channel.id in told:
             continue
-        digest, at = due_at(channel, urgent, now)
+        # Only new voicemails wait for a digest: a reassignment is news for its new assignee now.
+        digest, at = due_at(channel, urgent or event != EVENT, now)
         rows.append(
             Notification(
                 voicemail_id=vm_id,
