@@ -140,6 +140,28 @@ def test_an_upstream_report_matches_the_open_voicemails_the_key_sees_once(world:
     assert bad.status_code == 422
 
 
+def test_a_call_id_another_team_reported_neither_shows_nor_blocks(world: World) -> None:
+    """Upstream call ids are the upstream system's and collide across teams: a replay is looked for only
+    among the voicemails the reporter sees (a billing key once got support's attempt back, note included)."""
+    from voice.storage import teams
+
+    support = new_key(world.sm, "agent", "support-agent")[1]
+    with world.sm() as session:
+        teams.add_member(session, "support", api_key="support-agent")
+        session.commit()
+    c = world.client
+    body = {"call_id": "1", "number": "+12125550134", "status": "completed", "duration_s": 60, "agent": "sam"}
+    theirs = c.post("/v1/callbacks/outbound", json=body, headers=bearer(support)).json()
+    assert [a["voicemail_id"] for a in theirs["recorded"]] == [world.vm["support"]]
+    ours = c.post("/v1/callbacks/outbound", json=body, headers=bearer(world.keys["billing-agent"])).json()
+    assert not ours["replayed"]
+    assert sorted(a["voicemail_id"] for a in ours["recorded"]) == sorted(
+        [world.vm["billing"], world.vm["billing2"]]
+    )
+    again = c.post("/v1/callbacks/outbound", json=body, headers=bearer(world.keys["billing-agent"])).json()
+    assert again["replayed"] and world.vm["support"] not in {a["voicemail_id"] for a in again["recorded"]}
+
+
 def _signed(client: TestClient, params: dict[str, str], token: str = TWILIO_TOKEN) -> dict[str, str]:
     signature = RequestValidator(token).compute_signature("http://testserver" + STATUS, params)
     return {"X-Twilio-Signature": signature}

@@ -255,10 +255,14 @@ def report_outbound(
     number = to_e164(call.number, region)
     if number is None:
         raise CallbackError(f"{call.number!r} is not a phone number Voice can match")
+    # A replay is looked for only among the voicemails the reporter sees: call ids are the upstream system's
+    # ("1", "crm-77") and collide across teams, and another team's attempts must neither show nor block.
     earlier = list(
         session.scalars(
             select(CallbackAttempt).where(
-                CallbackAttempt.source == call.source, CallbackAttempt.external_id == call.call_id
+                CallbackAttempt.source == call.source,
+                CallbackAttempt.external_id == call.call_id,
+                CallbackAttempt.voicemail_id.in_(access.visible(select(Voicemail.id), scope)),
             )
         )
     )
