@@ -20,10 +20,12 @@ from api import edge
 from api.auth import principal
 from api.limits import BodyLimit
 from api.routes import (
+    analytics,
     callback_pages,
     callbacks,
     calls,
     channels,
+    dashboard,
     health,
     keys,
     metrics,
@@ -204,6 +206,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(twilio.router)
     app.include_router(transcriptions.router)
     app.include_router(metrics.router)
+    app.include_router(analytics.router)
     transcriptions.install_error_handler(app)
 
     # The agents' web inbox: signed session cookies (HttpOnly; SameSite=Lax; Secure when configured).
@@ -219,6 +222,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(pages.router)
     app.include_router(callback_pages.router)
+    app.include_router(dashboard.router)
 
     _install_error_handlers(app)
     if not public_docs:

@@ -343,3 +343,36 @@ def analytics(
         repeat_voicemails=repeat_vms,
         top_repeat_callers=top,
     )
+
+
+@dataclass(frozen=True)
+class MetricCounts:
+    """The dashboard's counts for /metrics, over every stored voicemail (Prometheus takes the rates):
+    labels are team names and intents, both bounded (teams are made by admins, intents are triage's)."""
+
+    voicemails: dict[tuple[str, str], int]  # (team, intent) -> voicemails
+    callbacks: dict[tuple[str, str], int]  # (team, outcome or pending) -> attempts
+    called_back: dict[str, int]  # team -> voicemails with a first callback
+
+
+def metric_counts(session: Session) -> MetricCounts:
+    owner = func.coalesce(Voicemail.team_id, TeamMailbox.team_id).label("owner")
+    names = {team_id: name for team_id, name in session.execute(select(Team.id, Team.name))}
+
+    def base(query: Q) -> Q:
+        return _base(query, []).outerjoin(TeamMailbox, TeamMailbox.mailbox == CallRecord.mailbox)
+
+    intent = func.coalesce(Summary.intent, "unknown").label("intent")
+    outcome = func.coalesce(CallbackAttempt.outcome, PENDING).label("outcome")
+    rows = session.execute(_with_summary(base(select(owner, intent, func.count()))).group_by(owner, intent))
+    voicemails = {(names.get(t, NO_TEAM), str(i)): int(n) for t, i, n in rows}
+    attempts = base(select(owner, outcome, func.count())).join(
+        CallbackAttempt, CallbackAttempt.voicemail_id == Voicemail.id
+    )
+    callbacks = {
+        (names.get(t, NO_TEAM), str(o)): int(n)
+        for t, o, n in session.execute(attempts.group_by(owner, outcome))
+    }
+    called = base(select(owner, func.count())).where(Voicemail.first_callback_at.is_not(None)).group_by(owner)
+    called_back = {names.get(t, NO_TEAM): int(n) for t, n in session.execute(called)}
+    return MetricCounts(voicemails, callbacks, called_back)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from voice.storage import audit
 from voice.storage.models import Status, TranscriptRevision, Voicemail, WebhookDelivery, utcnow
+from voice.usecases.analytics import MetricCounts, metric_counts
 
 STAGES = ("fetch_s", "normalise_s", "transcribe_s", "summarise_s", "llm_s", "total_s")
 QUANTILES = (0.5, 0.95, 0.99)
@@ -96,6 +97,7 @@ class Collector:
         )
         with self.sm() as session:
             snap = snapshot(session)
+            counts = metric_counts(session)
         by_status = GaugeMetricFamily(
             "voice_voicemails", "Voicemails by processing status", labels=["status"]
         )
@@ -127,3 +129,26 @@ class Collector:
             "Transcript revisions written in the last hour",
             value=snap.revisions_last_hour,
         )
+        yield from _dashboard(counts)
+
+
+def _dashboard(counts: MetricCounts) -> Iterator[GaugeMetricFamily]:
+    """The dashboard's counts (voice/usecases/analytics.py) over every stored voicemail, per team."""
+    stored = GaugeMetricFamily(
+        "voice_voicemails_by_intent", "Stored voicemails by team and intent", labels=["team", "intent"]
+    )
+    for (team, intent), n in sorted(counts.voicemails.items()):
+        stored.add_metric([team, intent], n)
+    yield stored
+    attempts = GaugeMetricFamily(
+        "voice_callback_attempts", "Callback attempts by team and outcome", labels=["team", "outcome"]
+    )
+    for (team, outcome), n in sorted(counts.callbacks.items()):
+        attempts.add_metric([team, outcome], n)
+    yield attempts
+    called = GaugeMetricFamily(
+        "voice_called_back", "Stored voicemails with a first callback, by team", labels=["team"]
+    )
+    for team, n in sorted(counts.called_back.items()):
+        called.add_metric([team], n)
+    yield called
