@@ -58,17 +58,18 @@
   document.querySelectorAll("select[data-autosubmit]").forEach((sel) =>
     sel.addEventListener("change", () => sel.form.submit()));
 
-  // Call back: the tel: link records an attempt first (the form's own POST, with its CSRF token), then
-  // dials; the page comes back with the outcome form.
+  // Call back: clicking the tel: link records an attempt (the form's own POST, with its CSRF token; keepalive,
+  // so it is sent even as the phone app takes over) while the link dials; the page then comes back with the
+  // outcome form.
   const callBack = document.getElementById("call-back");
   if (callBack) {
-    callBack.addEventListener("click", async (e) => {
-      e.preventDefault();
+    callBack.addEventListener("click", () => {
       const form = callBack.closest("form");
-      const response = await fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)),
-        credentials: "same-origin", redirect: "manual" });
-      window.location.href = callBack.href;
-      if (response.type === "opaqueredirect" || response.ok) setTimeout(() => window.location.reload(), 300);
+      fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)),
+        credentials: "same-origin", redirect: "manual", keepalive: true })
+        .then((response) => {
+          if (response.type === "opaqueredirect" || response.ok) window.location.reload();
+        });
     });
   }
 
