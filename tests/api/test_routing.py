@@ -264,6 +264,7 @@ def test_voice_routing_on_a_real_database(tmp_path: Path, monkeypatch: pytest.Mo
             )
             for name in ("alice", "bob"):
                 teams.add_member(session, "billing", username=name)
+            teams.add_member(session, "support", username="sam")  # a team of nobody is not routed to
             vm_id = seed_voicemail(session, mailbox="accounts", intent="billing", from_number="+14155550100")
             session.commit()
         runner = CliRunner()
@@ -375,6 +376,8 @@ def test_the_installed_voice_command_has_routing(tmp_path: Path) -> None:
 
     voice("db", "upgrade")
     voice("teams", "create", "support", "--mailbox", "helpdesk")
+    voice("keys", "create", "--name", "helpdesk", "--role", "agent")
+    voice("teams", "add", "support", "--key", "helpdesk")  # a team of nobody is not routed to
     (tmp_path / "bad.yaml").write_text("rules:\n- name: x\n  then: {assign: random}\n")
     bad = voice("routing", "load", str(tmp_path / "bad.yaml"), code=2)
     assert "nothing changed" in bad.stderr and "rule 'x' (#1), then.assign" in bad.stderr

@@ -4,12 +4,12 @@ applied, with the reasons an agent reads."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from voice.routing import spec
-from voice.routing.rules import Decision, Directory, Facts, Member, TeamFacts, after, evaluate
+from voice.routing.rules import Decision, Directory, Facts, Member, TeamFacts, after, evaluate, pick
 
 # Wednesday 2026-12-02 10:00 in Berlin (09:00 UTC), and 20:00 in Berlin.
 OPEN = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
@@ -31,6 +31,7 @@ DIRECTORY = Directory(
         ),
         "support": TeamFacts("support", "UTC", None, (Member("sam"),)),
         "night": TeamFacts("night", "UTC", None, (Member("nina", available=False),)),
+        "empty": TeamFacts("empty", "UTC", None, (), seen_by=0),
     },
     lists={"vip": frozenset({"+14155550100"})},
     mailbox_teams={"accounts": "billing", "helpdesk": "support"},
@@ -69,6 +70,25 @@ DEFAULT = {"name": "default", "default": True, "then": {"team": "support"}}
         ({"hours": "open", "hours_team": "billing"}, {"at": OPEN}, True, "inside billing's business hours"),
         ({"hours": "closed", "hours_team": "billing"}, {"at": CLOSED}, True, "outside billing's business"),
         ({"hours": "open", "hours_team": "billing"}, {"at": CLOSED}, False, None),
+        # 08:30 UTC is 09:30 in Berlin (open; in UTC it would not be), and in summer time 07:30 UTC is 09:30
+        (
+            {"hours": "open", "hours_team": "billing"},
+            {"at": datetime(2026, 12, 2, 8, 30, tzinfo=UTC)},
+            True,
+            "in",
+        ),
+        (
+            {"hours": "open", "hours_team": "billing"},
+            {"at": datetime(2026, 3, 30, 7, 30, tzinfo=UTC)},
+            True,
+            "in",
+        ),
+        (
+            {"hours": "open", "hours_team": "billing"},
+            {"at": datetime(2026, 3, 27, 7, 30, tzinfo=UTC)},
+            False,
+            None,
+        ),
         # No hours_team: the mailbox's team (accounts belongs to billing).
         ({"hours": "closed"}, {"at": CLOSED}, True, "outside billing's business hours"),
         ({"intent": "billing", "urgency": "urgent"}, {"intent": "billing", "urgency": "low"}, False, None),
@@ -282,3 +302,35 @@ def test_a_rule_set_round_trips_through_its_written_form() -> None:
     ]
     parsed = spec.parse_rule_set(written)
     assert [r.written() for r in parsed.rules] == written
+
+
+def test_a_later_rule_that_moves_the_team_drops_an_earlier_rules_assignee() -> None:
+    """alice was picked in billing by a rule that continued; a later rule moved the voicemail to support:
+    alice could not see it there, so support's default fills in the assignee (or nobody)."""
+    decision = decide(
+        [
+            {"name": "vip", "when": {"intent": "billing"}, "continue": True,
+             "then": {"team": "billing", "assign": "round_robin"}},
+            {"name": "spam", "when": {"intent": "billing"}, "then": {"team": "support"}},
+            DEFAULT,
+        ],
+        intent="billing",
+    )  # fmt: skip
+    assert decision.team == "support" and decision.assignee is None, decision
+
+
+def test_a_team_with_nobody_in_it_is_a_rule_that_cannot_be_applied() -> None:
+    decision = decide([{"name": "r", "when": {"intent": "billing"}, "then": {"team": "empty"}}, DEFAULT],
+                      intent="billing")  # fmt: skip
+    assert decision.team == "support" and decision.fell_back, decision
+    assert "team 'empty' has no members" in decision.text
+
+
+def test_round_robin_compares_last_assignments_in_utc() -> None:
+    """PostgreSQL hands timestamptz back in the session's time zone: 10:00+01:00 is before 09:30 UTC."""
+    berlin = timezone(timedelta(hours=1))
+    team = TeamFacts(
+        "t", members=(Member("bob", last_assigned_at=datetime(2026, 12, 2, 9, 30, tzinfo=UTC)),
+                      Member("alice", last_assigned_at=datetime(2026, 12, 2, 10, 0, tzinfo=berlin)))
+    )  # fmt: skip
+    assert pick(team, "round_robin").name == "alice"

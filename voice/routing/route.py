@@ -47,13 +47,16 @@ def directory(session: Session, rules: list[Rule]) -> Directory:
     counted = any(rule.then.assign == LEAST_LOADED for rule in rules)
     load = store.open_assigned(session, (r.username for r in rows)) if counted else {}
     teams = {}
+    sizes = store.team_sizes(session)
     for team in store.teams(session):
         members = tuple(
             Member(r.username, r.available, r.last_assigned_at, load.get(r.username, 0))
             for r in rows
             if r.team == team.name
         )
-        teams[team.name] = TeamFacts(team.name, team.timezone, team.business_hours, members)
+        teams[team.name] = TeamFacts(
+            team.name, team.timezone, team.business_hours, members, sizes.get(team.name, 0)
+        )
     return Directory(
         teams, store.list_numbers(session), store.mailbox_teams(session), channels.names(session)
     )
@@ -91,11 +94,12 @@ def manually_assigned(vm: Voicemail) -> bool:
 
 def should_route(vm: Voicemail) -> bool:
     """Routing runs on a voicemail that ended done or with no speech, again after a reprocess only while
-    nobody has handled it: not marked in progress or handled, not assigned by a person."""
+    nobody has handled it: not marked in progress or handled, not assigned by a person, not called back."""
     return (
         vm.status in (Status.DONE, Status.NO_SPEECH)
         and vm.agent_state == AgentState.NEW
         and not (manually_assigned(vm))
+        and vm.first_callback_at is None  # an agent already called back: moving it would hide it from them
     )
 
 

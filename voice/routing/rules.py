@@ -11,9 +11,9 @@ business hours to test) is dropped, the evaluation goes to the default, and the 
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from voice.core import business_hours
 
@@ -48,7 +48,13 @@ class TeamFacts:
     name: str
     timezone: str = "UTC"
     hours: str | None = None
-    members: tuple[Member, ...] = ()
+    members: tuple[Member, ...] = ()  # who may be assigned (web users)
+    # Everyone who sees its voicemails, agent keys included; None: the members above
+    seen_by: int | None = None
+
+    @property
+    def empty(self) -> bool:
+        return (len(self.members) if self.seen_by is None else self.seen_by) == 0
 
 
 @dataclass(frozen=True)
@@ -209,11 +215,19 @@ def pick(team: TeamFacts, how: str) -> Member:
     available = [m for m in team.members if m.available]
     if not available:
         raise CannotApply(f"team {team.name!r} has no available members")
-    never = datetime.min
+    never = datetime.min.replace(tzinfo=UTC)
 
     def turn(m: Member) -> tuple[bool, datetime, str]:
+        # compared in UTC: PostgreSQL hands timestamptz back in the session's time zone
         last = m.last_assigned_at
-        return (last is not None, last.replace(tzinfo=None) if last else never, m.name)
+        at = (
+            never
+            if last is None
+            else last.replace(tzinfo=UTC)
+            if last.tzinfo is None
+            else last.astimezone(UTC)
+        )
+        return (last is not None, at, m.name)
 
     if how == LEAST_LOADED:
         return min(available, key=lambda m: (m.open_assigned, *turn(m)))
@@ -245,12 +259,7 @@ def _planned(rule: Rule, state: _State, directory: Directory, partial: bool) -> 
             raise CannotApply(text)
         problems.append(text)
 
-    if a.team is not None:
-        if a.team in directory.teams:
-            if not (rule.default and state.team):
-                new.team = a.team
-        else:
-            problem(f"no team {a.team!r}")
+    _route_to_team(rule, state, new, directory, problem)
     if a.assign is not None and not (rule.default and state.assignee):
         team = directory.teams.get(new.team or "")
         if team is None:
@@ -267,6 +276,24 @@ def _planned(rule: Rule, state: _State, directory: Directory, partial: bool) -> 
         problem(f"no notification channel {name!r}")
     new.notify += [n for n in a.notify if n not in new.notify and _known(n, directory)]
     return new, problems
+
+
+def _route_to_team(
+    rule: Rule, state: _State, new: _State, directory: Directory, problem: Callable[[str], None]
+) -> None:
+    """The rule's team on ``new``, unless the default rule finds one set; a team that is not there, or has
+    nobody in it (nobody but admins would see the voicemail), is a problem."""
+    name = rule.then.team
+    if name is None:
+        return
+    if name not in directory.teams:
+        problem(f"no team {name!r}")
+    elif directory.teams[name].empty:
+        problem(f"team {name!r} has no members")
+    elif not (rule.default and state.team):
+        new.team = name
+        if new.team != state.team and rule.then.assign is None:
+            new.assignee = new.assigned_by = None  # an earlier rule's assignee is not in this team
 
 
 def _known(channel: str, directory: Directory) -> bool:

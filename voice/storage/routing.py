@@ -227,6 +227,16 @@ def members(session: Session) -> list[MemberRow]:
     return [MemberRow(t, u, bool(a), last) for t, u, a, last in rows]
 
 
+def team_sizes(session: Session) -> dict[str, int]:
+    """Per team, everyone in it (web users and agent keys): a team of nobody is nobody's to see."""
+    rows = session.execute(
+        select(Team.name, func.count(TeamMember.id))
+        .join(TeamMember, TeamMember.team_id == Team.id)
+        .group_by(Team.name)
+    )
+    return {name: int(count) for name, count in rows}
+
+
 def open_assigned(session: Session, names: Iterable[str]) -> dict[str, int]:
     """Per assignee, the voicemails assigned to them that nobody marked handled."""
     rows = session.execute(
