@@ -222,32 +222,21 @@ def _ranked(rows: Any) -> tuple[Count, ...]:
     return tuple(sorted(counts, key=lambda c: (-c.count, c.key)))
 
 
-def _by_intent(session: Session, conds: list[Any]) -> tuple[Count, ...]:
-    intent = func.coalesce(Summary.intent, "unknown").label("intent")
-    query = _with_summary(_base(select(intent, func.count()), conds)).group_by(intent)
-    return _ranked(session.execute(query))
-
-
-def _by_team(session: Session, conds: list[Any]) -> tuple[Count, ...]:
-    # A voicemail belongs to the team it was routed to, else to its mailbox's (the access rule's reading).
+def _mix(session: Session, conds: list[Any]) -> tuple[tuple[Count, ...], tuple[Count, ...]]:
+    """(by intent, by team), from one GROUP BY over both. A voicemail belongs to the team it was routed to,
+    else to its mailbox's (the access rule's reading)."""
     owner = func.coalesce(Voicemail.team_id, TeamMailbox.team_id).label("owner")
-    query = _base(select(owner, func.count()), conds).outerjoin(
+    intent = func.coalesce(Summary.intent, "unknown").label("intent")
+    query = _with_summary(_base(select(owner, intent, func.count()), conds)).outerjoin(
         TeamMailbox, TeamMailbox.mailbox == CallRecord.mailbox
     )
     names = {team_id: name for team_id, name in session.execute(select(Team.id, Team.name))}
-    rows = session.execute(query.group_by(owner))
-    return _ranked((names.get(t, NO_TEAM) if t else NO_TEAM, n) for t, n in rows)
-
-
-def _shares(session: Session, conds: list[Any]) -> tuple[int, int, int]:
-    one = literal(1)
-    query = select(
-        func.count(),
-        func.coalesce(func.sum(case((_spam(), one), else_=0)), 0),
-        func.coalesce(func.sum(case((Voicemail.status == Status.NO_SPEECH, one), else_=0)), 0),
-    )
-    total, spam, no_speech = session.execute(_with_summary(_base(query, conds))).one()
-    return int(total), int(spam), int(no_speech)
+    intents: Counter[str] = Counter()
+    owners: Counter[str] = Counter()
+    for t, i, n in session.execute(query.group_by(owner, intent)):
+        intents[str(i)] += int(n)
+        owners[names.get(t, NO_TEAM) if t else NO_TEAM] += int(n)
+    return _ranked(intents.items()), _ranked(owners.items())
 
 
 def _callback_times(session: Session, conds: list[Any]) -> list[float]:
@@ -257,7 +246,8 @@ def _callback_times(session: Session, conds: list[Any]) -> list[float]:
     return [max(0.0, round(float(s), 3)) for s in rows]
 
 
-def _deadline(session: Session, conds: list[Any], sla: SlaSettings, now: datetime) -> tuple[int, int]:
+def _totals(session: Session, conds: list[Any], sla: SlaSettings, now: datetime) -> tuple[int, ...]:
+    """(voicemails, spam, no speech, due, met) in one pass; due and met count done voicemails only."""
     # The deadline in seconds per voicemail, as the overdue sweep draws the groups (the last is the rest).
     *firsts, (default_hours, _) = deadline_groups(session, sla)
     limit_s: ColumnElement[float] = literal(default_hours * 3600.0)
@@ -272,12 +262,19 @@ def _deadline(session: Session, conds: list[Any], sla: SlaSettings, now: datetim
         and_(Voicemail.agent_state == AgentState.HANDLED, Voicemail.overdue_at.is_(None)),
     )
     passed = arrived + limit_s <= now.timestamp()
+    done = Voicemail.status == Status.DONE
+
+    def n(cond: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((cond, literal(1)), else_=0)), 0)
+
     query = select(
-        func.coalesce(func.sum(case((or_(met, passed), 1), else_=0)), 0),
-        func.coalesce(func.sum(case((met, 1), else_=0)), 0),
+        func.count(),
+        n(_spam()),
+        n(Voicemail.status == Status.NO_SPEECH),
+        n(and_(done, or_(met, passed))),
+        n(and_(done, met)),
     )
-    due, ok = session.execute(_base(query, [*conds, Voicemail.status == Status.DONE])).one()
-    return int(due), int(ok)
+    return tuple(int(v) for v in session.execute(_with_summary(_base(query, conds))).one())
 
 
 def _agents(session: Session, conds: list[Any]) -> tuple[AgentCallbacks, ...]:
@@ -316,9 +313,9 @@ def analytics(
     w = _window(session, f, team)
     conds = _where(session, f, scope, team, w)
     per_day, week = _arrivals(session, conds, w)
-    total, spam, no_speech = _shares(session, conds)
+    total, spam, no_speech, due, met = _totals(session, conds, sla, now or utcnow())
+    by_intent, by_team = _mix(session, conds)
     waits = _callback_times(session, conds)
-    due, met = _deadline(session, conds, sla, now or utcnow())
     repeat_callers, repeat_vms, top = _repeats(session, conds)
     return Analytics(
         since=w.since,
@@ -329,8 +326,8 @@ def analytics(
         total=total,
         per_day=per_day,
         per_hour_of_week=week,
-        by_intent=_by_intent(session, conds),
-        by_team=_by_team(session, conds),
+        by_intent=by_intent,
+        by_team=by_team,
         called_back=len(waits),
         callback_median_s=percentile(waits, 0.5),
         callback_p90_s=percentile(waits, 0.9),
