@@ -34,8 +34,10 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
         public_url="https://inbox.example.com",
     )
     with local_server(settings) as server:
+        server.create_user("alice", "correct horse battery", "agent")
         with server.sm() as session:
             teams.create_team(session, "billing", ["accounts"])
+            teams.add_member(session, "billing", username="alice")  # routing sends nothing to an empty team
             session.commit()
         yield server
 

@@ -331,9 +331,12 @@ rules:
 """
     with sm() as session:
         _world(session)
-        from voice.storage import teams
+        from voice.storage import teams, users
 
         teams.create_team(session, "support", ["helpdesk"])
+        for name, team in (("alice", "billing"), ("sam", "support")):  # a team nobody is in is no destination
+            users.create_user(session, name, "correct horse battery", "agent")
+            teams.add_member(session, team, username=name)
         channels.add(session, None, "hook-billing", "webhook", {"url": f"{receiver.url}/routed/{run}"}, {})
         routing.load_yaml(session, rules)
         first = _voicemail(session)
