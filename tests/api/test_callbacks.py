@@ -272,3 +272,36 @@ def test_a_team_lead_is_set_through_the_api(world: World) -> None:
         c.patch("/v1/teams/support/members", json={"user": "lena", "lead": True}, headers=admin).status_code
         == 404
     )
+
+
+def test_voice_teams_lead(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from voice.cli import app as cli
+    from voice.core import config
+    from voice.storage import db, teams, users
+
+    monkeypatch.setenv("VOICE_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("VOICE_DATABASE_URL", raising=False)
+    config.get_settings.cache_clear()
+    try:
+        url = config.get_settings().db_url
+        db.upgrade(url)
+        engine = db.make_engine(url)
+        with db.make_sessionmaker(engine)() as session:
+            users.create_user(session, "lena", PASSWORD, "agent")
+            teams.create_team(session, "billing", ["accounts"])
+            teams.add_member(session, "billing", username="lena")
+            session.commit()
+        engine.dispose()
+        runner = CliRunner()
+        out = runner.invoke(cli, ["teams", "lead", "billing", "lena"], env={"COLUMNS": "200"})
+        assert out.exit_code == 0 and "members lena (lead)" in out.output, out.output
+        out = runner.invoke(cli, ["teams", "available", "billing", "lena", "--off"], env={"COLUMNS": "200"})
+        assert "members lena (lead) (unavailable)" in out.output, out.output
+        out = runner.invoke(cli, ["teams", "lead", "billing", "lena", "--off"], env={"COLUMNS": "200"})
+        assert out.exit_code == 0 and "members lena (unavailable)" in out.output, out.output
+        out = runner.invoke(cli, ["teams", "lead", "billing", "nobody"], env={"COLUMNS": "200"})
+        assert out.exit_code == 2 and "no user 'nobody'" in out.output, out.output
+    finally:
+        config.get_settings.cache_clear()
