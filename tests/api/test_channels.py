@@ -197,6 +197,8 @@ def test_a_processed_voicemail_notifies_the_rules_channel_through_the_apps_sende
     [row] = log.json()
     assert (row["status"], row["attempts"]) == ("sent", 2)
     assert [a["status_code"] for a in row["attempt_log"]] == [500, 200]
+    metrics = app.client.get("/metrics", headers=h).text
+    assert 'voice_notifications{status="sent"} 1.0' in metrics, metrics
     app.client.put("/v1/routing/rules", json={"rules": []}, headers=h)
 
 

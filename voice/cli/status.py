@@ -28,6 +28,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] =
                     "overdue": snap.overdue,
                     "by_status": snap.by_status,
                     "webhooks": snap.webhooks,
+                    "notifications": snap.notifications,
                     "stages": {k: {str(q): v for q, v in qs.items()} for k, qs in snap.stages.items()},
                 }
             )
@@ -40,6 +41,8 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] =
     )
     console.print("by status: " + ", ".join(f"{k} {v}" for k, v in sorted(snap.by_status.items())))
     console.print("webhooks: " + (", ".join(f"{k} {v}" for k, v in sorted(snap.webhooks.items())) or "none"))
+    told = ", ".join(f"{k} {v}" for k, v in sorted(snap.notifications.items()))
+    console.print("notifications: " + (told or "none"))
     table = Table(title="seconds per stage, last hour")
     for column in ("stage", "p50", "p95", "p99"):
         table.add_column(column, justify="right" if column != "stage" else "left")

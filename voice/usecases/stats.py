@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from voice.storage import audit
-from voice.storage.models import Status, TranscriptRevision, Voicemail, WebhookDelivery, utcnow
+from voice.storage.models import Notification, Status, TranscriptRevision, Voicemail, WebhookDelivery, utcnow
 from voice.usecases.analytics import MetricCounts, metric_counts
 
 STAGES = ("fetch_s", "normalise_s", "transcribe_s", "summarise_s", "llm_s", "total_s")
@@ -27,6 +27,7 @@ class Snapshot:
     webhooks: dict[str, int]
     stages: dict[str, dict[float, float]] = field(default_factory=dict)  # stage -> quantile -> seconds
     revisions_last_hour: int = 0
+    notifications: dict[str, int] = field(default_factory=dict)  # by status (docs/notifications.md)
 
     @property
     def queued(self) -> int:
@@ -59,6 +60,10 @@ def snapshot(session: Session) -> Snapshot:
             select(WebhookDelivery.state, func.count()).group_by(WebhookDelivery.state)
         )
     }
+    notifications = {
+        s: int(n)
+        for s, n in session.execute(select(Notification.status, func.count()).group_by(Notification.status))
+    }
     timings = list(
         session.scalars(
             select(TranscriptRevision.timings)
@@ -72,7 +77,7 @@ def snapshot(session: Session) -> Snapshot:
         values = [float(t[stage]) for t in timings if t and stage in t]
         if values:
             stages[stage] = {q: round(_quantile(values, q), 3) for q in QUANTILES}
-    return Snapshot(by_status, overdue, webhooks, stages, len(timings))
+    return Snapshot(by_status, overdue, webhooks, stages, len(timings), notifications)
 
 
 class Collector:
@@ -115,6 +120,12 @@ class Collector:
         for state in (WebhookDelivery.PENDING, WebhookDelivery.DELIVERED, WebhookDelivery.GAVE_UP):
             hooks.add_metric([state], snap.webhooks.get(state, 0))
         yield hooks
+        told = GaugeMetricFamily(
+            "voice_notifications", "Notifications to channels by status", labels=["status"]
+        )
+        for status in (Notification.PENDING, Notification.SENT, Notification.FAILED, Notification.DIGESTED):
+            told.add_metric([status], snap.notifications.get(status, 0))
+        yield told
         stages = GaugeMetricFamily(
             "voice_stage_seconds",
             "Per-stage processing time over the last hour",
