@@ -243,12 +243,15 @@ class VoicemailOut(BaseModel):
     overdue_at: datetime | None = Field(
         None, description="when it went past its mailbox's callback deadline without being handled"
     )
+    first_callback_at: datetime | None = Field(
+        None, description="when the first callback attempt started (docs/callbacks.md)"
+    )
     call: CallOut
     language: str | None
     summary: SummaryOut | None
     text: str | None
 
-    _tz = field_validator("created_at", "finished_at", "overdue_at")(_aware)
+    _tz = field_validator("created_at", "finished_at", "overdue_at", "first_callback_at")(_aware)
 
 
 class VoicemailDetail(VoicemailOut):

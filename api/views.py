@@ -117,6 +117,7 @@ def voicemail_out(vm: Voicemail, call: CallOut | None = None) -> VoicemailOut:
         tags=list(vm.tags or []),
         priority=current_priority(vm),
         overdue_at=vm.overdue_at,
+        first_callback_at=vm.first_callback_at,
         call=call or call_out(vm.call),
         language=rev.language if rev else None,
         summary=summary_out(rev),

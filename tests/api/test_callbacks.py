@@ -80,7 +80,9 @@ def test_an_agent_records_a_callback_and_its_outcome_and_another_teams_voicemail
     listed = c.get(f"/v1/voicemails/{vm}/callbacks", headers=h).json()
     assert listed["agent_state"] == "handled" and [a["id"] for a in listed["items"]] == [attempt["id"]]
     assert listed["first_callback_at"] is not None and listed["time_to_first_callback_s"] >= 0
-    history = [e["detail"] for e in c.get(f"/v1/voicemails/{vm}", headers=h).json()["history"]]
+    detail = c.get(f"/v1/voicemails/{vm}", headers=h).json()
+    assert detail["first_callback_at"] == listed["first_callback_at"] == attempt["started_at"]
+    history = [e["detail"] for e in detail["history"]]
     assert f"callback #{attempt['id']} by billing-agent: reached" in history
     assert "billing-agent: marked handled" in history
     # bad outcome: 422; unknown attempt: 404
