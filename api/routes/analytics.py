@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -54,9 +54,11 @@ def get_analytics(
     90th percentile); the share within the deadline; callbacks per agent by outcome; spam and no-speech
     shares; repeat callers. For the date range (days in `timezone`), a team and a mailbox; an agent key
     counts only its teams' voicemails."""
+    if format == "csv" and not figure:
+        raise HTTPException(422, f"format=csv needs figure, one of: {', '.join(TABLES)}")
     a = _compute(session, f, who, settings)
-    if format == "csv":
-        return csv_response(a, figure or "")
+    if format == "csv" and figure:
+        return csv_response(a, figure)
     return figures(a)
 
 

@@ -104,6 +104,8 @@ def test_csv_matches_json(world: World) -> None:
         26,
     ]
     assert world.client.get("/v1/analytics/nothing.csv", headers=h).status_code == 404
+    r = world.client.get("/v1/analytics", params={"format": "csv"}, headers=h)
+    assert r.status_code == 422 and "per_day" in r.json()["detail"]
 
 
 def test_metrics_export_the_counts_by_team(world: World) -> None:
