@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.deps import get_sessionmaker
 from voice.core.rate_limits import RateLimiter
-from voice.storage import db, keys
+from voice.storage import access, db, inbox, keys
 from voice.storage.keys import Principal
-from voice.storage.models import Role
+from voice.storage.models import Role, Voicemail
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -80,3 +80,12 @@ def actor(who: Principal) -> str:
 as_ingest = principal = require(Role.INGEST)
 as_agent = require(Role.AGENT)
 as_admin = require(Role.ADMIN)
+
+
+def visible_voicemail(session: Session, vm_id: str, who: Principal) -> Voicemail:
+    """The voicemail, if ``who`` may see it. One outside the key's scope (another key's, another team's)
+    does not exist for it: the same 404 as a missing one."""
+    vm = inbox.get_voicemail(session, vm_id, access.for_key(session, who))
+    if vm is None:
+        raise HTTPException(404, "voicemail not found")
+    return vm

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.auth import actor, as_agent, as_ingest
+from api.auth import actor, as_agent, as_ingest, visible_voicemail
 from api.callback_schemas import CallbackIn, CallbackList, CallbackOut, OutboundIn, OutboundOut, OutcomeIn
 from api.deps import get_session, get_settings
 from api.schemas import VoicemailId, errors
 from voice.core.config import Settings
-from voice.storage import access, audit, inbox
+from voice.storage import access, audit
 from voice.storage.callback_models import Source
 from voice.storage.keys import Principal
 from voice.storage.models import CallbackAttempt, Voicemail
@@ -37,14 +37,6 @@ def attempt_out(a: CallbackAttempt) -> CallbackOut:
         duration_s=a.duration_s,
         note=a.note,
     )
-
-
-def _visible(session: Session, vm_id: str, who: Principal) -> Voicemail:
-    # Another team's voicemail does not exist for this key: the same 404 as a missing one.
-    vm = inbox.get_voicemail(session, vm_id, access.for_key(session, who))
-    if vm is None:
-        raise HTTPException(404, "voicemail not found")
-    return vm
 
 
 def _caller(who: Principal) -> callbacks.Caller:
@@ -76,7 +68,7 @@ def record_callback(
     """Record a call back to the caller: pending (no `outcome`) until its outcome is recorded, or with its
     outcome at once. `reached`, or `close`, marks the voicemail handled. Each attempt and outcome is a line
     in the voicemail's history."""
-    vm = _visible(session, voicemail_id, who)
+    vm = visible_voicemail(session, voicemail_id, who)
     try:
         attempt = callbacks.record_attempt(
             session, vm, _caller(who), Source.API, outcome=body.outcome, note=body.note, close=body.close
@@ -101,7 +93,7 @@ def record_outcome(
     who: Principal = Depends(as_agent),
 ) -> CallbackOut:
     """The outcome of a pending attempt; 409 if it has one already."""
-    vm = _visible(session, voicemail_id, who)
+    vm = visible_voicemail(session, voicemail_id, who)
     try:
         attempt = callbacks.record_outcome(
             session, vm, attempt_id, _caller(who), body.outcome, note=body.note, close=body.close
@@ -122,7 +114,7 @@ def list_callbacks(
     who: Principal = Depends(as_ingest),
 ) -> CallbackList:
     """Every callback attempt, oldest first, with the time to the first one."""
-    vm = _visible(session, voicemail_id, who)
+    vm = visible_voicemail(session, voicemail_id, who)
     out = _listing(session, vm)
     audit.record(session, actor(who), "read", vm.id, what="callbacks")
     session.commit()

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from api import ingest
-from api.auth import actor, as_admin, as_agent, as_ingest, bearer
+from api.auth import actor, as_admin, as_agent, as_ingest, bearer, visible_voicemail
 from api.deps import get_session, get_settings
 from api.limits import is_upload
 from api.schemas import (
@@ -35,7 +35,7 @@ from api.views import transcript_out, voicemail_detail, voicemail_out
 from voice.core.config import Settings
 from voice.storage import access, agents, audit, inbox
 from voice.storage.keys import Principal
-from voice.storage.models import Voicemail, WebhookDelivery
+from voice.storage.models import WebhookDelivery
 from voice.usecases import erasure, listing, reprocess_one
 from voice.usecases.reprocess import revision_rows_out
 
@@ -54,14 +54,6 @@ IDEMPOTENCY_HEADER = Header(
     max_length=200,
     description="a retried POST with the same key returns the first voicemail instead of a second one",
 )
-
-
-def _visible(session: Session, vm_id: str, who: Principal) -> Voicemail:
-    # A voicemail outside the key's scope (another key's, another team's) does not exist for it.
-    vm = inbox.get_voicemail(session, vm_id, access.for_key(session, who))
-    if vm is None:
-        raise HTTPException(404, "voicemail not found")
-    return vm
 
 
 @router.post(
@@ -208,7 +200,7 @@ def get_voicemail(
     who: Principal = Depends(as_ingest),
 ) -> VoicemailDetail:
     """Status, history, the call record, and the current transcript with its summary."""
-    out = voicemail_detail(_visible(session, voicemail_id, who))
+    out = voicemail_detail(visible_voicemail(session, voicemail_id, who))
     audit.record(session, actor(who), "read", voicemail_id)
     session.commit()
     return out
@@ -221,7 +213,7 @@ def list_webhook_deliveries(
     who: Principal = Depends(as_ingest),
 ) -> list[WebhookDeliveryOut]:
     """Completion webhooks of this voicemail with every delivery attempt (time, HTTP status, error)."""
-    vm = _visible(session, voicemail_id, who)
+    vm = visible_voicemail(session, voicemail_id, who)
     audit.record(session, actor(who), "read", vm.id, what="webhooks")
     session.commit()
     rows = session.scalars(
@@ -257,7 +249,7 @@ def update_agent_state(
     who: Principal = Depends(as_agent),
 ) -> VoicemailDetail:
     """Agent state: new, in progress or handled, and who it is assigned to."""
-    vm = _visible(session, voicemail_id, who)
+    vm = visible_voicemail(session, voicemail_id, who)
     agents.set_agent_state(
         session,
         vm,
@@ -268,7 +260,7 @@ def update_agent_state(
     )
     audit.record(session, actor(who), "update", voicemail_id, fields=sorted(update.model_fields_set))
     session.commit()
-    return voicemail_detail(_visible(session, voicemail_id, who))
+    return voicemail_detail(visible_voicemail(session, voicemail_id, who))
 
 
 @router.post(
@@ -290,7 +282,7 @@ def reprocess(
     why). A failed voicemail whose audio was never stored (the pipeline failed before it got that far:
     fetching, normalising or transcribing) is not reprocessed but retried: the pipeline runs again from the
     start and `run_id` is null."""
-    _visible(session, voicemail_id, who)
+    visible_voicemail(session, voicemail_id, who)
     sm = request.app.state.sessionmaker
     try:
         done = reprocess_one.reprocess_voicemail(
@@ -314,7 +306,7 @@ def revisions(
 ) -> list[RevisionOut]:
     """Every transcript revision, oldest first, with the word error rate from the one before and the run
     that made it."""
-    vm = _visible(session, voicemail_id, who)
+    vm = visible_voicemail(session, voicemail_id, who)
     compared = {r["number"]: r for r in revision_rows_out(session, vm)}
     audit.record(session, actor(who), "read", voicemail_id, what="revisions")
     session.commit()
@@ -338,7 +330,7 @@ def delete_voicemail(
 ) -> Response:
     """Erase the voicemail: its audio, transcripts, summaries, notes, history and webhook deliveries (and its
     call record if it was the last). The audit trail keeps what was erased, when and by whom."""
-    vm = _visible(session, voicemail_id, who)
+    vm = visible_voicemail(session, voicemail_id, who)
     try:
         erasure.erase_voicemail(session, settings, vm, actor(who))
     except erasure.StillProcessing as exc:
