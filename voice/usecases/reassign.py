@@ -21,6 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from voice.core.config import Settings
+from voice.routing.rules import ROUND_ROBIN, CannotApply, Member, TeamFacts, pick
 from voice.storage import notifications
 from voice.storage.models import (
     AgentState,
@@ -74,10 +75,11 @@ def next_member(session: Session, team_id: str, current: str | None) -> tuple[st
         .join(TeamMember, TeamMember.user_id == User.id)
         .where(TeamMember.team_id == team_id, User.disabled_at.is_(None), User.username != (current or ""))
     ).all()
-    free = [r for r in rows if r.available]
-    if free:
-        oldest = min(free, key=lambda r: (r.last_assigned_at is not None, r.last_assigned_at, r.username))
-        return oldest.username, "next available member"
+    members = tuple(Member(r.username, bool(r.available), r.last_assigned_at) for r in rows)
+    try:  # whose turn it is: routing's round robin, the one rule for it
+        return pick(TeamFacts(team_id, members=members), ROUND_ROBIN).name, "next available member"
+    except CannotApply:
+        pass  # nobody available
     leads = sorted(r.username for r in rows if r.lead)
     return (leads[0], "team lead, nobody else available") if leads else None
 
