@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,12 +18,12 @@ from starlette.concurrency import run_in_threadpool
 
 from api.audio import ranged_audio
 from api.deps import get_session, get_settings
+from api.inbox_query import INBOX_STATES, InboxQuery, inbox_query
 from api.views import current_priority
 from api.web import SignInThrottle, check_csrf, current_user, render
 from voice.core.config import Settings
 from voice.storage import access, audit, models, search, users, vault
-from voice.storage.agents import set_agent_state
-from voice.storage.inbox import VoicemailFilter
+from voice.storage.agents import AssigneeError, assignees, set_agent_state
 from voice.storage.models import (
     AgentState,
     Status,
@@ -40,8 +40,6 @@ from voice.usecases.listing import list_voicemails
 from voice.usecases.reprocess_one import Busy, reprocess_voicemail
 
 router = APIRouter(include_in_schema=False)
-
-INBOX_STATES = ("new", "in_progress", "handled", "failed", "no_speech", "processing")
 
 
 def inbox_state(vm: Voicemail) -> str:
@@ -149,85 +147,6 @@ def logout(request: Request, session: Session = Depends(get_session)) -> Respons
     return RedirectResponse("/login", status_code=303)
 
 
-@dataclass(frozen=True)
-class InboxQuery:
-    sort: str = "newest"
-    mailbox: str | None = None
-    state: str | None = None
-    intent: str | None = None
-    urgency: str | None = None
-    language: str | None = None
-    since: str | None = None  # YYYY-MM-DD
-    until: str | None = None
-    mine: bool = False
-    q: str | None = None
-    notices: tuple[str, ...] = ()  # filters that were dropped, and why (shown above the list)
-
-    def params(self) -> dict[str, str]:
-        """The query string that reproduces this view (without a cursor)."""
-        values = {**asdict(self), "mine": "1" if self.mine else None, "notices": None}
-        return {k: str(v) for k, v in values.items() if v}
-
-    def filter(self, user: User, scope: access.Scope) -> VoicemailFilter:
-        return VoicemailFilter(
-            scope=scope,
-            mailbox=self.mailbox or None,
-            language=self.language or None,
-            since=_day(self.since),
-            until=_day(self.until, 1),
-            intent=self.intent if self.intent in INTENTS else None,
-            urgency=self.urgency if self.urgency in URGENCIES else None,
-            inbox_state=self.state if self.state in INBOX_STATES else None,
-            assignee=user.username if self.mine else None,
-            sort=self.sort if self.sort in ("newest", "priority") else "newest",
-            q=self.q or None,
-        )
-
-
-def _day(value: str | None, plus: int = 0) -> datetime | None:
-    """Midnight UTC starting the day YYYY-MM-DD (plus days); None for no day or one Voice cannot use."""
-    if not value:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC) + timedelta(days=plus)
-    except (ValueError, OverflowError):  # not a date, or 9999-12-31 plus a day
-        return None
-
-
-def _checked(view: InboxQuery) -> InboxQuery:
-    """The view without filters it cannot use, each dropped with a notice rather than an error page."""
-    notices: list[str] = []
-    since, until = view.since, view.until
-    why = "it is not a day from 0001-01-01 to 9999-12-30."
-    if since and _day(since) is None:
-        notices.append(f"Ignored the From date {_shown(since)}: {why}")
-        since = None
-    if until and _day(until, 1) is None:  # the filter runs to the end of that day
-        notices.append(f"Ignored the To date {_shown(until)}: {why}")
-        until = None
-    return replace(view, since=since, until=until, notices=tuple(notices))
-
-
-def _shown(value: str) -> str:
-    """A value quoted for a notice, shortened (the page escapes it)."""
-    return repr(value if len(value) <= 40 else value[:40] + "...")
-
-
-def inbox_query(
-    sort: str = Query("newest", pattern="^(newest|priority)$"),
-    mailbox: str | None = Query(None, max_length=100),
-    state: str | None = Query(None, max_length=20),
-    intent: str | None = Query(None, max_length=32),
-    urgency: str | None = Query(None, max_length=10),
-    language: str | None = Query(None, max_length=8),
-    since: str | None = Query(None),  # any length: one Voice cannot use is ignored with a notice (_checked)
-    until: str | None = Query(None),
-    mine: bool = Query(False),
-    q: str | None = Query(None, max_length=200),
-) -> InboxQuery:
-    return _checked(InboxQuery(sort, mailbox, state, intent, urgency, language, since, until, mine, q))
-
-
 def _rows(session: Session, items: list[Voicemail], q: str | None) -> list[dict[str, Any]]:
     passages = search.snippets(session, q, [vm.id for vm in items]) if q else {}
     return [
@@ -329,7 +248,13 @@ def voicemail_page(
     user: User = Depends(current_user),
     session: Session = Depends(get_session),
 ) -> Response:
-    vm = _voicemail(session, vm_id, user)
+    return _page(request, session, user, _voicemail(session, vm_id, user), rev)
+
+
+def _page(
+    request: Request, session: Session, user: User, vm: Voicemail, rev: int | None = None, error: str = ""
+) -> Response:
+    """The voicemail's page; with ``error`` (an action refused) a 422 that says why above its actions."""
     revision = _revision(vm, rev)
     notes = list(
         session.scalars(
@@ -338,20 +263,21 @@ def voicemail_page(
             .order_by(VoicemailNote.created_at)
         )
     )
-    agents = [u.username for u in users.list_users(session) if u.disabled_at is None]
     audit.record(session, _actor(user), "read", vm.id, revision=revision.number if revision else None)
     session.commit()
     return render(
         request,
         "voicemail.html",
+        status_code=422 if error else 200,
         user=user,
         vm=vm,
         state=inbox_state(vm),
         revision=revision,
         summary=revision.summary if revision else None,
         notes=notes,
-        agents=agents,
+        agents=assignees(session, vm),  # only who may take it (voice/storage/agents.py)
         priority=current_priority(vm),
+        error=error,
     )
 
 
@@ -387,12 +313,16 @@ def set_state(
 @router.post("/voicemails/{vm_id}/assign", dependencies=[Depends(check_csrf)])
 def assign(
     vm_id: str,
+    request: Request,
     assignee: str = Form("", max_length=100),
     user: User = Depends(current_user),
     session: Session = Depends(get_session),
 ) -> Response:
     vm = _voicemail(session, vm_id, user)
-    set_agent_state(session, vm, user.username, assignee=assignee or None, unassign=not assignee)
+    try:
+        set_agent_state(session, vm, user.username, assignee=assignee or None, unassign=not assignee)
+    except AssigneeError as exc:  # refused before anything changed
+        return _page(request, session, user, vm, error=f"Not assigned: {exc}.")
     audit.record(session, _actor(user), "update", vm_id, fields=["assignee"])
     session.commit()
     return _back(vm_id)

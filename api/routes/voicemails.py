@@ -248,16 +248,21 @@ def update_agent_state(
     session: Session = Depends(get_session),
     who: Principal = Depends(as_agent),
 ) -> VoicemailDetail:
-    """Agent state: new, in progress or handled, and who it is assigned to."""
+    """Agent state: new, in progress or handled, and who it is assigned to: an active web user of the
+    voicemail's team (of a voicemail of no team: an admin or an agent in no team), else a 422 that says why
+    and nothing changes."""
     vm = visible_voicemail(session, voicemail_id, who)
-    agents.set_agent_state(
-        session,
-        vm,
-        who.name,
-        state=update.agent_state,
-        assignee=update.assignee,
-        unassign="assignee" in update.model_fields_set and update.assignee is None,
-    )
+    try:
+        agents.set_agent_state(
+            session,
+            vm,
+            who.name,
+            state=update.agent_state,
+            assignee=update.assignee,
+            unassign="assignee" in update.model_fields_set and update.assignee is None,
+        )
+    except agents.AssigneeError as exc:  # refused before anything changed
+        raise HTTPException(422, str(exc)) from exc
     audit.record(session, actor(who), "update", voicemail_id, fields=sorted(update.model_fields_set))
     session.commit()
     return voicemail_detail(visible_voicemail(session, voicemail_id, who))

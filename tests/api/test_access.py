@@ -73,6 +73,7 @@ def test_roles(app: LocalServer, keys: dict[str, str], audio_server: AudioServer
     assert {mine, other} <= {
         i["id"] for i in client.get("/v1/voicemails?limit=500", headers=agent).json()["items"]
     }
+    app.create_user("dana", "correct horse battery", "agent")  # an assignee is a user (no teams: any)
     r = client.patch(
         f"/v1/voicemails/{other}", headers=agent, json={"agent_state": "handled", "assignee": "dana"}
     )

@@ -94,12 +94,13 @@ def _sign_in(client: TestClient, username: str) -> str:
     return _csrf(client.get("/").text)
 
 
-def _api_reads(vm_id: str, call_id: str) -> list[tuple[str, str, dict | None]]:
+def _api_reads(vm_id: str, call_id: str, assignee: str = "alice") -> list[tuple[str, str, dict | None]]:
+    """Every API path on one voicemail; the PATCH assigns ``assignee``, a member of the voicemail's team."""
     return [
         ("GET", f"/v1/voicemails/{vm_id}", None),
         ("GET", f"/v1/voicemails/{vm_id}/webhooks", None),
         ("GET", f"/v1/voicemails/{vm_id}/revisions", None),
-        ("PATCH", f"/v1/voicemails/{vm_id}", {"agent_state": "handled", "assignee": "mallory"}),
+        ("PATCH", f"/v1/voicemails/{vm_id}", {"agent_state": "handled", "assignee": assignee}),
         ("GET", f"/v1/calls/{call_id}", None),
     ]
 
@@ -143,12 +144,12 @@ def test_an_agent_key_of_billing_gets_404_for_support_on_every_api_path(world: W
         support = session.get(Voicemail, vm["support"])
         assert support is not None and support.agent_state == "in_progress" and support.assignee == "dana"
         handled = session.get(Voicemail, vm["billing"])
-        assert handled is not None and handled.agent_state == "handled" and handled.assignee == "mallory"
+        assert handled is not None and handled.agent_state == "handled" and handled.assignee == "alice"
 
     # A key of both teams sees both; admins see everything; the ingest key keeps its rule (what it posted).
     assert _api_listed(client, world.keys["both-agent"]) == {vm["billing"], vm["support"]}
     assert _api_listed(client, world.keys["admin"]) == set(vm.values())
-    for method, path, body in _api_reads(vm["support"], call["support"]):
+    for method, path, body in _api_reads(vm["support"], call["support"], "sam"):
         assert client.request(method, path, json=body, headers=bearer(world.keys["admin"])).status_code == 200
     assert _api_listed(client, world.keys["ingest"]) == set()
     body = {"audio_url": "https://pbx.example.com/a.wav", "call": {"mailbox": "accounts"}}
@@ -169,7 +170,7 @@ def _web_reads(vm_id: str, csrf: str) -> list[tuple[str, str, dict | None]]:
         ("GET", f"/voicemails/{vm_id}/transcript.srt", None),
         ("GET", f"/voicemails/{vm_id}/transcript.vtt", None),
         ("POST", f"/voicemails/{vm_id}/state", {**form, "state": "handled"}),
-        ("POST", f"/voicemails/{vm_id}/assign", {**form, "assignee": "mallory"}),
+        ("POST", f"/voicemails/{vm_id}/assign", {**form, "assignee": "alice"}),
         ("POST", f"/voicemails/{vm_id}/notes", {**form, "text": "seen by another team"}),
     ]
 

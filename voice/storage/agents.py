@@ -2,10 +2,65 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from voice.storage.models import Status, Voicemail, VoicemailEvent, utcnow
+from voice.storage.models import (
+    CallRecord,
+    Role,
+    Status,
+    Team,
+    TeamMailbox,
+    TeamMember,
+    User,
+    Voicemail,
+    VoicemailEvent,
+    utcnow,
+)
+
+
+class AssigneeError(ValueError):
+    """The assignee cannot take this voicemail; the message says why (a 422 in the API)."""
+
+
+def voicemail_team(session: Session, vm: Voicemail) -> str | None:
+    """The id of the team the voicemail belongs to: the team routing chose, else its mailbox's team (the
+    same rule voice/storage/access.py applies)."""
+    if vm.team_id is not None:
+        return vm.team_id
+    mailbox = select(CallRecord.mailbox).where(CallRecord.id == vm.call_id).scalar_subquery()
+    return session.scalar(select(TeamMailbox.team_id).where(TeamMailbox.mailbox == mailbox))
+
+
+def assignees(session: Session, vm: Voicemail) -> list[str]:
+    """Who may be assigned the voicemail, by user name, sorted: the active web users of its team (admins
+    too, only if they are in it: an assignee outside the team would not see it in their list). A voicemail
+    of no team is seen by admins and by agents in no team (voice/storage/access.py): any of them."""
+    active = select(User.username).where(User.disabled_at.is_(None))
+    team_id = voicemail_team(session, vm)
+    if team_id is not None:
+        members = select(TeamMember.user_id).where(TeamMember.team_id == team_id)
+        return list(session.scalars(active.where(User.id.in_(members)).order_by(User.username)))
+    in_a_team = select(TeamMember.user_id).where(TeamMember.user_id.is_not(None))
+    sees = (User.role == Role.ADMIN) | User.id.not_in(in_a_team)
+    return list(session.scalars(active.where(sees).order_by(User.username)))
+
+
+def check_assignee(session: Session, vm: Voicemail, assignee: str) -> None:
+    """Refuse (AssigneeError) an assignee who may not take the voicemail (``assignees``)."""
+    if assignee == vm.assignee:
+        return  # no change: an assignee set before (by routing, or before teams) is kept, not refused
+    if assignee in assignees(session, vm):
+        return
+    known = session.scalar(select(User.disabled_at.is_(None)).where(User.username == assignee))
+    if known is None:
+        raise AssigneeError(f"no user {assignee!r}")
+    if not known:
+        raise AssigneeError(f"user {assignee!r} is disabled")
+    team = session.scalar(select(Team.name).where(Team.id == voicemail_team(session, vm)))
+    if team is None:
+        raise AssigneeError(f"user {assignee!r} is in a team and does not see voicemails of no team")
+    raise AssigneeError(f"user {assignee!r} is not a member of team {team!r}, the voicemail's team")
 
 
 def set_agent_state(
@@ -16,7 +71,10 @@ def set_agent_state(
     assignee: str | None = None,
     unassign: bool = False,
 ) -> None:
-    """An agent's change (handled, in progress, assigned), kept in the voicemail's history."""
+    """An agent's change (handled, in progress, assigned), kept in the voicemail's history. An assignee who
+    may not take it (``check_assignee``) is refused before anything changes."""
+    if assignee is not None and not unassign:
+        check_assignee(session, vm, assignee)
     changes = []
     if state is not None and state != vm.agent_state:
         vm.agent_state = state
