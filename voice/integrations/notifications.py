@@ -4,14 +4,15 @@ renders the message (notify_render.py), sends it in the channel's format (notify
 attempt, and retries with the policy's backoff until it is sent or given up with the last error as reason.
 
 A channel that is down holds back only its own rows: a pool thread per message, and one message per channel at
-a time (a channel is the job's group), so a digest is never sent twice at once by one process."""
+a time (a channel is the job's group). Across processes, a digest row is gathered under a lock on its channel
+(outbox.take_digest): one digest per channel is in flight, at most one per window, each row listed once."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from voice.core.config import Settings
@@ -56,6 +57,26 @@ class _Prepared:
     digest: bool
 
 
+def _gather(
+    session: Session, settings: Settings, row: Notification, claimed: Claimed
+) -> list[Notification] | None:
+    """The other rows a claimed digest row's message lists; None when no digest of its channel may go now
+    (another process is sending one, or the last went out less than the digest's minutes ago): the row is
+    handed back for when one may, and this claim is not counted as an attempt."""
+    taken = outbox.take_digest(session, row, claimed.owner, utcnow())
+    if isinstance(taken, list):
+        return taken
+    claiming.end(
+        session,
+        _kind(settings),
+        claimed.id,
+        claimed.owner,
+        next_attempt_at=taken,
+        attempts=Notification.attempts - 1,
+    )
+    return None
+
+
 def _prepare(session: Session, settings: Settings, claimed: Claimed) -> _Prepared | str | None:
     """The message to send for a claimed row; a reason to give it up; or None when it is no longer work."""
     row = session.get(Notification, claimed.id)
@@ -64,8 +85,9 @@ def _prepare(session: Session, settings: Settings, claimed: Claimed) -> _Prepare
     channel = session.get(NotificationChannel, row.channel_id)
     if channel is None or not channel.enabled:
         return "the channel is disabled"
-    hold = utcnow() + timedelta(seconds=settings.notifications.lease_s)
-    others = outbox.digest_batch(session, row, hold) if row.digest else []
+    others = _gather(session, settings, row, claimed) if row.digest else []
+    if others is None:
+        return None
     ids = [row.voicemail_id, *(o.voicemail_id for o in others)]
     message = notify_render.message(session, settings, channel.name, ids, digest=row.digest, event=row.event)
     try:
@@ -86,7 +108,7 @@ def deliver_one(sm: sessionmaker[Session], claimed: Claimed, settings: Settings)
             session.commit()
             return None
         if prepared is None:
-            session.rollback()
+            session.commit()  # a digest row handed back to wait (_gather); else nothing was written
             return None
         session.commit()
     if not prepared.message.items:  # its voicemails were deleted meanwhile
@@ -129,14 +151,17 @@ def record(
     leader = session.get(Notification, claimed.id)
     assert leader is not None
     if result.ok:
+        if digest:  # it went out, whoever holds the row now; first, as take_digest locks channel then rows
+            session.execute(
+                update(NotificationChannel)
+                .where(NotificationChannel.id == leader.channel_id)
+                .values(last_digest_at=now)
+                .execution_options(synchronize_session=False)
+            )
         if claiming.end(
             session, kind, claimed.id, claimed.owner, status=Notification.SENT, sent_at=now, last_error=None
         ):
-            outbox.settle_batch(session, leader, others, now, None)
-            if digest:
-                channel = session.get(NotificationChannel, leader.channel_id)
-                if channel is not None:
-                    channel.last_digest_at = now
+            outbox.settle_batch(session, claimed.owner, leader, others, now, None)
         return
     if not claiming.write_held(session, kind, claimed.id, claimed.owner, last_error=result.error):
         log.warning(
@@ -148,7 +173,7 @@ def record(
     at = claiming.fail(
         session, kind, claimed.id, claimed.owner, permanent=result.permanent, reason=reason, now=now
     )
-    outbox.settle_batch(session, leader, others, None, at)
+    outbox.settle_batch(session, claimed.owner, leader, others, None, at)
 
 
 def send_test(session: Session, settings: Settings, name: str) -> AttemptResult:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from voice.storage.models import Notification, NotificationChannel, as_utc, utcnow
@@ -75,53 +75,77 @@ def enqueue(
     return rows
 
 
-def digest_batch(session: Session, leader: Notification, hold_until: datetime) -> list[Notification]:
-    """The other rows waiting for ``leader``'s channel's digest (due or not: they all arrived since the last
-    one), held until ``hold_until`` so no other process takes one up as a digest of its own meanwhile."""
-    now = utcnow()
-    rows = list(
-        session.scalars(
-            select(Notification)
-            .where(
-                Notification.channel_id == leader.channel_id,
-                Notification.status == Notification.PENDING,
-                Notification.digest.is_(True),
-                Notification.id != leader.id,
-                (Notification.lease_expires_at.is_(None)) | (Notification.lease_expires_at < now),
-            )
-            .order_by(Notification.created_at)
-            .limit(DIGEST_LIMIT - 1)
-        )
+def take_digest(
+    session: Session, leader: Notification, owner: str, now: datetime
+) -> list[Notification] | datetime:
+    """For ``leader``, a digest row ``owner`` claimed: the other rows waiting for its channel's digest (due or
+    not: they all arrived since the last one), leased to ``owner`` until the leader's lease ends, so that each
+    is listed by one message; or, when no digest of this channel may go now, when to try again: another one is
+    in flight (until its lease ends), or the last went out less than ``digest_minutes`` ago.
+
+    Two processes can hold two rows of one channel at once (the pool keeps one per channel only within a
+    process), so the decision is taken under a write lock on the channel's row, taken first: a row lock on
+    PostgreSQL, the database's write lock on SQLite. And each row is taken with a compare-and-set on its
+    lease, so a row another process claimed meanwhile is not listed here too."""
+    lock = NotificationChannel.id == leader.channel_id
+    session.execute(
+        update(NotificationChannel)
+        .where(lock)
+        .values(last_digest_at=NotificationChannel.last_digest_at)
+        .execution_options(synchronize_session=False)
     )
-    if rows:
-        session.execute(
-            update(Notification)
-            .where(Notification.id.in_([r.id for r in rows]))
-            .values(next_attempt_at=hold_until)
-            .execution_options(synchronize_session=False)
-        )
-    return rows
+    last, minutes = session.execute(
+        select(NotificationChannel.last_digest_at, NotificationChannel.digest_minutes).where(lock)
+    ).one()
+    mine = (Notification.channel_id == leader.channel_id) & (Notification.status == Notification.PENDING)
+    mine &= Notification.digest.is_(True)
+    other = (Notification.lease_owner != owner) & (Notification.lease_expires_at >= now)
+    in_flight = session.scalar(select(func.max(Notification.lease_expires_at)).where(mine, other))
+    if in_flight is not None:
+        return as_utc(in_flight)
+    if last is not None and minutes is not None and as_utc(last) + timedelta(minutes=minutes) > now:
+        return as_utc(last) + timedelta(minutes=minutes)
+    free = (Notification.lease_expires_at.is_(None)) | (Notification.lease_expires_at < now)
+    ids = select(Notification.id).where(mine, free, Notification.id != leader.id)
+    ids = ids.order_by(Notification.created_at).limit(DIGEST_LIMIT - 1)
+    wanted = list(session.scalars(ids))
+    if not wanted:
+        return []
+    session.execute(
+        update(Notification)
+        .where(Notification.id.in_(wanted), mine, free)
+        .values(lease_owner=owner, lease_expires_at=leader.lease_expires_at)
+        .execution_options(synchronize_session=False)
+    )
+    taken = select(Notification).where(Notification.id.in_(wanted), Notification.lease_owner == owner)
+    return list(session.scalars(taken.order_by(Notification.created_at)))
 
 
 def settle_batch(
     session: Session,
+    owner: str,
     leader: Notification,
     others: list[str],
     sent_at: datetime | None,
     retry_at: datetime | None,
 ) -> None:
-    """After the leader's attempt: the rows it listed end ``digested`` (sent), or wait for its next attempt
-    (failed; at once when it was given up, so a digest of their own carries them)."""
+    """After the leader's attempt (``owner`` held it): the rows it listed end ``digested`` (sent), or wait
+    for its next attempt (failed; at once when it was given up, so a digest of their own carries them); either
+    way their lease ends. A row whose lease ran out meanwhile is another owner's to settle."""
     if not others:
         return
-    values: dict[str, object]
+    values: dict[str, object] = {"lease_owner": None, "lease_expires_at": None}
     if sent_at is not None:
-        values = {"status": Notification.DIGESTED, "digest_id": leader.id, "sent_at": sent_at}
+        values |= {"status": Notification.DIGESTED, "digest_id": leader.id, "sent_at": sent_at}
     else:
-        values = {"next_attempt_at": retry_at or utcnow()}
+        values |= {"next_attempt_at": retry_at or utcnow()}
     session.execute(
         update(Notification)
-        .where(Notification.id.in_(others), Notification.status == Notification.PENDING)
+        .where(
+            Notification.id.in_(others),
+            Notification.status == Notification.PENDING,
+            Notification.lease_owner == owner,
+        )
         .values(**values)
         .execution_options(synchronize_session=False)
     )
