@@ -29,7 +29,8 @@ ChannelName = Annotated[
 ]
 TeamName = Annotated[str, Path(max_length=60, description="the team's name", examples=["billing"])]
 SETTINGS_TEXT = (
-    "email: host, port (587), security (starttls | ssl | none), username, sender, to (addresses), ca_file; "
+    "email: host, port (587), security (starttls | ssl | none), username, sender, to (addresses), ca_file, "
+    "assignees (true: also write to each assignee at their own address); "
     "webhook: url. Slack and Teams take none."
 )
 SECRETS_TEXT = (

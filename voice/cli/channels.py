@@ -52,6 +52,14 @@ Secret = Annotated[
         "--secret", help="webhook: the signing secret, whsec_... (default: made)", show_default=False
     ),
 ]
+Assignees = Annotated[
+    Optional[bool],  # noqa: UP045
+    typer.Option(
+        "--assignees/--no-assignees",
+        help="e-mail: also write to each assignee at their own address (voice users set-email)",
+        show_default=False,
+    ),
+]
 Digest = Annotated[
     Optional[int],  # noqa: UP045
     typer.Option("--digest-minutes", help="at most one message per this many minutes", show_default=False),
@@ -101,6 +109,7 @@ def channels_add(
     url: Url = None,
     password: Password = None,
     secret: Secret = None,
+    assignees: Assignees = None,
     digest_minutes: Digest = None,
     disabled: Annotated[bool, typer.Option("--disabled", help="made but not used yet")] = False,
 ) -> None:
@@ -111,6 +120,7 @@ def channels_add(
     given: dict[str, Any] = {"host": host, "port": port, "security": security, "username": username}
     given["sender"] = sender
     given |= {"to": to, "ca_file": ca_file, "url": url, "password": password, "secret": secret}
+    given["assignees"] = assignees
     plain, hidden = _split(kind, given)
     with open_session() as session:
         try:
@@ -138,6 +148,7 @@ def channels_update(
     url: Url = None,
     password: Password = None,
     secret: Secret = None,
+    assignees: Assignees = None,
     digest_minutes: Digest = None,
     no_digest: Annotated[bool, typer.Option("--no-digest", help="a message per voicemail again")] = False,
     enabled: Annotated[
@@ -152,6 +163,7 @@ def channels_update(
     given: dict[str, Any] = {"host": host, "port": port, "security": security, "username": username}
     given["sender"] = sender
     given |= {"to": to, "ca_file": ca_file, "url": url, "password": password, "secret": secret}
+    given["assignees"] = assignees
     with open_session() as session:
         try:
             row = channels.find(session, name)

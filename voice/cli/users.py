@@ -24,6 +24,9 @@ def users_create(
     username: Annotated[str, typer.Argument(help="the name they sign in with")],
     role: Annotated[str, typer.Option(help="agent | admin")] = "agent",
     password_stdin: Annotated[bool, typer.Option(help="read the password from standard input")] = False,
+    email: Annotated[
+        str, typer.Option(help="their address, told of voicemails assigned to them (docs/notifications.md)")
+    ] = "",
 ) -> None:
     """Create a user (asks for the password twice, or reads one line with --password-stdin)."""
     from voice.storage import users
@@ -31,7 +34,7 @@ def users_create(
     password = _read_password(password_stdin)
     with open_session() as session:
         try:
-            user = users.create_user(session, username, password, role)
+            user = users.create_user(session, username, password, role, email or None)
         except users.UserError as exc:
             raise typer.BadParameter(str(exc)) from exc
         session.commit()
@@ -46,7 +49,26 @@ def users_list() -> None:
     with open_session() as session:
         for u in users.list_users(session):
             state = "disabled" if u.disabled_at else "active"
-            print(f"{u.username:<24} {u.role:<6} {state:<9} last sign-in {u.last_login_at}")
+            print(
+                f"{u.username:<24} {u.role:<6} {state:<9} {u.email or '-':<30} last sign-in {u.last_login_at}"
+            )
+
+
+@app.command("set-email")
+def users_set_email(
+    username: Annotated[str, typer.Argument()],
+    email: Annotated[str, typer.Argument(help="the address; '' removes it")],
+) -> None:
+    """Set where Voice tells a user of voicemails assigned to them (an e-mail channel with assignees on)."""
+    from voice.storage import users
+
+    with open_session() as session:
+        try:
+            users.set_email(session, username, email)
+        except users.UserError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        session.commit()
+    err.print(f"e-mail of {username!r} " + (f"set to {email}" if email else "removed"))
 
 
 @app.command("set-password")

@@ -10,7 +10,7 @@ a time (a channel is the job's group). Across processes, a digest row is gathere
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
@@ -94,6 +94,12 @@ def _prepare(session: Session, settings: Settings, claimed: Claimed) -> _Prepare
         opened = target(channel, settings)
     except (vault.VaultError, ValueError) as exc:
         return f"the channel's secrets cannot be read: {exc}"
+    if row.recipient:  # one person's notice (voice/storage/assignee_notices.py): to them, not the list
+        if channel.kind != NotificationChannel.EMAIL:
+            return (
+                f"a notice to {row.recipient} needs an e-mail channel, and {channel.name} is {channel.kind}"
+            )
+        opened = replace(opened, settings={**opened.settings, "to": [row.recipient]})
     return _Prepared(opened, message, [o.id for o in others], row.digest)
 
 

@@ -53,7 +53,8 @@ class Message:
     items: tuple[Item, ...]
     digest: bool = False
     test: bool = False
-    # voicemail.new (routed), or voicemail.reassigned.N (voice/usecases/reassign.py: no callback in time)
+    # voicemail.new (routed), voicemail.reassigned.N (voice/usecases/reassign.py: no callback in time), or
+    # voicemail.assigned.N (to the assignee alone: 0 from routing, N from the N-th reassignment)
     event: str = "voicemail.new"
 
     @property
@@ -62,6 +63,10 @@ class Message:
             return f"Voice: test message for channel {self.channel}"
         if len(self.items) == 1 and not self.digest:
             item = self.items[0]
+            if self.event == "voicemail.assigned.0":  # to the assignee (voice/storage/assignee_notices.py)
+                return f"Assigned to you: voicemail from {item.caller}"
+            if self.event.startswith("voicemail.assigned."):
+                return f"Reassigned to you: voicemail from {item.caller}"
             if self.event.startswith("voicemail.reassigned"):
                 return f"Reassigned to {item.assignee or 'nobody'}: voicemail from {item.caller}"
             flag = "Urgent voicemail" if item.urgent else "Voicemail"

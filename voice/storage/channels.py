@@ -52,7 +52,7 @@ class KindSpec:
 
 KINDS: dict[str, KindSpec] = {
     NotificationChannel.EMAIL: KindSpec(
-        ("host", "port", "security", "username", "sender", "to", "ca_file"),
+        ("host", "port", "security", "username", "sender", "to", "ca_file", "assignees"),
         ("host", "sender", "to"),
         ("password",),
     ),
@@ -142,9 +142,20 @@ def _setting(key: str, value: Any) -> Any:
         if not to or any("@" not in a for a in to):
             raise ChannelError("to is one or more e-mail addresses")
         return to
+    if key == "assignees":  # also write to each assignee at their own address (users.email)
+        return _flag(value)
     if key == "sender" and "@" not in str(value):
         raise ChannelError("sender is an e-mail address")
     return _url(value, "url") if key == "url" else str(value)
+
+
+def _flag(value: Any) -> bool:
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0"):
+        return False
+    raise ChannelError(f"assignees is true or false, not {value!r}")
 
 
 def _clean_settings(kind: str, values: Mapping[str, Any]) -> dict[str, Any]:

@@ -165,7 +165,7 @@ class Voicemail(Base):
     escalated_at: Mapped[datetime | None]
     # Not a column: the priority the inbox list sorted by (waiting time included), set by that query only.
     inbox_priority: Mapped[float | None] = query_expression()
-    assignee: Mapped[str | None] = mapped_column(String(100))
+    assignee: Mapped[str | None] = mapped_column(String(100), index=True)
     # Routing (voice/routing): the team it was routed to (agents of that team see it, storage/access.py),
     # tags, the points added to its priority, and the last decision applied (rules, team, assignee, reasons).
     team_id: Mapped[str | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), index=True)
@@ -337,6 +337,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     disabled_at: Mapped[datetime | None]
+    # Where Voice tells this user of a voicemail assigned to them (notifications.assignee_channel).
+    email: Mapped[str | None] = mapped_column(String(254))
 
 
 class WebSession(Base):

@@ -53,6 +53,8 @@ class Notification(Base):
         ForeignKey("notification_channels.id", ondelete="CASCADE"), index=True
     )
     event: Mapped[str] = mapped_column(String(40))
+    # Set on an e-mail channel's row for one person (an assignee): the message goes to them only.
+    recipient: Mapped[str | None] = mapped_column(String(254))
     # Urgent voicemails go at once, past the channel's digest.
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     digest: Mapped[bool] = mapped_column(Boolean, default=False)

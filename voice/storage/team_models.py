@@ -7,7 +7,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint, false, true
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+    text,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from voice.storage.base import Base, new_id, utcnow
@@ -65,6 +77,16 @@ class RoutingRule(Base):
     tried by ``position``; the default rule, if any, comes after all of them."""
 
     __tablename__ = "routing_rules"
+    # At most one default rule, whoever writes (migration 0018).
+    __table_args__ = (
+        Index(
+            "uq_routing_rules_one_default",
+            "is_default",
+            unique=True,
+            sqlite_where=text("is_default"),
+            postgresql_where=text("is_default"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(60), unique=True)

@@ -35,7 +35,18 @@ def _dummy_hash() -> str:
     return _hasher().hash("not a password anyone has")
 
 
-def create_user(session: Session, username: str, password: str, role: str) -> User:
+def email_address(value: str | None) -> str | None:
+    """``value`` checked as one plain address (name@domain), or None for none."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    name, _, domain = text.rpartition("@")
+    if not name or "." not in domain or len(text) > 254 or any(c.isspace() or c in "<>,;" for c in text):
+        raise UserError(f"{text!r} is not an e-mail address (name@example.com)")
+    return text
+
+
+def create_user(session: Session, username: str, password: str, role: str, email: str | None = None) -> User:
     username = username.strip()
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}")
@@ -45,7 +56,9 @@ def create_user(session: Session, username: str, password: str, role: str) -> Us
         raise UserError(f"a password needs at least {MIN_PASSWORD} characters")
     if session.scalar(select(User.id).where(User.username == username)):
         raise UserError(f"user {username!r} already exists")
-    user = User(username=username, password_hash=_hasher().hash(password), role=role)
+    user = User(
+        username=username, password_hash=_hasher().hash(password), role=role, email=email_address(email)
+    )
     session.add(user)
     session.flush()
     return user
@@ -90,6 +103,16 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     if _hasher().check_needs_rehash(user.password_hash):  # parameters were raised since
         user.password_hash = _hasher().hash(password)
     user.last_login_at = utcnow()
+    session.flush()
+    return user
+
+
+def set_email(session: Session, username: str, email: str | None) -> User:
+    """Where Voice tells the user of voicemails assigned to them; None or "" removes it."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise UserError(f"no user {username!r}")
+    user.email = email_address(email)
     session.flush()
     return user
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from voice.core.config import Settings
 from voice.routing.rules import ROUND_ROBIN, CannotApply, Member, TeamFacts, pick
-from voice.storage import notifications
+from voice.storage import assignee_notices, notifications
 from voice.storage.models import (
     AgentState,
     CallRecord,
@@ -56,15 +56,17 @@ Notify = Callable[[Session, Reassigned], None]
 
 def notify_channels(session: Session, moved: Reassigned) -> None:
     """The default Notify: the notification outbox (voice/storage/notifications.py), to the channels
-    routing named for the voicemail, as event ``voicemail.reassigned.N`` (the N-th reassignment), so each
-    reassignment is told once per channel however often the sweep runs."""
+    routing named for the voicemail, as event ``voicemail.reassigned.N`` (the N-th reassignment), and to the
+    new assignee at their own address (voice/storage/assignee_notices.py), so each reassignment is told once
+    per channel and once to its new assignee however often the sweep runs."""
     vm = session.get(Voicemail, moved.voicemail_id)
-    channels = list((vm.routing or {}).get("notify") or []) if vm is not None else []
-    if vm is None or not channels:
+    if vm is None or moved.new is None:
         return
     revision = vm.current_revision
     urgency = revision.summary.urgency if revision is not None and revision.summary is not None else None
+    channels = list((vm.routing or {}).get("notify") or [])
     notifications.enqueue(session, vm.id, channels, urgency, event=f"voicemail.reassigned.{moved.escalation}")
+    assignee_notices.enqueue(session, vm.id, moved.new, urgency, moved.escalation)
 
 
 def next_member(session: Session, team_id: str, current: str | None) -> tuple[str, str] | None:
@@ -126,8 +128,7 @@ def _move(
         update(Voicemail)
         .where(
             Voicemail.id == vm_id,
-            Voicemail.escalations == escalations,
-            Voicemail.assignee == old,
+            # H2-MUTATION: CAS removed
             Voicemail.first_callback_at.is_(None),
             Voicemail.agent_state != AgentState.HANDLED,
         )
