@@ -171,12 +171,12 @@ def test_a_stored_voicemail_is_routed_and_routed_again_only_while_nobody_handled
     with sm() as session:
         vm = session.get(Voicemail, vip)
         assert vm is not None and (vm.assignee, vm.priority, vm.tags) == ("bob", 35.0, ["vip"])
-        agents.set_agent_state(session, vm, "dana", assignee="dana")  # a person assigns it
+        agents.set_agent_state(session, vm, "dana", assignee="carol")  # a person assigns it (to billing's)
         session.commit()
     with sm() as session:
         assert route.after_processing(session, vip) is None
         vm = session.get(Voicemail, vip)
-        assert vm is not None and vm.assignee == "dana"
+        assert vm is not None and vm.assignee == "carol"
         agents.set_agent_state(session, vm, "dana", unassign=True, state="handled")
         session.commit()
     with sm() as session:
