@@ -11,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from api.auth import as_admin
-from api.deps import get_session
+from api.deps import get_session, get_settings
 from api.schemas import VoicemailId, errors
+from voice.core.config import Settings
 from voice.storage import routing as store
 from voice.storage.keys import Principal
 from voice.usecases import routing
@@ -33,6 +34,14 @@ RuleName = Annotated[str, Path(max_length=60, description="the rule's name", exa
 ListName = Annotated[str, Path(max_length=60, description="the caller list's name", examples=["vip"])]
 Admin = Annotated[Principal, Depends(as_admin)]
 DB = Annotated[Session, Depends(get_session)]
+
+
+def _region(settings: Settings = Depends(get_settings)) -> str:
+    return settings.summary.default_region
+
+
+# Where numbers written without a country code are (lists, rules, callers): settings.summary.default_region.
+Region = Annotated[str, Depends(_region)]
 
 
 class RuleSetOut(BaseModel):
@@ -105,11 +114,12 @@ def get_rules(session: DB, _: Admin) -> RuleSetOut:
 def put_rules(
     session: DB,
     _: Admin,
+    region: Region,
     body: Annotated[Any, Body(examples=[{"rules": [RULE_EXAMPLE, DEFAULT_EXAMPLE]}])],
 ) -> RuleSetOut:
     """Replace every rule with the set sent, in its order (config as code); 422 with every problem and
     where it is, and then nothing changes."""
-    routing.load_rule_set(session, body)
+    routing.load_rule_set(session, body, region)
     session.commit()
     return _set(session)
 
@@ -120,12 +130,13 @@ def put_rules(
 def post_rule(
     session: DB,
     _: Admin,
+    region: Region,
     body: Annotated[dict[str, Any], Body(examples=[RULE_EXAMPLE])],
     position: Annotated[int | None, Query(ge=1, description="1: tried first; default: last")] = None,
 ) -> RuleSetOut:
     """Add one rule (at ``position``, else after the others); 409 if the name is taken or it is a second
     default rule. Answers the whole set."""
-    routing.add_rule(session, body, position)
+    routing.add_rule(session, body, position, region)
     session.commit()
     return _set(session)
 
@@ -157,9 +168,9 @@ def get_lists(session: DB, _: Admin) -> ListsOut:
 
 
 @router.post("/routing/lists/{name}/numbers", response_model=ListsOut)
-def add_numbers(name: ListName, body: NumbersIn, session: DB, _: Admin) -> ListsOut:
+def add_numbers(name: ListName, body: NumbersIn, session: DB, _: Admin, region: Region) -> ListsOut:
     """Add numbers to a list (made if need be); each is stored in E.164, 422 for one that is not a number."""
-    routing.add_numbers(session, name, body.numbers)
+    routing.add_numbers(session, name, body.numbers, region)
     session.commit()
     return _lists(session)
 
@@ -169,10 +180,11 @@ def remove_numbers(
     name: ListName,
     session: DB,
     _: Admin,
+    region: Region,
     number: Annotated[list[str], Query(min_length=1, examples=[["+14155550100"]])],
 ) -> ListsOut:
     """Take numbers (``?number=``, repeated) off a list."""
-    routing.remove_numbers(session, name, number)
+    routing.remove_numbers(session, name, number, region)
     session.commit()
     return _lists(session)
 
@@ -190,8 +202,9 @@ def explain(
     vm_id: VoicemailId,
     session: DB,
     _: Admin,
+    region: Region,
 ) -> DecisionOut:
     """Which rules a voicemail matches now and why (re-evaluated; nothing is stored), beside the decision
     stored when it was last routed."""
-    decision = routing.explain(session, vm_id)
+    decision = routing.explain(session, vm_id, region)
     return DecisionOut(voicemail_id=vm_id, now=decision.as_dict(), applied=routing.applied(session, vm_id))

@@ -26,6 +26,13 @@ OptBool = Optional[bool]  # noqa: UP045
 OptInt = Optional[int]  # noqa: UP045
 
 
+def _region() -> str:
+    """Where numbers written without a country code are (settings: summary.default_region)."""
+    from voice.core.config import get_settings
+
+    return get_settings().summary.default_region
+
+
 def _refuse(exc: Exception) -> typer.Exit:
     err.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(2)
@@ -119,7 +126,7 @@ def routing_add(
             "continue": then_continue, "default": default, "enabled": not disabled}  # fmt: skip
     with open_session() as session:
         try:
-            routing.add_rule(session, body, position)
+            routing.add_rule(session, body, position, _region())
         except RoutingError as exc:
             raise _refuse(exc) from None
         session.commit()
@@ -188,7 +195,7 @@ def routing_load(file: Annotated[Path, typer.Argument(help="a YAML file with a '
         raise _refuse(exc) from None
     with open_session() as session:
         try:
-            rules = routing.load_yaml(session, text)
+            rules = routing.load_yaml(session, text, _region())
         except RoutingError as exc:
             raise _refuse(ValueError(f"{file}: nothing changed:\n{exc}")) from None
         session.commit()
@@ -216,7 +223,7 @@ def routing_explain(
 
     with open_session() as session:
         try:
-            decision = routing.explain(session, voicemail_id)
+            decision = routing.explain(session, voicemail_id, _region())
             applied = routing.applied(session, voicemail_id)
         except RoutingError as exc:
             raise _refuse(exc) from None
@@ -247,7 +254,7 @@ def routing_test(
         raise _refuse(exc) from None
     bad = 0
     with open_session() as session:
-        for result in routing.test_cards(session, lines):
+        for result in routing.test_cards(session, lines, _region()):
             if result.decision is None:
                 bad += 1
                 err.print(f"error: {result.error}", style="red", markup=False, highlight=False)
@@ -284,10 +291,11 @@ def _numbers(name: str, numbers: list[str], add: bool) -> None:
     with open_session() as session:
         try:
             if add:
-                stored = routing.add_numbers(session, name, numbers)
+                stored = routing.add_numbers(session, name, numbers, _region())
                 done = f"{len(set(stored))} numbers on list {routing.list_name(name)!r}: {' '.join(stored)}"
             else:
-                done = f"{routing.remove_numbers(session, name, numbers)} numbers taken off {name!r}"
+                gone = routing.remove_numbers(session, name, numbers, _region())
+                done = f"{gone} numbers taken off {name!r}"
         except RoutingError as exc:
             raise _refuse(exc) from None
         session.commit()

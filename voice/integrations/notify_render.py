@@ -177,7 +177,7 @@ def item(session: Session, settings: Settings, vm_id: str) -> Item | None:
         voicemail_id=vm.id,
         caller=name or call.from_number or "Unknown caller",
         summary=(summary.text if summary is not None else None) or _no_summary(vm.status),
-        callback=to_e164(number, "US") or number,
+        callback=to_e164(number, settings.summary.default_region) or number,
         urgency=summary.urgency if summary is not None else None,
         intent=summary.intent if summary is not None else None,
         team=team.name if team is not None else None,

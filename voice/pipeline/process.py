@@ -298,7 +298,7 @@ def _finish(
         revision,
         summary,
         rule,
-        route.after_processing,
+        partial(route.after_processing, region=settings.summary.default_region),
         **fields,
     )
 

@@ -62,8 +62,9 @@ def directory(session: Session, rules: list[Rule]) -> Directory:
     )
 
 
-def facts(vm: Voicemail) -> Facts:
-    """What the rules test, from the voicemail's current triage card and its call."""
+def facts(vm: Voicemail, region: str = spec.DEFAULT_REGION) -> Facts:
+    """What the rules test, from the voicemail's current triage card and its call (a caller number without a
+    country code read in ``region``, the configured summary.default_region)."""
     revision = vm.current_revision
     summary = revision.summary if revision is not None else None
     flags = list(summary.flags or []) if summary is not None else []
@@ -76,15 +77,15 @@ def facts(vm: Voicemail) -> Facts:
         mailbox=call.mailbox,
         language=revision.language if revision is not None else None,
         spam="spam" in flags or intent == "spam_robocall",
-        caller=to_e164(call.from_number, "US") if call.from_number else None,
+        caller=to_e164(call.from_number, region) if call.from_number else None,
         at=as_utc(started),
     )
 
 
-def decide(session: Session, vm: Voicemail) -> Decision:
+def decide(session: Session, vm: Voicemail, region: str = spec.DEFAULT_REGION) -> Decision:
     """The decision the rules make for ``vm`` now; nothing is stored (`voice routing explain`)."""
     rules = load_rules(session)
-    return evaluate(rules, facts(vm), directory(session, rules))
+    return evaluate(rules, facts(vm, region), directory(session, rules))
 
 
 def manually_assigned(vm: Voicemail) -> bool:
@@ -111,7 +112,7 @@ def store_decision(session: Session, vm: Voicemail, decision: Decision) -> None:
     )
 
 
-def after_processing(session: Session, vm_id: str) -> Decision | None:
+def after_processing(session: Session, vm_id: str, region: str = spec.DEFAULT_REGION) -> Decision | None:
     """Route ``vm_id`` if it should be (``should_route``), in the caller's transaction; the decision, or
     None when it was not routed. Never raises for a fault of routing's own (see the module's docstring)."""
     vm = session.get(Voicemail, vm_id)
@@ -124,7 +125,7 @@ def after_processing(session: Session, vm_id: str) -> Decision | None:
         rules = load_rules(session)
         if not rules and vm.routing is None:
             return None  # an install without rules: nothing to say on every voicemail
-        seen = facts(vm)
+        seen = facts(vm, region)
         decision = evaluate(rules, seen, directory(session, rules))
     except SQLAlchemyError:
         raise

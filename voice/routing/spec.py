@@ -15,7 +15,15 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from voice.core.phone import to_e164
 from voice.routing import rules as r
@@ -25,6 +33,9 @@ from voice.triage.model import INTENTS, URGENCIES
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,59}")
 NAME_TEXT = "1 to 60 letters, digits, '-' or '_', starting with a letter or digit"
 MAX_RULES = 500
+# Numbers written without a country code are read in the configured region (settings.summary.default_region);
+# this is that setting's default, for callers that have no settings (stored rules hold E.164 already).
+DEFAULT_REGION = "US"
 
 
 class SpecError(RoutingError):
@@ -89,8 +100,9 @@ class When(BaseModel):
 
     @field_validator("caller")
     @classmethod
-    def _numbers(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else [caller_number(v) for v in value]
+    def _numbers(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        region = (info.context or {}).get("region", DEFAULT_REGION)  # parse_rule_set / parse_rule
+        return None if value is None else [caller_number(v, region) for v in value]
 
     @field_validator("caller_list")
     @classmethod
@@ -230,10 +242,10 @@ class RuleSet(BaseModel):
         return self
 
 
-def caller_number(raw: str) -> str:
-    """A number on a list or in a rule, in E.164 (a national number is read as a US one, as the API does
-    without a region); ValueError saying why for anything that is not a dialable number."""
-    number = to_e164(str(raw).strip(), "US")
+def caller_number(raw: str, region: str = DEFAULT_REGION) -> str:
+    """A number on a list or in a rule, in E.164 (a national number is read as one of ``region``: the
+    configured summary.default_region); ValueError saying why for anything that is not a dialable number."""
+    number = to_e164(str(raw).strip(), region)
     if number is None:
         raise ValueError(f"{raw!r} is not a phone number (write it in E.164, e.g. +14155550100)")
     return number
@@ -265,7 +277,7 @@ def explain_errors(exc: ValidationError, data: Any) -> str:
     return "\n".join(lines)
 
 
-def parse_rule_set(data: Any) -> RuleSet:
+def parse_rule_set(data: Any, region: str = DEFAULT_REGION) -> RuleSet:
     """A rule set from parsed YAML or JSON: {"rules": [...]} or the list itself; SpecError with every
     problem and where it is."""
     if isinstance(data, list):
@@ -275,15 +287,15 @@ def parse_rule_set(data: Any) -> RuleSet:
     if not isinstance(data, dict):
         raise SpecError("a rule set is a mapping with a 'rules' list, or the list itself")
     try:
-        return RuleSet.model_validate(data)
+        return RuleSet.model_validate(data, context={"region": region})
     except ValidationError as exc:
         raise SpecError(explain_errors(exc, data)) from None
 
 
-def parse_rule(data: Any) -> RuleSpec:
+def parse_rule(data: Any, region: str = DEFAULT_REGION) -> RuleSpec:
     """One rule (POST /v1/routing/rules, `voice routing add`); SpecError saying why."""
     try:
-        return RuleSpec.model_validate(data)
+        return RuleSpec.model_validate(data, context={"region": region})
     except ValidationError as exc:
         name = data.get("name") if isinstance(data, dict) else None
         head = f"rule {name!r}" if isinstance(name, str) else "the rule"

@@ -240,7 +240,8 @@ def _store(
         detail = f"reprocess run {job.run_id}: {made}"
         session.add(VoicemailEvent(voicemail_id=job.vm_id, status=result.status, detail=detail))
         session.flush()
-        route.after_processing(session, job.vm_id)  # again, only while nobody has handled it
+        # Again, only while nobody has handled it.
+        route.after_processing(session, job.vm_id, cfg.summary.default_region)
         session.commit()
 
 

@@ -2,7 +2,9 @@
 (config as code: a load replaces every rule at once, or changes nothing), one rule at a time, caller lists,
 ``explain`` (which rule a stored voicemail matches now, and why) and ``test_cards`` (the rules on triage
 cards given as JSON, one a line). Nothing here commits: the caller does, so a refusal leaves all as it was.
-Every refusal is a RoutingError (voice/storage/routing.py) whose message says why."""
+Every refusal is a RoutingError (voice/storage/routing.py) whose message says why. ``region`` is the
+configured summary.default_region: numbers written without a country code (on lists, in rules, callers) are
+read as that region's."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session
 from voice.core.phone import to_e164
 from voice.routing import route, spec
 from voice.routing.rules import Decision, Facts, after, evaluate
+from voice.routing.spec import DEFAULT_REGION
 from voice.storage import inbox
 from voice.storage import routing as store
 from voice.storage.models import utcnow
@@ -53,33 +56,35 @@ def export_yaml(session: Session) -> str:
     return str(yaml.dump({"rules": rules}, Dumper=_Dumper, default_flow_style=False, **options))
 
 
-def load_rule_set(session: Session, data: Any) -> list[spec.RuleSpec]:
+def load_rule_set(session: Session, data: Any, region: str = DEFAULT_REGION) -> list[spec.RuleSpec]:
     """Replace every rule with ``data`` (parsed YAML or JSON), checked as a whole first."""
-    rules = spec.parse_rule_set(data).rules
+    rules = spec.parse_rule_set(data, region).rules
     store.replace_rules(session, [_new(rule) for rule in rules])
     return rules
 
 
-def load_yaml(session: Session, text: str) -> list[spec.RuleSpec]:
+def load_yaml(session: Session, text: str, region: str = DEFAULT_REGION) -> list[spec.RuleSpec]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise RoutingError(f"not YAML: {exc}") from None
-    return load_rule_set(session, data)
+    return load_rule_set(session, data, region)
 
 
-def add_rule(session: Session, data: dict[str, Any], position: int | None = None) -> spec.RuleSpec:
-    rule = spec.parse_rule(data)
+def add_rule(
+    session: Session, data: dict[str, Any], position: int | None = None, region: str = DEFAULT_REGION
+) -> spec.RuleSpec:
+    rule = spec.parse_rule(data, region)
     store.add_rule(session, _new(rule), position)
     return rule
 
 
-def explain(session: Session, vm_id: str) -> Decision:
+def explain(session: Session, vm_id: str, region: str = DEFAULT_REGION) -> Decision:
     """The decision the rules make for a stored voicemail now (re-evaluated; nothing is stored)."""
     vm = inbox.get_voicemail(session, vm_id)
     if vm is None:
         raise RoutingNotFound("voicemail not found")
-    return route.decide(session, vm)
+    return route.decide(session, vm, region)
 
 
 def _when(value: Any) -> datetime | None:
@@ -94,7 +99,7 @@ def _when(value: Any) -> datetime | None:
     return moment
 
 
-def card_facts(card: dict[str, Any]) -> Facts:
+def card_facts(card: dict[str, Any], region: str = DEFAULT_REGION) -> Facts:
     """Facts from a triage card as JSON: its fields at the top, or as `voice transcribe --format json`
     prints them ("summary" for the card, "call" for from, mailbox and started_at)."""
     summary: dict[str, Any] = card["summary"] if isinstance(card.get("summary"), dict) else {}
@@ -116,7 +121,7 @@ def card_facts(card: dict[str, Any]) -> Facts:
         mailbox=get("mailbox"),
         language=(get("language") or None),
         spam=bool(spam) if spam is not None else ("spam" in flags or get("intent") == "spam_robocall"),
-        caller=to_e164(str(caller), "US") if caller else None,
+        caller=to_e164(str(caller), region) if caller else None,
         at=_when(get("at", "started_at")) or utcnow(),
     )
 
@@ -128,7 +133,7 @@ class CardResult:
     error: str | None = None
 
 
-def test_cards(session: Session, lines: Iterable[str]) -> Iterator[CardResult]:
+def test_cards(session: Session, lines: Iterable[str], region: str = DEFAULT_REGION) -> Iterator[CardResult]:
     """The rules on each card (one JSON object a line; blank lines skipped), in order, storing nothing. An
     assignment takes the member's turn for the next cards, as it would if they were stored."""
     rules = route.load_rules(session)
@@ -140,7 +145,7 @@ def test_cards(session: Session, lines: Iterable[str]) -> Iterator[CardResult]:
             card = json.loads(line)
             if not isinstance(card, dict):
                 raise ValueError("a card is a JSON object")
-            facts = card_facts(card)
+            facts = card_facts(card, region)
         except ValueError as exc:
             yield CardResult(number, None, f"line {number}: {exc}")
             continue
@@ -158,23 +163,23 @@ def list_name(name: str) -> str:
         raise RoutingError(str(exc)) from None
 
 
-def numbers(raw: Iterable[str]) -> list[str]:
+def numbers(raw: Iterable[str], region: str = DEFAULT_REGION) -> list[str]:
     """Numbers in E.164, or RoutingError naming the first that is not one."""
     try:
-        return [spec.caller_number(n) for n in raw]
+        return [spec.caller_number(n, region) for n in raw]
     except ValueError as exc:
         raise RoutingError(str(exc)) from None
 
 
-def add_numbers(session: Session, name: str, raw: Iterable[str]) -> list[str]:
+def add_numbers(session: Session, name: str, raw: Iterable[str], region: str = DEFAULT_REGION) -> list[str]:
     """Add numbers to a list (made if need be); the numbers as stored."""
-    found = numbers(raw)
+    found = numbers(raw, region)
     store.add_numbers(session, list_name(name), found)
     return found
 
 
-def remove_numbers(session: Session, name: str, raw: Iterable[str]) -> int:
-    return store.remove_numbers(session, list_name(name), numbers(raw))
+def remove_numbers(session: Session, name: str, raw: Iterable[str], region: str = DEFAULT_REGION) -> int:
+    return store.remove_numbers(session, list_name(name), numbers(raw, region))
 
 
 def applied(session: Session, vm_id: str) -> dict[str, Any] | None:
