@@ -1,4 +1,4 @@
-"""`voice storage`: stored audio files (encryption at rest)."""
+"""`voice storage`: encryption at rest of stored audio files and of channels' secrets."""
 
 from __future__ import annotations
 
@@ -6,19 +6,20 @@ from pathlib import Path
 
 import typer
 
-from voice.cli.common import open_session
+from voice.cli.common import err, session_factory
 from voice.core.config import get_settings
 
-app = typer.Typer(help="Stored audio: encryption at rest.", no_args_is_help=True)
+app = typer.Typer(help="Stored audio and channels' secrets: encryption at rest.", no_args_is_help=True)
 
 
 @app.command("rekey")
 def storage_rekey() -> None:
     """Encrypt every stored audio file with the current key: plain files (written before a key was set)
-    and files under an old key (after a rotation). Safe to run again; run it with the service up."""
+    and files under an old key (after a rotation); and seal notification channels' secrets (SMTP passwords,
+    webhook URLs, signing secrets) with it the same way. Safe to run again; run it with the service up."""
     from sqlalchemy import select
 
-    from voice.storage import vault
+    from voice.storage import channels, vault
     from voice.storage.models import Voicemail
 
     settings = get_settings()
@@ -27,7 +28,8 @@ def storage_rekey() -> None:
         raise typer.BadParameter("no key: set VOICE_STORAGE__ENCRYPTION_KEY first")
 
     rewritten = kept = 0
-    with open_session() as session:
+    sessions = session_factory()
+    with sessions() as session:
         rows = session.execute(select(Voicemail.source_path, Voicemail.audio_path)).all()
     for row in rows:
         for name in row:
@@ -39,3 +41,11 @@ def storage_rekey() -> None:
             else:
                 kept += 1
     print(f"encrypted {rewritten} audio files with the current key; {kept} already were")
+    with sessions() as session:
+        done = channels.reseal_all(session, keyring)
+        session.commit()
+    print(f"sealed {done.resealed} channels' secrets with the current key; {done.current} already were")
+    if done.unreadable:  # a key missing from old_keys: the rest is done, these wait for it
+        names = ", ".join(done.unreadable)
+        err.print(f"cannot open the secrets of {names}: no configured key opens them", markup=False)
+        raise typer.Exit(1)

@@ -112,8 +112,7 @@ class SummarySettings(BaseModel):
 
     default_region: str = Field(
         "US",
-        description="Region for numbers with no country code when neither mailbox nor caller id gives one; "
-        "also for numbers on routing's caller lists and in its rules.",
+        description="Region for numbers with no country code when neither mailbox nor caller id gives one.",
     )
     # A mailbox's own region wins over the caller id's country, e.g. {"uk-support": "GB"}.
     mailbox_regions: dict[str, str] = Field(default_factory=dict)
@@ -264,7 +263,7 @@ class StorageSettings(BaseModel):
 
     # 32 bytes in base64 (`openssl rand -base64 32`); unset: audio is stored as plain files.
     encryption_key: SecretStr | None = None
-    # Earlier keys, read-only: files written under them stay readable until `voice storage rekey`.
+    # Earlier keys, read-only: audio and channel secrets under them stay readable until `voice storage rekey`.
     old_keys: list[SecretStr] = Field(default_factory=list)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
+from sqlalchemy import update as sa_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -318,3 +319,63 @@ def team_privacy(
         row.notify_audio = audio
     session.flush()
     return row.notify_transcript, row.notify_audio
+
+
+@dataclass(frozen=True)
+class Resealed:
+    """What `voice storage rekey` did to channels' secrets."""
+
+    resealed: int = 0  # sealed again under the current key (they were under an old one, or stored plain)
+    current: int = 0  # already under the current key
+    unreadable: tuple[str, ...] = ()  # channels whose secrets no configured key opens (left as they are)
+
+
+def _under_current(text: str, keyring: vault.Keyring) -> bool:
+    if not text.startswith(SEALED):
+        return False
+    raw = base64.b64decode(text[len(SEALED) :].split(":", 1)[1])
+    return raw[:8] == keyring.current_id
+
+
+def _reseal_one(session: Session, channel_id: str, keyring: vault.Keyring) -> str:
+    """What became of one channel's secrets: "resealed", "current" or "unreadable". A compare-and-set on
+    the text read: a channel changed meanwhile (by `voice channels update` or the API, which seal under the
+    current key) is read again."""
+    for _ in range(5):
+        text = session.scalar(select(NotificationChannel.secrets).where(NotificationChannel.id == channel_id))
+        if not text or _under_current(text, keyring):
+            return "current"
+        try:
+            sealed = seal(unseal(text, keyring), keyring)
+        except (vault.VaultError, ValueError):
+            return "unreadable"
+        done = session.execute(
+            sa_update(NotificationChannel)
+            .where(NotificationChannel.id == channel_id, NotificationChannel.secrets == text)
+            .values(secrets=sealed)
+            .execution_options(synchronize_session=False)
+        )
+        if done.rowcount == 1:  # type: ignore[attr-defined]
+            return "resealed"
+    return "current"  # changed on every try: by writers that seal under the current key
+
+
+def reseal_all(session: Session, keyring: vault.Keyring) -> Resealed:
+    """Every channel's secrets sealed under the current storage key, in the caller's transaction: after a
+    rotation (opened with the old key, still in ``old_keys``) or once a key is set (stored plain before).
+    Safe to run again: what is under the current key is left as it is."""
+    assert keyring.enabled
+    counts = {"resealed": 0, "current": 0}
+    unreadable = []
+    rows = session.execute(
+        select(NotificationChannel.id, NotificationChannel.name)
+        .where(NotificationChannel.secrets.is_not(None))
+        .order_by(NotificationChannel.name)
+    ).all()
+    for channel_id, name in rows:
+        outcome = _reseal_one(session, channel_id, keyring)
+        if outcome == "unreadable":
+            unreadable.append(name)
+        else:
+            counts[outcome] += 1
+    return Resealed(counts["resealed"], counts["current"], tuple(unreadable))
