@@ -112,7 +112,8 @@ class SummarySettings(BaseModel):
 
     default_region: str = Field(
         "US",
-        description="Region for numbers with no country code when neither mailbox nor caller id gives one.",
+        description="Region for numbers with no country code when neither mailbox nor caller id gives one; "
+        "also for numbers on routing's caller lists and in its rules.",
     )
     # A mailbox's own region wins over the caller id's country, e.g. {"uk-support": "GB"}.
     mailbox_regions: dict[str, str] = Field(default_factory=dict)
