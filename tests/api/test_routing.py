@@ -190,16 +190,16 @@ def test_a_voicemail_of_a_routed_mailbox_ends_with_its_team_assignee_and_history
     assert explained["now"]["assignee"] == "bob"  # alice's turn is taken; nothing stored by explaining
     assert app.get(vm_id)["assignee"] == "alice"
 
-    # Nobody has handled it: a reprocess routes it again (bob's turn).
+    # Nobody has handled it: a reprocess routes it again, to the same team, so alice keeps it.
     _reprocessed(app, vm_id)
-    assert app.get(vm_id)["assignee"] == "bob"
-    assert _history(app, vm_id)[-1].endswith("assigned to bob (round robin)")
+    assert app.get(vm_id)["assignee"] == "alice"
+    assert _history(app, vm_id)[-1].endswith("kept with alice, its assignee since first routed")
     # Handled: a reprocess leaves it where it is.
     r = app.client.patch(f"/v1/voicemails/{vm_id}", json={"agent_state": "handled"}, headers=h)
     assert r.status_code == 200, r.text
     _reprocessed(app, vm_id)
     after = app.get(vm_id)
-    assert after["assignee"] == "bob" and not after["history"][-1]["detail"].startswith("routing:")
+    assert after["assignee"] == "alice" and not after["history"][-1]["detail"].startswith("routing:")
 
     # Another mailbox: the default rule.
     shutil.copy(SAMPLE, audio_server.root / "routing-other.wav")

@@ -164,13 +164,14 @@ def test_a_stored_voicemail_is_routed_and_routed_again_only_while_nobody_handled
         session.refresh(vm)
         assert vm.priority == 35.0
 
-    with sm() as session:  # routed again while nobody handled it: bob's turn now
+    with sm() as session:  # routed again while nobody handled it: same team, so it stays with alice
         again = route.after_processing(session, vip)
         session.commit()
-    assert again is not None and again.assignee == "bob"
+    assert again is not None and again.assignee == "alice"
+    assert "kept with alice, its assignee since first routed" in again.text
     with sm() as session:
         vm = session.get(Voicemail, vip)
-        assert vm is not None and (vm.assignee, vm.priority, vm.tags) == ("bob", 35.0, ["vip"])
+        assert vm is not None and (vm.assignee, vm.priority, vm.tags) == ("alice", 35.0, ["vip"])
         agents.set_agent_state(session, vm, "dana", assignee="carol")  # a person assigns it (to billing's)
         session.commit()
     with sm() as session:

@@ -10,6 +10,7 @@ everywhere in that transaction (the job is then taken up again).
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from voice.core.phone import to_e164
 from voice.routing import spec
 from voice.routing.rules import LEAST_LOADED, Decision, Directory, Facts, Member, Rule, TeamFacts, evaluate
-from voice.storage import channels, notifications
+from voice.storage import assignee_notices, channels, notifications
 from voice.storage import routing as store
 from voice.storage.models import AgentState, Status, Voicemail, VoicemailEvent, as_utc
 
@@ -104,6 +105,23 @@ def should_route(vm: Voicemail) -> bool:
     )
 
 
+def kept_assignee(vm: Voicemail, decision: Decision, known: Directory) -> Decision:
+    """Routed again (a reprocess) to the same team, a voicemail stays with the member routing gave it to
+    while they are still in that team: taking turns again would move it away from someone who may be on it."""
+    before = vm.routing or {}
+    who = before.get("assignee")
+    if not who or vm.assignee != who or decision.assigned_by is None or decision.team != before.get("team"):
+        return decision
+    team = known.teams.get(decision.team or "")
+    if team is None or who not in {m.name for m in team.members} or who == decision.assignee:
+        return decision
+    was = f"assigned to {decision.assignee} ({decision.assigned_by})"
+    reasons = tuple(
+        r.replace(was, f"kept with {who}, its assignee since first routed") for r in decision.reasons
+    )
+    return replace(decision, assignee=who, reasons=reasons)
+
+
 def store_decision(session: Session, vm: Voicemail, decision: Decision) -> None:
     record = decision.as_dict()
     detail = f"routing: {decision.text}"
@@ -126,7 +144,8 @@ def after_processing(session: Session, vm_id: str, region: str = spec.DEFAULT_RE
         if not rules and vm.routing is None:
             return None  # an install without rules: nothing to say on every voicemail
         seen = facts(vm, region)
-        decision = evaluate(rules, seen, directory(session, rules))
+        known = directory(session, rules)
+        decision = kept_assignee(vm, evaluate(rules, seen, known), known)
     except SQLAlchemyError:
         raise
     except Exception as exc:  # a bug or a stored rule that no longer reads: the voicemail keeps its result
@@ -137,4 +156,6 @@ def after_processing(session: Session, vm_id: str, region: str = spec.DEFAULT_RE
     store_decision(session, vm, decision)
     # The outbox rule: the notifications leave as rows of this transaction (docs/notifications.md).
     notifications.enqueue(session, vm.id, decision.notify, seen.urgency)
+    if decision.assignee:
+        assignee_notices.enqueue(session, vm.id, decision.assignee, seen.urgency, 0)
     return decision
