@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -76,16 +76,35 @@ def _row(rule: NewRule, position: int) -> RoutingRule:
     )
 
 
+def _second_default(exc: IntegrityError) -> bool:
+    """The database refused a second default rule (index uq_routing_rules_one_default, migration 0018)."""
+    said = str(exc.orig)
+    return "uq_routing_rules_one_default" in said or "routing_rules.is_default" in said  # PostgreSQL, SQLite
+
+
 def _flush(session: Session, what: str) -> None:
     try:
         session.flush()
-    except IntegrityError as exc:  # another writer took the name between check and write
+    except IntegrityError as exc:  # another writer took the name, or made a default, between check and write
         session.rollback()
+        if _second_default(exc):
+            current = session.scalar(select(RoutingRule.name).where(RoutingRule.is_default.is_(True)))
+            raise RoutingConflict(
+                f"rule {current!r} is the default already; delete it first"
+                if current
+                else "another default rule was being written at the same time; try again"
+            ) from exc
         raise RoutingConflict(f"{what} was taken meanwhile; try again") from exc
 
 
 def replace_rules(session: Session, rules: list[NewRule]) -> None:
-    """The whole rule set becomes ``rules``, in this order, in the caller's transaction (all or nothing)."""
+    """The whole rule set becomes ``rules``, in this order, in the caller's transaction (all or nothing).
+    The old rules (the default among them) are deleted before the new ones are written."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Two loads at once: the second waits for the first to commit, then replaces what it wrote (without
+        # the lock its DELETE would not see the first's new rows, and the sets would mix or collide). SQLite
+        # writes one transaction at a time anyway. Plain reads (routing a voicemail) do not wait.
+        session.execute(text("LOCK TABLE routing_rules IN SHARE ROW EXCLUSIVE MODE"))
     session.execute(delete(RoutingRule))
     session.flush()
     session.add_all(_row(rule, number) for number, rule in enumerate(rules, start=1))
