@@ -84,7 +84,7 @@ def _prepare(session: Session, settings: Settings, claimed: Claimed) -> _Prepare
         return None
     channel = session.get(NotificationChannel, row.channel_id)
     if channel is None or not channel.enabled:
-        return "the channel is disabled"
+        return outbox.DISABLED
     others = _gather(session, settings, row, claimed) if row.digest else []
     if others is None:
         return None

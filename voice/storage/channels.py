@@ -22,6 +22,7 @@ from sqlalchemy import update as sa_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from voice.storage import notifications as outbox
 from voice.storage import teams, vault
 from voice.storage.keys import new_webhook_secret
 from voice.storage.models import NotificationChannel
@@ -282,6 +283,8 @@ def update(
     _complete(row.kind, row.config or {}, unseal(row.secrets, keyring))
     if digest_minutes is not UNSET:
         row.digest_minutes = _digest(digest_minutes)
+    if enabled is False and row.enabled:
+        outbox.give_up_channel(session, row.id)
     if enabled is not None:
         row.enabled = enabled
     session.flush()

@@ -149,3 +149,25 @@ def settle_batch(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
+
+
+# Why a disabled channel's rows end failed (given up when it is disabled, or by a process that claimed one).
+DISABLED = "the channel is disabled"
+
+
+def give_up_channel(session: Session, channel_id: str) -> int:
+    """A channel was disabled: its unsent rows end ``failed`` with the reason now, in the caller's
+    transaction, rather than when each falls due (a digest row can wait its window). A row a process holds
+    is left to it: it is being sent, or that process finds the channel disabled."""
+    now = utcnow()
+    result = session.execute(
+        update(Notification)
+        .where(
+            Notification.channel_id == channel_id,
+            Notification.status == Notification.PENDING,
+            (Notification.lease_expires_at.is_(None)) | (Notification.lease_expires_at < now),
+        )
+        .values(status=Notification.FAILED, last_error=DISABLED, lease_owner=None, lease_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
