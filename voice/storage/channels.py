@@ -283,11 +283,12 @@ def update(
     _complete(row.kind, row.config or {}, unseal(row.secrets, keyring))
     if digest_minutes is not UNSET:
         row.digest_minutes = _digest(digest_minutes)
-    if enabled is False and row.enabled:
-        outbox.give_up_channel(session, row.id)
+    disabled = enabled is False and row.enabled
     if enabled is not None:
         row.enabled = enabled
     session.flush()
+    if disabled:  # after the channel's row, in the order take_digest locks them (no deadlock between them)
+        outbox.give_up_channel(session, row.id)
     return describe(row)
 
 
