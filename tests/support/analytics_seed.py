@@ -67,6 +67,12 @@ def seed_dashboard_set(session: Session) -> None:
     teams.create_team(session, "support", ["helpdesk"])
     teams.add_member(session, "billing", username="alice")
     teams.add_member(session, "support", username="sam")
+    seed_dashboard_voicemails(session)
+
+
+def seed_dashboard_voicemails(session: Session) -> None:
+    """The 200 voicemails alone, for a database whose teams billing (mailbox accounts, 4 h deadline) and
+    support (helpdesk) were made otherwise (by the admin API in tests/e2e/test_team_story_browser.py)."""
     for i in range(140):
         _billing(session, i)
     for i in range(60):
