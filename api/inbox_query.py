@@ -27,6 +27,8 @@ class InboxQuery:
     until: str | None = None
     mine: bool = False
     q: str | None = None
+    team: str | None = None  # a team's name (the user's own teams; admins: any)
+    tag: str | None = None
     notices: tuple[str, ...] = ()  # filters that were dropped, and why (shown above the list)
 
     def params(self) -> dict[str, str]:
@@ -47,6 +49,8 @@ class InboxQuery:
             assignee=user.username if self.mine else None,
             sort=self.sort if self.sort in ("newest", "priority") else "newest",
             q=self.q or None,
+            team=self.team or None,
+            tag=self.tag or None,
         )
 
 
@@ -90,5 +94,9 @@ def inbox_query(
     until: str | None = Query(None),
     mine: bool = Query(False),
     q: str | None = Query(None, max_length=200),
+    team: str | None = Query(None, max_length=60),
+    tag: str | None = Query(None, max_length=60),
 ) -> InboxQuery:
-    return _checked(InboxQuery(sort, mailbox, state, intent, urgency, language, since, until, mine, q))
+    return _checked(
+        InboxQuery(sort, mailbox, state, intent, urgency, language, since, until, mine, q, team, tag)
+    )

@@ -23,6 +23,7 @@ from api.views import current_priority
 from api.web import SignInThrottle, check_csrf, current_user, render
 from voice.core.config import Settings
 from voice.storage import access, audit, models, search, users, vault
+from voice.storage import inbox as inbox_store
 from voice.storage.agents import AssigneeError, assignees, set_agent_state
 from voice.storage.models import (
     AgentState,
@@ -33,6 +34,7 @@ from voice.storage.models import (
     Voicemail,
     VoicemailNote,
 )
+from voice.storage.routing import mailbox_teams, rule_tags
 from voice.transcription.subtitles import subtitles
 from voice.transcription.transcribe import Segment
 from voice.triage.model import INTENTS, URGENCIES
@@ -149,9 +151,12 @@ def logout(request: Request, session: Session = Depends(get_session)) -> Respons
 
 def _rows(session: Session, items: list[Voicemail], q: str | None) -> list[dict[str, Any]]:
     passages = search.snippets(session, q, [vm.id for vm in items]) if q else {}
+    owners = mailbox_teams(session) if items else {}
     return [
         {
             "vm": vm,
+            # Whose it is, as the access rule reads it: the team routed to, else its mailbox's.
+            "team": vm.team.name if vm.team is not None else owners.get(vm.call.mailbox or ""),
             "state": inbox_state(vm),
             "priority": current_priority(vm),
             "summary": _summary(vm),
@@ -178,6 +183,7 @@ def inbox(
         items, next_cursor = list_voicemails(session, f, 50, None, region)
     params = view.params()
     mailboxes = access.mailboxes(session, f.scope)
+    team_names = inbox_store.team_names(session, f.scope)
     audit.record(session, _actor(user), "list", None, shown=len(items), search=bool(view.q))
     session.commit()
     live = f.sort == "newest" and not cursor  # new voicemails slide in at the top of the first page
@@ -189,6 +195,8 @@ def inbox(
         params=params,
         next_url=f"/?{urlencode({**params, 'cursor': next_cursor})}" if next_cursor else None,
         mailboxes=mailboxes,
+        teams=team_names,
+        tags=rule_tags(session),
         intents=INTENTS,
         urgencies=URGENCIES,
         states=INBOX_STATES,

@@ -160,6 +160,14 @@ def list_voicemails(
         None, max_length=200, description="words in the transcript or summary", examples=["invoice"]
     ),
     cursor: str | None = Query(None, description="next_cursor of the previous page"),
+    team: str | None = Query(
+        None,
+        max_length=60,
+        description="the team's voicemails: routed to it, or to none from one of its mailboxes; an agent key "
+        "gets only its own teams' (another team's name: an empty list)",
+        examples=["billing"],
+    ),
+    tag: str | None = Query(None, max_length=60, description="voicemails with this tag", examples=["vip"]),
     ids: list[Annotated[str, StringConstraints(max_length=32)]] | None = Query(
         None,
         alias="id",
@@ -171,8 +179,9 @@ def list_voicemails(
     teams' (docs/teams.md)."""
     scope = access.for_key(session, who)
     f = inbox.VoicemailFilter(
-        status_, mailbox, caller, language, since, until, scope, q=q or None, ids=tuple(ids) if ids else None
-    )
+        status_, mailbox, caller, language, since, until, scope, q=q or None, ids=tuple(ids) if ids else None,
+        team=team or None, tag=tag or None,
+    )  # fmt: skip
     try:
         items, next_cursor = listing.list_voicemails(
             session, f, limit, cursor, settings.summary.default_region
@@ -185,7 +194,8 @@ def list_voicemails(
         counts=inbox.count_by_status(session, scope),
     )
     # The filters, but not the search words or the number searched for: they may be personal data.
-    given = {"status": status_, "mailbox": mailbox, "language": language, "search": bool(q)}
+    given = {"status": status_, "mailbox": mailbox, "language": language, "search": bool(q), "team": team}
+    given["tag"] = tag
     given["by_caller"], given["by_id"] = bool(caller), bool(ids)
     filters = {k: v for k, v in given.items() if v}
     audit.record(session, actor(who), "list", None, shown=len(items), **filters)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, cast, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload, with_expression
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -23,6 +23,8 @@ from voice.storage.models import (
     CallRecord,
     Status,
     Summary,
+    Team,
+    TeamMailbox,
     TranscriptRevision,
     Voicemail,
     utcnow,
@@ -61,6 +63,8 @@ class VoicemailFilter:
     q: str | None = None  # full-text search over transcript and summary
     newer_than: datetime | None = None  # received strictly after (the inbox's live updates)
     ids: tuple[str, ...] | None = None  # only these voicemails (a client polling the ones it posted)
+    team: str | None = None  # a team's name: its voicemails as the access rule draws them
+    tag: str | None = None  # one of the voicemail's tags
 
 
 def _filtered(session: Session, query: Any, f: VoicemailFilter, default_region: str = "US") -> Any:
@@ -71,6 +75,7 @@ def _filtered(session: Session, query: Any, f: VoicemailFilter, default_region: 
         query = query.where(Voicemail.id.in_(f.ids))
     query = access.visible(query, f.scope)
     query = _by_state(_by_triage(_by_call(query, f, default_region), f), f)
+    query = _by_team_and_tag(session, query, f)
     if f.q and (ids := search.matching(session, f.q)) is not None:
         query = query.where(Voicemail.id.in_(ids))
     if f.since:
@@ -123,6 +128,24 @@ def _by_state(query: Any, f: VoicemailFilter) -> Any:
         query = query.where(Voicemail.status.in_((Status.QUEUED, *Status.IN_FLIGHT)))
     if f.assignee:
         query = query.where(Voicemail.assignee == f.assignee)
+    return query
+
+
+def _by_team_and_tag(session: Session, query: Any, f: VoicemailFilter) -> Any:
+    """The team's voicemails (routed to it, or routed to none from one of its mailboxes: the access rule's
+    own reading, so an agent asking for another team's gets nothing besides what their scope allows), and
+    a tag."""
+    if f.team:
+        team_id = session.scalar(select(Team.id).where(Team.name == f.team))
+        if team_id is None:
+            return query.where(false())
+        boxes = session.scalars(select(TeamMailbox.mailbox).where(TeamMailbox.team_id == team_id)).all()
+        query = query.where(access.condition(Scope(mailboxes=frozenset(boxes), teams=frozenset([team_id]))))
+    if f.tag:
+        # Tags are a JSON list of names (voice/routing/spec.py: letters, digits, - and _), stored as text on
+        # both databases: the name between quotes is that element and no other; LIKE's wildcards escaped.
+        escaped = f.tag.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(cast(Voicemail.tags, String).like(f'%"{escaped}"%', escape="\\"))
     return query
 
 
@@ -272,6 +295,15 @@ def get_call(
     # A filtered copy: assigning call.voicemails would make this read write the relationship.
     shown = [vm for vm in call.voicemails if vm.id in seen]
     return (call, shown) if shown and access.call_visible(call, scope) else None
+
+
+def team_names(session: Session, scope: Scope = EVERYTHING) -> list[str]:
+    """The teams ``scope`` may filter the list by, sorted: every team for who sees everything (admins), else
+    its own (an agent's teams; none for an agent in no team)."""
+    query = select(Team.name).order_by(Team.name)
+    if not scope.everything:
+        query = query.where(Team.id.in_(sorted(scope.teams)))
+    return list(session.scalars(query))
 
 
 def count_by_status(session: Session, scope: Scope = EVERYTHING) -> dict[str, int]:

@@ -271,6 +271,16 @@ def mailbox_teams(session: Session) -> dict[str, str]:
     return {mailbox: name for mailbox, name in rows}
 
 
+def rule_tags(session: Session) -> list[str]:
+    """Every tag a rule adds, sorted (the inbox offers them in its tag filter)."""
+    found = {
+        t
+        for actions in session.scalars(select(RoutingRule.actions))
+        for t in (actions or {}).get("tags") or []
+    }
+    return sorted(found)
+
+
 def list_numbers(session: Session) -> dict[str, frozenset[str]]:
     return {name: frozenset(numbers) for name, numbers in caller_lists(session).items()}
 
