@@ -9,6 +9,10 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
+from voice.storage.ack_models import AckMessage as AckMessage
+from voice.storage.ack_models import AckOptOut as AckOptOut
+from voice.storage.ack_models import AckSettings as AckSettings
+from voice.storage.ack_models import AckTemplate as AckTemplate
 from voice.storage.base import Base as Base
 from voice.storage.base import as_utc as as_utc
 from voice.storage.base import new_id as new_id
