@@ -36,6 +36,7 @@ from api.routes import (
     teams,
     transcriptions,
     twilio,
+    twilio_messages,
     voicemails,
 )
 from api.web import HERE, SecurityHeaders, SignInRequired, SignInThrottle, secret_key
@@ -204,6 +205,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(channels.router)
     app.include_router(routing.router)
     app.include_router(twilio.router)
+    app.include_router(twilio_messages.router)
     app.include_router(transcriptions.router)
     app.include_router(metrics.router)
     app.include_router(analytics.router)
