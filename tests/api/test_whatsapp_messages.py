@@ -169,3 +169,28 @@ def test_stop_then_start(app: LocalServer) -> None:
     # A message that only mentions stopping is not a keyword.
     assert _post(app, _message("please stop the invoice", frm=f"whatsapp:{caller}")).status_code == 200
     assert not _opted_out(app, caller, wa_sender)
+
+
+def test_erasing_a_caller_keeps_only_the_hash_on_the_opt_out_list(app: LocalServer) -> None:
+    from voice.usecases.erasure import erase_caller
+
+    caller = "+447700900789"
+    note = _voice_note(From=f"whatsapp:{caller}")
+    assert _post(app, note).status_code == 200
+    assert not _opted_out(app, caller, "+15550000000")
+    report = erase_caller(app.sm, app.settings, caller, "test:h6")
+    assert len(report.voicemails) == 1 and _voicemails(app, note["MessageSid"]) == []
+    for sender in (f"whatsapp:{OURS}", "+15550000000", "MG" + "2" * 32):
+        assert _opted_out(app, caller, sender)
+    with app.sm() as session:
+        [row] = session.scalars(
+            select(AckOptOut).where(AckOptOut.number_hash == opt_outs.number_hash(caller))
+        )
+        assert (row.sender, row.source) == ("*", "erasure")
+    # START from the erased caller does not undo the erasure's entry.
+    assert _post(app, _message("START", frm=f"whatsapp:{caller}")).status_code == 200
+    assert _opted_out(app, caller, f"whatsapp:{OURS}")
+    erase_caller(app.sm, app.settings, caller, "test:h6")  # erased twice: still one entry
+    with app.sm() as session:
+        hashed = opt_outs.number_hash(caller)
+        assert session.scalar(select(func.count()).where(AckOptOut.number_hash == hashed)) == 1

@@ -3,7 +3,8 @@
 What goes: the audio files (source and normalised), the voicemail row and with it (foreign keys, ON DELETE
 CASCADE) its transcript revisions, summaries, notes, history, webhook deliveries (their payloads hold the
 transcript) and reprocess items; its search-index entry; the call record with its last voicemail. What stays:
-one audit event saying what was erased, when and by whom, in counts and ids, without the content.
+one audit event saying what was erased, when and by whom, in counts and ids, without the content; and an
+erased caller's number as its SHA-256 on the opt-out list for every sender: never messaged again.
 SQLite overwrites deleted rows (secure_delete), its full-text index is rewritten and the WAL checkpointed;
 PostgreSQL leaves dead tuples until (auto)vacuum.
 """
@@ -19,7 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from voice.core.config import Settings
 from voice.core.phone import to_e164
-from voice.storage import audit
+from voice.storage import audit, opt_outs
+from voice.storage.ack_models import AckOptOut
 from voice.storage.files import voicemail_dir
 from voice.storage.models import CallRecord, Status, TranscriptRevision, Voicemail, VoicemailNote
 from voice.storage.voicemails import delete_voicemail
@@ -112,6 +114,9 @@ def erase_caller(
                 session.delete(call)  # a call record with no voicemail left
                 report.call_records += 1
         if not dry_run:
+            if to_e164(number, settings.summary.default_region):
+                # Never messaged again by any sender: the list keeps only the number's SHA-256.
+                opt_outs.add(session, e164, [opt_outs.EVERY_SENDER], AckOptOut.ERASURE)
             audit.record(
                 session,
                 actor,
