@@ -43,7 +43,7 @@ from api.web import HERE, SecurityHeaders, SignInRequired, SignInThrottle, secre
 from voice import __version__
 from voice.core import logs
 from voice.core.config import Settings, get_settings
-from voice.core.memory import limit_malloc_arenas
+from voice.core.memory import tune_malloc
 from voice.core.rate_limits import RateLimiter
 from voice.integrations.notifications import NotificationSender
 from voice.integrations.webhooks import WebhookSender
@@ -104,7 +104,8 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         sm = app.state.sessionmaker
         app.state.worker = None
         if settings.worker.enabled and settings.dispatch == "local":
-            limit_malloc_arenas(settings.worker.malloc_arenas)  # before the worker's threads start
+            w = settings.worker
+            tune_malloc(w.malloc_arenas, w.malloc_mmap_threshold_kb)  # before the worker's threads start
             app.state.worker = Worker(settings, sm)
             app.state.worker.start()
         app.state.dispatch = Dispatch(settings, app.state.worker)

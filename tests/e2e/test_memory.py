@@ -82,3 +82,40 @@ def test_the_engine_turns_onednns_kernel_cache_off_unless_an_operator_set_it(
     command = [sys.executable, "-c", KERNEL_CACHE]
     out = subprocess.run(command, capture_output=True, text=True, check=True, env={**env, **given}, cwd=ROOT)
     assert out.stdout.strip() == seen
+
+
+REUSE = """
+import ctypes, sys
+from voice.core.memory import set_mmap_threshold
+applied = set_mmap_threshold(int(sys.argv[1]))
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+def rss_kb():
+    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmRSS"))
+size = 8 << 20
+for _ in range(2):  # the first free of a mapped block is what raises glibc's own threshold to its size
+    block = libc.malloc(size)
+    ctypes.memset(block, 1, size)
+    libc.free(block)
+    small = libc.malloc(64)  # something after it on the heap, so the freed block is a hole, not the top
+    ctypes.memset(small, 1, 64)
+print(applied, rss_kb())
+"""
+
+
+def kept_after_free(threshold_kb: int) -> tuple[bool, int]:
+    out = subprocess.run(
+        [sys.executable, "-c", REUSE, str(threshold_kb)], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    applied, rss = out.stdout.split()
+    return applied == "True", int(rss)
+
+
+def test_a_fixed_mmap_threshold_hands_big_freed_buffers_back() -> None:
+    """Beam search frees MB-sized buffers at every step; with glibc's moving threshold the second one comes
+    from the heap and stays resident when freed (voice/core/memory.py). Fixed, it is unmapped."""
+    applied, fixed = kept_after_free(1024)
+    moving_applied, moving = kept_after_free(0)
+    assert applied and not moving_applied
+    assert moving - fixed > 6 * 1024, (moving, fixed)  # the 8 MB block stayed only with the moving threshold

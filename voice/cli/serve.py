@@ -54,7 +54,7 @@ def worker(
 
     from voice.core import logs
     from voice.core.cpus import cores_each
-    from voice.core.memory import limit_malloc_arenas
+    from voice.core.memory import tune_malloc
     from voice.storage import vault
     from voice.worker.celery_app import app_for
 
@@ -62,7 +62,8 @@ def worker(
     logs.setup(settings.log_level)  # before Celery's: it then keeps this root handler, redacting
     vault.private_dir(settings.data_dir)
     require_schema(settings.db_url)  # here, not in each prefork child: one clear message, then no start
-    limit_malloc_arenas(settings.worker.malloc_arenas)  # inherited by the prefork children
+    # Inherited by the prefork children.
+    tune_malloc(settings.worker.malloc_arenas, settings.worker.malloc_mmap_threshold_kb)
     # A prefork child takes one voicemail at a time: one transcription a process, the cores shared out among
     # the processes (transcription.parallel is for threads sharing one model, as in `voice serve`).
     threads = settings.transcription.cpu_threads or cores_each(concurrency)

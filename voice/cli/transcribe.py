@@ -78,6 +78,7 @@ def transcribe(
     (VOICE_SUMMARY__MAILBOX_REGIONS), else the caller id's country, else the default region; times against
     the call's start. --caller-id, --mailbox and --started-at give a single file's record and win over its
     NAME.json. JSON output shows the call record used and the region."""
+    from voice.core.memory import tune_malloc
     from voice.pipeline.process import analyse
     from voice.transcription.engines import ENGINES, get_engine
 
@@ -93,6 +94,7 @@ def transcribe(
     calls = [_call(path, flags) for path in files]  # every record checked before the model loads
     # Files side by side, as many as the model runs at once (a single file gets every core).
     side_by_side = min(settings.transcription.parallel, len(files))
+    tune_malloc(settings.worker.malloc_arenas, settings.worker.malloc_mmap_threshold_kb)  # as `voice serve`
     eng = get_engine(settings.transcription.model_copy(update={"parallel": side_by_side}), model, engine)
 
     def one(path: Path, call: Call) -> tuple[FileResult, CallContext, tuple[str, ...]]:

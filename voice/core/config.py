@@ -206,6 +206,14 @@ class WorkerSettings(BaseModel):
     )
     # glibc malloc arenas in a process that holds a model (`voice serve`, `voice worker`); 0: glibc's default.
     malloc_arenas: int = 2
+    # Allocations this large get their own mapping, handed back when freed (voice/core/memory.py): what keeps
+    # two transcriptions side by side under 500 MB with base; 0: glibc's own threshold (faster, more memory).
+    malloc_mmap_threshold_kb: int = Field(
+        1024,
+        ge=0,
+        description="In a process that holds a model, allocations of this many KB or more are mapped on "
+        "their own and unmapped when freed; 0: glibc's moving threshold (faster, 550-570 MB with base).",
+    )
 
 
 class MailboxRetention(BaseModel):

@@ -9,7 +9,8 @@ import logging
 
 log = logging.getLogger(__name__)
 
-_M_ARENA_MAX = -8  # glibc's mallopt parameter number (malloc.h)
+_M_ARENA_MAX = -8  # glibc's mallopt parameter numbers (malloc.h)
+_M_MMAP_THRESHOLD = -3
 
 
 @functools.cache
@@ -52,3 +53,30 @@ def limit_malloc_arenas(arenas: int) -> bool:
     if not applied:
         log.warning("could not limit malloc arenas to %d", arenas)
     return applied
+
+
+def set_mmap_threshold(kb: int) -> bool:
+    """Give every allocation of ``kb`` KB or more its own mapping, unmapped when freed; True when applied.
+
+    Beam search allocates and frees buffers of one to tens of MB at every step (the cross-attention keys and
+    values of each beam, the logits). glibc's threshold starts at 128 KB but rises to the largest block freed
+    (up to 32 MB), after which such buffers come from the heap, where two transcriptions side by side leave
+    each other's freed holes that neither can use: `voice serve` peaked at 545-569 MB on the bench's short set
+    with it, 459 MB with 1024 KB fixed (489 MB with 4096), at the cost of mapping fresh pages for each buffer
+    (bench/README.md, "Worker memory"). Setting it also stops glibc's adjusting it. 0 leaves glibc's default.
+    """
+    if kb <= 0:
+        return False
+    libc = _libc()
+    if libc is None:
+        return False
+    applied = bool(libc.mallopt(_M_MMAP_THRESHOLD, kb * 1024))
+    if not applied:
+        log.warning("could not set the malloc mmap threshold to %d KB", kb)
+    return applied
+
+
+def tune_malloc(arenas: int, mmap_threshold_kb: int) -> None:
+    """Both settings of a process that holds a model (WorkerSettings), before its worker threads start."""
+    limit_malloc_arenas(arenas)
+    set_mmap_threshold(mmap_threshold_kb)
