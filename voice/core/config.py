@@ -336,16 +336,17 @@ class TwilioAccount(BaseModel):
 
 
 class TwilioSettings(BaseModel):
-    """Twilio's recording status callback, POST /v1/integrations/twilio/recording."""
+    """Twilio's recording status callback, POST /v1/integrations/twilio/recording, and its inbound message
+    webhook (WhatsApp voice notes, opt-out keywords), POST /v1/integrations/twilio/messages."""
 
     accounts: list[TwilioAccount] = Field(
         default_factory=list,
-        description="Accounts whose recording callbacks are accepted, checked by their auth token.",
+        description="Accounts whose callbacks and messages are accepted, checked by their auth token.",
     )
     # The base URL Twilio calls (https://voice.example.com) when a proxy sits in front of Voice:
     # signatures cover the exact URL Twilio requested.
     public_url: str | None = None
-    # Recordings are fetched with the account's credentials, so only from Twilio's own hosts.
+    # Recordings and voice notes are fetched with the account's credentials, so only from Twilio's own hosts.
     media_prefixes: list[str] = Field(default_factory=lambda: ["https://api.twilio.com/"])
     media_format: Literal["wav", "mp3"] = Field(
         "wav", description="Format a recording is fetched in (`RecordingUrl` + `.wav` or `.mp3`)."
