@@ -18,6 +18,9 @@ from voice.storage.base import as_utc as as_utc
 from voice.storage.base import new_id as new_id
 from voice.storage.base import utcnow as utcnow
 from voice.storage.callback_models import CallbackAttempt as CallbackAttempt
+from voice.storage.crm_models import CrmConnector as CrmConnector
+from voice.storage.crm_models import CrmLink as CrmLink
+from voice.storage.crm_models import CrmSync as CrmSync
 from voice.storage.notify_models import Notification as Notification
 from voice.storage.notify_models import NotificationAttempt as NotificationAttempt
 from voice.storage.notify_models import NotificationChannel as NotificationChannel
