@@ -45,6 +45,7 @@ from voice.core import logs
 from voice.core.config import Settings, get_settings
 from voice.core.memory import tune_malloc
 from voice.core.rate_limits import RateLimiter
+from voice.integrations.crm import CrmSender
 from voice.integrations.notifications import NotificationSender
 from voice.integrations.webhooks import WebhookSender
 from voice.jobs.sweeps import Sweep, Sweeper
@@ -115,6 +116,9 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         # And due notifications to channels (docs/notifications.md), under the same kind of lease.
         app.state.notifications = NotificationSender(settings, sm)
         app.state.notifications.start()
+        # And due CRM syncs (docs/crm.md): tickets and call logs, under the same kind of lease.
+        app.state.crm = CrmSender(settings, sm)
+        app.state.crm.start()
         background = background_jobs(settings, sm, engine, app.state.dispatch)
         for job in background:
             job.start()
@@ -125,6 +129,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
                 job.stop()
             app.state.webhooks.stop()
             app.state.notifications.stop()
+            app.state.crm.stop()
             app.state.dispatch.close()
             if app.state.worker is not None:
                 app.state.worker.stop()

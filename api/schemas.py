@@ -447,6 +447,11 @@ class ErasureOut(BaseModel):
     notes: int
     audio_files: int
     skipped: list[str] = Field(description="still being processed: erase again when they have finished")
+    sent_to_crm: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="what was sent to CRM connectors (connector, kind, ids there, voicemail): erasing in "
+        "Voice does not erase it there (docs/crm.md)",
+    )
 
 
 class ErrorOut(BaseModel):

@@ -62,4 +62,5 @@ def erase_caller(
         notes=done.notes,
         audio_files=done.audio_files,
         skipped=done.skipped,
+        sent_to_crm=done.sent_to_crm,
     )

@@ -27,6 +27,8 @@ def erase(
     busy = f", {len(found.skipped)} still processing (left for now)" if found.skipped else ""
     counts = f"{found.revisions} revisions, {found.notes} notes"
     print(f"{caller}: {len(found.voicemails)} voicemails ({counts}){busy}")
+    for sent in found.sent_to_crm:  # not erased by Voice: the CRM's own deletion does that (docs/crm.md)
+        print(f"  sent to {sent['connector']} ({sent['kind']}): {sent['ids']}; erase it there too")
     if dry_run or not found.voicemails:
         return
     if not yes and not typer.confirm("Erase them for good?"):

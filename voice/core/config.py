@@ -405,6 +405,25 @@ class NotificationSettings(BaseModel):
         return 3 * self.timeout_s + 5
 
 
+class CrmSettings(BaseModel):
+    """Tickets and call logs in Zendesk and HubSpot (docs/crm.md)."""
+
+    timeout_s: float = Field(default=15.0, gt=0, description="Deadline of one request to a CRM.")
+    # Network errors, 429 and 5xx are tried again after backoff_s, doubling (with jitter) up to max_backoff_s;
+    # any other refusal ends the sync failed at once, with the CRM's answer as reason.
+    backoff_s: float = Field(10.0, description="Wait before a CRM sync's second try; it doubles each time.")
+    max_backoff_s: float = Field(1800.0, description="Longest wait between two attempts of a CRM sync.")
+    max_attempts: int = Field(10, ge=1, description="Attempts before a CRM sync is given up.")
+    max_age_s: float = Field(3 * 24 * 3600.0, description="No retry once a CRM sync is this old.")
+    concurrency: int = Field(2, ge=1, description="CRM syncs being sent at once per serving process.")
+    poll_interval_s: float = Field(2.0, description="How often each process looks for due CRM syncs.")
+
+    @property
+    def lease_s(self) -> float:
+        """Long enough for the few requests one sync makes (a ticket: search, user, ticket)."""
+        return 6 * self.timeout_s + 5
+
+
 class HealthSettings(BaseModel):
     """What `/healthz` checks."""
 
@@ -456,6 +475,7 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    crm: CrmSettings = Field(default_factory=CrmSettings)
     public_url: str | None = Field(
         None,
         description="The address people open the inbox at (https://voice.example.com), for links in "

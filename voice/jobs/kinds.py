@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, true, update
 from sqlalchemy.orm import Session
 
-from voice.core.config import NotificationSettings, WebhookSettings
+from voice.core.config import CrmSettings, NotificationSettings, WebhookSettings
 from voice.jobs.policy import RetryPolicy
 from voice.storage import results, run_items
 from voice.storage.models import (
+    CrmSync,
     ItemState,
     Notification,
     ReprocessItem,
@@ -92,20 +93,27 @@ def webhook_kind(settings: WebhookSettings) -> JobKind:
     )
 
 
-def _notification_failed(session: Session, job_id: Any, reason: str | None) -> None:
-    values: dict[str, Any] = {"status": Notification.FAILED}
-    if reason is not None:
-        values["last_error"] = reason
-    session.execute(update(Notification).where(Notification.id == job_id).values(**values))
+class OutboxSettings(Protocol):
+    max_attempts: int
+    backoff_s: float
+    max_backoff_s: float
+    max_age_s: float
 
 
-def notification_kind(settings: NotificationSettings) -> JobKind:
-    """Notifications to channels: retried with backoff and jitter, at most ``max_attempts`` times and until
-    ``max_age_s`` old; one channel is a group (its digest is sent by one attempt at a time)."""
+def outbox_kind(name: str, model: type[Any], settings: OutboxSettings, group: str, what: str) -> JobKind:
+    """An outbox of messages out (``status`` pending, sent or failed): retried with backoff and jitter, at
+    most ``max_attempts`` times and until ``max_age_s`` old; a give-up ends the row failed with the reason."""
+
+    def failed(session: Session, job_id: Any, reason: str | None) -> None:
+        values: dict[str, Any] = {"status": model.FAILED}
+        if reason is not None:
+            values["last_error"] = reason
+        session.execute(update(model).where(model.id == job_id).values(**values))
+
     return JobKind(
-        name="notification",
-        model=Notification,
-        open=lambda t: t.status == Notification.PENDING,
+        name=name,
+        model=model,
+        open=lambda t: t.status == model.PENDING,
         order=lambda t: (t.next_attempt_at,),
         policy=RetryPolicy(
             max_attempts=settings.max_attempts,
@@ -114,11 +122,22 @@ def notification_kind(settings: NotificationSettings) -> JobKind:
             jitter=0.2,
             max_age_s=settings.max_age_s,
         ),
-        group="channel_id",
-        give_up=_notification_failed,
-        interrupted=lambda n: f"sending was interrupted {n - 1} times; giving up on this notification",
+        group=group,
+        give_up=failed,
+        interrupted=lambda n: f"sending was interrupted {n - 1} times; giving up on this {what}",
         created_at="created_at",
     )
+
+
+def notification_kind(settings: NotificationSettings) -> JobKind:
+    """Notifications to channels; one channel is a group (its digest is sent by one attempt at a time)."""
+    return outbox_kind("notification", Notification, settings, "channel_id", "notification")
+
+
+def crm_kind(settings: CrmSettings) -> JobKind:
+    """Syncs to CRM connectors (docs/crm.md), retried on network errors, 429 and 5xx; one connector is a
+    group (a voicemail's events reach its CRM in order)."""
+    return outbox_kind("crm_sync", CrmSync, settings, "connector_id", "CRM sync")
 
 
 # Periodic work: a row per sweep, always open; its lease says who runs it now, next_attempt_at when next.

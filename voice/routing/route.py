@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from voice.core.phone import to_e164
 from voice.routing import spec
 from voice.routing.rules import LEAST_LOADED, Decision, Directory, Facts, Member, Rule, TeamFacts, evaluate
-from voice.storage import assignee_notices, channels, notifications
+from voice.storage import assignee_notices, channels, crm, notifications
 from voice.storage import routing as store
 from voice.storage.models import AgentState, Status, Voicemail, VoicemailEvent, as_utc
 
@@ -132,7 +132,16 @@ def store_decision(session: Session, vm: Voicemail, decision: Decision) -> None:
 
 def after_processing(session: Session, vm_id: str, region: str = spec.DEFAULT_REGION) -> Decision | None:
     """Route ``vm_id`` if it should be (``should_route``), in the caller's transaction; the decision, or
-    None when it was not routed. Never raises for a fault of routing's own (see the module's docstring)."""
+    None when it was not routed. Never raises for a fault of routing's own (see the module's docstring).
+    Then, routed or not, its CRM syncs (docs/crm.md) are written: its team is known now."""
+    decision = _route(session, vm_id, region)
+    vm = session.get(Voicemail, vm_id)
+    if vm is not None:
+        crm.enqueue_created(session, vm)
+    return decision
+
+
+def _route(session: Session, vm_id: str, region: str) -> Decision | None:
     vm = session.get(Voicemail, vm_id)
     if vm is None:
         return None

@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from voice.storage import crm
 from voice.storage.models import (
+    AgentState,
     CallRecord,
     Role,
     Status,
@@ -79,6 +81,8 @@ def set_agent_state(
     if state is not None and state != vm.agent_state:
         vm.agent_state = state
         changes.append(f"marked {state}")
+        if state == AgentState.HANDLED:  # a comment on its ticket, in this transaction (docs/crm.md)
+            crm.enqueue_handled(session, vm.id)
     if unassign and vm.assignee is not None:
         vm.assignee = None
         changes.append("unassigned")

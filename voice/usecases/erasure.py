@@ -12,7 +12,7 @@ PostgreSQL leaves dead tuples until (auto)vacuum.
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select, text
@@ -22,6 +22,7 @@ from voice.core.config import Settings
 from voice.core.phone import to_e164
 from voice.storage import audit, opt_outs
 from voice.storage.ack_models import AckOptOut
+from voice.storage.crm import sent_where
 from voice.storage.files import voicemail_dir
 from voice.storage.models import CallRecord, Status, TranscriptRevision, Voicemail, VoicemailNote
 from voice.storage.voicemails import delete_voicemail
@@ -79,6 +80,8 @@ class Erasure:
     notes: int = 0
     audio_files: int = 0
     skipped: list[str] = field(default_factory=list)  # still processing
+    # What was sent to CRMs (connector, kind, its ids there): erasing here does not erase there (docs/crm.md).
+    sent_to_crm: list[dict[str, object]] = field(default_factory=list)
 
 
 def masked(number: str) -> str:
@@ -101,6 +104,9 @@ def erase_caller(
                     report.skipped.append(vm.id)
                     continue
                 report.voicemails.append(vm.id)
+                report.sent_to_crm += [
+                    asdict(sent) | {"voicemail": vm.id} for sent in sent_where(session, vm.id)
+                ]
                 counts = (
                     _counts(session, vm.id)
                     if dry_run

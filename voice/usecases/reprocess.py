@@ -26,7 +26,7 @@ from voice.jobs.claiming import LeaseLost
 from voice.jobs.leases import owner_token
 from voice.pipeline import process as pipeline
 from voice.routing import route
-from voice.storage import inbox, revisions, run_items, runs
+from voice.storage import crm, inbox, revisions, run_items, runs
 from voice.storage.models import (
     ItemState,
     ReprocessItem,
@@ -226,6 +226,7 @@ def _store(
         # The same way the pipeline's end makes a revision current (priority, search), in this transaction.
         rule = pipeline.priority_rule(cfg)
         revision_id = revisions.make_current(session, job.vm_id, revision, summary, rule)
+        crm.enqueue_retranscribed(session, job.vm_id, revision_id)  # a comment in the CRM (docs/crm.md)
         if not item_jobs.end_owned(session, item_id, owner, ItemState.DONE, None, revision_id):
             session.rollback()
             raise LeaseLost(str(item_id))
