@@ -20,6 +20,7 @@ from api import edge
 from api.auth import principal
 from api.limits import BodyLimit
 from api.routes import (
+    acks,
     analytics,
     callback_pages,
     callbacks,
@@ -45,6 +46,7 @@ from voice.core import logs
 from voice.core.config import Settings, get_settings
 from voice.core.memory import tune_malloc
 from voice.core.rate_limits import RateLimiter
+from voice.integrations.acks import AckSender
 from voice.integrations.crm import CrmSender
 from voice.integrations.notifications import NotificationSender
 from voice.integrations.webhooks import WebhookSender
@@ -116,6 +118,9 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         # And due notifications to channels (docs/notifications.md), under the same kind of lease.
         app.state.notifications = NotificationSender(settings, sm)
         app.state.notifications.start()
+        # And acknowledgements to callers (docs/acknowledgements.md), under the same kind of lease.
+        app.state.acks = AckSender(settings, sm)
+        app.state.acks.start()
         # And due CRM syncs (docs/crm.md): tickets and call logs, under the same kind of lease.
         app.state.crm = CrmSender(settings, sm)
         app.state.crm.start()
@@ -129,6 +134,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
                 job.stop()
             app.state.webhooks.stop()
             app.state.notifications.stop()
+            app.state.acks.stop()
             app.state.crm.stop()
             app.state.dispatch.close()
             if app.state.worker is not None:
@@ -211,6 +217,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(channels.router)
     app.include_router(routing.router)
     app.include_router(twilio.router)
+    app.include_router(acks.callbacks)
+    app.include_router(acks.router)
     app.include_router(twilio_messages.router)
     app.include_router(transcriptions.router)
     app.include_router(metrics.router)

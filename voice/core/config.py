@@ -351,9 +351,33 @@ class TwilioSettings(BaseModel):
     media_format: Literal["wav", "mp3"] = Field(
         "wav", description="Format a recording is fetched in (`RecordingUrl` + `.wav` or `.mp3`)."
     )
+    # Where Twilio's REST API is (messages to callers, docs/acknowledgements.md); a test points it at a local
+    # server that speaks the same protocol.
+    api_base_url: str = Field(
+        "https://api.twilio.com", description="Base URL of Twilio's REST API (acknowledgement messages)."
+    )
 
     def account(self, sid: str) -> TwilioAccount | None:
         return next((a for a in self.accounts if a.account_sid == sid), None)
+
+
+class AckSendSettings(BaseModel):
+    """Acknowledgement messages to callers through Twilio (docs/acknowledgements.md); each team switches them
+    on and says from which sender (`voice ack enable`)."""
+
+    timeout_s: float = Field(10.0, gt=0, description="Deadline of one request to Twilio's Messaging API.")
+    # Network errors and 5xx are tried again after backoff_s, doubling (with jitter) up to max_backoff_s;
+    # a 4xx ends the message failed at once, with Twilio's error code and message.
+    backoff_s: float = Field(15.0, description="Wait before a message's second try; it doubles each time.")
+    max_backoff_s: float = Field(900.0, description="Longest wait between two tries of a message.")
+    max_attempts: int = Field(6, ge=1, description="Tries before an acknowledgement is given up.")
+    concurrency: int = Field(2, ge=1, description="Messages being sent at once per serving process.")
+    poll_interval_s: float = Field(2.0, description="How often each process looks for due messages.")
+
+    @property
+    def lease_s(self) -> float:
+        """Long enough for a send and the look-up that may come before it (a message list)."""
+        return 3 * self.timeout_s + 5
 
 
 class WebhookSettings(BaseModel):
@@ -472,6 +496,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
+    acks: AckSendSettings = Field(default_factory=AckSendSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)

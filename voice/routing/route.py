@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from voice.acks import enqueue as acks
 from voice.core.phone import to_e164
 from voice.routing import spec
 from voice.routing.rules import LEAST_LOADED, Decision, Directory, Facts, Member, Rule, TeamFacts, evaluate
@@ -138,6 +139,8 @@ def after_processing(session: Session, vm_id: str, region: str = spec.DEFAULT_RE
     vm = session.get(Voicemail, vm_id)
     if vm is not None:
         crm.enqueue_created(session, vm)
+        # And the caller's acknowledgement (docs/acknowledgements.md), once per voicemail.
+        acks.after_processing(session, vm_id, region)
     return decision
 
 

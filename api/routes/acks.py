@@ -1,0 +1,247 @@
+"""Acknowledgements to callers (docs/acknowledgements.md): per team settings and templates for admins
+(/v1/teams/{team}/acknowledgements), the messages sent (/v1/acknowledgements), and Twilio's message status
+callback (/v1/integrations/twilio/message-status/{id}), authenticated by X-Twilio-Signature."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from api.auth import as_admin
+from api.deps import get_session, get_settings
+from api.routes.twilio import _verified
+from api.schemas import errors
+from voice.acks import templates
+from voice.core.config import Settings
+from voice.storage import acks, opt_outs
+from voice.storage.keys import Principal
+from voice.storage.models import AckMessage, AckOptOut, AckTemplate
+from voice.storage.teams import find_team
+
+router = APIRouter(tags=["acknowledgements"], responses=errors(401, 403, 413, 422, 429, 503))
+callbacks = APIRouter(prefix="/v1/integrations/twilio", tags=["integrations"])
+
+TeamName = Annotated[str, Path(max_length=60, description="the team's name", examples=["billing"])]
+SENDER = "a number (+447700900000), a messaging service SID (MG...) or a WhatsApp sender (whatsapp:+...)"
+
+
+class AckSettingsIn(BaseModel):
+    """Only the fields sent change; the first write needs a sender."""
+
+    enabled: bool | None = Field(None, examples=[True])
+    channel: str | None = Field(None, description="sms or whatsapp", examples=["sms"])
+    sender: str | None = Field(None, max_length=64, description=SENDER, examples=["+447700900000"])
+    account_sid: str | None = Field(None, max_length=64, description="one of VOICE_TWILIO__ACCOUNTS")
+    repeat_hours: float | None = Field(None, description="one message per caller per team this often")
+    max_wait_hours: float | None = Field(None, description="dropped when it could not go sooner")
+    allowed_from: str | None = Field(None, description="caller's local time, HH:MM", examples=["08:00"])
+    allowed_until: str | None = Field(None, description="caller's local time, HH:MM", examples=["21:00"])
+    business_name: str | None = Field(None, max_length=100, examples=["Acme Energy"])
+
+
+class TemplateIn(BaseModel):
+    intent: str = Field("*", max_length=40, description="a triage intent, or * for any", examples=["billing"])
+    language: str = Field("*", max_length=10, description="a language code, or * for any", examples=["en"])
+    hours: str = Field("any", description="business, after or any", examples=["business"])
+    body: str = Field(
+        ...,
+        max_length=templates.MAX_BODY,
+        description=f"a Jinja2 template; variables: {', '.join(templates.VARIABLES)}",
+        examples=["Thanks {{ caller_name }}, we got your message about {{ topic }} and will call you back "
+                  "{{ callback_by }}. Reply STOP to opt out."],
+    )  # fmt: skip
+
+
+class TemplateOut(TemplateIn):
+    pass
+
+
+class AckSettingsOut(BaseModel):
+    team: str = Field(examples=["billing"])
+    enabled: bool
+    channel: str
+    sender: str
+    account_sid: str | None
+    repeat_hours: float
+    max_wait_hours: float
+    allowed_from: str
+    allowed_until: str
+    business_name: str | None
+    templates: list[TemplateOut]
+
+
+class AckOut(BaseModel):
+    """A voicemail's acknowledgement: who it went to (the number is shown to admins and the voicemail's
+    readers), its body, and its status."""
+
+    id: str = Field(examples=["ack_4f1c2a9e8b7d4e0f9a1b2c3d4e5f6a7b"])
+    voicemail_id: str
+    to: str | None = Field(examples=["+447700900123"])
+    channel: str | None = Field(examples=["sms"])
+    sender: str | None
+    body: str | None
+    status: str = Field(examples=["delivered"], description="queued, waiting, sending, sent, delivered, "
+                        "undelivered, failed, skipped or dropped")  # fmt: skip
+    reason: str | None = Field(examples=[None])
+    message_sid: str | None
+    error_code: int | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def ack_out(row: AckMessage) -> AckOut:
+    created = _aware(row.created_at)
+    assert created is not None
+    return AckOut(
+        id=row.id, voicemail_id=row.voicemail_id, to=row.to_number, channel=row.channel, sender=row.sender,
+        body=row.body, status=row.status, reason=row.reason, message_sid=row.message_sid,
+        error_code=row.error_code, created_at=created, sent_at=_aware(row.sent_at),
+    )  # fmt: skip
+
+
+def _template_out(t: AckTemplate) -> TemplateOut:
+    return TemplateOut(intent=t.intent, language=t.language, hours=t.hours, body=t.body)
+
+
+def _settings_out(session: Session, team: str) -> AckSettingsOut:
+    row = acks.settings_of(session, find_team(session, team).id)
+    if row is None:
+        raise HTTPException(404, f"team {team!r} has no acknowledgement settings yet")
+    fields = {c: getattr(row, c) for c in AckSettingsIn.model_fields}
+    shown = [_template_out(t) for t in acks.templates_of(session, row.team_id)]
+    return AckSettingsOut(team=team, templates=shown, **fields)
+
+
+@router.get("/v1/teams/{team}/acknowledgements", responses=errors(404))
+def get_ack_settings(
+    team: TeamName, session: Session = Depends(get_session), _: Principal = Depends(as_admin)
+) -> AckSettingsOut:
+    """A team's acknowledgement settings and templates (admins)."""
+    return _settings_out(session, team)
+
+
+@router.put("/v1/teams/{team}/acknowledgements", responses=errors(404))
+def put_ack_settings(
+    team: TeamName,
+    body: AckSettingsIn,
+    session: Session = Depends(get_session),
+    _: Principal = Depends(as_admin),
+) -> AckSettingsOut:
+    """Switch acknowledgements on or off for a team and set the sender, channel and limits (admins)."""
+    acks.configure(session, team, acks.SettingsIn(**body.model_dump()))
+    session.commit()
+    return _settings_out(session, team)
+
+
+@router.put("/v1/teams/{team}/acknowledgements/templates", responses=errors(404))
+def put_template(
+    team: TeamName,
+    body: TemplateIn,
+    session: Session = Depends(get_session),
+    _: Principal = Depends(as_admin),
+) -> TemplateOut:
+    """Write the template for an intent, language and hours (``*``/any match all); checked now: its syntax,
+    and that it uses only the known variables."""
+    try:
+        templates.check(body.body)
+    except templates.TemplateInvalid as exc:
+        raise HTTPException(422, str(exc)) from exc
+    row = acks.set_template(session, team, body.body, body.intent, body.language, body.hours)
+    session.commit()
+    return _template_out(row)
+
+
+@router.delete(
+    "/v1/teams/{team}/acknowledgements/templates",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(404),
+)
+def delete_template(
+    team: TeamName,
+    intent: Annotated[str, Query(max_length=40, examples=["billing"])] = "*",
+    language: Annotated[str, Query(max_length=10, examples=["en"])] = "*",
+    hours: Annotated[str, Query(max_length=10, examples=["any"])] = "any",
+    session: Session = Depends(get_session),
+    _: Principal = Depends(as_admin),
+) -> Response:
+    """Remove one template."""
+    if not acks.delete_template(session, team, intent, language, hours):
+        raise HTTPException(404, "no such template")
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.get("/v1/acknowledgements")
+def list_acks(
+    team: Annotated[str | None, Query(max_length=60, examples=["billing"])] = None,
+    limit: Annotated[int, Query(ge=1, le=500, examples=[50])] = 50,
+    session: Session = Depends(get_session),
+    _: Principal = Depends(as_admin),
+) -> list[AckOut]:
+    """The latest acknowledgements, newest first (admins)."""
+    team_id = find_team(session, team).id if team else None
+    return [ack_out(r) for r in acks.recent(session, team_id, limit)]
+
+
+class StatusAccepted(BaseModel):
+    status: str = Field(examples=["delivered"])
+
+
+@callbacks.post(
+    "/message-status/{ack_id}",
+    responses={403: {"description": "unknown account or X-Twilio-Signature does not match"}, 404: {}},
+    openapi_extra={
+        "parameters": [
+            {"name": "X-Twilio-Signature", "in": "header", "required": True, "schema": {"type": "string"}}
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "example": {"AccountSid": "AC00000000000000000000000000000000",
+                                "MessageSid": "SM11111111111111111111111111111111",
+                                "MessageStatus": "delivered"},
+                }
+            },
+        },
+    },
+)  # fmt: skip
+async def message_status(
+    ack_id: Annotated[str, Path(max_length=40, examples=["ack_4f1c2a9e8b7d4e0f9a1b2c3d4e5f6a7b"])],
+    request: Request,
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings),
+) -> StatusAccepted:
+    """Twilio's status callback of an acknowledgement (the StatusCallback Voice gives each message): its
+    status moves on; error 21610 (the caller unsubscribed at the carrier) puts them on the opt-out list."""
+    _, form = await _verified(request, settings)
+    sid, state = (
+        form.get("MessageSid") or form.get("SmsSid"),
+        form.get("MessageStatus") or form.get("SmsStatus"),
+    )
+    if not sid or not state:
+        raise HTTPException(422, "MessageSid and MessageStatus are required")
+    code = _code(form.get("ErrorCode"))
+    row = acks.record_status(session, sid, state.lower(), code, ack_id)
+    if row is None:
+        raise HTTPException(404, "no acknowledgement has this message")
+    if code == 21610 and row.to_number and row.sender:
+        opt_outs.add(session, row.to_number, [row.sender], AckOptOut.CARRIER)
+    session.commit()
+    return StatusAccepted(status=row.status)
+
+
+def _code(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
