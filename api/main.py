@@ -26,6 +26,7 @@ from api.routes import (
     callbacks,
     calls,
     channels,
+    crm,
     dashboard,
     health,
     keys,
@@ -215,6 +216,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(keys.router)
     app.include_router(teams.router)
     app.include_router(channels.router)
+    app.include_router(crm.router)
     app.include_router(routing.router)
     app.include_router(twilio.router)
     app.include_router(acks.callbacks)

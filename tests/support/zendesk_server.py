@@ -94,6 +94,8 @@ class ZendeskServer(JsonServer):
 def zendesk_server() -> Iterator[ZendeskServer]:
     server = ZendeskServer()
     server.route("GET", r"/api/v2/search\.json", server.search)
+    me = {"id": 1, "name": "Agent", "email": EMAIL, "role": "admin"}
+    server.route("GET", r"/api/v2/users/me\.json", lambda request, match: (200, {"user": me}, {}))
     server.route("POST", r"/api/v2/users/create_or_update\.json", server.create_user)
     server.route("GET", r"/api/v2/tickets\.json", server.find_tickets)
     server.route("POST", r"/api/v2/tickets\.json", server.create_ticket)

@@ -10,6 +10,7 @@ import typer
 
 from voice.cli import (
     channels,
+    crm,
     db,
     evaluate,
     ingest,
@@ -45,6 +46,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(teams.app, name="teams")
 app.add_typer(routing.app, name="routing")
 app.add_typer(channels.app, name="channels")
+app.add_typer(crm.app, name="crm")
 app.add_typer(evaluate.app, name="eval")
 app.add_typer(privacy.retention_app, name="retention")
 app.add_typer(storage.app, name="storage")

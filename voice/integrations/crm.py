@@ -204,6 +204,14 @@ def deliver_one(sm: sessionmaker[Session], claimed: Claimed, settings: Settings)
     return True
 
 
+def check(session: Session, settings: Settings, name: str) -> str:
+    """Sign in to a connector's CRM now, outside the outbox (`voice crm test`); CrmFailure when refused."""
+    row = store.find(session, name)
+    secrets = store.opened(row, vault.keyring(settings.storage))
+    checks = {CrmConnector.ZENDESK: zendesk.check, CrmConnector.HUBSPOT: hubspot.check}
+    return checks[row.kind](dict(row.settings or {}), secrets, settings.crm.timeout_s)
+
+
 def _attempt(sm: sessionmaker[Session], claimed: Claimed, settings: Settings) -> None:
     result = deliver_one(sm, claimed, settings)
     if result is not None:

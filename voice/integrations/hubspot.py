@@ -12,7 +12,7 @@ an attempt that died before its id was stored is found, not logged twice."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -37,9 +37,12 @@ PRIORITY = {"urgent": "HIGH", "high": "HIGH", "normal": "MEDIUM", "low": "LOW"}
 T = TypeVar("T")
 
 
-def client(event: Event) -> Any:
-    host = str(event.settings.get("base_url") or DEFAULT_HOST).rstrip("/")
-    return hubspot.Client.create(access_token=event.secrets["token"], host=host, retry=Retry(total=0))
+def _host(settings: Mapping[str, Any]) -> str:
+    return str(settings.get("base_url") or DEFAULT_HOST).rstrip("/")
+
+
+def client(settings: Mapping[str, Any], secrets: Mapping[str, str]) -> Any:
+    return hubspot.Client.create(access_token=secrets["token"], host=_host(settings), retry=Retry(total=0))
 
 
 def _ask(what: str, call: Callable[[], T]) -> T:
@@ -215,8 +218,15 @@ def note(api: Any, event: Event) -> None:
 
 def send(event: Event) -> None:
     """One event to HubSpot; CrmFailure when it did not go."""
-    api = client(event)
+    api = client(event.settings, event.secrets)
     if event.name == "created":
         create(api, event)
     else:
         note(api, event)
+
+
+def check(settings: Mapping[str, Any], secrets: Mapping[str, str], timeout_s: float) -> str:
+    """Whether the token is taken (a page of owners, one long): `voice crm test`."""
+    api = client(settings, secrets)
+    _ask("sign in", lambda: api.crm.owners.owners_api.get_page(limit=1, _request_timeout=timeout_s))
+    return f"signed in to {_host(settings)} with the private app's token"

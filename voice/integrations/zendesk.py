@@ -11,6 +11,7 @@ OAuth access token (bearer)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -27,14 +28,13 @@ def base_url(settings: Any) -> str:
     return f"https://{settings['subdomain']}.zendesk.com"
 
 
-def client(event: Event) -> httpx.Client:
-    secrets, settings = event.secrets, event.settings
+def client(settings: Mapping[str, Any], secrets: Mapping[str, str], timeout_s: float) -> httpx.Client:
     if secrets.get("oauth_token"):
         auth: Any = None
         headers = {"Authorization": f"Bearer {secrets['oauth_token']}"}
     else:
         auth, headers = httpx.BasicAuth(f"{settings['email']}/token", secrets["api_token"]), {}
-    return httpx.Client(base_url=base_url(settings), auth=auth, headers=headers, timeout=event.timeout_s)
+    return httpx.Client(base_url=base_url(settings), auth=auth, headers=headers, timeout=timeout_s)
 
 
 def _call(http: httpx.Client, method: str, path: str, what: str, **kw: Any) -> dict[str, Any]:
@@ -110,7 +110,7 @@ def create(http: httpx.Client, event: Event) -> None:
 
 def send(event: Event) -> None:
     """One event to Zendesk; CrmFailure when it did not go."""
-    with client(event) as http:
+    with client(event.settings, event.secrets, event.timeout_s) as http:
         if event.name == "created":
             create(http, event)
             return
@@ -119,3 +119,10 @@ def send(event: Event) -> None:
             raise CrmFailure("the voicemail has no Zendesk ticket to comment on", permanent=True)
         body = {"ticket": {"comment": {"body": comment(event), "public": False}}}
         _call(http, "PUT", f"/api/v2/tickets/{ticket}.json", "comment on ticket", json=body)
+
+
+def check(settings: Mapping[str, Any], secrets: Mapping[str, str], timeout_s: float) -> str:
+    """Who the connector signs in as (GET /api/v2/users/me.json): `voice crm test`."""
+    with client(settings, secrets, timeout_s) as http:
+        me = _call(http, "GET", "/api/v2/users/me.json", "sign in")["user"]
+    return f"signed in to {base_url(settings)} as {me.get('email') or me.get('name')} ({me.get('role')})"

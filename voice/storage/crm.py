@@ -15,7 +15,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from voice.storage import vault
-from voice.storage.channels import ChannelError, channel_name, seal, secret_names, unseal
+from voice.storage.channels import (
+    ChannelConflict,
+    ChannelError,
+    ChannelNotFound,
+    channel_name,
+    seal,
+    secret_names,
+    unseal,
+)
 from voice.storage.models import (
     CallRecord,
     CrmConnector,
@@ -41,11 +49,11 @@ class CrmError(ChannelError):
     """A connector cannot be made as asked; the message says why (422)."""
 
 
-class CrmNotFound(CrmError):
-    """404."""
+class CrmNotFound(CrmError, ChannelNotFound):
+    """404 (the API answers channels' and connectors' refusals alike)."""
 
 
-class CrmConflict(CrmError):
+class CrmConflict(CrmError, ChannelConflict):
     """409: the name is taken."""
 
 
