@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from voice.cli import (
+    acks,
     channels,
     crm,
     db,
@@ -46,6 +47,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(teams.app, name="teams")
 app.add_typer(routing.app, name="routing")
 app.add_typer(channels.app, name="channels")
+app.add_typer(acks.app, name="ack")
 app.add_typer(crm.app, name="crm")
 app.add_typer(evaluate.app, name="eval")
 app.add_typer(privacy.retention_app, name="retention")
