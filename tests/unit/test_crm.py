@@ -348,3 +348,21 @@ def test_minimisation_lets_the_transcript_and_recording_link_through_and_erasure
     ids = {"ticket_id": str(ticket["id"]), "requester_id": str(ticket["requester_id"])}
     assert report.sent_to_crm == [{"connector": "zd", "kind": "zendesk", "ids": ids, "voicemail": vm_id}]
     assert len(zendesk.tickets) == 1  # deleting in Voice does not delete in the CRM
+
+
+def test_hubspot_a_call_logged_by_an_attempt_whose_answer_was_lost_is_found_by_its_title(
+    sm: sessionmaker[Session], settings: Any, hubspot: HubSpotServer
+) -> None:
+    hubspot.fail("POST", r"/crm/v3/objects/calls", DROP)
+    with sm() as session:
+        _world(session)
+        _hubspot(session, hubspot)
+        vm_id = _voicemail(session, assignee=None)
+        session.commit()
+    results = _drain(sm, settings)
+    assert results[-1] is True and len(results) == 2 and "HubSpot log call" in str(results[0])
+    [call] = hubspot.of("calls")
+    assert call["properties"]["hs_call_title"] == f"Voicemail {vm_id}"
+    assert len(hubspot.calls("POST", r"/crm/v3/objects/calls")) == 1
+    assert len(hubspot.calls("POST", r"/crm/v3/objects/calls/search")) == 1
+    assert len(hubspot.of("contacts")) == 1 and not hubspot.of("tasks")
