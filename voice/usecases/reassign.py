@@ -128,7 +128,8 @@ def _move(
         update(Voicemail)
         .where(
             Voicemail.id == vm_id,
-            # H2-MUTATION: CAS removed
+            Voicemail.escalations == escalations,
+            Voicemail.assignee == old,
             Voicemail.first_callback_at.is_(None),
             Voicemail.agent_state != AgentState.HANDLED,
         )
