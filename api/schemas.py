@@ -254,9 +254,30 @@ class VoicemailOut(BaseModel):
     _tz = field_validator("created_at", "finished_at", "overdue_at", "first_callback_at")(_aware)
 
 
+class AckStatusOut(BaseModel):
+    """The caller's acknowledgement by SMS or WhatsApp (docs/acknowledgements.md)."""
+
+    status: str = Field(
+        description="queued, waiting (for the caller's allowed hours), sending, sent, delivered, "
+        "undelivered, failed, skipped or dropped",
+        examples=["delivered"],
+    )
+    reason: str | None = Field(None, description="why skipped, dropped or failed", examples=[None])
+    channel: str | None = Field(None, examples=["sms"])
+    body: str | None = Field(None, description="the message as sent")
+    error_code: int | None = Field(None, description="Twilio's error code", examples=[None])
+    created_at: datetime
+    sent_at: datetime | None
+
+    _tz = field_validator("created_at", "sent_at")(_aware)
+
+
 class VoicemailDetail(VoicemailOut):
     transcript: TranscriptOut | None
     history: list[EventOut]
+    acknowledgement: AckStatusOut | None = Field(
+        None, description="the message sent to the caller, if the team acknowledges voicemails"
+    )
 
 
 class VoicemailList(BaseModel):

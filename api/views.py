@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 
+from sqlalchemy.orm import object_session
+
 from api.schemas import (
+    AckStatusOut,
     CallDetail,
     CallOut,
     EventOut,
@@ -16,6 +19,7 @@ from api.schemas import (
     VoicemailDetail,
     VoicemailOut,
 )
+from voice.storage import acks
 from voice.storage.models import AgentState, CallRecord, TranscriptRevision, Voicemail, as_utc
 from voice.triage import priority
 
@@ -130,6 +134,24 @@ def voicemail_detail(vm: Voicemail, call: CallOut | None = None) -> VoicemailDet
         **voicemail_out(vm, call).model_dump(),
         transcript=transcript_out(vm.current_revision),
         history=[EventOut(status=e.status, detail=e.detail, at=e.at) for e in vm.events],
+        acknowledgement=ack_status(vm),
+    )
+
+
+def ack_status(vm: Voicemail) -> AckStatusOut | None:
+    """The caller's acknowledgement (docs/acknowledgements.md), read in the voicemail's own session."""
+    session = object_session(vm)
+    row = acks.of_voicemail(session, vm.id) if session is not None else None
+    if row is None:
+        return None
+    return AckStatusOut(
+        status=row.status,
+        reason=row.reason,
+        channel=row.channel,
+        body=row.body,
+        error_code=row.error_code,
+        created_at=row.created_at,
+        sent_at=row.sent_at,
     )
 
 

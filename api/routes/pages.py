@@ -22,7 +22,7 @@ from api.inbox_query import INBOX_STATES, InboxQuery, inbox_query
 from api.views import current_priority
 from api.web import SignInThrottle, check_csrf, current_user, render
 from voice.core.config import Settings
-from voice.storage import access, audit, models, search, users, vault
+from voice.storage import access, acks, audit, models, search, users, vault
 from voice.storage import inbox as inbox_store
 from voice.storage.agents import AssigneeError, assignees, set_agent_state
 from voice.storage.models import (
@@ -285,6 +285,7 @@ def _page(
         notes=notes,
         agents=assignees(session, vm),  # only who may take it (voice/storage/agents.py)
         priority=current_priority(vm),
+        ack=acks.of_voicemail(session, vm.id),  # the caller's acknowledgement (docs/acknowledgements.md)
         error=error,
     )
 

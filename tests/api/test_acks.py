@@ -4,6 +4,8 @@ step says what time it is (route.after_processing stores the row, run_due sends 
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,7 +23,7 @@ from voice.acks import enqueue
 from voice.core.config import Settings, TwilioAccount, TwilioSettings, WorkerSettings
 from voice.integrations import acks as sender
 from voice.routing import route
-from voice.storage import acks, opt_outs, teams
+from voice.storage import acks, keys, opt_outs, teams, users
 from voice.storage.models import AckMessage, CallRecord, Summary, TranscriptRevision, Voicemail
 
 pytestmark = pytest.mark.parametrize("sm", ["sqlite", "postgresql"], indirect=True)
@@ -236,6 +238,29 @@ def test_error_21610_in_a_status_callback_puts_the_caller_on_the_opt_out_list(
         answer = client.post(signed_url, data=form, headers=headers)
         assert answer.status_code == 200, answer.text
         assert answer.json() == {"status": "undelivered"}
+        with sm() as session:
+            admin = keys.create_key(session, "admin", "admin", None).key
+            session.commit()
+        shown = client.get(f"/v1/voicemails/{vm_id}", headers={"Authorization": f"Bearer {admin}"})
+        assert shown.status_code == 200, shown.text
+        ack = shown.json()["acknowledgement"]
+        assert (ack["status"], ack["error_code"], ack["channel"], ack["body"]) == (
+            "undelivered",
+            21610,
+            "sms",
+            BODY,
+        )
+        # And on its page, for an admin signed in.
+        with sm() as session:
+            users.create_user(session, "ada", "correct horse battery", "admin")
+            session.commit()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+        assert token is not None
+        form = {"username": "ada", "password": "correct horse battery", "next": "/", "csrf_token": token[1]}
+        assert client.post("/login", data=form, follow_redirects=False).status_code == 303
+        page = client.get(f"/voicemails/{vm_id}").text
+        assert "<h2>Acknowledgement</h2>" in page and "sms undelivered: Twilio error 21610" in page
+        assert html.escape(BODY) in page
     row = world.ack(vm_id)
     assert (row.status, row.error_code) == ("undelivered", 21610)
     with sm() as session:
