@@ -366,3 +366,33 @@ def test_hubspot_a_call_logged_by_an_attempt_whose_answer_was_lost_is_found_by_i
     assert len(hubspot.calls("POST", r"/crm/v3/objects/calls")) == 1
     assert len(hubspot.calls("POST", r"/crm/v3/objects/calls/search")) == 1
     assert len(hubspot.of("contacts")) == 1 and not hubspot.of("tasks")
+
+
+def test_rekey_seals_connector_tokens_under_the_new_key_and_the_connector_still_signs_in(
+    sm: sessionmaker[Session], tmp_path: Path, zendesk: ZendeskServer
+) -> None:
+    import base64
+    import os
+
+    from voice.core.config import Settings
+    from voice.integrations import crm as sender
+    from voice.storage import channels, crm, vault
+    from voice.storage.models import CrmConnector
+
+    a, b = (base64.b64encode(os.urandom(32)).decode() for _ in range(2))
+    with sm() as session:
+        config = {"base_url": zendesk.url, "email": EMAIL}
+        crm.add(session, vault.Keyring(vault.parse_key(a)), "zd", "zendesk", config, {"api_token": TOKEN})
+        session.commit()
+    rotating = vault.Keyring(vault.parse_key(b), [vault.parse_key(a)])
+    with sm() as session:
+        done = channels.reseal_all(session, rotating, CrmConnector)
+        session.commit()
+    assert (done.resealed, done.current, done.unreadable) == (1, 0, ())
+    only_b = Settings(data_dir=tmp_path, storage={"encryption_key": b})
+    with sm() as session:
+        sealed = session.scalars(select(CrmConnector.secrets)).one()
+        assert sealed is not None and sealed.startswith("aesgcm:api_token:") and TOKEN not in sealed
+        assert sender.check(session, only_b, "zd").startswith("signed in to")
+        with pytest.raises(vault.VaultError):
+            crm.opened(crm.find(session, "zd"), vault.Keyring(vault.parse_key(a)))

@@ -20,7 +20,7 @@ def storage_rekey() -> None:
     from sqlalchemy import select
 
     from voice.storage import channels, vault
-    from voice.storage.models import Voicemail
+    from voice.storage.models import CrmConnector, Voicemail
 
     settings = get_settings()
     keyring = vault.keyring(settings.storage)
@@ -45,7 +45,11 @@ def storage_rekey() -> None:
         done = channels.reseal_all(session, keyring)
         session.commit()
     print(f"sealed {done.resealed} channels' secrets with the current key; {done.current} already were")
-    if done.unreadable:  # a key missing from old_keys: the rest is done, these wait for it
-        names = ", ".join(done.unreadable)
+    with sessions() as session:
+        crm = channels.reseal_all(session, keyring, CrmConnector)
+        session.commit()
+    print(f"sealed {crm.resealed} CRM connectors' secrets with the current key; {crm.current} already were")
+    if done.unreadable or crm.unreadable:  # a key missing from old_keys: the rest is done, these wait for it
+        names = ", ".join((*done.unreadable, *crm.unreadable))
         err.print(f"cannot open the secrets of {names}: no configured key opens them", markup=False)
         raise typer.Exit(1)

@@ -341,12 +341,12 @@ def _under_current(text: str, keyring: vault.Keyring) -> bool:
     return raw[:8] == keyring.current_id
 
 
-def _reseal_one(session: Session, channel_id: str, keyring: vault.Keyring) -> str:
+def _reseal_one(session: Session, channel_id: str, keyring: vault.Keyring, model: Any) -> str:
     """What became of one channel's secrets: "resealed", "current" or "unreadable". A compare-and-set on
     the text read: a channel changed meanwhile (by `voice channels update` or the API, which seal under the
     current key) is read again."""
     for _ in range(5):
-        text = session.scalar(select(NotificationChannel.secrets).where(NotificationChannel.id == channel_id))
+        text = session.scalar(select(model.secrets).where(model.id == channel_id))
         if not text or _under_current(text, keyring):
             return "current"
         try:
@@ -354,8 +354,8 @@ def _reseal_one(session: Session, channel_id: str, keyring: vault.Keyring) -> st
         except (vault.VaultError, ValueError):
             return "unreadable"
         done = session.execute(
-            sa_update(NotificationChannel)
-            .where(NotificationChannel.id == channel_id, NotificationChannel.secrets == text)
+            sa_update(model)
+            .where(model.id == channel_id, model.secrets == text)
             .values(secrets=sealed)
             .execution_options(synchronize_session=False)
         )
@@ -364,20 +364,19 @@ def _reseal_one(session: Session, channel_id: str, keyring: vault.Keyring) -> st
     return "current"  # changed on every try: by writers that seal under the current key
 
 
-def reseal_all(session: Session, keyring: vault.Keyring) -> Resealed:
+def reseal_all(session: Session, keyring: vault.Keyring, model: Any = NotificationChannel) -> Resealed:
     """Every channel's secrets sealed under the current storage key, in the caller's transaction: after a
     rotation (opened with the old key, still in ``old_keys``) or once a key is set (stored plain before).
-    Safe to run again: what is under the current key is left as it is."""
+    Safe to run again: what is under the current key is left as it is. ``model``: CRM connectors' secrets
+    are sealed the same way (voice/storage/crm.py)."""
     assert keyring.enabled
     counts = {"resealed": 0, "current": 0}
     unreadable = []
     rows = session.execute(
-        select(NotificationChannel.id, NotificationChannel.name)
-        .where(NotificationChannel.secrets.is_not(None))
-        .order_by(NotificationChannel.name)
+        select(model.id, model.name).where(model.secrets.is_not(None)).order_by(model.name)
     ).all()
     for channel_id, name in rows:
-        outcome = _reseal_one(session, channel_id, keyring)
+        outcome = _reseal_one(session, channel_id, keyring, model)
         if outcome == "unreadable":
             unreadable.append(name)
         else:
