@@ -59,12 +59,13 @@ class _Prepared:
 
 def _gather(
     session: Session, settings: Settings, row: Notification, claimed: Claimed
-) -> list[Notification] | None:
+) -> list[Notification] | str | None:
     """The other rows a claimed digest row's message lists; None when no digest of its channel may go now
     (another process is sending one, or the last went out less than the digest's minutes ago): the row is
-    handed back for when one may, and this claim is not counted as an attempt."""
+    handed back for when one may, and this claim is not counted as an attempt; the reason to give it up when
+    the channel was disabled meanwhile."""
     taken = outbox.take_digest(session, row, claimed.owner, utcnow())
-    if isinstance(taken, list):
+    if isinstance(taken, list | str):
         return taken
     claiming.end(
         session,
@@ -86,8 +87,8 @@ def _prepare(session: Session, settings: Settings, claimed: Claimed) -> _Prepare
     if channel is None or not channel.enabled:
         return outbox.DISABLED
     others = _gather(session, settings, row, claimed) if row.digest else []
-    if others is None:
-        return None
+    if others is None or isinstance(others, str):
+        return others
     ids = [row.voicemail_id, *(o.voicemail_id for o in others)]
     message = notify_render.message(session, settings, channel.name, ids, digest=row.digest, event=row.event)
     try:

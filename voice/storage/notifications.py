@@ -77,11 +77,13 @@ def enqueue(
 
 def take_digest(
     session: Session, leader: Notification, owner: str, now: datetime
-) -> list[Notification] | datetime:
+) -> list[Notification] | datetime | str:
     """For ``leader``, a digest row ``owner`` claimed: the other rows waiting for its channel's digest (due or
     not: they all arrived since the last one), leased to ``owner`` until the leader's lease ends, so that each
     is listed by one message; or, when no digest of this channel may go now, when to try again: another one is
-    in flight (until its lease ends), or the last went out less than ``digest_minutes`` ago.
+    in flight (until its lease ends), or the last went out less than ``digest_minutes`` ago; or ``DISABLED``
+    when the channel was disabled since the caller looked (the disable holds the channel's row until it
+    commits, so it is seen here, under the lock, and the digest is given up rather than sent).
 
     Two processes can hold two rows of one channel at once (the pool keeps one per channel only within a
     process), so the decision is taken under a write lock on the channel's row, taken first: a row lock on
@@ -94,9 +96,15 @@ def take_digest(
         .values(last_digest_at=NotificationChannel.last_digest_at)
         .execution_options(synchronize_session=False)
     )
-    last, minutes = session.execute(
-        select(NotificationChannel.last_digest_at, NotificationChannel.digest_minutes).where(lock)
+    enabled, last, minutes = session.execute(
+        select(
+            NotificationChannel.enabled,
+            NotificationChannel.last_digest_at,
+            NotificationChannel.digest_minutes,
+        ).where(lock)
     ).one()
+    if not enabled:
+        return DISABLED
     mine = (Notification.channel_id == leader.channel_id) & (Notification.status == Notification.PENDING)
     mine &= Notification.digest.is_(True)
     other = (Notification.lease_owner != owner) & (Notification.lease_expires_at >= now)
