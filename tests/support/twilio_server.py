@@ -27,6 +27,7 @@ import httpx
 from twilio.request_validator import RequestValidator
 
 DROP = "drop"
+HANG = "hang"  # the message is made; the answer is held until ``release`` is set, then cut
 PREFIX = "/2010-04-01/Accounts/"
 
 
@@ -48,6 +49,7 @@ class FakeTwilio:
     lock: threading.Lock = field(default_factory=threading.Lock)
     # Twilio's clock (date_created): a test with a clock of its own sets it to that time.
     now: datetime | None = None
+    release: threading.Event = field(default_factory=threading.Event)
 
     def fail(self, *faults: Fault) -> None:
         self.faults += faults
@@ -106,7 +108,9 @@ class FakeTwilio:
                 return 400, self._error(400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required")
             message = self._message(form)
             self.messages.append(message)
-            return (201, None if fault is not None else _public(message))
+        if fault is not None and fault.outcome == HANG:
+            self.release.wait(120)
+        return (201, None if fault is not None else _public(message))
 
     def listing(self, query: dict[str, str]) -> dict[str, Any]:
         with self.lock:
