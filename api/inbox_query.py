@@ -97,6 +97,7 @@ def inbox_query(
     team: str | None = Query(None, max_length=60),
     tag: str | None = Query(None, max_length=60),
 ) -> InboxQuery:
+    team = team.strip().lower() if team else team  # as stored (teams.team_name): the picker shows it chosen
     return _checked(
         InboxQuery(sort, mailbox, state, intent, urgency, language, since, until, mine, q, team, tag)
     )

@@ -164,7 +164,7 @@ def list_voicemails(
         None,
         max_length=60,
         description="the team's voicemails: routed to it, or to none from one of its mailboxes; an agent key "
-        "gets only its own teams' (another team's name: an empty list)",
+        "gets only its own teams' (another team's name: an empty list); any case",
         examples=["billing"],
     ),
     tag: str | None = Query(None, max_length=60, description="voicemails with this tag", examples=["vip"]),

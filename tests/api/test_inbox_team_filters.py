@@ -107,6 +107,22 @@ def test_the_api_filters_by_team_and_tag_within_what_the_key_sees(world: World) 
     assert _listed(world, "billing-agent", team="support", tag="vip") == set()
 
 
+def test_the_team_filter_ignores_case_as_the_tag_filter_does(world: World) -> None:
+    """Team names are stored lower case: "Billing" is billing, for the API and the inbox, and within what the
+    caller sees; a team that does not exist still gives an empty list."""
+    for name in ("Billing", " BILLING "):
+        assert _listed(world, "admin", team=name) == {"billing", "routed"}
+        assert _listed(world, "billing-agent", team=name) == {"billing", "routed"}
+    assert _listed(world, "billing-agent", team="Support") == set()
+    assert _listed(world, "admin", team="Nobody") == set()
+
+    _sign_in(world.client, "alice")
+    assert _teams_shown(world, team="BILLING") == {"billing": "billing", "routed": "billing"}
+    assert _teams_shown(world, team="Support") == {}
+    page = world.client.get("/", params={"team": "Billing"}).text
+    assert re.search(r"<option selected>billing</option>", page), "the picker shows the team chosen"
+
+
 def _csrf(html: str) -> str:
     m = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert m, html[:300]

@@ -136,7 +136,8 @@ def _by_team_and_tag(session: Session, query: Any, f: VoicemailFilter) -> Any:
     own reading, so an agent asking for another team's gets nothing besides what their scope allows), and
     a tag."""
     if f.team:
-        team_id = session.scalar(select(Team.id).where(Team.name == f.team))
+        # Team names are stored lower case (teams.team_name): "Billing" is billing, as tags are compared.
+        team_id = session.scalar(select(Team.id).where(Team.name == f.team.strip().lower()))
         if team_id is None:
             return query.where(false())
         boxes = session.scalars(select(TeamMailbox.mailbox).where(TeamMailbox.team_id == team_id)).all()
