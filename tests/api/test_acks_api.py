@@ -165,3 +165,6 @@ def test_stop_from_the_caller_stops_the_next_one_and_start_brings_it_back(
     assert len(fake.sent_to(CALLER)) == before + 2
     listed = app.client.get("/v1/acknowledgements?team=billing&limit=3", headers=app.headers()).json()
     assert [a["status"] for a in listed] == ["sent", "skipped", "sent"]
+    scraped = app.client.get("/metrics", headers=app.headers()).text
+    assert 'voice_acknowledgements{status="skipped"} 1.0' in scraped
+    assert 'voice_acknowledgements{status="sent"} 2.0' in scraped

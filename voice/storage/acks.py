@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -184,6 +184,18 @@ def record_status(
         session.execute(update(AckMessage).where(AckMessage.id == row.id).values(**values))
         session.refresh(row)
     return row
+
+
+STATUSES = (
+    AckMessage.QUEUED, AckMessage.WAITING, AckMessage.SENDING, AckMessage.SENT, AckMessage.DELIVERED,
+    AckMessage.UNDELIVERED, AckMessage.FAILED, AckMessage.SKIPPED, AckMessage.DROPPED,
+)  # fmt: skip
+
+
+def counts(session: Session) -> dict[str, int]:
+    """Acknowledgements by status (/metrics)."""
+    query = select(AckMessage.status, func.count()).group_by(AckMessage.status)
+    return {status: int(n) for status, n in session.execute(query)}
 
 
 def window_start(now: datetime, hours: float) -> datetime:

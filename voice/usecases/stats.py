@@ -12,7 +12,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from voice.storage import audit
+from voice.storage import acks, audit
 from voice.storage.models import Notification, Status, TranscriptRevision, Voicemail, WebhookDelivery, utcnow
 from voice.usecases.analytics import MetricCounts, metric_counts
 
@@ -103,6 +103,7 @@ class Collector:
         with self.sm() as session:
             snap = snapshot(session)
             counts = metric_counts(session)
+            acked = acks.counts(session)
         by_status = GaugeMetricFamily(
             "voice_voicemails", "Voicemails by processing status", labels=["status"]
         )
@@ -126,6 +127,12 @@ class Collector:
         for status in (Notification.PENDING, Notification.SENT, Notification.FAILED, Notification.DIGESTED):
             told.add_metric([status], snap.notifications.get(status, 0))
         yield told
+        acknowledged = GaugeMetricFamily(
+            "voice_acknowledgements", "Acknowledgements to callers by status", labels=["status"]
+        )
+        for status in acks.STATUSES:
+            acknowledged.add_metric([status], acked.get(status, 0))
+        yield acknowledged
         stages = GaugeMetricFamily(
             "voice_stage_seconds",
             "Per-stage processing time over the last hour",
