@@ -281,3 +281,31 @@ def test_the_pipelines_hook_writes_one_row_per_voicemail(world: World) -> None:
         route.after_processing(session, vm_id, "GB")  # a reprocess's result
         session.commit()
         assert session.query(AckMessage).filter_by(voicemail_id=vm_id).count() == 1
+
+
+def test_whatsapp_and_a_messaging_service_are_addressed_as_twilio_wants(world: World) -> None:
+    with world.sm() as session:
+        acks.configure(session, "billing", acks.SettingsIn(channel="whatsapp", sender=f"whatsapp:{SENDER}"))
+        session.commit()
+    world.voicemail(MONDAY_2PM, MOBILE)
+    service = "MG" + "0123456789abcdef" * 2
+    with world.sm() as session:
+        acks.configure(session, "billing", acks.SettingsIn(channel="sms", sender=service))
+        session.commit()
+    world.voicemail(MONDAY_2PM, OTHER_MOBILE)
+    world.send_due(MONDAY_2PM)
+    by_whatsapp = world.twilio.sent_to(f"whatsapp:{MOBILE}")
+    assert [(m["from"], m["messaging_service_sid"]) for m in by_whatsapp] == [(f"whatsapp:{SENDER}", None)]
+    by_service = world.twilio.sent_to(OTHER_MOBILE)
+    assert [(m["from"], m["messaging_service_sid"]) for m in by_service] == [(None, service)]
+
+
+def test_21610_on_sending_fails_the_message_and_opts_the_caller_out(world: World) -> None:
+    world.twilio.fail(Fault(400, 21610, "Attempt to send to unsubscribed recipient"))
+    vm_id = world.voicemail(MONDAY_2PM, MOBILE)
+    world.send_due(MONDAY_2PM)
+    row = world.ack(vm_id)
+    assert (row.status, row.error_code) == ("failed", 21610)
+    with world.sm() as session:
+        assert opt_outs.is_opted_out(session, MOBILE, SENDER)
+        assert not opt_outs.is_opted_out(session, MOBILE, "+447700900001")  # per sender
