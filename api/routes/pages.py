@@ -27,6 +27,7 @@ from voice.storage import inbox as inbox_store
 from voice.storage.agents import AssigneeError, assignees, set_agent_state
 from voice.storage.models import (
     AgentState,
+    Role,
     Status,
     Summary,
     TranscriptRevision,
@@ -329,7 +330,10 @@ def assign(
 ) -> Response:
     vm = _voicemail(session, vm_id, user)
     try:
-        set_agent_state(session, vm, user.username, assignee=assignee or None, unassign=not assignee)
+        precise = user.role == Role.ADMIN  # only admins are told why (no such user, disabled, ...)
+        set_agent_state(
+            session, vm, user.username, assignee=assignee or None, unassign=not assignee, precise=precise
+        )
     except AssigneeError as exc:  # refused before anything changed
         return _page(request, session, user, vm, error=f"Not assigned: {exc}.")
     audit.record(session, _actor(user), "update", vm_id, fields=["assignee"])

@@ -35,7 +35,7 @@ from api.views import transcript_out, voicemail_detail, voicemail_out
 from voice.core.config import Settings
 from voice.storage import access, agents, audit, inbox
 from voice.storage.keys import Principal
-from voice.storage.models import WebhookDelivery
+from voice.storage.models import Role, WebhookDelivery
 from voice.usecases import erasure, listing, reprocess_one
 from voice.usecases.reprocess import revision_rows_out
 
@@ -259,8 +259,8 @@ def update_agent_state(
     who: Principal = Depends(as_agent),
 ) -> VoicemailDetail:
     """Agent state: new, in progress or handled, and who it is assigned to: an active web user of the
-    voicemail's team (of a voicemail of no team: an admin or an agent in no team), else a 422 that says why
-    and nothing changes."""
+    voicemail's team (of a voicemail of no team: an admin or an agent in no team), else a 422 (that says why
+    to an admin only: docs/teams.md) and nothing changes."""
     vm = visible_voicemail(session, voicemail_id, who)
     try:
         agents.set_agent_state(
@@ -270,6 +270,7 @@ def update_agent_state(
             state=update.agent_state,
             assignee=update.assignee,
             unassign="assignee" in update.model_fields_set and update.assignee is None,
+            precise=who.role == Role.ADMIN,  # only admins are told why (no such user, disabled, ...)
         )
     except agents.AssigneeError as exc:  # refused before anything changed
         raise HTTPException(422, str(exc)) from exc

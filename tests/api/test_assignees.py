@@ -84,22 +84,28 @@ def _patch(world: World, key: str, vm_id: str, body: dict) -> tuple[int, dict]:
     return r.status_code, r.json()
 
 
+# What an agent is told whoever it names: not whether the user exists, is disabled or is in another team.
+AGENT_REFUSAL = "user '{}' cannot be assigned this voicemail: only active members of team 'billing' can"
+# An admin, who may list users anyway, is told why.
+ADMIN_REFUSALS = {
+    "sam": "user 'sam' is not a member of team 'billing', the voicemail's team",
+    "nora": "user 'nora' is not a member of team 'billing', the voicemail's team",
+    "root": "user 'root' is not a member of team 'billing', the voicemail's team",
+    "carl": "user 'carl' is disabled",
+    "ghost": "no user 'ghost'",
+}
+
+
 def test_the_api_assigns_only_members_of_the_voicemails_team(world: World) -> None:
     vm = world.vm
-    refused = {
-        "sam": "user 'sam' is not a member of team 'billing', the voicemail's team",
-        "nora": "user 'nora' is not a member of team 'billing', the voicemail's team",
-        "root": "user 'root' is not a member of team 'billing', the voicemail's team",
-        "carl": "user 'carl' is disabled",
-        "ghost": "no user 'ghost'",
-    }
     before = _state(world, vm["billing"])
-    for who, why in refused.items():
+    for who, why in ADMIN_REFUSALS.items():
         # The state in the same body does not change either: the whole update is refused.
-        status, body = _patch(
-            world, "billing-agent", vm["billing"], {"agent_state": "handled", "assignee": who}
-        )
-        assert (status, body["detail"]) == (422, why), who
+        body = {"agent_state": "handled", "assignee": who}
+        status, answer = _patch(world, "billing-agent", vm["billing"], body)
+        assert (status, answer["detail"]) == (422, AGENT_REFUSAL.format(who)), who
+        status, answer = _patch(world, "admin", vm["billing"], body)
+        assert (status, answer["detail"]) == (422, why), who
     assert _state(world, vm["billing"]) == before == ("in_progress", "dana", before[2])
 
     status, body = _patch(
@@ -112,7 +118,8 @@ def test_the_api_assigns_only_members_of_the_voicemails_team(world: World) -> No
     assert _patch(world, "billing-agent", vm["billing"], {"assignee": None})[1]["assignee"] is None
 
     # Routed to billing from support's mailbox: billing's members, not support's.
-    assert _patch(world, "billing-agent", vm["routed"], {"assignee": "sam"})[0] == 422
+    status, body = _patch(world, "billing-agent", vm["routed"], {"assignee": "sam"})
+    assert (status, body["detail"]) == (422, AGENT_REFUSAL.format("sam"))
     assert _patch(world, "billing-agent", vm["routed"], {"assignee": "alice"})[1]["assignee"] == "alice"
 
     # Admins are bound too: an assignee outside support would not even see support's voicemail.
@@ -179,7 +186,11 @@ def test_the_page_lists_and_assigns_only_who_may_take_it(world: World) -> None:
     before = _state(world, vm["billing"])
     r = client.post(f"/voicemails/{vm['billing']}/assign", data={"assignee": "sam", "csrf_token": token})
     assert r.status_code == 422
-    assert "Not assigned: user &#39;sam&#39; is not a member of team &#39;billing&#39;" in r.text
+    assert f"Not assigned: {AGENT_REFUSAL.format('sam')}".replace("'", "&#39;") in r.text
+    for who in ("carl", "ghost"):  # disabled, or no such user: told the same
+        r = client.post(f"/voicemails/{vm['billing']}/assign", data={"assignee": who, "csrf_token": token})
+        assert r.status_code == 422
+        assert f"Not assigned: {AGENT_REFUSAL.format(who)}".replace("'", "&#39;") in r.text
     assert _picker(r.text) == ["Nobody", "dana", "alice", "bob", "boss"]  # the page again, as it was
     assert _state(world, vm["billing"]) == before
 
@@ -197,5 +208,8 @@ def test_the_page_lists_and_assigns_only_who_may_take_it(world: World) -> None:
     assert _picker(page) == ["Nobody", "dana", "sam"] and "Assign to me" not in page
     r = client.post(f"/voicemails/{vm['support']}/assign", data={"assignee": "root", "csrf_token": token})
     assert r.status_code == 422 and _state(world, vm["support"])[1] == "dana"
+    assert "user &#39;root&#39; is not a member of team &#39;support&#39;" in r.text  # an admin is told why
+    r = client.post(f"/voicemails/{vm['support']}/assign", data={"assignee": "ghost", "csrf_token": token})
+    assert r.status_code == 422 and "no user &#39;ghost&#39;" in r.text
     page = client.get(f"/voicemails/{vm['none']}").text
     assert _picker(page) == ["Nobody", "dana", "boss", "nora", "root"] and "Assign to me" in page

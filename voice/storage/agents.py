@@ -48,18 +48,26 @@ def assignees(session: Session, vm: Voicemail) -> list[str]:
     return list(session.scalars(active.where(sees).order_by(User.username)))
 
 
-def check_assignee(session: Session, vm: Voicemail, assignee: str) -> None:
-    """Refuse (AssigneeError) an assignee who may not take the voicemail (``assignees``)."""
+def check_assignee(session: Session, vm: Voicemail, assignee: str, precise: bool = False) -> None:
+    """Refuse (AssigneeError) an assignee who may not take the voicemail (``assignees``). The message says
+    why (no such user, disabled, in another team) only when ``precise`` (an admin asks, who may list users
+    anyway); to anyone else it is the same in all three cases, so that it does not tell an agent which user
+    names exist or which accounts are disabled."""
     if assignee == vm.assignee:
         return  # no change: an assignee set before (by routing, or before teams) is kept, not refused
     if assignee in assignees(session, vm):
         return
+    team = session.scalar(select(Team.name).where(Team.id == voicemail_team(session, vm)))
+    if not precise:
+        who = (
+            f"active members of team {team!r}" if team is not None else "active admins and agents in no team"
+        )
+        raise AssigneeError(f"user {assignee!r} cannot be assigned this voicemail: only {who} can")
     known = session.scalar(select(User.disabled_at.is_(None)).where(User.username == assignee))
     if known is None:
         raise AssigneeError(f"no user {assignee!r}")
     if not known:
         raise AssigneeError(f"user {assignee!r} is disabled")
-    team = session.scalar(select(Team.name).where(Team.id == voicemail_team(session, vm)))
     if team is None:
         raise AssigneeError(f"user {assignee!r} is in a team and does not see voicemails of no team")
     raise AssigneeError(f"user {assignee!r} is not a member of team {team!r}, the voicemail's team")
@@ -72,11 +80,12 @@ def set_agent_state(
     state: str | None = None,
     assignee: str | None = None,
     unassign: bool = False,
+    precise: bool = False,
 ) -> None:
     """An agent's change (handled, in progress, assigned), kept in the voicemail's history. An assignee who
-    may not take it (``check_assignee``) is refused before anything changes."""
+    may not take it (``check_assignee``, ``precise`` for an admin) is refused before anything changes."""
     if assignee is not None and not unassign:
-        check_assignee(session, vm, assignee)
+        check_assignee(session, vm, assignee, precise)
     changes = []
     if state is not None and state != vm.agent_state:
         vm.agent_state = state
