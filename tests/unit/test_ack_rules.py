@@ -123,9 +123,12 @@ def test_templates_are_checked_when_written() -> None:
 
 def test_the_sandbox_keeps_a_template_from_python_objects() -> None:
     body = "{{ topic.__class__.__mro__ }}"
-    templates.check(body)  # only names are checked when written; attributes are the sandbox's
     with pytest.raises(templates.TemplateInvalid, match="cannot be filled"):
         templates.render(body, {"topic": "your bill"})
+    with pytest.raises(templates.TemplateInvalid, match="cannot be filled"):
+        templates.check(body)  # tried when written, so no caller meets it
+    with pytest.raises(templates.TemplateInvalid, match="No filter named 'nosuch'"):
+        templates.check("{{ topic | nosuch }}")
 
 
 def test_variables_are_built_from_the_card_not_the_transcript() -> None:

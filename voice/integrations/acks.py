@@ -39,7 +39,7 @@ from voice.jobs.kinds import JobKind
 from voice.jobs.leases import owner_token
 from voice.jobs.pool import Pool
 from voice.storage import opt_outs
-from voice.storage.models import AckMessage, AckOptOut, AckSettings, as_utc, utcnow
+from voice.storage.models import AckMessage, AckOptOut, AckSettings, Team, as_utc, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,9 @@ def _settle(session: Session, row: AckMessage, now: datetime) -> str | None:
         row.reason = "acknowledgements were switched off for the team before it went"
         return AckMessage.SKIPPED
     allowed = hours.AllowedHours(config.allowed_from, config.allowed_until)
-    at = allowed.next_open(now, hours.caller_zones(row.to_number))
+    team = session.get(Team, row.team_id)
+    zones = hours.caller_zones(row.to_number, team.timezone if team is not None else "UTC")
+    at = allowed.next_open(now, zones)
     if at is None or (row.not_after is not None and at > as_utc(row.not_after)):
         row.reason = "outside the caller's allowed hours until after the team's max wait"
         return AckMessage.DROPPED
