@@ -157,3 +157,47 @@ def test_an_address_is_checked_and_can_be_removed(sm: sessionmaker[Session]) -> 
         assert users.set_email(session, "carol", "").email is None
         with pytest.raises(users.UserError, match="no user 'nobody'"):
             users.set_email(session, "nobody", "x@example.com")
+
+
+def test_routed_again_to_someone_else_tells_them_and_drops_the_first_notice(
+    sm: sessionmaker[Session], settings: Any, mail: MailServer
+) -> None:
+    """alice leaves billing before her notice went out; a reprocess routes the voicemail to bob: bob is told
+    (his own event), alice's notice is given up rather than sent to someone it no longer concerns."""
+    from voice.routing import route
+    from voice.storage import teams, users
+    from voice.storage.models import Notification
+    from voice.usecases import routing
+
+    with sm() as session:
+        _world(session, mail)
+        users.set_email(session, "alice", "alice@example.com")
+        rule = {"name": "billing", "default": True, "then": {"team": "billing", "assign": "round_robin"}}
+        routing.add_rule(session, rule)
+        session.commit()
+        vm_id = _fresh(session)
+        first = route.after_processing(session, vm_id)
+        session.commit()
+        assert first is not None and first.assignee == "alice"
+        teams.remove_member(session, "billing", username="alice")
+        session.commit()
+        again = route.after_processing(session, vm_id)
+        session.commit()
+        assert again is not None and again.assignee == "bob"
+    assert [r for r in _drain(sm, settings) if r is not None] != []
+    assert [rcpt for _, rcpt in mail.envelopes] == [["bob@example.com"]]
+    with sm() as session:
+        rows = session.execute(
+            select(
+                Notification.event, Notification.recipient, Notification.status, Notification.last_error
+            ).order_by(Notification.created_at, Notification.event)
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        (
+            "voicemail.assigned.0",
+            "alice@example.com",
+            "failed",
+            "the voicemail is no longer assigned to this person",
+        ),
+        ("voicemail.assigned.0.2", "bob@example.com", "sent", None),
+    ]

@@ -155,6 +155,7 @@ def test_a_stored_voicemail_is_routed_and_routed_again_only_while_nobody_handled
             select(TeamMember.last_assigned_at).where(TeamMember.team_id == billing)
         ).all()
         assert sum(t is not None for t in turns) == 1  # alice's turn is taken
+        alice_turn = max(t for t in turns if t is not None)
 
         # A new triage (a reprocess) keeps routing's points on top of its priority.
         triage = Summary(text="s", intent="billing", priority=15.0)
@@ -172,6 +173,10 @@ def test_a_stored_voicemail_is_routed_and_routed_again_only_while_nobody_handled
     with sm() as session:
         vm = session.get(Voicemail, vip)
         assert vm is not None and (vm.assignee, vm.priority, vm.tags) == ("alice", 35.0, ["vip"])
+        turns = session.scalars(
+            select(TeamMember.last_assigned_at).where(TeamMember.team_id == billing)
+        ).all()  # keeping her voicemail is not her next turn
+        assert [t for t in turns if t is not None] == [alice_turn]
         agents.set_agent_state(session, vm, "dana", assignee="carol")  # a person assigns it (to billing's)
         session.commit()
     with sm() as session:

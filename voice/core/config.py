@@ -211,6 +211,7 @@ class WorkerSettings(BaseModel):
     malloc_mmap_threshold_kb: int = Field(
         1024,
         ge=0,
+        le=32 * 1024,  # glibc refuses more (its DEFAULT_MMAP_THRESHOLD_MAX on 64-bit)
         description="In a process that holds a model, allocations of this many KB or more are mapped on "
         "their own and unmapped when freed; 0: glibc's moving threshold (faster, 550-570 MB with base).",
     )

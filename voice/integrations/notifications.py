@@ -23,7 +23,7 @@ from voice.jobs.claiming import Claimed
 from voice.jobs.kinds import JobKind, notification_kind
 from voice.jobs.leases import owner_token
 from voice.jobs.pool import Pool
-from voice.storage import channels, vault
+from voice.storage import assignee_notices, channels, vault
 from voice.storage import notifications as outbox
 from voice.storage.models import Notification, NotificationAttempt, NotificationChannel, utcnow
 
@@ -96,6 +96,8 @@ def _prepare(session: Session, settings: Settings, claimed: Claimed) -> _Prepare
     except (vault.VaultError, ValueError) as exc:
         return f"the channel's secrets cannot be read: {exc}"
     if row.recipient:  # one person's notice (voice/storage/assignee_notices.py): to them, not the list
+        if not assignee_notices.still_theirs(session, row.voicemail_id, row.recipient):
+            return "the voicemail is no longer assigned to this person"
         if channel.kind != NotificationChannel.EMAIL:
             return (
                 f"a notice to {row.recipient} needs an e-mail channel, and {channel.name} is {channel.kind}"

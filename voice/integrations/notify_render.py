@@ -63,7 +63,8 @@ class Message:
             return f"Voice: test message for channel {self.channel}"
         if len(self.items) == 1 and not self.digest:
             item = self.items[0]
-            if self.event == "voicemail.assigned.0":  # to the assignee (voice/storage/assignee_notices.py)
+            if self.event == "voicemail.assigned.0" or self.event.startswith("voicemail.assigned.0."):
+                # to the assignee (voice/storage/assignee_notices.py), from routing
                 return f"Assigned to you: voicemail from {item.caller}"
             if self.event.startswith("voicemail.assigned."):
                 return f"Reassigned to you: voicemail from {item.caller}"

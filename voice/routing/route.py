@@ -106,6 +106,9 @@ def should_route(vm: Voicemail) -> bool:
     )
 
 
+KEPT = "kept"  # Decision.assigned_by of an assignee kept by kept_assignee: no new turn taken
+
+
 def kept_assignee(vm: Voicemail, decision: Decision, known: Directory) -> Decision:
     """Routed again (a reprocess) to the same team, a voicemail stays with the member routing gave it to
     while they are still in that team: taking turns again would move it away from someone who may be on it."""
@@ -120,14 +123,22 @@ def kept_assignee(vm: Voicemail, decision: Decision, known: Directory) -> Decisi
     reasons = tuple(
         r.replace(was, f"kept with {who}, its assignee since first routed") for r in decision.reasons
     )
-    return replace(decision, assignee=who, reasons=reasons)
+    return replace(decision, assignee=who, assigned_by=KEPT, reasons=reasons)
 
 
 def store_decision(session: Session, vm: Voicemail, decision: Decision) -> None:
     record = decision.as_dict()
     detail = f"routing: {decision.text}"
     store.apply(
-        session, vm, decision.team, decision.assignee, decision.points, list(decision.tags), record, detail
+        session,
+        vm,
+        decision.team,
+        decision.assignee,
+        decision.points,
+        list(decision.tags),
+        record,
+        detail,
+        take_turn=decision.assigned_by != KEPT,  # keeping someone's voicemail is not their next turn
     )
 
 

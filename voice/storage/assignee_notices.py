@@ -8,9 +8,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from voice.storage.models import Notification, NotificationChannel, User, utcnow
+from voice.storage.models import Notification, NotificationChannel, User, Voicemail, utcnow
 
-# Routing's first assignment is event "voicemail.assigned.0"; the N-th reassignment "voicemail.assigned.N".
+# Routing's assignment is event "voicemail.assigned.0" (".0.2", ".0.3" when routed again to someone else);
+# the N-th reassignment "voicemail.assigned.N".
 EVENT = "voicemail.assigned"
 
 
@@ -29,21 +30,23 @@ def enqueue(
 ) -> Notification | None:
     """A row telling ``username`` that ``vm_id`` is assigned to them (the ``nth`` reassignment, 0 for
     routing's assignment), in the caller's transaction; None when there is no one to write to: no such
-    active user, no address of theirs, no assignees channel, or this notice was queued already."""
+    active user, no address of theirs, no assignees channel, or this person was told of it already."""
     email = session.scalar(select(User.email).where(User.username == username, User.disabled_at.is_(None)))
     channel = assignee_channel(session) if email else None
     if channel is None or email is None:
         return None
-    event = f"{EVENT}.{nth}"
-    told = session.scalar(
-        select(Notification.id).where(
+    base = f"{EVENT}.{nth}"
+    earlier = session.execute(
+        select(Notification.event, Notification.recipient).where(
             Notification.voicemail_id == vm_id,
             Notification.channel_id == channel.id,
-            Notification.event == event,
+            (Notification.event == base) | Notification.event.like(f"{base}.%"),
         )
-    )
-    if told is not None:
-        return None
+    ).all()
+    if any(recipient == email for _, recipient in earlier):
+        return None  # told already (routing again after a reprocess kept it with them)
+    # Routed again to someone else: their own event, "voicemail.assigned.0.2", so the first row stays.
+    event = base if not earlier else f"{base}.{len(earlier) + 1}"
     now = utcnow()
     row = Notification(
         voicemail_id=vm_id,
@@ -57,3 +60,14 @@ def enqueue(
     )
     session.add(row)
     return row
+
+
+def still_theirs(session: Session, vm_id: str, recipient: str) -> bool:
+    """Is ``vm_id`` still assigned to an active user whose address is ``recipient``? Checked when the notice
+    is sent: after hours of retries it may have gone to someone else, or they may have left."""
+    email = session.scalar(
+        select(User.email)
+        .join(Voicemail, Voicemail.assignee == User.username)
+        .where(Voicemail.id == vm_id, User.disabled_at.is_(None))
+    )
+    return email == recipient

@@ -294,10 +294,12 @@ def apply(
     tags: list[str],
     record: dict[str, Any],
     detail: str,
+    take_turn: bool = True,
 ) -> None:
     """Write a decision onto the voicemail, in the caller's transaction: its team, the assignee routing
     chose (replacing only one routing chose before), the tags and priority points (replacing the previous
-    decision's), the decision itself, a line in its history, and the assignee's turn for round robin."""
+    decision's), the decision itself, a line in its history, and (``take_turn``) the assignee's turn for
+    round robin."""
     previous = vm.routing or {}
     now = utcnow()
     team_id = session.scalar(select(Team.id).where(Team.name == team)) if team else None
@@ -310,7 +312,7 @@ def apply(
     vm.team_id = team_id
     if assignee is not None:
         vm.assignee = assignee
-        if team_id is not None:
+        if team_id is not None and take_turn:
             session.execute(
                 update(TeamMember)
                 .where(

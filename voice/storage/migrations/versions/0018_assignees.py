@@ -20,6 +20,13 @@ def upgrade() -> None:
     op.add_column("users", sa.Column("email", sa.String(length=254), nullable=True))
     op.add_column("notifications", sa.Column("recipient", sa.String(length=254), nullable=True))
     op.create_index("ix_voicemails_assignee", "voicemails", ["assignee"], unique=False)
+    # Written before the index could stop it, a second default (two loads at once) stays an ordinary rule:
+    # the first made is kept as the default, as routing tried them (by position, then id).
+    keep = sa.text(
+        "UPDATE routing_rules SET is_default = :no WHERE is_default = :yes AND id <> "
+        "(SELECT id FROM routing_rules WHERE is_default = :yes ORDER BY position, id LIMIT 1)"
+    )
+    op.get_bind().execute(keep, {"yes": True, "no": False})
     # A partial unique index: any number of ordinary rules, one default. Two writers (two `voice routing
     # load` at once) cannot both add one; the loser gets an IntegrityError, reported as a conflict.
     op.create_index(
