@@ -41,6 +41,7 @@ def figures(a: Analytics) -> dict[str, Any]:
     out["within_deadline"] = a.within_deadline
     out["spam_share"] = a.spam_share
     out["no_speech_share"] = a.no_speech_share
+    out["acknowledged"] = a.acknowledged
     return out
 
 
@@ -92,6 +93,10 @@ def _repeat(a: Analytics) -> Table:
     return ["number", "voicemails"], [["(all repeat callers)", a.repeat_voicemails], *rows]
 
 
+def _acks(a: Analytics) -> Table:
+    return ["status", "voicemails"], [[c.key, c.count] for c in a.acknowledgements]
+
+
 TABLES: dict[str, Callable[[Analytics], Table]] = {
     "per_day": _per_day,
     "per_hour_of_week": _per_hour,
@@ -101,6 +106,7 @@ TABLES: dict[str, Callable[[Analytics], Table]] = {
     "callbacks_by_agent": _callbacks,
     "shares": _shares,
     "repeat_callers": _repeat,
+    "acknowledgements": _acks,
 }
 
 

@@ -31,6 +31,8 @@ EXAMPLE = {
     "spam": 20, "spam_share": 0.14, "no_speech": 10, "no_speech_share": 0.07,
     "repeat_callers": 10, "repeat_voicemails": 30,
     "top_repeat_callers": [{"number": "+12125550000", "voicemails": 3}],
+    "acknowledgements": [{"key": "delivered", "count": 90}, {"key": "skipped", "count": 30}],
+    "acknowledged": 90,
 }  # fmt: skip
 
 

@@ -25,6 +25,7 @@ from voice.storage import access, teams
 from voice.storage.access import Scope
 from voice.storage.callback_models import Outcome
 from voice.storage.models import (
+    AckMessage,
     AgentState,
     CallbackAttempt,
     CallRecord,
@@ -101,6 +102,13 @@ class Analytics:
     repeat_callers: int  # numbers that left more than one voicemail in the range
     repeat_voicemails: int  # the voicemails those numbers left
     top_repeat_callers: tuple[RepeatCaller, ...]
+    # Acknowledgements to the callers of these voicemails, by status (docs/acknowledgements.md).
+    acknowledgements: tuple[Count, ...] = ()
+
+    @property
+    def acknowledged(self) -> int:
+        """Callers sent an acknowledgement (sent or delivered)."""
+        return sum(c.count for c in self.acknowledgements if c.key in ("sent", "delivered"))
 
     @property
     def within_deadline(self) -> float | None:
@@ -239,6 +247,12 @@ def _mix(session: Session, conds: list[Any]) -> tuple[tuple[Count, ...], tuple[C
     return _ranked(intents.items()), _ranked(owners.items())
 
 
+def _acks(session: Session, conds: list[Any]) -> tuple[Count, ...]:
+    query = _base(select(AckMessage.status, func.count()), conds)
+    query = query.join(AckMessage, AckMessage.voicemail_id == Voicemail.id).group_by(AckMessage.status)
+    return _ranked(session.execute(query))
+
+
 def _callback_times(session: Session, conds: list[Any]) -> list[float]:
     wait = _epoch(session, Voicemail.first_callback_at) - _epoch(session, Voicemail.created_at)
     rows = session.scalars(_base(select(wait), [*conds, Voicemail.first_callback_at.is_not(None)]))
@@ -339,6 +353,7 @@ def analytics(
         repeat_callers=repeat_callers,
         repeat_voicemails=repeat_vms,
         top_repeat_callers=top,
+        acknowledgements=_acks(session, conds),
     )
 
 
