@@ -197,7 +197,8 @@ def inbox(
         next_url=f"/?{urlencode({**params, 'cursor': next_cursor})}" if next_cursor else None,
         mailboxes=mailboxes,
         teams=team_names,
-        tags=rule_tags(session),
+        # Every rule's tags only to who sees every voicemail: a rule's tags can name another team's business.
+        tags=rule_tags(session) if f.scope.everything else inbox_store.visible_tags(session, f.scope),
         intents=INTENTS,
         urgencies=URGENCIES,
         states=INBOX_STATES,

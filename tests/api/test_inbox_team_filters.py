@@ -157,6 +157,31 @@ def _filter_choices(html: str) -> list[str]:
     return re.findall(r"<option[^>]*>([^<]*)</option>", select_.group(1)) if select_ else []
 
 
+def _tags_offered(html: str) -> list[str]:
+    datalist = re.search(r'<datalist id="tags">(.*?)</datalist>', html, re.S)
+    assert datalist, html[:300]
+    return re.findall(r'<option value="([^"]*)">', datalist.group(1))
+
+
+def test_the_tag_suggestions_name_only_tags_the_user_may_see(world: World) -> None:
+    """A rule that tags support's voicemails: its tag is not offered to billing's agent (it names another
+    team's business), only the tags on voicemails she sees; an admin is offered every rule's tags."""
+    from voice.storage.models import Voicemail
+    from voice.usecases import routing
+
+    with world.sm() as session:
+        then = {"team": "support", "tags": ["lawsuit-acme"]}
+        routing.add_rule(session, {"name": "legal", "when": {"caller_list": "vip"}, "then": then})
+        gold = session.get(Voicemail, world.vm["gold"])
+        assert gold is not None
+        gold.tags = ["vip-gold", "lawsuit-acme"]
+        session.commit()
+    _sign_in(world.client, "alice")
+    assert _tags_offered(world.client.get("/").text) == ["vip"]  # on "routed", hers; no rule of hers adds it
+    _sign_in(world.client, "root")
+    assert _tags_offered(world.client.get("/").text) == ["lawsuit-acme", "vip"]
+
+
 def test_the_inbox_shows_each_voicemails_team_and_filters_among_the_users_teams(world: World) -> None:
     client = world.client
     _sign_in(client, "alice")

@@ -307,6 +307,21 @@ def team_names(session: Session, scope: Scope = EVERYTHING) -> list[str]:
     return list(session.scalars(query))
 
 
+# The most distinct tag lists read for the tag filter's suggestions: tags come from a handful of rules, so
+# their combinations are few; the cap bounds what is read back and sorted if they are not.
+_TAG_LISTS = 1000
+
+
+def visible_tags(session: Session, scope: Scope) -> list[str]:
+    """The tags on the voicemails ``scope`` sees, sorted: what the tag filter offers to who does not see
+    everything. A rule's tags may be meant for one team (a legal hold's), so listing every rule's would tell
+    an agent about other teams' business; these are only what the agent can read on their own voicemails."""
+    as_text = cast(Voicemail.tags, String)
+    query = access.visible(select(as_text).where(as_text != "[]").distinct().limit(_TAG_LISTS), scope)
+    found = {t for text in session.scalars(query) if text for t in json.loads(text) if isinstance(t, str)}
+    return sorted(found)
+
+
 def count_by_status(session: Session, scope: Scope = EVERYTHING) -> dict[str, int]:
     query = access.visible(select(Voicemail.status, func.count()).group_by(Voicemail.status), scope)
     rows = session.execute(query)
