@@ -309,3 +309,19 @@ def test_21610_on_sending_fails_the_message_and_opts_the_caller_out(world: World
     with world.sm() as session:
         assert opt_outs.is_opted_out(session, MOBILE, SENDER)
         assert not opt_outs.is_opted_out(session, MOBILE, "+447700900001")  # per sender
+
+
+def test_erasing_a_caller_takes_their_waiting_message_and_keeps_only_the_hash(world: World) -> None:
+    from voice.usecases.erasure import erase_caller
+
+    night = datetime(2026, 12, 7, 23, 0, tzinfo=UTC)
+    vm_id = world.voicemail(night, MOBILE)
+    assert world.ack(vm_id).status == "waiting"
+    erase_caller(world.sm, world.settings, MOBILE, "test")
+    with world.sm() as session:
+        assert acks.of_voicemail(session, vm_id) is None  # went with the voicemail
+        assert opt_outs.is_opted_out(session, MOBILE, "+447700900001")  # every sender
+    world.send_due(datetime(2026, 12, 8, 8, 0, tzinfo=UTC))
+    assert world.twilio.posts == 0
+    later = world.voicemail(datetime(2026, 12, 9, 14, 0, tzinfo=UTC), MOBILE)
+    assert world.ack(later).reason == "the caller opted out of messages from this sender"
