@@ -4,6 +4,8 @@ others), and STOP then START from the caller through Twilio's inbound message we
 
 from __future__ import annotations
 
+import re
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,7 +17,8 @@ from sqlalchemy import update
 from twilio.request_validator import RequestValidator
 
 from tests.support.app import LocalServer, app_settings, local_server
-from tests.support.http_servers import TWILIO_SID, TWILIO_TOKEN
+from tests.support.http_servers import TWILIO_SID, TWILIO_TOKEN, AudioServer
+from tests.support.paths import ROOT
 from tests.support.seed import seed_voicemail
 from tests.support.twilio_server import FakeTwilio, serve
 from voice.acks import enqueue
@@ -41,7 +44,7 @@ def app(tmp_path_factory: pytest.TempPathFactory, fake: FakeTwilio) -> Iterator[
         "public_url": "http://testserver",
     }
     settings = app_settings(
-        tmp_path_factory.mktemp("acks") / "data", twilio=twilio, acks={"poll_interval_s": 0.1}
+        tmp_path_factory.mktemp("acks") / "data", worker=True, twilio=twilio, acks={"poll_interval_s": 0.1}
     )
     with local_server(settings) as server:
         made = server.client.post(
@@ -140,6 +143,13 @@ def _text(app: LocalServer, body: str) -> None:
     assert r.status_code == 200, r.text
 
 
+def _scraped(app: LocalServer) -> dict[str, float]:
+    """Sent and skipped acknowledgements as /metrics counts them."""
+    text = app.client.get("/metrics", headers=app.headers()).text
+    found = re.findall(r'^voice_acknowledgements\{status="(sent|skipped)"\} ([0-9.]+)$', text, re.MULTILINE)
+    return {status: float(n) for status, n in found}
+
+
 def test_stop_from_the_caller_stops_the_next_one_and_start_brings_it_back(
     app: LocalServer, fake: FakeTwilio
 ) -> None:
@@ -150,6 +160,7 @@ def test_stop_from_the_caller_stops_the_next_one_and_start_brings_it_back(
     template = {"intent": "billing", "language": "en", "hours": "any", "body": body}
     assert app.client.put(f"{SETTINGS}/templates", json=template, headers=app.headers()).status_code == 200
     before = len(fake.sent_to(CALLER))
+    counted = _scraped(app)
     sent = _settled(app, _voicemail(app))
     assert sent.status == "sent", sent.reason
     assert [m["body"] for m in fake.sent_to(CALLER)][before:] == ["Thanks, we got your message."]
@@ -165,6 +176,42 @@ def test_stop_from_the_caller_stops_the_next_one_and_start_brings_it_back(
     assert len(fake.sent_to(CALLER)) == before + 2
     listed = app.client.get("/v1/acknowledgements?team=billing&limit=3", headers=app.headers()).json()
     assert [a["status"] for a in listed] == ["sent", "skipped", "sent"]
-    scraped = app.client.get("/metrics", headers=app.headers()).text
-    assert 'voice_acknowledgements{status="skipped"} 1.0' in scraped
-    assert 'voice_acknowledgements{status="sent"} 2.0' in scraped
+    assert _scraped(app) == {"sent": counted["sent"] + 2, "skipped": counted["skipped"] + 1}
+
+
+def test_a_voicemail_processed_by_the_apps_worker_is_acknowledged_once_by_its_sender(
+    app: LocalServer, fake: FakeTwilio, audio_server: AudioServer
+) -> None:
+    """The whole path in one process: the worker transcribes (a fixed engine) and triages, the result's
+    transaction writes the acknowledgement, the app's sender sends it."""
+    h = app.headers()
+    on = {
+        "enabled": True,
+        "sender": SENDER,
+        "channel": "sms",
+        "allowed_from": "00:00",
+        "allowed_until": "24:00",
+    }
+    assert app.client.put(SETTINGS, json=on, headers=h).status_code == 200
+    body = "Thanks {{ caller_name }}, we got your message about {{ topic }}."
+    template = {
+        "intent": "billing",
+        "language": "en",
+        "hours": "any",
+        "body": body,
+    }  # replaces the STOP test's
+    assert app.client.put(f"{SETTINGS}/templates", json=template, headers=h).status_code == 200
+    caller = "+447700900456"
+    shutil.copy(ROOT / "samples" / "billing_invoice.wav", audio_server.root / "ack.wav")
+    vm_id = app.post_url(f"{audio_server.url}/ack.wav", mailbox="billing", **{"from": caller})
+    assert app.wait(vm_id)["status"] == "done"
+    row = _settled(app, vm_id)
+    assert row.status == "sent", row.reason
+    assert [m["body"] for m in fake.sent_to(caller)] == ["Thanks Dana, we got your message about your bill."]
+    shown = app.get(vm_id)["acknowledgement"]
+    assert shown["status"] == "sent" and shown["body"] == "Thanks Dana, we got your message about your bill."
+    # A reprocess of the voicemail writes no second one.
+    again = app.client.post(f"/v1/voicemails/{vm_id}/reprocess", json={}, headers=h)
+    assert again.status_code in (200, 202), again.text
+    time.sleep(1)
+    assert len(fake.sent_to(caller)) == 1
