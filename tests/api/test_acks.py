@@ -325,3 +325,20 @@ def test_erasing_a_caller_takes_their_waiting_message_and_keeps_only_the_hash(wo
     assert world.twilio.posts == 0
     later = world.voicemail(datetime(2026, 12, 9, 14, 0, tzinfo=UTC), MOBILE)
     assert world.ack(later).reason == "the caller opted out of messages from this sender"
+
+
+def test_a_retry_after_a_500_checks_the_opt_out_list_again_before_sending(world: World) -> None:
+    world.twilio.fail(Fault(503, 20503, "Service Unavailable"))
+    vm_id = world.voicemail(MONDAY_2PM, MOBILE)
+    world.send_due(MONDAY_2PM)
+    assert world.ack(vm_id).status == "sending"
+    with world.sm() as session:  # the caller replies STOP meanwhile
+        opt_outs.add(session, MOBILE, [SENDER], "stop")
+        session.commit()
+    world.send_due(MONDAY_2PM + timedelta(minutes=5))
+    row = world.ack(vm_id)
+    assert (row.status, row.reason) == (
+        "skipped",
+        "the caller opted out of messages from this sender before it went",
+    )
+    assert world.twilio.posts == 1 and world.twilio.messages == []

@@ -187,6 +187,16 @@ def _take(
         return None
     if row.status == AckMessage.SENDING:
         return _outgoing(row, account, as_utc(row.sending_at or row.created_at)), row.channel, True
+    if _held_back(session, kind, claimed, row, now):
+        return None
+    claiming.write_held(
+        session, kind, claimed.id, claimed.owner, status=AckMessage.SENDING, sending_at=now, reason=None
+    )
+    return _outgoing(row, account, now), row.channel, False
+
+
+def _held_back(session: Session, kind: JobKind, claimed: Claimed, row: AckMessage, now: datetime) -> bool:
+    """Whether the checks before a send (_settle) end the row or hand it back to wait; written if so."""
     ended = _settle(session, row, now)
     if ended == AckMessage.WAITING:  # handed back for the caller's hours: not an attempt
         claiming.end(
@@ -199,14 +209,13 @@ def _take(
             next_attempt_at=row.next_attempt_at,
             attempts=AckMessage.attempts - 1,
         )
-        return None
+        return True
     if ended is not None:
         claiming.end(
             session, kind, claimed.id, claimed.owner, status=ended, reason=row.reason, next_attempt_at=None
         )
-        return None
-    claiming.write_held(session, kind, claimed.id, claimed.owner, status=AckMessage.SENDING, sending_at=now)
-    return _outgoing(row, account, now), row.channel, False
+        return True
+    return False
 
 
 def deliver_one(
@@ -232,9 +241,23 @@ def deliver_one(
             outcome = Outcome(sid=sid)
             _record(sm, settings, claimed, outcome, now)
             return outcome
+        if not _still_wanted(sm, settings, claimed, now):  # Twilio has none: checked again before a resend
+            return None
     outcome = send(c, out, channel, status_callback(settings, out.id))
     _record(sm, settings, claimed, outcome, now)
     return outcome
+
+
+def _still_wanted(sm: sessionmaker[Session], settings: Settings, claimed: Claimed, now: datetime) -> bool:
+    """A row found ``sending`` with no message at Twilio goes again only if it still may (the caller's
+    hours, the opt-out list, the max wait); otherwise it is ended or handed back here."""
+    with sm() as session:
+        row = session.get(AckMessage, claimed.id)
+        if row is None:
+            return False
+        held = _held_back(session, _kind(settings), claimed, row, now)
+        session.commit()
+        return not held
 
 
 def _record(
