@@ -70,11 +70,9 @@ async def _verified(request: Request, settings: Settings) -> tuple[TwilioAccount
 
 
 def _signed_url(request: Request, settings: Settings) -> str:
-    """The URL Twilio requested, which its signature covers (public_url when behind a proxy)."""
-    if settings.twilio.public_url:
-        query = f"?{request.url.query}" if request.url.query else ""
-        return settings.twilio.public_url.rstrip("/") + request.url.path + query
-    return str(request.url)
+    """The URL Twilio requested, which its signature covers: the one Voice gives Twilio (a public URL, when
+    behind a proxy), else the request's own."""
+    return twilio.given_url(settings, request.url.path, request.url.query) or str(request.url)
 
 
 @router.post(

@@ -33,6 +33,7 @@ from twilio.rest import Client
 from voice.acks import hours
 from voice.acks.kind import ack_kind
 from voice.core.config import Settings, TwilioAccount
+from voice.integrations.twilio import given_url
 from voice.jobs import claiming
 from voice.jobs.claiming import Claimed
 from voice.jobs.kinds import JobKind
@@ -79,8 +80,7 @@ def account_for(settings: Settings, account_sid: str | None) -> TwilioAccount | 
 
 def status_callback(settings: Settings, ack_id: str) -> str | None:
     """Where Twilio reports the message's status; None when Voice has no public address to give."""
-    base = settings.twilio.public_url or settings.public_url
-    return f"{base.rstrip('/')}{STATUS_PATH}/{ack_id}" if base else None
+    return given_url(settings, f"{STATUS_PATH}/{ack_id}")
 
 
 @dataclass(frozen=True)

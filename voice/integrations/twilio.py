@@ -16,7 +16,7 @@ from email.utils import parsedate_to_datetime
 
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
-from voice.core.config import TwilioAccount, TwilioSettings
+from voice.core.config import Settings, TwilioAccount, TwilioSettings
 from voice.core.inputs import InputError, check_text
 from voice.core.phone import fit_number
 from voice.storage.voicemails import CallInfo, start_in_range
@@ -33,6 +33,16 @@ MAX_DURATION_S = 24 * 3600.0
 
 class TwilioRejected(ValueError):
     """The callback is not from a configured Twilio account or its signature does not match."""
+
+
+def given_url(settings: Settings, path: str, query: str = "") -> str | None:
+    """The URL Twilio was given for ``path`` (a status callback) and so signs: VOICE_TWILIO__PUBLIC_URL,
+    else VOICE_PUBLIC_URL, + path; None without either. The signature check and every URL Voice hands
+    Twilio use this one function, so behind a proxy they cannot disagree."""
+    base = settings.twilio.public_url or settings.public_url
+    if not base:
+        return None
+    return base.rstrip("/") + path + (f"?{query}" if query else "")
 
 
 def verify(

@@ -1,0 +1,112 @@
+"""Twilio's webhooks are bound to what Voice gave Twilio and to the account that owns it (SQLite, the app in
+process, signatures made by the official library's RequestValidator): a status callback is signed over the
+URL Voice handed Twilio (VOICE_PUBLIC_URL behind a proxy), and applies only to the message at its path id
+sent from the signing account; a second configured account cannot STOP/START or drop voice notes on the
+first account's sender."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+from twilio.request_validator import RequestValidator
+
+from tests.support.http_servers import TWILIO_SID, TWILIO_TOKEN
+from tests.support.seed import seed_voicemail
+from tests.support.twilio_server import FakeTwilio, serve
+from voice.acks import enqueue
+from voice.core.config import Settings, TwilioAccount, TwilioSettings, WorkerSettings
+from voice.integrations import acks as sender
+from voice.storage import acks, teams
+from voice.storage.models import AckMessage, CallRecord, Voicemail
+
+pytestmark = pytest.mark.parametrize("sm", ["sqlite"], indirect=True)
+
+PUBLIC = "https://voice.example.com"  # what Twilio is given; the app itself answers at http://testserver
+OTHER_SID, OTHER_TOKEN = "AC" + "b" * 32, "other-client-token"
+MOBILE, SENDER = "+447700900123", "+447700900000"
+MONDAY_2PM = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
+MEDIA_HOST = "https://api.twilio.com/"
+
+
+@dataclass
+class World:
+    sm: sessionmaker[Session]
+    settings: Settings
+    twilio: FakeTwilio
+    client: TestClient
+
+    def sent_ack(self) -> tuple[AckMessage, dict]:
+        """A voicemail acknowledged and sent at 14:00 on a Monday: its row and Twilio's message."""
+        with self.sm() as session:
+            vm_id = seed_voicemail(session, mailbox="billing", from_number=MOBILE)
+            vm = session.get(Voicemail, vm_id)
+            assert vm is not None
+            vm.agent_state, vm.assignee = "new", None
+            session.execute(
+                update(CallRecord).where(CallRecord.id == vm.call_id).values(started_at=MONDAY_2PM)
+            )
+            enqueue.after_processing(session, vm_id, "GB", now=MONDAY_2PM)
+            session.commit()
+        self.twilio.now = MONDAY_2PM
+        sender.run_due(self.sm, self.settings, now=MONDAY_2PM)
+        with self.sm() as session:
+            row = acks.of_voicemail(session, vm_id)
+            assert row is not None
+            session.expunge(row)
+        [message] = [m for m in self.twilio.sent_to(MOBILE) if m["sid"] == row.message_sid]
+        return row, message
+
+    def post_signed(self, url: str, form: dict[str, str], token: str) -> httpx.Response:
+        """POST ``form`` to ``url``'s path on the app, signed over ``url`` with ``token`` as Twilio would."""
+        signature = RequestValidator(token).compute_signature(url, form)
+        path = url.removeprefix(PUBLIC)
+        return self.client.post(path, data=form, headers={"X-Twilio-Signature": signature})
+
+
+@pytest.fixture
+def world(sm: sessionmaker[Session], tmp_path: Path) -> Iterator[World]:
+    url = str(sm.kw["bind"].url.render_as_string(hide_password=False))
+    with serve(FakeTwilio(TWILIO_SID, TWILIO_TOKEN)) as fake:
+        twilio = TwilioSettings(
+            accounts=[
+                TwilioAccount(account_sid=TWILIO_SID, auth_token=TWILIO_TOKEN),
+                TwilioAccount(account_sid=OTHER_SID, auth_token=OTHER_TOKEN),
+            ],
+            api_base_url=fake.url,
+            media_prefixes=[MEDIA_HOST],
+        )
+        # Only VOICE_PUBLIC_URL: Voice sits behind a proxy and VOICE_TWILIO__PUBLIC_URL is not set.
+        settings = Settings(
+            data_dir=tmp_path,
+            database_url=url,
+            public_url=PUBLIC,
+            twilio=twilio,
+            worker=WorkerSettings(enabled=False),
+        )
+        with sm() as session:
+            teams.create_team(session, "billing", ["billing", SENDER], "Europe/London", "mon-fri 09:00-17:00")
+            change = acks.SettingsIn(enabled=True, sender=SENDER, channel="sms", account_sid=TWILIO_SID)
+            acks.configure(session, "billing", change)
+            acks.set_template(session, "billing", "We got your message. Reply STOP to opt out.")
+            session.commit()
+        from api.main import create_app
+
+        with TestClient(create_app(settings)) as client:
+            yield World(sm, settings, fake, client)
+
+
+def test_a_status_callback_is_checked_against_the_url_voice_gave_twilio(world: World) -> None:
+    row, message = world.sent_ack()
+    assert message["_status_callback"] == f"{PUBLIC}/v1/integrations/twilio/message-status/{row.id}"
+    url, form, headers = world.twilio.status_request(message, "delivered")
+    answer = world.client.post(url.removeprefix(PUBLIC), data=form, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"status": "delivered"}
