@@ -37,6 +37,10 @@ def test_voice_ack_enable_template_show_list(tmp_path: Path) -> None:
     shown = voice("ack", "show", "billing")
     assert "billing: on, sms from +447700900000" in shown.stdout
     assert "intent=* language=en hours=any: Thanks {{ caller_name }}, about {{ topic }}." in shown.stdout
+    assert voice("ack", "untemplate", "billing", "--language", "en").returncode == 0
+    missing = voice("ack", "untemplate", "billing", "--language", "en")
+    assert missing.returncode == 2 and "no such template" in missing.stderr
+    assert "intent=" not in voice("ack", "show", "billing").stdout
     assert voice("ack", "disable", "billing").stdout.startswith("billing: acknowledgements off")
     listed = voice("ack", "list")
     assert listed.returncode == 0 and listed.stdout == ""

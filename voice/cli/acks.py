@@ -95,6 +95,28 @@ def ack_template(
         print(f"{team}: template intent={row.intent} language={row.language} hours={row.hours}")
 
 
+@app.command("untemplate")
+def ack_untemplate(
+    team: Team,
+    intent: Annotated[str, typer.Option("--intent")] = "*",
+    language: Annotated[str, typer.Option("--language")] = "*",
+    hours: Annotated[str, typer.Option("--hours")] = "any",
+) -> None:
+    """Remove the template for an intent, language and hours."""
+    from voice.storage import acks
+    from voice.storage.teams import TeamError
+
+    with open_session() as session:
+        try:
+            found = acks.delete_template(session, team, intent, language, hours)
+        except TeamError as exc:
+            raise _refuse(exc) from None
+        if not found:
+            raise _refuse(ValueError("no such template"))
+        session.commit()
+        print(f"{team}: template intent={intent} language={language} hours={hours} removed")
+
+
 @app.command("show")
 def ack_show(team: Team) -> None:
     """A team's settings and templates."""
