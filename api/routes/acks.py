@@ -17,6 +17,7 @@ from api.routes.twilio import _verified
 from api.schemas import errors
 from voice.acks import templates
 from voice.core.config import Settings
+from voice.integrations import acks as sender
 from voice.storage import acks, opt_outs
 from voice.storage.keys import Principal
 from voice.storage.models import AckMessage, AckOptOut, AckTemplate
@@ -133,10 +134,15 @@ def put_ack_settings(
     team: TeamName,
     body: AckSettingsIn,
     session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings),
     _: Principal = Depends(as_admin),
 ) -> AckSettingsOut:
     """Switch acknowledgements on or off for a team and set the sender, channel and limits (admins)."""
-    acks.configure(session, team, acks.SettingsIn(**body.model_dump()))
+    row = acks.configure(session, team, acks.SettingsIn(**body.model_dump()))
+    problem = sender.account_problem(settings, row)
+    if problem:
+        session.rollback()
+        raise HTTPException(422, problem)
     session.commit()
     return _settings_out(session, team)
 

@@ -69,6 +69,7 @@ def test_the_admin_api_sets_a_team_up_and_refuses_what_cannot_be_used(app: Local
         ({"sender": "07700 900000"}, "a sender is a number in E.164"),
         ({"sender": "whatsapp:+447700900000", "channel": "sms"}, "channel sms needs a number"),
         ({"sender": SENDER, "allowed_from": "21:00", "allowed_until": "08:00"}, "before allowed_until"),
+        ({"sender": SENDER, "enabled": True, "account_sid": "AC" + "f" * 32}, "is not configured"),
     ]
     for body, why in refusals:
         r = app.client.put(SUPPORT, json=body, headers=h)

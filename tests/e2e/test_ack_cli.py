@@ -25,6 +25,9 @@ def test_voice_ack_enable_template_show_list(tmp_path: Path) -> None:
     assert no_sender.returncode == 2 and "needs a sender" in no_sender.stderr
     bad = voice("ack", "enable", "billing", "--sender", "whatsapp:+447700900000", "--channel", "sms")
     assert bad.returncode == 2 and "channel sms needs a number" in bad.stderr
+    no_account = voice("ack", "enable", "billing", "--sender", "+447700900000", "--channel", "sms")
+    assert no_account.returncode == 2 and "no Twilio account is configured" in no_account.stderr
+    env["VOICE_TWILIO__ACCOUNTS"] = '[{"account_sid": "AC0123", "auth_token": "t"}]'
     on = voice("ack", "enable", "billing", "--sender", "+447700900000", "--channel", "sms")
     assert on.returncode == 0, on.stderr
     assert "billing: acknowledgements on, sms from +447700900000, once per 24 h" in on.stdout

@@ -25,6 +25,8 @@ def _refuse(exc: Exception) -> typer.Exit:
 
 
 def _configure(team: str, **given: object) -> None:
+    from voice.core.config import get_settings
+    from voice.integrations.acks import account_problem
     from voice.storage import acks
     from voice.storage.teams import TeamError
 
@@ -33,6 +35,9 @@ def _configure(team: str, **given: object) -> None:
             row = acks.configure(session, team, acks.SettingsIn(**given))  # type: ignore[arg-type]
         except (TeamError, ValueError) as exc:
             raise _refuse(exc) from None
+        problem = account_problem(get_settings(), row)
+        if problem:
+            raise _refuse(ValueError(problem))
         session.commit()
         state = "on" if row.enabled else "off"
         hours = f"{row.allowed_from}-{row.allowed_until}"

@@ -43,6 +43,8 @@ from voice.storage import opt_outs
 from voice.storage.models import AckMessage, AckOptOut, AckSettings, Team, as_utc, utcnow
 
 log = logging.getLogger(__name__)
+# twilio's client logs every request's query at INFO, and a message list's is the caller's number (To=...).
+logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 STATUS_PATH = "/v1/integrations/twilio/message-status"
 UNSUBSCRIBED = 21610  # Twilio: the recipient unsubscribed (replied STOP at the carrier)
@@ -76,6 +78,17 @@ def account_for(settings: Settings, account_sid: str | None) -> TwilioAccount | 
         return settings.twilio.account(account_sid)
     accounts = settings.twilio.accounts
     return accounts[0] if len(accounts) == 1 else None
+
+
+def account_problem(settings: Settings, row: AckSettings) -> str | None:
+    """Why a team switched on could not send (no Twilio account to send with), or None."""
+    if not row.enabled or account_for(settings, row.account_sid) is not None:
+        return None
+    if row.account_sid:
+        return f"Twilio account {row.account_sid} is not configured (VOICE_TWILIO__ACCOUNTS)"
+    if not settings.twilio.accounts:
+        return "no Twilio account is configured (VOICE_TWILIO__ACCOUNTS): messages could not be sent"
+    return "several Twilio accounts are configured: say which one sends (account_sid, --account)"
 
 
 def status_callback(settings: Settings, ack_id: str) -> str | None:
