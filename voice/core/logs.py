@@ -1,4 +1,5 @@
-"""Logging for every Voice process (`voice serve`, `voice worker`, the CLI), with URLs redacted.
+"""Logging for every Voice process (`voice serve`, `voice worker`, the CLI), with URLs and phone numbers
+redacted.
 
 Signed audio URLs carry their token in the query string (X-Amz-Signature, sig=...), callback URLs theirs
 (?token=...), database and broker URLs a password before the host; the API's own query strings hold
@@ -23,6 +24,10 @@ _URL = re.compile(
     r"""(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^\s/?#'"<>]*@)?(?P<rest>[^\s?#'"<>]*)"""
     r"""(?P<query>\?[^\s#'"<>]*)?(?P<fragment>\#[^\s'"<>]*)?"""
 )
+# A phone number in E.164, also URL-encoded (%2B...) in a request line with no scheme: Twilio's error texts
+# ("The 'To' number +44...") and its client's request logs name the caller, and Voice never logs a number.
+_NUMBER = re.compile(r"(?:\+|%2[Bb])\d{7,15}\b")
+NUMBER_REDACTED = "[number]"
 _DONE = "_voice_redacted"
 
 
@@ -37,8 +42,11 @@ def _url(m: re.Match[str]) -> str:
 
 def redact(text: str) -> str:
     """``text`` with every URL's userinfo dropped and its query string and fragment replaced:
-    ``https://user:pw@host/p?X-Amz-Signature=...`` -> ``https://host/p?[redacted]``."""
-    return _URL.sub(_url, text) if "://" in text else text
+    ``https://user:pw@host/p?X-Amz-Signature=...`` -> ``https://host/p?[redacted]``; and every phone number
+    (``+447700900123``, ``%2B447700900123``) replaced by ``[number]``."""
+    if "://" in text:
+        text = _URL.sub(_url, text)
+    return _NUMBER.sub(NUMBER_REDACTED, text) if "+" in text or "%2" in text else text
 
 
 def redact_path(target: str) -> str:
