@@ -4,6 +4,7 @@ callback (/v1/integrations/twilio/message-status/{id}), authenticated by X-Twili
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -22,6 +23,8 @@ from voice.storage import acks, opt_outs
 from voice.storage.keys import Principal
 from voice.storage.models import AckMessage, AckOptOut, AckTemplate
 from voice.storage.teams import find_team
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["acknowledgements"], responses=errors(401, 403, 413, 422, 429, 503))
 callbacks = APIRouter(prefix="/v1/integrations/twilio", tags=["integrations"])
@@ -229,7 +232,7 @@ async def message_status(
 ) -> StatusAccepted:
     """Twilio's status callback of an acknowledgement (the StatusCallback Voice gives each message): its
     status moves on; error 21610 (the caller unsubscribed at the carrier) puts them on the opt-out list."""
-    _, form = await _verified(request, settings)
+    account, form = await _verified(request, settings)
     sid, state = (
         form.get("MessageSid") or form.get("SmsSid"),
         form.get("MessageStatus") or form.get("SmsStatus"),
@@ -237,9 +240,16 @@ async def message_status(
     if not sid or not state:
         raise HTTPException(422, "MessageSid and MessageStatus are required")
     code = _code(form.get("ErrorCode"))
-    row = acks.record_status(session, sid, state.lower(), code, ack_id)
-    if row is None:
+    # Bound to its path id and to the account the message went from: another configured account, or a
+    # callback naming another row's message, changes nothing.
+    row = acks.status_target(session, ack_id, sid)
+    sent_by = sender.account_for(settings, row.account_sid) if row is not None else None
+    if row is None or sent_by is None or sent_by.account_sid != account.account_sid:
+        log.warning(
+            "twilio message status %s for %s ignored: not that acknowledgement's message", sid, ack_id
+        )
         raise HTTPException(404, "no acknowledgement has this message")
+    acks.record_status(session, row, sid, state.lower(), code)
     if code == 21610 and row.to_number and row.sender:
         opt_outs.add(session, row.to_number, [row.sender], AckOptOut.CARRIER)
     session.commit()

@@ -24,14 +24,19 @@ from tests.support.twilio_server import FakeTwilio, serve
 from voice.acks import enqueue
 from voice.core.config import Settings, TwilioAccount, TwilioSettings, WorkerSettings
 from voice.integrations import acks as sender
-from voice.storage import acks, teams
+from voice.storage import acks, opt_outs, teams
 from voice.storage.models import AckMessage, CallRecord, Voicemail
 
 pytestmark = pytest.mark.parametrize("sm", ["sqlite"], indirect=True)
 
 PUBLIC = "https://voice.example.com"  # what Twilio is given; the app itself answers at http://testserver
 OTHER_SID, OTHER_TOKEN = "AC" + "b" * 32, "other-client-token"
-MOBILE, SENDER = "+447700900123", "+447700900000"
+MOBILE, OTHER_MOBILE, THIRD_MOBILE, SENDER = (
+    "+447700900123",
+    "+447700900124",
+    "+447700900125",
+    "+447700900000",
+)
 MONDAY_2PM = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
 MEDIA_HOST = "https://api.twilio.com/"
 
@@ -43,10 +48,11 @@ class World:
     twilio: FakeTwilio
     client: TestClient
 
-    def sent_ack(self) -> tuple[AckMessage, dict]:
-        """A voicemail acknowledged and sent at 14:00 on a Monday: its row and Twilio's message."""
+    def sent_ack(self, number: str = MOBILE, send: bool = True) -> tuple[AckMessage, dict]:
+        """A voicemail from ``number`` acknowledged and sent at 14:00 on a Monday: its row and Twilio's
+        message (``send=False``: left queued, and no message)."""
         with self.sm() as session:
-            vm_id = seed_voicemail(session, mailbox="billing", from_number=MOBILE)
+            vm_id = seed_voicemail(session, mailbox="billing", from_number=number)
             vm = session.get(Voicemail, vm_id)
             assert vm is not None
             vm.agent_state, vm.assignee = "new", None
@@ -56,13 +62,23 @@ class World:
             enqueue.after_processing(session, vm_id, "GB", now=MONDAY_2PM)
             session.commit()
         self.twilio.now = MONDAY_2PM
-        sender.run_due(self.sm, self.settings, now=MONDAY_2PM)
+        if send:
+            sender.run_due(self.sm, self.settings, now=MONDAY_2PM)
         with self.sm() as session:
             row = acks.of_voicemail(session, vm_id)
             assert row is not None
             session.expunge(row)
-        [message] = [m for m in self.twilio.sent_to(MOBILE) if m["sid"] == row.message_sid]
+        if not send:
+            return row, {}
+        [message] = [m for m in self.twilio.sent_to(number) if m["sid"] == row.message_sid]
         return row, message
+
+    def row(self, ack_id: str) -> AckMessage:
+        with self.sm() as session:
+            row = session.get(AckMessage, ack_id)
+            assert row is not None
+            session.expunge(row)
+            return row
 
     def post_signed(self, url: str, form: dict[str, str], token: str) -> httpx.Response:
         """POST ``form`` to ``url``'s path on the app, signed over ``url`` with ``token`` as Twilio would."""
@@ -110,3 +126,28 @@ def test_a_status_callback_is_checked_against_the_url_voice_gave_twilio(world: W
     answer = world.client.post(url.removeprefix(PUBLIC), data=form, headers=headers)
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"status": "delivered"}
+
+
+def test_a_status_callback_moves_only_its_own_message_from_its_own_account(world: World) -> None:
+    first, message = world.sent_ack()
+    second, other_message = world.sent_ack(OTHER_MOBILE)
+    queued, _ = world.sent_ack(THIRD_MOBILE, send=False)
+    assert (first.status, second.status, queued.status) == ("sent", "sent", "queued")
+    url, form, _ = world.twilio.status_request(message, "undelivered", 21610)
+    # Another row's path with this message: nothing moves, and no one is opted out.
+    elsewhere = url.replace(first.id, second.id)
+    assert world.post_signed(elsewhere, form, TWILIO_TOKEN).status_code == 404
+    # A queued row (never sent) cannot be made sent by a callback naming any message.
+    assert world.post_signed(url.replace(first.id, queued.id), form, TWILIO_TOKEN).status_code == 404
+    # The second configured account signs a callback for the first account's message.
+    assert world.post_signed(url, {**form, "AccountSid": OTHER_SID}, OTHER_TOKEN).status_code == 404
+    assert [world.row(r.id).status for r in (first, second, queued)] == ["sent", "sent", "queued"]
+    assert world.row(second.id).message_sid == other_message["sid"]
+    with world.sm() as session:
+        assert not opt_outs.is_opted_out(session, MOBILE, SENDER)
+    # The message's own account, on its own path: it moves.
+    answer = world.post_signed(url, form, TWILIO_TOKEN)
+    assert answer.status_code == 200, answer.text
+    assert world.row(first.id).status == "undelivered"
+    with world.sm() as session:
+        assert opt_outs.is_opted_out(session, MOBILE, SENDER)

@@ -11,7 +11,7 @@ number is read first, and a message from the same sender with the same body made
 ``sending`` is adopted as ours (its SID recorded, status sent). Only when Twilio has none is it sent again.
 A later claim comes after the lease ran out (three send timeouts), long after any POST of the dead sender
 ended, so the list shows what Twilio took. The status callback URL carries the row's id too, so a callback
-that arrives before the SID was recorded adopts it as well (voice/storage/acks.py record_status).
+that arrives before the SID was recorded adopts it as well (voice/storage/acks.py status_target).
 """
 
 from __future__ import annotations

@@ -163,18 +163,27 @@ _STATUS = {"accepted": "sent", "queued": "sent", "sending": "sent", "sent": "sen
            "read": "delivered", "undelivered": "undelivered", "failed": "failed"}  # fmt: skip
 
 
-def record_status(
-    session: Session, message_sid: str, status: str, error_code: int | None, ack_id: str | None = None
-) -> AckMessage | None:
-    """A status callback: the message it names moves on (never back); None when it names none of ours."""
-    row = session.scalar(select(AckMessage).where(AckMessage.message_sid == message_sid))
-    if row is None and ack_id:  # sent, but the SID was not recorded yet (see voice/integrations/acks.py)
-        row = session.get(AckMessage, ack_id)
-        if row is None or row.message_sid not in (None, message_sid):
-            return None
-        row.message_sid = message_sid
-    if row is None or status not in _STATUS:
+def status_target(session: Session, ack_id: str, message_sid: str) -> AckMessage | None:
+    """The row a status callback to ``/message-status/{ack_id}`` about ``message_sid`` may move: the row at
+    that id, when it holds that SID, or holds none yet while ``sending`` (sent, the SID not recorded yet: see
+    voice/integrations/acks.py) and no other row holds it. None otherwise: a callback never reaches another
+    row, nor one that was never sent (queued, waiting, skipped, dropped)."""
+    row = session.get(AckMessage, ack_id)
+    if row is None or row.message_sid == message_sid:
         return row
+    if row.message_sid is not None or row.status != AckMessage.SENDING:
+        return None
+    taken = session.scalar(select(AckMessage.id).where(AckMessage.message_sid == message_sid))
+    return row if taken is None else None
+
+
+def record_status(
+    session: Session, row: AckMessage, message_sid: str, status: str, error_code: int | None
+) -> None:
+    """A status callback for ``row`` (from status_target): it moves on, never back."""
+    row.message_sid = message_sid
+    if status not in _STATUS:
+        return
     mapped = _STATUS[status]
     if _ORDER.get(mapped, 0) >= _ORDER.get(row.status, 0) or row.status == AckMessage.SENDING:
         values: dict[str, Any] = {"status": mapped}
@@ -183,7 +192,6 @@ def record_status(
             values["reason"] = f"Twilio error {error_code}"
         session.execute(update(AckMessage).where(AckMessage.id == row.id).values(**values))
         session.refresh(row)
-    return row
 
 
 STATUSES = (
