@@ -6,6 +6,7 @@ first account's sender."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from twilio.request_validator import RequestValidator
 
@@ -25,6 +26,7 @@ from voice.acks import enqueue
 from voice.core.config import Settings, TwilioAccount, TwilioSettings, WorkerSettings
 from voice.integrations import acks as sender
 from voice.storage import acks, opt_outs, teams
+from voice.storage.ack_models import AckOptOut
 from voice.storage.models import AckMessage, CallRecord, Voicemail
 
 pytestmark = pytest.mark.parametrize("sm", ["sqlite"], indirect=True)
@@ -37,6 +39,7 @@ MOBILE, OTHER_MOBILE, THIRD_MOBILE, SENDER = (
     "+447700900125",
     "+447700900000",
 )
+MAILBOX = "+442079460000"  # a number of the billing team's, not its sender
 MONDAY_2PM = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
 MEDIA_HOST = "https://api.twilio.com/"
 
@@ -108,7 +111,9 @@ def world(sm: sessionmaker[Session], tmp_path: Path) -> Iterator[World]:
             worker=WorkerSettings(enabled=False),
         )
         with sm() as session:
-            teams.create_team(session, "billing", ["billing", SENDER], "Europe/London", "mon-fri 09:00-17:00")
+            teams.create_team(
+                session, "billing", ["billing", MAILBOX], "Europe/London", "mon-fri 09:00-17:00"
+            )
             change = acks.SettingsIn(enabled=True, sender=SENDER, channel="sms", account_sid=TWILIO_SID)
             acks.configure(session, "billing", change)
             acks.set_template(session, "billing", "We got your message. Reply STOP to opt out.")
@@ -151,3 +156,57 @@ def test_a_status_callback_moves_only_its_own_message_from_its_own_account(world
     assert world.row(first.id).status == "undelivered"
     with world.sm() as session:
         assert opt_outs.is_opted_out(session, MOBILE, SENDER)
+
+
+MESSAGES = f"{PUBLIC}/v1/integrations/twilio/messages"
+
+
+def _message(account: str, to: str, body: str = "", **extra: str) -> dict[str, str]:
+    sid = "MM" + uuid.uuid4().hex
+    return {"AccountSid": account, "MessageSid": sid, "SmsMessageSid": sid, "From": MOBILE, "To": to,
+            "Body": body, "NumMedia": "0", "ApiVersion": "2010-04-01", **extra}  # fmt: skip
+
+
+def _voice_note(account: str, to: str) -> dict[str, str]:
+    params = _message(account, to, From=f"whatsapp:{MOBILE}")
+    message = f"{MEDIA_HOST}2010-04-01/Accounts/{account}/Messages/{params['MessageSid']}"
+    media = f"{message}/Media/ME{uuid.uuid4().hex}"
+    return {**params, "NumMedia": "1", "MediaUrl0": media, "MediaContentType0": "audio/ogg"}
+
+
+def _voicemails(world: World) -> int:
+    with world.sm() as session:
+        return session.scalar(select(func.count()).select_from(Voicemail)) or 0
+
+
+def test_another_account_cannot_opt_callers_in_or_out_of_this_accounts_sender(world: World) -> None:
+    with world.sm() as session:
+        opt_outs.add(session, MOBILE, [SENDER], AckOptOut.STOP)
+        session.commit()
+    start = _message(OTHER_SID, SENDER, "START")
+    assert world.post_signed(MESSAGES, start, OTHER_TOKEN).status_code == 403
+    stop = _message(OTHER_SID, SENDER, "STOP", From=OTHER_MOBILE)
+    assert world.post_signed(MESSAGES, stop, OTHER_TOKEN).status_code == 403
+    with world.sm() as session:
+        assert opt_outs.is_opted_out(session, MOBILE, SENDER)
+        assert not opt_outs.is_opted_out(session, OTHER_MOBILE, SENDER)
+    # The sender's own account: START takes the caller off.
+    answer = world.post_signed(MESSAGES, _message(TWILIO_SID, SENDER, "START"), TWILIO_TOKEN)
+    assert answer.status_code == 200, answer.text
+    with world.sm() as session:
+        assert not opt_outs.is_opted_out(session, MOBILE, SENDER)
+
+
+def test_another_account_cannot_put_a_voice_note_in_this_accounts_mailbox(world: World) -> None:
+    for to in (f"whatsapp:{MAILBOX}", f"whatsapp:{SENDER}"):
+        forged = _voice_note(OTHER_SID, to)
+        assert world.post_signed(MESSAGES, forged, OTHER_TOKEN).status_code == 403
+    assert _voicemails(world) == 0
+    own = _voice_note(TWILIO_SID, f"whatsapp:{MAILBOX}")
+    answer = world.post_signed(MESSAGES, own, TWILIO_TOKEN)
+    assert answer.status_code == 200, answer.text
+    assert _voicemails(world) == 1
+    # A number no team names binds no account: the second client's own line works.
+    theirs = _voice_note(OTHER_SID, "whatsapp:+442079460999")
+    assert world.post_signed(MESSAGES, theirs, OTHER_TOKEN).status_code == 200
+    assert _voicemails(world) == 2

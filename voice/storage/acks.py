@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from voice.storage.ack_models import AckMessage, AckSettings, AckTemplate
+from voice.storage.team_models import TeamMailbox
 from voice.storage.teams import TeamError, find_team
 
 _SENDER = re.compile(r"^(?:\+[1-9]\d{6,14}|MG[0-9a-fA-F]{32}|whatsapp:\+[1-9]\d{6,14})$")
@@ -161,6 +162,17 @@ def recent(session: Session, team_id: str | None = None, limit: int = 50) -> lis
 _ORDER = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3, "read": 4}
 _STATUS = {"accepted": "sent", "queued": "sent", "sending": "sent", "sent": "sent", "delivered": "delivered",
            "read": "delivered", "undelivered": "undelivered", "failed": "failed"}  # fmt: skip
+
+
+def owning_accounts(session: Session, senders: list[str], mailbox: str | None) -> set[str | None]:
+    """The Twilio accounts (``account_sid``; None: the only one configured) of the teams whose
+    acknowledgements go from one of ``senders`` or that own ``mailbox``: the accounts a message to those
+    numbers may come from (api/routes/twilio_messages.py)."""
+    found = set(session.scalars(select(AckSettings.account_sid).where(AckSettings.sender.in_(senders))))
+    if mailbox:
+        owner = select(TeamMailbox.team_id).where(TeamMailbox.mailbox == mailbox)
+        found |= set(session.scalars(select(AckSettings.account_sid).where(AckSettings.team_id.in_(owner))))
+    return found
 
 
 def status_target(session: Session, ack_id: str, message_sid: str) -> AckMessage | None:
