@@ -6,6 +6,8 @@ Authenticated by X-Twilio-Signature (Twilio cannot send our API keys), not by a 
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,12 +18,15 @@ from api.ingest import answer
 from api.routes.callbacks import attempt_out, report_call
 from api.schemas import Accepted
 from voice.core.config import Settings, TwilioAccount
-from voice.integrations import twilio
-from voice.storage import access
+from voice.integrations import acks as sender
+from voice.integrations import twilio, twilio_messages
+from voice.storage import access, acks
 from voice.storage.callback_models import Source
 from voice.storage.keys import Principal
 from voice.storage.models import ApiKey, Status
 from voice.usecases import callbacks, ingest
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/integrations/twilio", tags=["integrations"])
 
@@ -69,6 +74,25 @@ async def _verified(request: Request, settings: Settings) -> tuple[TwilioAccount
     return account, {k: str(v) for k, v in form.items()}
 
 
+def check_owner(
+    session: Session, settings: Settings, account: TwilioAccount, fields: dict[str, str], receiver: str | None
+) -> None:
+    """403 unless the signing account is the one each team that sends from the number called or written to
+    (or owns it as a mailbox) sends with: another configured account (another client) signs its own
+    requests, and must not change this one's opt-out list or put voicemails in its mailboxes. A number no
+    team names binds no account."""
+    senders = twilio_messages.our_senders(fields, settings.summary.default_region)
+    # A team's SMS sender is the bare number, its WhatsApp sender the whatsapp: one: either claims the number.
+    numbers = {s.removeprefix("whatsapp:") for s in senders if not s.startswith("MG")}
+    claims = [*senders, *numbers, *(f"whatsapp:{n}" for n in numbers)]
+    for sid in acks.owning_accounts(session, claims, receiver):
+        owner = sender.account_for(settings, sid)
+        if owner is None or owner.account_sid != account.account_sid:
+            what = fields.get("MessageSid") or fields.get("CallSid")
+            log.warning("twilio %s refused: the number it went to is another Twilio account's", what)
+            raise HTTPException(403, "the number this was sent to belongs to another Twilio account")
+
+
 def _signed_url(request: Request, settings: Settings) -> str:
     """The URL Twilio requested, which its signature covers: the one Voice gives Twilio (a public URL, when
     behind a proxy), else the request's own."""
@@ -86,7 +110,10 @@ def _signed_url(request: Request, settings: Settings) -> str:
                 }
             }
         },
-        403: {"description": "unknown account or X-Twilio-Signature does not match"},
+        403: {
+            "description": "unknown account, X-Twilio-Signature does not match, or the number called is "
+            "another configured Twilio account's"
+        },
         422: {
             "description": "fields missing, CallSid or RecordingSid over 200 characters, RecordingUrl over "
             "4000 or not on a Twilio media host, or a control character in a field"
@@ -120,6 +147,7 @@ async def recording_callback(
         rec = twilio.parse_callback(fields, settings.twilio, settings.summary.default_region)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
+    check_owner(session, settings, account, fields, rec.call.mailbox)
     key = _account_key(session, account)
     key_id = key.id if key is not None else None
     status, reason = Status.QUEUED, None

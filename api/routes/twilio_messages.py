@@ -14,11 +14,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from sqlalchemy.orm import Session
 
 from api.deps import get_session, get_settings
-from api.routes.twilio import _account_key, _verified
+from api.routes.twilio import _account_key, _verified, check_owner
 from voice.core.config import Settings, TwilioAccount
-from voice.integrations import acks as sender
 from voice.integrations import twilio_messages as messages
-from voice.storage import acks, opt_outs
+from voice.storage import opt_outs
 from voice.storage.ack_models import AckOptOut
 from voice.usecases import ingest, voice_notes
 
@@ -68,26 +67,6 @@ def _store_voice_note(
     )
     stored = voice_notes.ingest_voice_note(session, arrival, request.app.state.dispatch.voicemail, earlier)
     return stored.id
-
-
-def _check_owner(
-    session: Session, settings: Settings, account: TwilioAccount, fields: dict[str, str], receiver: str | None
-) -> None:
-    """403 unless the signing account is the one each team that sends from the number written to (or owns it
-    as a mailbox) sends with: another configured account (another client) signs its own requests, and must
-    not change this one's opt-out list or put voice notes in its mailboxes. A number no team names binds no
-    account."""
-    senders = messages.our_senders(fields, settings.summary.default_region)
-    # A team's SMS sender is the bare number, its WhatsApp sender the whatsapp: one: either claims the number.
-    numbers = {s.removeprefix("whatsapp:") for s in senders if not s.startswith("MG")}
-    claims = [*senders, *numbers, *(f"whatsapp:{n}" for n in numbers)]
-    for sid in acks.owning_accounts(session, claims, receiver):
-        owner = sender.account_for(settings, sid)
-        if owner is None or owner.account_sid != account.account_sid:
-            log.warning(
-                "twilio message %s refused: its number is another Twilio account's", fields.get("MessageSid")
-            )
-            raise HTTPException(403, "the number this message was sent to belongs to another Twilio account")
 
 
 def _opt_out_or_in(
@@ -158,7 +137,7 @@ async def inbound_message(
             len(message.other_media),
             ", ".join(message.other_media),
         )
-    _check_owner(session, settings, account, fields, message.receiver)
+    check_owner(session, settings, account, fields, message.receiver)
     _opt_out_or_in(session, fields, message, settings.summary.default_region)
     if message.audio is not None:
         vm_id = _store_voice_note(request, session, account, fields, message, message.audio[0])

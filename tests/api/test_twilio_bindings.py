@@ -210,3 +210,19 @@ def test_another_account_cannot_put_a_voice_note_in_this_accounts_mailbox(world:
     theirs = _voice_note(OTHER_SID, "whatsapp:+442079460999")
     assert world.post_signed(MESSAGES, theirs, OTHER_TOKEN).status_code == 200
     assert _voicemails(world) == 2
+
+
+def test_another_account_cannot_put_a_recording_in_this_accounts_mailbox(world: World) -> None:
+    def recording(account: str) -> dict[str, str]:
+        sid = "RE" + uuid.uuid4().hex
+        return {"AccountSid": account, "CallSid": "CA" + uuid.uuid4().hex, "RecordingSid": sid,
+                "RecordingUrl": f"{MEDIA_HOST}2010-04-01/Accounts/{account}/Recordings/{sid}",
+                "RecordingStatus": "completed", "RecordingDuration": "14",
+                "From": MOBILE, "To": MAILBOX}  # fmt: skip
+
+    url = f"{PUBLIC}/v1/integrations/twilio/recording"
+    assert world.post_signed(url, recording(OTHER_SID), OTHER_TOKEN).status_code == 403
+    assert _voicemails(world) == 0
+    answer = world.post_signed(url, recording(TWILIO_SID), TWILIO_TOKEN)
+    assert answer.status_code == 200, answer.text
+    assert _voicemails(world) == 1
