@@ -204,7 +204,15 @@ def enqueue_handled(session: Session, vm_id: str) -> int:
         CrmSync.voicemail_id == vm_id, CrmSync.event == CrmSync.HANDLED
     )
     instance = str(int(session.scalar(times) or 0) + 1)
-    return _add_new(session, vm_id, _told(session, vm_id), CrmSync.HANDLED, instance)
+    try:
+        with session.begin_nested():
+            added = _add_new(session, vm_id, _told(session, vm_id), CrmSync.HANDLED, instance)
+            session.flush()
+    except IntegrityError:
+        # Marked handled at the same moment by someone else, who counted the same instance: their comment
+        # is queued, and this mark (the same news) is not a second one. It used to end in a 500.
+        return 0
+    return added
 
 
 def enqueue_retranscribed(session: Session, vm_id: str, revision_id: int | str) -> int:
