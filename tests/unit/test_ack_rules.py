@@ -102,6 +102,19 @@ def test_the_callback_time_counts_the_deadline_in_business_hours() -> None:
     )  # no hours: the clock
 
 
+def test_the_callback_time_told_is_never_already_past_when_the_message_goes() -> None:
+    """A team without hours, a voicemail at 23:00 and a 4 h deadline: the message waits for 08:00, so
+    "today at 03:00" would be a broken promise; the deadline then counts from the sending (12:00)."""
+    night, morning = datetime(2026, 12, 7, 23, 0, tzinfo=UTC), datetime(2026, 12, 8, 8, 0, tzinfo=UTC)
+    assert callback_time.promised(night, morning, 4, None, ZONE) == datetime(2026, 12, 8, 12, 0, tzinfo=UTC)
+    assert callback_time.promised(night, night, 4, None, ZONE) == datetime(2026, 12, 8, 3, 0, tzinfo=UTC)
+    # In business hours the deadline already counts from the opening, after the wait: unchanged.
+    monday_2pm = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
+    assert callback_time.promised(monday_2pm, monday_2pm, 4, OFFICE, ZONE) == datetime(
+        2026, 12, 8, 10, 0, tzinfo=UTC
+    )
+
+
 def test_the_callback_time_is_said_in_the_callers_language() -> None:
     now = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)  # a Monday
     at = now.replace(hour=16)

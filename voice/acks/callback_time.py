@@ -50,6 +50,22 @@ def due_by(
     return None
 
 
+def promised(
+    received: datetime,
+    sending: datetime,
+    deadline_h: float,
+    hours: BusinessHours | None,
+    zone: zoneinfo.ZoneInfo,
+) -> datetime | None:
+    """The time the caller is told, for a message that goes at ``sending``: ``due_by`` from the voicemail's
+    arrival, or, when that is already past when the message goes (a team without business hours, a night's
+    wait for the caller's allowed hours), the deadline counted from the sending: never a time gone by."""
+    due = due_by(received, deadline_h, hours, zone)
+    if due is not None and due < sending:
+        return due_by(sending, deadline_h, hours, zone)
+    return due
+
+
 def spoken(at: datetime, now: datetime, zone: zoneinfo.ZoneInfo, language: str | None) -> str:
     """``at`` as the caller reads it, relative to ``now``, in ``zone``: "today at 16:00"."""
     today, when, other, days = _WORDS.get((language or "en").split("-")[0].lower(), _WORDS["en"])

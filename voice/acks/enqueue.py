@@ -93,7 +93,7 @@ def _values(f: _Facts, at: datetime, zone: zoneinfo.ZoneInfo) -> tuple[dict[str,
     team_zone = business_hours.time_zone(f.team.timezone or "UTC")
     opening = business_hours.parse(f.team.business_hours) if f.team.business_hours else None
     deadline = f.team.callback_hours or DEFAULT_DEADLINE_H
-    due = callback_time.due_by(f.received, deadline, opening, team_zone)
+    due = callback_time.promised(f.received, at, deadline, opening, team_zone)
     values = {
         "caller_name": templates.first_name(f.caller_name),
         "topic": templates.topic(f.intent, f.language),
