@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -137,7 +137,17 @@ def templates_of(session: Session, team_id: str) -> list[AckTemplate]:
 
 
 def acknowledged_since(session: Session, team_id: str, number_hash: str, since: datetime) -> bool:
-    """Whether this team has a message to this number, made since ``since``, that may have reached it."""
+    """Whether this team has a message to this number, made since ``since``, that may have reached it.
+
+    On PostgreSQL the caller's transaction first takes a lock on (team, number) held until it ends, so two
+    voicemails of one caller finishing at the same moment are decided one after the other: the second sees
+    the first's message (READ COMMITTED reads what committed before each statement) and is skipped. SQLite
+    writes one transaction at a time, and the result is written before this is asked."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"voice-ack:{team_id}:{number_hash}"},
+        )
     query = select(AckMessage.id).where(
         AckMessage.team_id == team_id,
         AckMessage.number_hash == number_hash,
