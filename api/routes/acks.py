@@ -188,7 +188,7 @@ def delete_template(
     return Response(status_code=204)
 
 
-@router.get("/v1/acknowledgements")
+@router.get("/v1/acknowledgements", responses=errors(404))  # 404: no such team
 def list_acks(
     team: Annotated[str | None, Query(max_length=60, examples=["billing"])] = None,
     limit: Annotated[int, Query(ge=1, le=500, examples=[50])] = 50,
@@ -206,7 +206,14 @@ class StatusAccepted(BaseModel):
 
 @callbacks.post(
     "/message-status/{ack_id}",
-    responses={403: {"description": "unknown account or X-Twilio-Signature does not match"}, 404: {}},
+    responses={
+        403: {
+            "description": "unknown account, X-Twilio-Signature does not match, or the callback is not for "
+            "this acknowledgement's message from the account it went from"
+        },
+        # 404: an id no route takes (a / in it); 422: a missing field, a control character.
+        **errors(404, 422),
+    },
     openapi_extra={
         "parameters": [
             {"name": "X-Twilio-Signature", "in": "header", "required": True, "schema": {"type": "string"}}
@@ -248,7 +255,8 @@ async def message_status(
         log.warning(
             "twilio message status %s for %s ignored: not that acknowledgement's message", sid, ack_id
         )
-        raise HTTPException(404, "no acknowledgement has this message")
+        # 403, as for a bad signature: this signer may not change that row (whether it exists is not said).
+        raise HTTPException(403, "not this acknowledgement's message, or not the account it went from")
     acks.record_status(session, row, sid, state.lower(), code)
     if code == 21610 and row.to_number and row.sender:
         opt_outs.add(session, row.to_number, [row.sender], AckOptOut.CARRIER)

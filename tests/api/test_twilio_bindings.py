@@ -141,11 +141,11 @@ def test_a_status_callback_moves_only_its_own_message_from_its_own_account(world
     url, form, _ = world.twilio.status_request(message, "undelivered", 21610)
     # Another row's path with this message: nothing moves, and no one is opted out.
     elsewhere = url.replace(first.id, second.id)
-    assert world.post_signed(elsewhere, form, TWILIO_TOKEN).status_code == 404
+    assert world.post_signed(elsewhere, form, TWILIO_TOKEN).status_code == 403
     # A queued row (never sent) cannot be made sent by a callback naming any message.
-    assert world.post_signed(url.replace(first.id, queued.id), form, TWILIO_TOKEN).status_code == 404
+    assert world.post_signed(url.replace(first.id, queued.id), form, TWILIO_TOKEN).status_code == 403
     # The second configured account signs a callback for the first account's message.
-    assert world.post_signed(url, {**form, "AccountSid": OTHER_SID}, OTHER_TOKEN).status_code == 404
+    assert world.post_signed(url, {**form, "AccountSid": OTHER_SID}, OTHER_TOKEN).status_code == 403
     assert [world.row(r.id).status for r in (first, second, queued)] == ["sent", "sent", "queued"]
     assert world.row(second.id).message_sid == other_message["sid"]
     with world.sm() as session:
