@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import as_admin
 from api.deps import get_session, get_settings
-from api.routes.twilio import _verified
+from api.routes.twilio import _verified, signed_form
 from api.schemas import errors
 from voice.acks import templates
 from voice.core.config import Settings
@@ -214,23 +214,14 @@ class StatusAccepted(BaseModel):
         # 404: an id no route takes (a / in it); 422: a missing field, a control character.
         **errors(404, 422),
     },
-    openapi_extra={
-        "parameters": [
-            {"name": "X-Twilio-Signature", "in": "header", "required": True, "schema": {"type": "string"}}
-        ],
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/x-www-form-urlencoded": {
-                    "schema": {"type": "object", "additionalProperties": {"type": "string"}},
-                    "example": {"AccountSid": "AC00000000000000000000000000000000",
-                                "MessageSid": "SM11111111111111111111111111111111",
-                                "MessageStatus": "delivered"},
-                }
-            },
-        },
-    },
-)  # fmt: skip
+    openapi_extra=signed_form(
+        {
+            "AccountSid": "AC00000000000000000000000000000000",
+            "MessageSid": "SM11111111111111111111111111111111",
+            "MessageStatus": "delivered",
+        }
+    ),
+)
 async def message_status(
     ack_id: Annotated[str, Path(max_length=40, examples=["ack_4f1c2a9e8b7d4e0f9a1b2c3d4e5f6a7b"])],
     request: Request,

@@ -7,6 +7,7 @@ Authenticated by X-Twilio-Signature (Twilio cannot send our API keys), not by a 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from sqlalchemy import select
@@ -42,6 +43,24 @@ _FORM_EXAMPLE = {
     "From": "+12125550134",
     "To": "+12125550100",
 }
+
+
+def signed_form(example: dict[str, str]) -> dict[str, Any]:
+    """The OpenAPI of a webhook Twilio posts: a form of string fields, signed in X-Twilio-Signature."""
+    return {
+        "parameters": [
+            {"name": "X-Twilio-Signature", "in": "header", "required": True, "schema": {"type": "string"}}
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "example": example,
+                }
+            },
+        },
+    }
 
 
 def _account_key(session: Session, account: TwilioAccount) -> ApiKey | None:
@@ -119,20 +138,7 @@ def _signed_url(request: Request, settings: Settings) -> str:
             "4000 or not on a Twilio media host, or a control character in a field"
         },
     },
-    openapi_extra={
-        "parameters": [
-            {"name": "X-Twilio-Signature", "in": "header", "required": True, "schema": {"type": "string"}}
-        ],
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/x-www-form-urlencoded": {
-                    "schema": {"type": "object", "additionalProperties": {"type": "string"}},
-                    "example": _FORM_EXAMPLE,
-                }
-            },
-        },
-    },
+    openapi_extra=signed_form(_FORM_EXAMPLE),
 )
 async def recording_callback(
     request: Request,
@@ -181,28 +187,17 @@ async def recording_callback(
         403: {"description": "unknown account or X-Twilio-Signature does not match"},
         422: {"description": "fields missing or too long, or a control character in a field"},
     },
-    openapi_extra={
-        "parameters": [
-            {"name": "X-Twilio-Signature", "in": "header", "required": True, "schema": {"type": "string"}}
-        ],
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/x-www-form-urlencoded": {
-                    "schema": {"type": "object", "additionalProperties": {"type": "string"}},
-                    "example": {
-                        "AccountSid": _FORM_EXAMPLE["AccountSid"],
-                        "CallSid": "CA33333333333333333333333333333333",
-                        "CallStatus": "completed",
-                        "CallDuration": "95",
-                        "Direction": "outbound-api",
-                        "From": "+12125550100",
-                        "To": "+12125550134",
-                    },
-                }
-            },
-        },
-    },
+    openapi_extra=signed_form(
+        {
+            "AccountSid": _FORM_EXAMPLE["AccountSid"],
+            "CallSid": "CA33333333333333333333333333333333",
+            "CallStatus": "completed",
+            "CallDuration": "95",
+            "Direction": "outbound-api",
+            "From": "+12125550100",
+            "To": "+12125550134",
+        }
+    ),
 )
 async def call_status_callback(
     request: Request,

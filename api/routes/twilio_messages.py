@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from sqlalchemy.orm import Session
 
 from api.deps import get_session, get_settings
-from api.routes.twilio import _account_key, _verified, check_owner
+from api.routes.twilio import _account_key, _verified, check_owner, signed_form
 from voice.core.config import Settings, TwilioAccount
 from voice.integrations import twilio_messages as messages
 from voice.storage import opt_outs
@@ -100,20 +100,7 @@ def _opt_out_or_in(
             "4000 characters, or a control character in a field"
         },
     },
-    openapi_extra={
-        "parameters": [
-            {"name": "X-Twilio-Signature", "in": "header", "required": True, "schema": {"type": "string"}}
-        ],
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/x-www-form-urlencoded": {
-                    "schema": {"type": "object", "additionalProperties": {"type": "string"}},
-                    "example": _FORM_EXAMPLE,
-                }
-            },
-        },
-    },
+    openapi_extra=signed_form(_FORM_EXAMPLE),
 )
 async def inbound_message(
     request: Request,
