@@ -338,13 +338,13 @@ def run_due(
     return done
 
 
-class AckSender:
+class AckSender(Pool):
     """Sends due acknowledgements; every serving process runs one (like NotificationSender)."""
 
     def __init__(self, settings: Settings, sm: sessionmaker[Session]) -> None:
         a = settings.acks
         self.settings, self.sm = settings, sm
-        self._pool = Pool(
+        super().__init__(
             "voice-acks",
             lambda busy: claim_due(sm, settings),
             self._attempt,
@@ -352,15 +352,6 @@ class AckSender:
             None,
             a.poll_interval_s,
         )
-
-    def start(self) -> None:
-        self._pool.start()
-
-    def notify(self) -> None:
-        self._pool.notify()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._pool.stop(timeout)
 
     def _attempt(self, claimed: Claimed, claimed_at: float) -> None:
         outcome = deliver_one(self.sm, claimed, self.settings)

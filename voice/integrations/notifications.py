@@ -192,13 +192,13 @@ def send_test(session: Session, settings: Settings, name: str) -> AttemptResult:
     return notify_senders.send(target(channel, settings), message, settings, f"test_{channel.id}")
 
 
-class NotificationSender:
+class NotificationSender(Pool):
     """Sends due notifications; every serving process runs one (like WebhookSender)."""
 
     def __init__(self, settings: Settings, sm: sessionmaker[Session]) -> None:
         n = settings.notifications
         self.settings, self.sm = settings, sm
-        self._pool = Pool(
+        super().__init__(
             "voice-notify",
             lambda busy: claim_due(sm, settings, busy),
             self._attempt,
@@ -206,15 +206,6 @@ class NotificationSender:
             1,  # one message per channel at a time: a digest is gathered and sent once
             n.poll_interval_s,
         )
-
-    def start(self) -> None:
-        self._pool.start()
-
-    def notify(self) -> None:
-        self._pool.notify()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._pool.stop(timeout)
 
     def _attempt(self, claimed: Claimed, claimed_at: float) -> None:
         result = deliver_one(self.sm, claimed, self.settings)

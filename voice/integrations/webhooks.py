@@ -201,10 +201,11 @@ def _record(session: Session, kind: JobKind, claimed: Claimed, result: AttemptRe
     claiming.fail(session, kind, claimed.id, claimed.owner, permanent=result.status_code == 410, now=now)
 
 
-class WebhookSender:
+class WebhookSender(Pool):
     """Delivers due webhooks; every serving process may run one. A claiming thread hands deliveries to
     a pool of ``concurrency`` threads, at most ``concurrency_per_key`` at once for one API key's
-    receivers, so a slow receiver holds back its own deliveries only."""
+    receivers, so a slow receiver holds back its own deliveries only; on stop, attempts in flight end by
+    their deadline, and are recorded."""
 
     def __init__(self, settings: Settings, sm: sessionmaker[Session]) -> None:
         w = settings.webhooks
@@ -212,7 +213,7 @@ class WebhookSender:
             raise ValueError("webhooks.lease_s must exceed timeout_s by more than the recording margin")
         self.settings = settings
         self.sm = sm
-        self._pool = Pool(
+        super().__init__(
             "voice-webhooks",
             lambda busy: claim_due(sm, settings, busy),
             self._attempt,
@@ -220,15 +221,6 @@ class WebhookSender:
             w.concurrency_per_key,
             w.poll_interval_s,
         )
-
-    def start(self) -> None:
-        self._pool.start()
-
-    def notify(self) -> None:
-        self._pool.notify()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._pool.stop(timeout)  # attempts in flight end by their deadline, and are recorded
 
     def _attempt(self, claimed: Claimed, claimed_at: float) -> None:
         result = deliver_one(self.sm, claimed, self.settings, claimed_at)
