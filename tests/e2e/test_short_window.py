@@ -68,3 +68,22 @@ def test_very_little_speech_keeps_the_full_window_but_a_later_short_window_does_
     out = engine.transcribe(long, "en")
     assert engine.encodes == 3 and 3000 + 3000 < engine._model.frames_encoded < 3000 + 3000 + 3000
     assert out.segments and max(s.end for s in out.segments) <= 32.5
+
+
+def test_a_full_window_is_searched_with_the_narrower_beam(tmp_path: Path) -> None:
+    """A window encoded at its full 30 s holds the most memory per beam: it gets `full_window_beam_size`
+    (4), a short window `beam_size` (5); 0 turns that off, and it is never wider than `beam_size`."""
+    settings = Settings(data_dir=tmp_path).transcription
+    assert (settings.beam_size, settings.full_window_beam_size) == (5, 4)  # the defaults
+    speech = samples_of(clip_path("en_fleurs_004"))
+    three_s, ten_s = speech[: 3 * 16000], speech[: 10 * 16000]
+    engine = FasterWhisperEngine("base", settings)
+    assert engine.full_window(three_s) and not engine.full_window(ten_s)
+    out = engine.transcribe(three_s, "en")
+    assert dict(engine.beam_decodes) == {4: 1} and out.segments
+    engine.transcribe(ten_s, "en")
+    assert dict(engine.beam_decodes) == {4: 1, 5: 1}
+    for update, beam in (({"full_window_beam_size": 0}, 5), ({"beam_size": 3}, 3)):
+        other = FasterWhisperEngine("base", settings.model_copy(update=update))
+        other.transcribe(three_s, "en")
+        assert dict(other.beam_decodes) == {beam: 1}, update

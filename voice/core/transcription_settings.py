@@ -46,6 +46,15 @@ class TranscriptionSettings(BaseModel):
         "set of weights); `voice serve`'s worker threads and `voice transcribe` use this.",
     )
     beam_size: int = Field(5, description="Beam search width.")
+    # A window encoded at its full 30 s (under 4 s of speech, or 25 s and more) holds ~36 MB of
+    # cross-attention keys and values per beam: with 5, such a transcription took `voice serve` to 526 MB
+    # (bench/README.md).
+    full_window_beam_size: int = Field(
+        4,
+        ge=0,
+        description="Beam width for audio whose first window is encoded at its full 30 s (the transcriptions "
+        "that need the most memory); 0: the same as `beam_size`. Never wider than `beam_size`.",
+    )
     # Chosen on the bench's short set (model base, int8): against the full window, 5 s took the dev split's
     # transcription from 59.5 to 28.4 s at WER 22.5 (full: 23.2) and the held-out split's from 46.4 to 23.5 s
     # at 14.0 (15.0); 2 s looped on noisy mobile audio (dev mobile WER 35.6 against 27.9). Speech under 4 s

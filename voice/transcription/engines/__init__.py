@@ -92,6 +92,7 @@ def get_engine(
     model = model or settings.model
     key = (
         engine, model, settings.device, settings.compute_type, settings.cpu_threads, settings.beam_size,
+        settings.full_window_beam_size,
         settings.parallel, settings.batch_size, settings.window_padding_s, settings.adaptive_beam,
         settings.adaptive_logprob, settings.adaptive_compression,
     )  # fmt: skip

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import Counter
 from collections.abc import Iterable
+from typing import cast
 
 import ctranslate2
 import numpy as np
@@ -131,6 +133,7 @@ class FasterWhisperEngine:
         self._slots = Slots(settings.parallel)
         self.decodes = 0  # decoding passes (the adaptive beam's greedy and beam passes count one each)
         self.redecodes = 0  # greedy passes the adaptive beam found unsure and decoded again
+        self.beam_decodes: Counter[int] = Counter()  # beam-search passes by beam width
 
     def full_window(self, audio: np.ndarray) -> bool:
         """Is this audio's first window encoded at its full 30 s (window.py)? It needs the most memory."""
@@ -154,10 +157,20 @@ class FasterWhisperEngine:
             for seg in segments
         )
 
-    def decode_kwargs(self, options: DecodeOptions | None = None) -> dict[str, object]:
+    def beam_size(self, full_window: bool) -> int:
+        """The beam for a transcription: ``full_window_beam_size`` (when set and narrower) for one whose first
+        window is encoded at its full 30 s, where each beam holds the most memory; else ``beam_size``."""
+        s = self.settings
+        if full_window and s.full_window_beam_size:
+            return min(s.beam_size, s.full_window_beam_size)
+        return s.beam_size
+
+    def decode_kwargs(
+        self, options: DecodeOptions | None = None, full_window: bool = False
+    ) -> dict[str, object]:
         """What ``WhisperModel.transcribe`` gets besides the audio and the language."""
         return {
-            "beam_size": self.settings.beam_size,
+            "beam_size": self.beam_size(full_window),
             # Voicemail is short; conditioning on earlier text is what makes Whisper loop.
             "condition_on_previous_text": False,
             "vad_filter": False,  # speech regions were already cut by voice.audio.speech_detection
@@ -187,7 +200,8 @@ class FasterWhisperEngine:
     def transcribe(
         self, audio: np.ndarray, language: str | None, options: DecodeOptions | None = None
     ) -> RawTranscription:
-        with self._slots.hold(self.full_window(audio)):
+        full = self.full_window(audio)
+        with self._slots.hold(full):
             probability = 1.0
             if not self.multilingual:
                 language = "en"
@@ -205,7 +219,7 @@ class FasterWhisperEngine:
                 out = _raw(segments)
                 self._model.forget()  # the batch's encoding is not kept past its transcription
             else:
-                out = self._decode(audio, language, options)
+                out = self._decode(audio, language, options, full)
         return RawTranscription(out, language, probability)
 
     def _adaptive(self, options: DecodeOptions | None) -> bool:
@@ -217,11 +231,11 @@ class FasterWhisperEngine:
         )
 
     def _decode(
-        self, audio: np.ndarray, language: str, options: DecodeOptions | None
+        self, audio: np.ndarray, language: str, options: DecodeOptions | None, full_window: bool = False
     ) -> tuple[RawSegment, ...]:
         """One decode with the configured beam; with ``adaptive_beam``, a greedy one first, kept unless it
         looks unsure (``unsure``), then the beam search on the same first-window encoding."""
-        kwargs = self.decode_kwargs(options)
+        kwargs = self.decode_kwargs(options, full_window)
         self._model.forget()
         try:
             return self._passes(audio, language, options, kwargs)
@@ -242,6 +256,7 @@ class FasterWhisperEngine:
             self.redecodes += 1
             self._model.reprime()
         self.decodes += 1
+        self.beam_decodes[cast(int, kwargs["beam_size"])] += 1
         return _raw(self._model.transcribe(audio, language=language, **kwargs)[0])
 
 
