@@ -4,9 +4,9 @@
     python -m voice.core.config_reference --check docs/configuration.md # exit 1 when it is stale
 
 Each setting's description is its Field description, else the comment written beside or right above it
-in voice/core/config.py (voice/core/transcription_settings.py for that section); a section's text is its
-class docstring. Defaults come from the schema, never from the environment, so the output is the same on
-every machine.
+in voice/core/config.py (transcription_settings.py and delivery_settings.py for their sections); a
+section's text is its class docstring. Defaults come from the schema, never from the environment, so the
+output is the same on every machine.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from voice.core import config, transcription_settings
+from voice.core import config, delivery_settings, transcription_settings
 from voice.core.config import Settings
 
 COMMAND = "python -m voice.core.config_reference > docs/configuration.md"
@@ -185,7 +185,11 @@ def _cell(text: str) -> str:
 
 def render() -> str:
     # Settings sections that live in modules of their own for size keep their comments there.
-    comments = {**field_comments(config), **field_comments(transcription_settings)}
+    comments = {
+        **field_comments(config),
+        **field_comments(transcription_settings),
+        **field_comments(delivery_settings),
+    }
     prefix = str(Settings.model_config.get("env_prefix", ""))
     out = [
         "# Configuration reference",
