@@ -293,7 +293,9 @@ def test_hubspot_one_contact_call_and_task_through_the_official_client_after_two
     assert _drain(sm, settings) == [True]
     [note] = hubspot.of("notes")
     assert note["properties"]["hs_note_body"].startswith("Handled in Voice by carol")
-    assert {a["to"]["id"] for a in note["associations"]} == {call["id"], contact["id"]}
+    assert [(a["to"]["id"], a["types"][0]["associationTypeId"]) for a in note["associations"]] == [
+        (contact["id"], 202)  # on the contact's timeline: HubSpot defines no note-to-call type
+    ]
     assert len(hubspot.of("calls")) == 1 and len(hubspot.of("contacts")) == 1
 
 
@@ -396,3 +398,56 @@ def test_rekey_seals_connector_tokens_under_the_new_key_and_the_connector_still_
         assert sender.check(session, only_b, "zd").startswith("signed in to")
         with pytest.raises(vault.VaultError):
             crm.opened(crm.find(session, "zd"), vault.Keyring(vault.parse_key(a)))
+
+
+def test_zendesk_a_requester_whose_answer_was_lost_is_not_made_twice_while_search_lags(
+    sm: sessionmaker[Session], settings: Any, zendesk: ZendeskServer
+) -> None:
+    """Zendesk's search does not see a new user for minutes: after a lost answer the retry's search finds
+    nobody, and create_or_update's match on the external id is what keeps it to one user."""
+    zendesk.search_lags = True
+    zendesk.fail("POST", r"/api/v2/users/create_or_update\.json", DROP)
+    with sm() as session:
+        _world(session)
+        _zendesk(session, zendesk)
+        _voicemail(session)
+        session.commit()
+    results = _drain(sm, settings)
+    assert results[-1] is True and "RemoteProtocolError" in str(results[0])
+    with sm() as session:  # a second voicemail of the same caller, still not in the search index
+        _voicemail(session)
+        session.commit()
+    assert _drain(sm, settings) == [True]
+    [user] = zendesk.users.values()
+    assert user["external_id"] == "voice-caller:+14155550100" and user["phone"] == "+14155550100"
+    assert [t["requester_id"] for t in zendesk.tickets.values()] == [user["id"], user["id"]]
+    assert len(zendesk.calls("POST", r"/api/v2/users/create_or_update\.json")) == 3
+
+
+def test_hubspot_without_a_contact_a_later_event_is_a_line_on_the_call_once(
+    sm: sessionmaker[Session], settings: Any, hubspot: HubSpotServer
+) -> None:
+    from voice.storage import agents, crm
+    from voice.storage.models import Voicemail
+
+    with sm() as session:
+        _world(session)
+        crm.add(session, None, "hs", "hubspot", {"base_url": hubspot.url}, {"token": HUBSPOT_TOKEN})
+        vm_id = _voicemail(session, assignee=None)
+        session.commit()
+    assert _drain(sm, settings) == [True]
+    [call] = hubspot.of("calls")
+    assert not hubspot.of("contacts") and call["associations"] == []
+    first = call["properties"]["hs_call_body"]
+    hubspot.fail("PATCH", rf"/crm/v3/objects/calls/{call['id']}", DROP)  # the answer to the update is lost
+    with sm() as session:
+        vm = session.get(Voicemail, vm_id)
+        assert vm is not None
+        agents.set_agent_state(session, vm, "carol", state="handled")
+        session.commit()
+    results = _drain(sm, settings)
+    assert results[-1] is True and len(results) == 2
+    assert call["properties"]["hs_call_body"] == f"{first}\n\nHandled in Voice by carol. " + (
+        f"https://voice.example.com/voicemails/{vm_id}"
+    )
+    assert not hubspot.of("notes") and len(hubspot.calls("PATCH", r"/crm/v3/objects/calls/\d+")) == 1

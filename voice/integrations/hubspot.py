@@ -3,7 +3,8 @@
 (crm.objects.calls) with the summary and the "Left voicemail" outcome, associated with the contact; a task
 (crm.objects.tasks) for the assignee when routing gave the voicemail to someone, owned by the HubSpot owner
 with the assignee's e-mail (crm.owners) or, without one, naming them in its body. A later event is a note
-(crm.objects.notes) on the contact and call.
+(crm.objects.notes) on the contact's timeline; without a contact, a line added to the call's body (HubSpot
+defines no note-to-call association type).
 
 The API's address is the connector's ``base_url`` (default https://api.hubapi.com), set as the client
 Configuration's ``host``: tests point it at a local server. The client's own retries are off (the outbox
@@ -20,6 +21,7 @@ import hubspot
 from hubspot.crm.contacts import PublicObjectSearchRequest as ContactSearch
 from hubspot.crm.contacts import SimplePublicObjectInputForCreate as ContactInput
 from hubspot.crm.objects.calls import PublicObjectSearchRequest as CallSearch
+from hubspot.crm.objects.calls import SimplePublicObjectInput as CallUpdate
 from hubspot.crm.objects.calls import SimplePublicObjectInputForCreate as CallInput
 from hubspot.crm.objects.notes import SimplePublicObjectInputForCreate as NoteInput
 from hubspot.crm.objects.tasks import SimplePublicObjectInputForCreate as TaskInput
@@ -29,8 +31,9 @@ from urllib3.util.retry import Retry
 from voice.integrations.crm_types import CrmFailure, Event, Voicemail, comment, first_comment, refused
 
 DEFAULT_HOST = "https://api.hubapi.com"
-# HubSpot's defined association types (https://developers.hubspot.com/docs/api/crm/associations).
-CALL_TO_CONTACT, TASK_TO_CONTACT, NOTE_TO_CONTACT, NOTE_TO_CALL = 194, 204, 202, 206
+# HubSpot's defined association types ("Association type ID values" in its associations guide, and the
+# AssociationType enum of hubspot-api-client). There is none from a note to a call (206 is call to deal).
+CALL_TO_CONTACT, TASK_TO_CONTACT, NOTE_TO_CONTACT = 194, 204, 202
 # The default call outcome "Left voicemail" (hs_call_disposition takes the outcome's id).
 LEFT_VOICEMAIL = "b2cf5968-551e-4856-9783-52b3da59a7d0"
 PRIORITY = {"urgent": "HIGH", "high": "HIGH", "normal": "MEDIUM", "low": "LOW"}
@@ -200,20 +203,35 @@ def create(api: Any, event: Event) -> None:
 
 
 def note(api: Any, event: Event) -> None:
+    """A later event: a note on the contact, or a line at the end of the call's body without one."""
     ids = event.ids
     if not ids.get("call_id"):
         raise CrmFailure("the voicemail has no HubSpot call to add a note to", permanent=True)
-    associations = [_assoc(ids["call_id"], NOTE_TO_CALL)]
-    if ids.get("contact_id"):
-        associations.append(_assoc(ids["contact_id"], NOTE_TO_CONTACT))
+    if not ids.get("contact_id"):
+        _append_to_call(api, event, ids["call_id"])
+        return
     properties = {"hs_timestamp": event.voicemail.received_at.isoformat(), "hs_note_body": comment(event)}
-    body = NoteInput(properties=properties, associations=associations)
+    body = NoteInput(properties=properties, associations=[_assoc(ids["contact_id"], NOTE_TO_CONTACT)])
     _ask(
         "add note",
         lambda: api.crm.objects.notes.basic_api.create(
             simple_public_object_input_for_create=body, _request_timeout=event.timeout_s
         ),
     )
+
+
+def _append_to_call(api: Any, event: Event, call_id: str) -> None:
+    """The event's line after the call's body, unless a retry already put it there."""
+    calls = api.crm.objects.calls.basic_api
+    call = _ask(
+        "read call",
+        lambda: calls.get_by_id(call_id, properties=["hs_call_body"], _request_timeout=event.timeout_s),
+    )
+    body, line = (call.properties or {}).get("hs_call_body") or "", comment(event)
+    if body.endswith(line):
+        return
+    change = CallUpdate(properties={"hs_call_body": f"{body}\n\n{line}" if body else line})
+    _ask("update call", lambda: calls.update(call_id, change, _request_timeout=event.timeout_s))
 
 
 def send(event: Event) -> None:

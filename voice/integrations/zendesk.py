@@ -57,9 +57,16 @@ def tags(vm: Voicemail) -> list[str]:
     return out
 
 
+def requester_external_id(vm: Voicemail, number: str | None) -> str:
+    """The external id Voice gives a requester it makes: one per number (per voicemail without one)."""
+    return f"voice-caller:{number}" if number else f"voice-voicemail:{vm.id}"
+
+
 def requester(http: httpx.Client, vm: Voicemail) -> str:
-    """The user with the caller's phone number, else a new one (Zendesk matches create_or_update by e-mail
-    or external id, so the search comes first)."""
+    """The user with the caller's phone number, else a new one. Zendesk matches create_or_update by e-mail
+    or external id, not phone, so the search comes first; the external id makes the create idempotent:
+    Zendesk's search lags new users by minutes, so a retry after a lost answer finds the user it made by
+    its external id instead of making a second."""
     number = vm.caller_number or vm.callback
     if number:
         found = _call(
@@ -68,7 +75,11 @@ def requester(http: httpx.Client, vm: Voicemail) -> str:
         users = [r for r in found.get("results", []) if r.get("result_type", "user") == "user"]
         if users:
             return str(users[0]["id"])
-    user = {"name": vm.caller_name or number or "Unknown caller", "verified": False}
+    user = {
+        "name": vm.caller_name or number or "Unknown caller",
+        "verified": False,
+        "external_id": requester_external_id(vm, number),
+    }
     if number:
         user["phone"] = number
     made = _call(http, "POST", "/api/v2/users/create_or_update.json", "create user", json={"user": user})
