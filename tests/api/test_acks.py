@@ -208,6 +208,25 @@ def test_a_send_whose_answer_was_lost_is_found_at_twilio_not_sent_again(world: W
     assert world.twilio.posts == 1 and len(world.twilio.messages) == 1
 
 
+def test_a_lost_answer_is_found_after_twilios_smart_encoding_changed_the_body(
+    world: World, sm: sessionmaker[Session]
+) -> None:
+    """Twilio keeps the body as Smart Encoding made it (curly quotes and dashes as ASCII): the look-up after
+    a lost answer still recognises the message, and nothing is sent twice."""
+    with sm() as session:
+        acks.set_template(session, "billing", "We’ll call you back — “soon”.", language="en")
+        session.commit()
+    world.twilio.smart_encoding = True
+    world.twilio.fail(Fault(DROP))
+    vm_id = world.voicemail(MONDAY_2PM, MOBILE)
+    world.send_due(MONDAY_2PM)
+    assert [m["body"] for m in world.twilio.messages] == ['We\'ll call you back - "soon".']
+    world.send_due(MONDAY_2PM + timedelta(minutes=5))
+    row = world.ack(vm_id)
+    assert (row.status, row.message_sid) == ("sent", world.twilio.messages[0]["sid"])
+    assert world.twilio.posts == 1 and len(world.twilio.messages) == 1
+
+
 def test_a_400_fails_at_once_with_twilios_code(world: World) -> None:
     world.twilio.fail(Fault(400, 21211, f"The 'To' number {MOBILE} is not a valid phone number."))
     vm_id = world.voicemail(MONDAY_2PM, MOBILE)
@@ -215,10 +234,12 @@ def test_a_400_fails_at_once_with_twilios_code(world: World) -> None:
     world.send_due(MONDAY_2PM + timedelta(hours=1))
     row = world.ack(vm_id)
     assert (row.status, row.error_code, world.twilio.posts) == ("failed", 21211, 1)
+    # Twilio's text without the caller's number: reasons are shown to agents and kept after an erasure.
     assert (
         row.reason
-        == f"Twilio 400: Unable to create record: The 'To' number {MOBILE} is not a valid phone number."
+        == "Twilio 400: Unable to create record: The 'To' number [number] is not a valid phone number."
     )
+    assert row.last_error is not None and MOBILE not in row.last_error
 
 
 def test_error_21610_in_a_status_callback_puts_the_caller_on_the_opt_out_list(

@@ -50,6 +50,8 @@ class FakeTwilio:
     # Twilio's clock (date_created): a test with a clock of its own sets it to that time.
     now: datetime | None = None
     release: threading.Event = field(default_factory=threading.Event)
+    # Smart Encoding (a Messaging setting): Unicode look-alikes stored as their GSM-7 forms.
+    smart_encoding: bool = False
 
     def fail(self, *faults: Fault) -> None:
         self.faults += faults
@@ -75,7 +77,7 @@ class FakeTwilio:
             "to": form.get("To"),
             "from": form.get("From"),
             "messaging_service_sid": form.get("MessagingServiceSid"),
-            "body": form.get("Body"),
+            "body": _smart(form.get("Body")) if self.smart_encoding else form.get("Body"),
             "status": "accepted" if form.get("MessagingServiceSid") else "queued",
             "num_segments": "1",
             "num_media": "0",
@@ -155,6 +157,12 @@ class FakeTwilio:
             form["ErrorCode"] = str(error_code)
         signature = RequestValidator(self.auth_token).compute_signature(url, form)
         return url, form, {"X-Twilio-Signature": signature}
+
+
+def _smart(body: str | None) -> str | None:
+    """A few of Smart Encoding's substitutions (https://www.twilio.com/docs/messaging/services#smart-encoding)."""
+    table = {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2014": "-", "\u2013": "-"}
+    return None if body is None else body.translate(str.maketrans(table))
 
 
 def _public(message: dict[str, Any]) -> dict[str, Any]:

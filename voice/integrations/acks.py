@@ -17,6 +17,7 @@ that arrives before the SID was recorded adopts it as well (voice/storage/acks.p
 from __future__ import annotations
 
 import logging
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,14 +34,15 @@ from twilio.rest import Client
 from voice.acks import hours
 from voice.acks.kind import ack_kind
 from voice.core.config import Settings, TwilioAccount
+from voice.core.logs import redact
 from voice.integrations.twilio import given_url
 from voice.jobs import claiming
 from voice.jobs.claiming import Claimed
 from voice.jobs.kinds import JobKind
 from voice.jobs.leases import owner_token
 from voice.jobs.pool import Pool
-from voice.storage import opt_outs
-from voice.storage.models import AckMessage, AckOptOut, AckSettings, Team, as_utc, utcnow
+from voice.storage import ack_mailboxes, opt_outs
+from voice.storage.models import AckMessage, AckOptOut, AckSettings, Team, Voicemail, as_utc, utcnow
 
 log = logging.getLogger(__name__)
 # twilio's client logs every request's query at INFO, and a message list's is the caller's number (To=...).
@@ -123,12 +125,34 @@ def send(c: Client, out: Outgoing, row_channel: str | None, callback: str | None
         message = c.messages.create(to=to, body=out.body, **origin, **extra)
     except TwilioRestException as exc:
         permanent = 400 <= exc.status < 500 and exc.status != 429
-        return Outcome(
-            error=f"Twilio {exc.status}: {exc.msg}"[:500], error_code=exc.code, permanent=permanent
-        )
+        # Twilio's text often quotes the number ("The 'To' number +44... is not valid"): not kept.
+        error = redact(f"Twilio {exc.status}: {exc.msg}")[:500]
+        return Outcome(error=error, error_code=exc.code, permanent=permanent)
     except (requests.RequestException, TwilioException, OSError) as exc:
-        return Outcome(error=f"{exc.__class__.__name__}: {exc}"[:500])
+        return Outcome(error=redact(f"{exc.__class__.__name__}: {exc}")[:500])
     return Outcome(sid=message.sid)
+
+
+# Twilio's Smart Encoding swaps characters outside GSM-7 for look-alikes in the stored body; NFKC does the
+# rest (ellipsis, odd spaces, full-width forms).
+_SMART = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u02bc": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
+})  # fmt: skip
+
+
+def same_text(theirs: str | None, ours: str) -> bool:
+    """Whether Twilio's stored body is the one sent, allowing for Smart Encoding's substitutions."""
+    if theirs is None:
+        return False
+    if theirs == ours:
+        return True
+
+    def plain(text: str) -> str:
+        return " ".join(unicodedata.normalize("NFKC", text).translate(_SMART).split())
+
+    return plain(theirs) == plain(ours)
 
 
 def find_sent(c: Client, out: Outgoing, channel: str | None) -> str | None:
@@ -139,7 +163,7 @@ def find_sent(c: Client, out: Outgoing, channel: str | None) -> str | None:
     for message in c.messages.list(to=to, limit=50):
         made = message.date_created
         ours = out.sender in (message.from_, message.messaging_service_sid)
-        if ours and message.body == out.body and (made is None or made >= since):
+        if ours and same_text(message.body, out.body) and (made is None or made >= since):
             return message.sid
     return None
 
@@ -160,9 +184,10 @@ def _settle(session: Session, row: AckMessage, now: datetime) -> str | None:
     if opt_outs.is_opted_out(session, row.to_number, row.sender or ""):
         row.reason = "the caller opted out of messages from this sender before it went"
         return AckMessage.SKIPPED
-    config = session.get(AckSettings, row.team_id) if row.team_id else None
+    vm = session.get(Voicemail, row.voicemail_id)
+    config = ack_mailboxes.effective(session, row.team_id, vm.call.mailbox if vm is not None else None)
     if config is None or not config.enabled:
-        row.reason = "acknowledgements were switched off for the team before it went"
+        row.reason = "acknowledgements were switched off for the team or mailbox before it went"
         return AckMessage.SKIPPED
     allowed = hours.AllowedHours(config.allowed_from, config.allowed_until)
     team = session.get(Team, row.team_id)
