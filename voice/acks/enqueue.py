@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 from voice.acks import callback_time, eligibility, hours, templates
 from voice.core import business_hours
 from voice.core.phone import caller_number
+from voice.storage import ack_mailboxes, opt_outs
 from voice.storage import acks as store
-from voice.storage import opt_outs
-from voice.storage.models import AckMessage, AckSettings, Team, TeamMailbox, Voicemail, as_utc, utcnow
+from voice.storage.ack_mailboxes import Effective
+from voice.storage.models import AckMessage, Team, TeamMailbox, Voicemail, as_utc, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def _team(session: Session, vm: Voicemail) -> Team | None:
 class _Facts:
     vm: Voicemail
     team: Team
-    config: AckSettings
+    config: Effective  # the team's settings, with the voicemail's mailbox's override
     number: str | None
     intent: str | None
     language: str | None
@@ -52,7 +53,7 @@ class _Facts:
     received: datetime
 
 
-def _facts(session: Session, vm: Voicemail, team: Team, config: AckSettings, region: str) -> _Facts:
+def _facts(session: Session, vm: Voicemail, team: Team, config: Effective, region: str) -> _Facts:
     revision = vm.current_revision
     summary = revision.summary if revision is not None else None
     parsed = caller_number(vm.call.from_number, region)
@@ -78,7 +79,7 @@ def _skip_reason(session: Session, f: _Facts, now: datetime) -> str | None:
         intent=f.intent,
         flags=tuple(summary.flags or ()) if summary is not None else (),
         number=f.number,
-        opted_out=bool(f.number) and opt_outs.is_opted_out(session, f.number or "", f.config.sender),
+        opted_out=bool(f.number) and opt_outs.is_opted_out(session, f.number or "", f.config.sender or ""),
         acknowledged_recently=bool(f.number)
         and store.acknowledged_since(
             session, f.team.id, digest, store.window_start(now, f.config.repeat_hours)
@@ -145,9 +146,11 @@ def _plan(session: Session, f: _Facts, now: datetime) -> AckMessage:
 
 
 def decide(session: Session, vm: Voicemail, region: str, now: datetime) -> AckMessage | None:
-    """The row to write for ``vm`` (not added), or None: no team with acknowledgements on, or one exists."""
+    """The row to write for ``vm`` (not added), or None: no team with acknowledgements on for the voicemail's
+    mailbox (the team's settings with the mailbox's override: voice/storage/ack_mailboxes.py), or one
+    exists."""
     team = _team(session, vm)
-    config = store.settings_of(session, team.id if team else None)
+    config = ack_mailboxes.effective(session, team.id if team else None, vm.call.mailbox)
     if team is None or config is None or not config.enabled or store.of_voicemail(session, vm.id):
         return None
     f = _facts(session, vm, team, config, region)

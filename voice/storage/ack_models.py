@@ -1,7 +1,8 @@
 """Tables of acknowledgements to callers (docs/acknowledgements.md): a team's settings (off by default, the
-channel and sender), its templates, one message per voicemail at most (an outbox row sent through Twilio's
-Messaging API under the job mechanism's leases, voice/jobs), and the opt-out list, kept per sender as a
-SHA-256 of the E.164 number so erasing a caller can keep them on it without keeping the number."""
+channel and sender) and a mailbox's override of them, its templates, one message per voicemail at most (an
+outbox row sent through Twilio's Messaging API under the job mechanism's leases, voice/jobs), and the
+opt-out list, kept per sender as a SHA-256 of the E.164 number so erasing a caller can keep them on it
+without keeping the number."""
 
 from __future__ import annotations
 
@@ -36,6 +37,25 @@ class AckSettings(Base):
     allowed_from: Mapped[str] = mapped_column(String(5), default="08:00")
     allowed_until: Mapped[str] = mapped_column(String(5), default="21:00")
     business_name: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AckMailboxSettings(Base):
+    """A mailbox's override of its team's settings (voice/storage/ack_mailboxes.py): each column not None
+    replaces the team's; None follows it. ``enabled`` False silences the mailbox while the team is on; True
+    switches it on alone (with its own sender when the team has no settings). Applies to the voicemails
+    of ``mailbox`` that ``team_id`` acknowledges while it owns the mailbox."""
+
+    __tablename__ = "ack_mailbox_settings"
+
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(100), primary_key=True)
+    enabled: Mapped[bool | None] = mapped_column(Boolean)
+    channel: Mapped[str | None] = mapped_column(String(20))
+    sender: Mapped[str | None] = mapped_column(String(64))
+    account_sid: Mapped[str | None] = mapped_column(String(64))
+    repeat_hours: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -1,6 +1,7 @@
-"""Acknowledgements' records (docs/acknowledgements.md): a team's settings and templates, the opt-out list,
-the repeat window's look-up, and what Twilio's status callbacks change on a message. The message rows are
-written by voice/acks/enqueue.py and sent by voice/integrations/acks.py."""
+"""Acknowledgements' records (docs/acknowledgements.md): a team's settings and templates (a mailbox's
+override of them: voice/storage/ack_mailboxes.py), the opt-out list, the repeat window's look-up, and what
+Twilio's status callbacks change on a message. The message rows are written by voice/acks/enqueue.py and
+sent by voice/integrations/acks.py."""
 
 from __future__ import annotations
 
@@ -13,30 +14,14 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from voice.storage.ack_models import AckMessage, AckSettings, AckTemplate
+from voice.storage.ack_checks import AckError as AckError
+from voice.storage.ack_checks import check_sender as check_sender
+from voice.storage.ack_mailboxes import check_team
+from voice.storage.ack_models import AckMailboxSettings, AckMessage, AckSettings, AckTemplate
 from voice.storage.team_models import TeamMailbox
-from voice.storage.teams import TeamError, find_team
+from voice.storage.teams import find_team
 
-_SENDER = re.compile(r"^(?:\+[1-9]\d{6,14}|MG[0-9a-fA-F]{32}|whatsapp:\+[1-9]\d{6,14})$")
 _HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
-
-
-class AckError(TeamError):
-    """Settings or a template that cannot be stored; the message says why (a 422, exit 2)."""
-
-
-def check_sender(sender: str, channel: str) -> str:
-    sender = sender.strip()
-    if not _SENDER.match(sender):
-        raise AckError(
-            "a sender is a number in E.164 (+447700900000), a messaging service SID (MG + 32 hex digits) "
-            "or a WhatsApp sender (whatsapp:+447700900000)"
-        )
-    # A messaging service can hold SMS numbers and WhatsApp senders alike; a number says its channel.
-    if not sender.startswith("MG") and (channel == AckSettings.WHATSAPP) != sender.startswith("whatsapp:"):
-        wanted = "a whatsapp:+... sender" if channel == AckSettings.WHATSAPP else "a number, not whatsapp:"
-        raise AckError(f"channel {channel} needs {wanted} (or a messaging service)")
-    return sender
 
 
 @dataclass(frozen=True)
@@ -85,6 +70,7 @@ def configure(session: Session, team_name: str, change: SettingsIn) -> AckSettin
     if row.business_name == "":
         row.business_name = None
     _check(row)
+    check_team(session, row)
     session.flush()
     return row
 
@@ -175,13 +161,21 @@ _STATUS = {"accepted": "sent", "queued": "sent", "sending": "sent", "sent": "sen
 
 
 def owning_accounts(session: Session, senders: list[str], mailbox: str | None) -> set[str | None]:
-    """The Twilio accounts (``account_sid``; None: the only one configured) of the teams whose
-    acknowledgements go from one of ``senders`` or that own ``mailbox``: the accounts a message to those
-    numbers may come from (api/routes/twilio_messages.py)."""
+    """The Twilio accounts (``account_sid``; None: the only one configured) of the teams and mailboxes whose
+    acknowledgements go from one of ``senders``, of the teams that own ``mailbox`` and of its own sender:
+    the accounts a message to those numbers may come from (api/routes/twilio_messages.py). A mailbox with a
+    sender of its own sends with its own account, else its team's (voice/storage/ack_mailboxes.py)."""
     found = set(session.scalars(select(AckSettings.account_sid).where(AckSettings.sender.in_(senders))))
+    box = AckMailboxSettings
+    team_account = select(AckSettings.account_sid).where(AckSettings.team_id == box.team_id)
+    account = func.coalesce(box.account_sid, team_account.scalar_subquery())
+    owned = (TeamMailbox.mailbox == box.mailbox) & (TeamMailbox.team_id == box.team_id)
+    own_senders = select(account).join(TeamMailbox, owned).where(box.sender.is_not(None))
+    found |= set(session.scalars(own_senders.where(box.sender.in_(senders))))
     if mailbox:
         owner = select(TeamMailbox.team_id).where(TeamMailbox.mailbox == mailbox)
         found |= set(session.scalars(select(AckSettings.account_sid).where(AckSettings.team_id.in_(owner))))
+        found |= set(session.scalars(own_senders.where(box.mailbox == mailbox)))
     return found
 
 
