@@ -19,7 +19,8 @@ from api.schemas import errors
 from voice.acks import templates
 from voice.core.config import Settings
 from voice.integrations import acks as sender
-from voice.storage import acks, opt_outs
+from voice.storage import ack_mailboxes, acks, opt_outs
+from voice.storage.ack_models import AckMailboxSettings, AckSettings
 from voice.storage.keys import Principal
 from voice.storage.models import AckMessage, AckOptOut, AckTemplate
 from voice.storage.teams import find_team
@@ -30,6 +31,9 @@ router = APIRouter(tags=["acknowledgements"], responses=errors(401, 403, 413, 42
 callbacks = APIRouter(prefix="/v1/integrations/twilio", tags=["integrations"])
 
 TeamName = Annotated[str, Path(max_length=60, description="the team's name", examples=["billing"])]
+MailboxName = Annotated[
+    str, Path(max_length=100, description="one of the team's mailboxes", examples=["sales"])
+]
 SENDER = "a number (+447700900000), a messaging service SID (MG...) or a WhatsApp sender (whatsapp:+...)"
 
 
@@ -64,6 +68,44 @@ class TemplateOut(TemplateIn):
     pass
 
 
+class MailboxAckIn(BaseModel):
+    """A mailbox's override of its team's settings: only the fields sent change; a field sent as null
+    follows the team's again."""
+
+    enabled: bool | None = Field(
+        None, description="on or off for this mailbox; null: the team's", examples=[False]
+    )
+    channel: str | None = Field(
+        None, max_length=20, description="sms or whatsapp; null: the team's", examples=["sms"]
+    )
+    sender: str | None = Field(None, max_length=64, description=SENDER + "; null: the team's",
+                               examples=["+447700900001"])  # fmt: skip
+    account_sid: str | None = Field(None, max_length=64, description="with a sender of the mailbox's own")
+    repeat_hours: float | None = Field(
+        None, description="one message per caller this often; null: the team's"
+    )
+
+
+class EffectiveOut(BaseModel):
+    """What a voicemail of the mailbox is acknowledged with: the override, else the team's."""
+
+    enabled: bool
+    channel: str
+    sender: str | None
+    account_sid: str | None
+    repeat_hours: float
+
+
+class MailboxAckOut(BaseModel):
+    mailbox: str = Field(examples=["sales"])
+    enabled: bool | None
+    channel: str | None
+    sender: str | None
+    account_sid: str | None
+    repeat_hours: float | None
+    effective: EffectiveOut
+
+
 class AckSettingsOut(BaseModel):
     team: str = Field(examples=["billing"])
     enabled: bool
@@ -76,6 +118,7 @@ class AckSettingsOut(BaseModel):
     allowed_until: str
     business_name: str | None
     templates: list[TemplateOut]
+    mailboxes: list[MailboxAckOut] = Field(description="the overrides of the team's mailboxes")
 
 
 class AckOut(BaseModel):
@@ -121,7 +164,29 @@ def _settings_out(session: Session, team: str) -> AckSettingsOut:
         raise HTTPException(404, f"team {team!r} has no acknowledgement settings yet")
     fields = {c: getattr(row, c) for c in AckSettingsIn.model_fields}
     shown = [_template_out(t) for t in acks.templates_of(session, row.team_id)]
-    return AckSettingsOut(team=team, templates=shown, **fields)
+    boxes = [_mailbox_out(row.team_id, row, box) for box in ack_mailboxes.overrides_of(session, row.team_id)]
+    return AckSettingsOut(team=team, templates=shown, mailboxes=boxes, **fields)
+
+
+def _mailbox_out(team_id: str, team: AckSettings | None, box: AckMailboxSettings | None) -> MailboxAckOut:
+    eff = ack_mailboxes.merge(team_id, team, box)
+    shown = EffectiveOut(
+        enabled=eff.enabled if eff else False,
+        channel=eff.channel if eff else AckSettings.SMS,
+        sender=eff.sender if eff else None,
+        account_sid=eff.account_sid if eff else None,
+        repeat_hours=eff.repeat_hours if eff else 24.0,
+    )
+    given = {f: getattr(box, f) if box is not None else None for f in ack_mailboxes.FIELDS}
+    return MailboxAckOut(mailbox=box.mailbox if box else "", effective=shown, **given)
+
+
+def _mailbox_shown(session: Session, team: str, mailbox: str) -> MailboxAckOut:
+    team_id = ack_mailboxes.owned(session, team, mailbox).id
+    out = _mailbox_out(
+        team_id, acks.settings_of(session, team_id), ack_mailboxes.override_of(session, team_id, mailbox)
+    )
+    return out.model_copy(update={"mailbox": mailbox})
 
 
 @router.get("/v1/teams/{team}/acknowledgements", responses=errors(404))
@@ -148,6 +213,57 @@ def put_ack_settings(
         raise HTTPException(422, problem)
     session.commit()
     return _settings_out(session, team)
+
+
+@router.get("/v1/teams/{team}/acknowledgements/mailboxes/{mailbox}", responses=errors(404))
+def get_mailbox_acks(
+    team: TeamName,
+    mailbox: MailboxName,
+    session: Session = Depends(get_session),
+    _: Principal = Depends(as_admin),
+) -> MailboxAckOut:
+    """A mailbox's override of its team's acknowledgement settings, and what is in effect (admins); 404 for a
+    mailbox the team does not own."""
+    return _mailbox_shown(session, team, mailbox)
+
+
+@router.put("/v1/teams/{team}/acknowledgements/mailboxes/{mailbox}", responses=errors(404))
+def put_mailbox_acks(
+    team: TeamName,
+    mailbox: MailboxName,
+    body: MailboxAckIn,
+    session: Session = Depends(get_session),
+    settings: Settings = Depends(get_settings),
+    _: Principal = Depends(as_admin),
+) -> MailboxAckOut:
+    """Switch acknowledgements on or off for one of the team's mailboxes, or give it its own sender, channel,
+    account or repeat window (admins). A mailbox switched on whose team has no settings needs a sender."""
+    change = {name: getattr(body, name) for name in body.model_fields_set}
+    eff = ack_mailboxes.configure_mailbox(session, team, mailbox, change)
+    problem = sender.account_problem(settings, AckSettings(enabled=eff.enabled, account_sid=eff.account_sid))
+    if problem:
+        session.rollback()
+        raise HTTPException(422, f"mailbox {mailbox!r}: {problem}")
+    session.commit()
+    return _mailbox_shown(session, team, mailbox)
+
+
+@router.delete(
+    "/v1/teams/{team}/acknowledgements/mailboxes/{mailbox}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(404),
+)
+def delete_mailbox_acks(
+    team: TeamName,
+    mailbox: MailboxName,
+    session: Session = Depends(get_session),
+    _: Principal = Depends(as_admin),
+) -> Response:
+    """Remove a mailbox's override: it follows the team's settings again (404: it has none)."""
+    if not ack_mailboxes.clear_mailbox(session, team, mailbox):
+        raise HTTPException(404, f"mailbox {mailbox!r} has no acknowledgement settings of its own")
+    session.commit()
+    return Response(status_code=204)
 
 
 @router.put("/v1/teams/{team}/acknowledgements/templates", responses=errors(404))

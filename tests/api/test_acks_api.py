@@ -86,7 +86,7 @@ def test_the_admin_api_sets_a_team_up_and_refuses_what_cannot_be_used(app: Local
     assert r.json() | {"templates": []} == {
         "team": "support", "enabled": True, "channel": "sms", "sender": SENDER, "account_sid": None,
         "repeat_hours": 0.0, "max_wait_hours": 14.0, "allowed_from": "00:00", "allowed_until": "24:00",
-        "business_name": None, "templates": [],
+        "business_name": None, "templates": [], "mailboxes": [],
     }  # fmt: skip
     bad = app.client.put(f"{SUPPORT}/templates", json={"body": "You said: {{ transcript }}"}, headers=h)
     assert bad.status_code == 422 and "unknown variable(s) transcript" in bad.json()["detail"]

@@ -132,15 +132,16 @@ def configure_mailbox(session: Session, team_name: str, mailbox: str, change: di
         raise AckError(f"a mailbox sets only {', '.join(FIELDS)}, not {', '.join(sorted(unknown))}")
     team = owned(session, team_name, mailbox)
     mailbox = mailbox.strip()
+    team_settings = session.get(AckSettings, team.id)
     box = session.get(AckMailboxSettings, (team.id, mailbox))
     if box is None:
         box = AckMailboxSettings(team_id=team.id, mailbox=mailbox)
         session.add(box)
     for name, value in change.items():
         setattr(box, name, (value.strip() or None) if isinstance(value, str) else value)
-    eff = merge(team.id, session.get(AckSettings, team.id), box)
+    eff = merge(team.id, team_settings, box)
     assert eff is not None
-    check(eff, box)
+    check(eff, box)  # before anything is flushed: a refused value never reaches the database
     if all(getattr(box, f) is None for f in FIELDS):
         if box in session.new:
             session.expunge(box)
