@@ -65,7 +65,7 @@ class World:
     audio: AudioServer
 
     def voicemail(self, at: datetime, number: str, sample: str = "billing_invoice.wav") -> str:
-        """``sample`` left by ``number`` at ``at`` on the billing mailbox, processed by the server's worker."""
+        """``sample`` left by ``number`` at ``at`` on the billing mailbox, processed by the server."""
         self.clock.set(at)
         name = f"{uuid.uuid4().hex}{Path(sample).suffix}"
         shutil.copy(ROOT / "samples" / sample, self.audio.root / name)
@@ -87,8 +87,8 @@ class World:
         """``number`` texting ``body`` to the sender: Twilio's inbound message webhook, signed."""
         url = self.server.url + "/v1/integrations/twilio/messages"
         sid = "SM" + uuid.uuid4().hex
-        form = {"AccountSid": TWILIO_SID, "MessageSid": sid, "SmsMessageSid": sid, "From": number, "To": SENDER,
-                "Body": body, "NumMedia": "0", "ApiVersion": "2010-04-01"}  # fmt: skip
+        form = {"AccountSid": TWILIO_SID, "MessageSid": sid, "SmsMessageSid": sid, "From": number,
+                "To": SENDER, "Body": body, "NumMedia": "0", "ApiVersion": "2010-04-01"}  # fmt: skip
         signature = RequestValidator(TWILIO_TOKEN).compute_signature(url, form)
         r = httpx.post(url, data=form, headers={"X-Twilio-Signature": signature}, timeout=30)
         assert r.status_code == 200, r.text
@@ -134,7 +134,7 @@ def test_the_acknowledgement_follows_the_clock_and_the_caller(world: World) -> N
         "Thanks Daniel, we got your message about your bill. Billing will call you back today at 16:00. "
         "Reply STOP to opt out."
     )
-    # A billing voicemail from a UK mobile at 14:00 local: one SMS in English, called back in 2 business hours.
+    # A billing voicemail from a UK mobile at 14:00 local: one SMS in English, a callback in 2 business hours.
     first = world.voicemail(MONDAY + timedelta(hours=14), mobile)
     ack = world.ack(first)
     assert (ack["status"], ack["channel"], ack["body"]) == ("sent", "sms", body), ack
