@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from api.auth import as_admin
@@ -71,6 +71,8 @@ class TemplateOut(TemplateIn):
 class MailboxAckIn(BaseModel):
     """A mailbox's override of its team's settings: only the fields sent change; a field sent as null
     follows the team's again."""
+
+    model_config = ConfigDict(extra="forbid")  # a team-only setting sent here is refused, not ignored
 
     enabled: bool | None = Field(
         None, description="on or off for this mailbox; null: the team's", examples=[False]

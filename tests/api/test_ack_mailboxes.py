@@ -185,8 +185,9 @@ def test_a_mailboxs_own_sender_binds_inbound_messages_to_its_account(world: Worl
     with world.sm() as session:
         assert acks.owning_accounts(session, [SALES_SENDER], None) == {OTHER_SID}
         assert acks.owning_accounts(session, [SENDER], None) == {None}  # the team's, the only account
-        # A message to the sales mailbox: the team's account and the mailbox's.
-        assert acks.owning_accounts(session, [], "sales") == {None, OTHER_SID}
+        # A message to the sales mailbox: the account its own sender sends with, not also the team's.
+        assert acks.owning_accounts(session, [], "sales") == {OTHER_SID}
+        assert acks.owning_accounts(session, [], "billing") == {None}  # no sender of its own: the team's
         # Gone with the override.
         ack_mailboxes.clear_mailbox(session, "billing", "sales")
         session.commit()

@@ -19,6 +19,7 @@ SENDER, SALES_SENDER, CALLER = "+447700900000", "+447700900001", "+447700900123"
 OTHER_SID, OTHER_TOKEN = "AC" + "c" * 32, "other-client-token"
 TEAM = "/v1/teams/billing/acknowledgements"
 SALES = f"{TEAM}/mailboxes/sales"
+LINE = "+447700900002"  # a mailbox named by its number, as Twilio's callbacks name the number called
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
     }
     settings = app_settings(tmp_path_factory.mktemp("ack-mailboxes") / "data", twilio=twilio)
     with local_server(settings) as server:
-        for name, boxes in (("billing", ["billing", "sales"]), ("support", ["support"])):
+        for name, boxes in (("billing", ["billing", "sales", LINE]), ("support", ["support"])):
             made = server.client.post(
                 "/v1/teams", json={"name": name, "mailboxes": boxes}, headers=server.headers()
             )
@@ -148,3 +149,20 @@ def test_stop_to_a_mailboxs_own_sender_is_taken_only_from_the_account_it_sends_w
             assert not opt_outs.is_opted_out(session, CALLER, SENDER)  # per sender
     finally:
         assert app.client.delete(SALES, headers=h).status_code == 204
+
+
+def test_a_mailbox_named_by_its_number_with_its_own_account_takes_that_accounts_messages(
+    app: LocalServer,
+) -> None:
+    """The mailbox is the number written to; its own sender sends with another account than its team's: a
+    message signed by that account is taken, one signed by the team's is refused."""
+    h = app.headers()
+    line = f"{TEAM}/mailboxes/{LINE}"
+    assert app.client.put(line, json={"sender": LINE, "account_sid": OTHER_SID}, headers=h).status_code == 200
+    try:
+        assert _stop(app, LINE, TWILIO_SID, TWILIO_TOKEN) == 403
+        assert _stop(app, LINE, OTHER_SID, OTHER_TOKEN) == 200
+        with app.sm() as session:
+            assert opt_outs.is_opted_out(session, CALLER, LINE)
+    finally:
+        assert app.client.delete(line, headers=h).status_code == 204

@@ -162,9 +162,9 @@ _STATUS = {"accepted": "sent", "queued": "sent", "sending": "sent", "sent": "sen
 
 def owning_accounts(session: Session, senders: list[str], mailbox: str | None) -> set[str | None]:
     """The Twilio accounts (``account_sid``; None: the only one configured) of the teams and mailboxes whose
-    acknowledgements go from one of ``senders``, of the teams that own ``mailbox`` and of its own sender:
-    the accounts a message to those numbers may come from (api/routes/twilio_messages.py). A mailbox with a
-    sender of its own sends with its own account, else its team's (voice/storage/ack_mailboxes.py)."""
+    acknowledgements go from one of ``senders``, and of ``mailbox``'s own sender, else of the teams that own
+    it: the accounts a message to those numbers may come from (api/routes/twilio_messages.py). A mailbox
+    with a sender of its own sends with its own account, else its team's (voice/storage/ack_mailboxes.py)."""
     found = set(session.scalars(select(AckSettings.account_sid).where(AckSettings.sender.in_(senders))))
     box = AckMailboxSettings
     team_account = select(AckSettings.account_sid).where(AckSettings.team_id == box.team_id)
@@ -173,9 +173,12 @@ def owning_accounts(session: Session, senders: list[str], mailbox: str | None) -
     own_senders = select(account).join(TeamMailbox, owned).where(box.sender.is_not(None))
     found |= set(session.scalars(own_senders.where(box.sender.in_(senders))))
     if mailbox:
+        # A mailbox with a sender of its own is bound to the account that sender sends with, instead of its
+        # team's: both at once would refuse every callback when the two differ.
+        own = set(session.scalars(own_senders.where(box.mailbox == mailbox)))
         owner = select(TeamMailbox.team_id).where(TeamMailbox.mailbox == mailbox)
-        found |= set(session.scalars(select(AckSettings.account_sid).where(AckSettings.team_id.in_(owner))))
-        found |= set(session.scalars(own_senders.where(box.mailbox == mailbox)))
+        team = select(AckSettings.account_sid).where(AckSettings.team_id.in_(owner))
+        found |= own or set(session.scalars(team))
     return found
 
 
