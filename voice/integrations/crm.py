@@ -159,6 +159,7 @@ def _prepare(
         ids=_ids(session, vm_id, connector_id),
         retry=claimed.attempts > 1,
         save=save,
+        sync_id=claimed.id,
     )
 
 

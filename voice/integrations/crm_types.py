@@ -61,6 +61,8 @@ class Event:
     retry: bool = False
     # Stores ids the moment the CRM answers with them, before anything else is sent.
     save: Callable[..., None] = lambda **ids: None
+    # The sync's own id (crm_syncs): marks what this event wrote, so a retry can tell it already went.
+    sync_id: str = ""
 
 
 def comment(event: Event) -> str:

@@ -221,14 +221,16 @@ def note(api: Any, event: Event) -> None:
 
 
 def _append_to_call(api: Any, event: Event, call_id: str) -> None:
-    """The event's line after the call's body, unless a retry already put it there."""
+    """The event's line after the call's body, unless an earlier try of this event put it there (its line
+    ends with the sync's id: two events can say the same words, "Handled in Voice by carol")."""
     calls = api.crm.objects.calls.basic_api
     call = _ask(
         "read call",
         lambda: calls.get_by_id(call_id, properties=["hs_call_body"], _request_timeout=event.timeout_s),
     )
-    body, line = (call.properties or {}).get("hs_call_body") or "", comment(event)
-    if body.endswith(line):
+    marker = f"(Voice event {event.sync_id[:12]})"
+    body, line = (call.properties or {}).get("hs_call_body") or "", f"{comment(event)} {marker}"
+    if event.sync_id and marker in body:
         return
     change = CallUpdate(properties={"hs_call_body": f"{body}\n\n{line}" if body else line})
     _ask("update call", lambda: calls.update(call_id, change, _request_timeout=event.timeout_s))

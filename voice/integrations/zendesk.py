@@ -57,16 +57,12 @@ def tags(vm: Voicemail) -> list[str]:
     return out
 
 
-def requester_external_id(vm: Voicemail, number: str | None) -> str:
-    """The external id Voice gives a requester it makes: one per number (per voicemail without one)."""
-    return f"voice-caller:{number}" if number else f"voice-voicemail:{vm.id}"
-
-
 def requester(http: httpx.Client, vm: Voicemail) -> str:
     """The user with the caller's phone number, else a new one. Zendesk matches create_or_update by e-mail
-    or external id, not phone, so the search comes first; the external id makes the create idempotent:
-    Zendesk's search lags new users by minutes, so a retry after a lost answer finds the user it made by
-    its external id instead of making a second."""
+    or external id, not phone, so the search comes first. The new user's external id is the voicemail's
+    (``voice-voicemail:<id>``): Zendesk's search lags new users by minutes, so a retry after a lost answer
+    finds the user it made by that id instead of making a second. Not the number: a number changes hands,
+    and create_or_update would then file a stranger's voicemail under (and rename) the user it matched."""
     number = vm.caller_number or vm.callback
     if number:
         found = _call(
@@ -78,7 +74,7 @@ def requester(http: httpx.Client, vm: Voicemail) -> str:
     user = {
         "name": vm.caller_name or number or "Unknown caller",
         "verified": False,
-        "external_id": requester_external_id(vm, number),
+        "external_id": f"voice-voicemail:{vm.id}",
     }
     if number:
         user["phone"] = number
