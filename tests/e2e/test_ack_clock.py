@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import json
+import math
 import os
 import shutil
 import time
@@ -54,7 +55,12 @@ class Clock:
     path: Path
 
     def set(self, at: datetime) -> None:
-        self.path.write_text(f"{round((at - datetime.now(UTC)).total_seconds()):+d}\n")
+        """Now is ``at`` or up to a second after it (never before: 13:59:59.7 would promise 15:59); the file
+        is replaced whole, as the server reads it on every call."""
+        offset = math.ceil((at - datetime.now(UTC)).total_seconds())
+        staged = self.path.with_suffix(".new")
+        staged.write_text(f"{offset:+d}\n")
+        os.replace(staged, self.path)
 
 
 @dataclass

@@ -222,11 +222,11 @@ class FasterWhisperEngine:
                 out = self._decode(audio, language, options, full)
         return RawTranscription(out, language, probability)
 
-    def _adaptive(self, options: DecodeOptions | None) -> bool:
+    def _adaptive(self, options: DecodeOptions | None, full_window: bool = False) -> bool:
         """The adaptive beam applies to the default temperature schedule and a beam wider than one."""
         return (
             self.settings.adaptive_beam
-            and self.settings.beam_size > 1
+            and self.beam_size(full_window) > 1
             and (options is None or options.temperature is None)
         )
 
@@ -238,14 +238,19 @@ class FasterWhisperEngine:
         kwargs = self.decode_kwargs(options, full_window)
         self._model.forget()
         try:
-            return self._passes(audio, language, options, kwargs)
+            return self._passes(audio, language, options, kwargs, full_window)
         finally:
             self._model.forget()  # the kept first encoding (1-4 MB a thread) ends with its transcription
 
     def _passes(
-        self, audio: np.ndarray, language: str, options: DecodeOptions | None, kwargs: dict[str, object]
+        self,
+        audio: np.ndarray,
+        language: str,
+        options: DecodeOptions | None,
+        kwargs: dict[str, object],
+        full_window: bool = False,
     ) -> tuple[RawSegment, ...]:
-        if self._adaptive(options):
+        if self._adaptive(options, full_window):
             # Greedy at temperature 0 only: what would fall back (log-probability under -1, compression over
             # 2.4) is unsure by the default thresholds (-0.4, 2.0) and decoded again with the beam anyway.
             greedy = {**kwargs, "beam_size": 1, "temperature": 0.0}
