@@ -26,7 +26,7 @@ def test_engines_agree(clip: str, tmp_path) -> None:  # type: ignore[no-untyped-
     activity, samples = detect_speech(audio.path, settings.audio)
     speech = speech_only(samples, activity, 16000, settings.audio.speech_level_dbfs)  # as the pipeline does
     texts = {}
-    # One beam for both: faster-whisper narrows it for a full window (full_window_beam_size), this clip's case.
+    # One beam for both: faster-whisper narrows it for a full window (full_window_beam_size): this clip.
     same_beam = settings.transcription.model_copy(update={"full_window_beam_size": 0})
     for engine in ("faster-whisper", "openai-whisper"):
         result = transcribe(get_engine(same_beam, model="tiny.en", engine=engine), speech)
