@@ -99,6 +99,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
         if item.path.is_relative_to(api):
             item.add_marker(pytest.mark.api)
+    # The slow files first: scripts/test.sh hands files to the two workers in this order
+    # (--no-loadscope-reorder), so the many quick ones fill in at the end instead of one worker finishing a
+    # long e2e file alone. A stable sort: each file's tests keep their order.
+    tiers = {"e2e": 0, "api": 1}
+    items.sort(key=lambda item: tiers.get(item.path.parent.name, 2))
 
 
 @pytest.fixture(autouse=True)
