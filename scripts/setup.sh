@@ -6,6 +6,8 @@ PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null || PY=python3
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 export PIP_DISABLE_PIP_VERSION_CHECK=1
+# No byte-compiling of every installed module (torch alone has thousands): Python compiles what it imports.
+export PIP_NO_COMPILE=1
 # torch first and pinned: an unpinned torch (asked for by openai-whisper) pulls GBs of CUDA wheels.
 .venv/bin/pip install -q "torch==2.13.0"
 .venv/bin/pip install -q -e ".[openai-whisper,postgres${VOICE_EXTRAS:+,$VOICE_EXTRAS}]"
