@@ -94,8 +94,9 @@ def render(body: str, values: dict[str, str]) -> str:
     """The message: the template filled, whitespace tidied, cut to MAX_BODY. A template written before the
     rules of ``check`` is held to them here too."""
     try:
-        _plain(_env.parse(body))
-        text = _env.from_string(body).render(**{name: values.get(name, "") for name in VARIABLES})
+        parsed = _env.parse(body)
+        _plain(parsed)
+        text = _env.from_string(parsed).render(**{name: values.get(name, "") for name in VARIABLES})
     except TemplateError as exc:
         raise TemplateInvalid(f"the template cannot be filled: {exc}") from exc
     return " ".join(text.split())[:MAX_BODY]

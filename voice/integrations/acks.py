@@ -142,17 +142,13 @@ _SMART = str.maketrans({
 })  # fmt: skip
 
 
+def _plain(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).translate(_SMART).split())
+
+
 def same_text(theirs: str | None, ours: str) -> bool:
     """Whether Twilio's stored body is the one sent, allowing for Smart Encoding's substitutions."""
-    if theirs is None:
-        return False
-    if theirs == ours:
-        return True
-
-    def plain(text: str) -> str:
-        return " ".join(unicodedata.normalize("NFKC", text).translate(_SMART).split())
-
-    return plain(theirs) == plain(ours)
+    return theirs is not None and (theirs == ours or _plain(theirs) == _plain(ours))
 
 
 def find_sent(c: Client, out: Outgoing, channel: str | None) -> str | None:
