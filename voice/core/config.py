@@ -214,12 +214,14 @@ class WorkerSettings(BaseModel):
     malloc_arenas: int = 2
     # Allocations this large get their own mapping, handed back when freed (voice/core/memory.py): what keeps
     # two transcriptions side by side under 500 MB with base; 0: glibc's own threshold (faster, more memory).
+    # 16 MB: on the bench's two sets (AMD EPYC, 2026-12-04) 479-481 MB peak and 19.9-21.2 s for the short set,
+    # against 449-460 MB and 24.0-24.9 s with 1 MB, and 500-523 MB and 19.5-20.2 s with glibc's own.
     malloc_mmap_threshold_kb: int = Field(
-        1024,
+        16 * 1024,
         ge=0,
         le=32 * 1024,  # glibc refuses more (its DEFAULT_MMAP_THRESHOLD_MAX on 64-bit)
         description="In a process that holds a model, allocations of this many KB or more are mapped on "
-        "their own and unmapped when freed; 0: glibc's moving threshold (faster, 550-570 MB with base).",
+        "their own and unmapped when freed; 0: glibc's moving threshold (faster, 500-570 MB with base).",
     )
 
 
