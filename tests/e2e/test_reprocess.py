@@ -191,9 +191,12 @@ def test_cli_run_killed_halfway_resumes_and_does_each_voicemail_once(
     assert dry.returncode == 0 and dry.stdout.startswith("10 voicemails, 0.5 audio minutes"), dry.stdout
 
     def start(*args: str) -> subprocess.Popen[str]:
+        # Ctrl-C's default, whatever this suite inherited: a shell starts a background job (`... &`) with
+        # SIGINT ignored, and an ignored SIGINT stays ignored in the children (the run then just finished).
         return subprocess.Popen(
-            [VOICE, "reprocess", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
+            [VOICE, "reprocess", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )  # fmt: skip
 
     def stop_when_done(proc: subprocess.Popen[str], n: int, sig: int) -> str:
         deadline = time.monotonic() + 120
