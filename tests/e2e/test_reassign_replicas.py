@@ -110,16 +110,16 @@ def _configure(server: VoiceServer, receiver: WebhookReceiver) -> None:
     )
 
 
-def _seed(engine: Engine, count: int, ago_s: float = ARRIVED_S_AGO) -> list[str]:
+def _seed(engine: Engine, count: int, ago_s: float = ARRIVED_S_AGO) -> dict[str, str]:
     """Voicemails processed ``ago_s`` ago and routed as the pipeline's end routes them
     (route.after_processing, in the transaction that stores the result): to billing, round robin, `ops` told
-    of each."""
+    of each. Each id with the member routing chose, read before any sweep can move it."""
     from sqlalchemy.orm import Session
 
     from voice.routing import route
     from voice.storage.models import Voicemail
 
-    ids = []
+    ids: dict[str, str] = {}
     arrived = datetime.now(UTC) - timedelta(seconds=ago_s)
     with Session(engine) as session:
         for i in range(count):
@@ -132,8 +132,10 @@ def _seed(engine: Engine, count: int, ago_s: float = ARRIVED_S_AGO) -> list[str]
             session.flush()
             decision = route.after_processing(session, vm_id)
             assert decision is not None and decision.team == "billing", decision
+            assignee = vm.assignee
+            assert assignee is not None
             session.commit()
-            ids.append(vm_id)
+            ids[vm_id] = assignee
     return ids
 
 
@@ -232,14 +234,15 @@ def test_two_replicas_reassign_each_voicemail_exactly_once(dialect: str, tmp_pat
             second.start()
             replicas = {str(s.proc.pid): s for s in (first, second)}  # type: ignore[union-attr]
             _configure(first, receiver)
-            ids = _seed(engine, MOVED + 1)
+            routed = _seed(engine, MOVED + 1)
+            ids = list(routed)
             moved, called = ids[:MOVED], ids[MOVED]
             # The seventh is called back (an attempt under way) through the other replica, in time.
             r = httpx.post(
                 f"{second.url}/v1/voicemails/{called}/callbacks", json={}, headers=second.headers()
             )
             assert r.status_code == 201, r.text
-            assignees = {vm_id: first.get(vm_id)["assignee"] for vm_id in ids}
+            assignees = dict(routed)
             assert set(assignees.values()) == {"alice", "bob"}  # round robin among the available
 
             # Both replicas running: the deadline passes and the sweep runs, again and again, within the new
@@ -253,8 +256,11 @@ def test_two_replicas_reassign_each_voicemail_exactly_once(dialect: str, tmp_pat
             standby = second if holder is first else first
             assert holder.proc.poll() is None and standby.proc.poll() is None  # type: ignore[union-attr]
             holder.stop()
-            later = _seed(engine, 3, ARRIVED_S_AGO + 40)  # past the deadline already
-            assignees |= {vm_id: standby.get(vm_id)["assignee"] for vm_id in later}
+            # Past the deadline already: the standby may move them before the server could be asked whom
+            # routing chose (a race this test once lost), so that comes from the seeding itself.
+            routed_later = _seed(engine, 3, ARRIVED_S_AGO + 40)
+            later = list(routed_later)
+            assignees |= routed_later
             mark = max((i for i, _ in _claims(engine)), default=0)
             _wait("the standby's reassignments", lambda: _all_moved(standby, receiver, later), timeout=30)
             pid = str(standby.proc.pid)  # type: ignore[union-attr]

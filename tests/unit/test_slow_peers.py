@@ -471,12 +471,31 @@ def _rss(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
+@contextlib.contextmanager
+def _rss_growth(pid: int) -> Iterator[list[int]]:
+    """The most a process's resident memory rose over its size at the start, while the block runs."""
+    before, growth, stop = _rss(pid), [0], threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(0.02):
+            growth[0] = max(growth[0], _rss(pid) - before)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield growth
+    finally:
+        stop.set()
+        sampler.join()
+
+
 def test_hostile_receivers_through_the_service(
     voice_server: VoiceServer, audio_server: AudioServer, webhook_receiver: WebhookReceiver
 ) -> None:
     """Through a real `voice serve`: a receiver that never finishes its answer does not delay another
     client's webhook, and one that answers 200 MB does not swell the server."""
     assert voice_server.proc is not None
+    pid = voice_server.proc.pid
     encode(clip_path("en_arctic_a0010"), audio_server.root / "hostile-hooks.wav")
     audio = f"{audio_server.url}/hostile-hooks.wav"
     sent = [0]
@@ -486,29 +505,21 @@ def test_hostile_receivers_through_the_service(
         path = f"/prompt/{uuid.uuid4().hex}"
         fast_key = voice_server.create_key("ingest", "prompt", webhook_url=webhook_receiver.url + path)["key"]
         voice_server.wait(voice_server.post_url(audio, key=slow_key))  # its webhook starts dribbling
-        fast = voice_server.post_url(audio, key=fast_key)
-        assert voice_server.wait(fast)["status"] == "done"
-        webhook_receiver.wait_for(lambda r: r.path == path, timeout=4)  # not after the slow one
-
-        pid = voice_server.proc.pid
-        before, peak, stop = _rss(pid), [0], threading.Event()
-
-        def sample() -> None:
-            while not stop.wait(0.02):
-                peak[0] = max(peak[0], _rss(pid))
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        try:
+        # The same voicemail to a well-behaved receiver: what its transcription alone adds to the server
+        # (the heap a beam search holds, which the malloc settings move), to set the 200 MB answer against.
+        with _rss_growth(pid) as plain:
+            fast = voice_server.post_url(audio, key=fast_key)
+            assert voice_server.wait(fast)["status"] == "done"
+            webhook_receiver.wait_for(lambda r: r.path == path, timeout=4)  # not after the slow one
+        with _rss_growth(pid) as grown:
             big = voice_server.post_url(audio, key=huge_key)
             voice_server.wait(big)
             hooks = _hooks(voice_server, big, lambda d: d and d[0]["state"] == "delivered")
-        finally:
-            stop.set()
-            sampler.join()
     assert hooks[0]["state"] == "delivered", hooks
     assert sent[0] < 64 << 20, sent[0]
-    assert peak[0] - before < 100 << 20, (before, peak[0])
+    # Read whole, the answer alone would add 200 MB.
+    print(f"server grew {plain[0] >> 20} MB with a plain receiver, {grown[0] >> 20} MB with 200 MB answered")
+    assert grown[0] - plain[0] < 64 << 20, (plain[0], grown[0])
 
 
 def _hooks(server: VoiceServer, vm_id: str, ready: Callable[[list], bool], timeout: float = 15) -> list:
