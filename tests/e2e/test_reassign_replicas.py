@@ -119,7 +119,7 @@ def _seed(engine: Engine, count: int, ago_s: float = ARRIVED_S_AGO) -> dict[str,
     from voice.routing import route
     from voice.storage.models import Voicemail
 
-    ids: dict[str, str] = {}
+    routed: dict[str, str] = {}
     arrived = datetime.now(UTC) - timedelta(seconds=ago_s)
     with Session(engine) as session:
         for i in range(count):
@@ -135,8 +135,8 @@ def _seed(engine: Engine, count: int, ago_s: float = ARRIVED_S_AGO) -> dict[str,
             assignee = vm.assignee
             assert assignee is not None
             session.commit()
-            ids[vm_id] = assignee
-    return ids
+            routed[vm_id] = assignee
+    return routed
 
 
 def _claims(engine: Engine, after: int = 0) -> list[tuple[int, str]]:

@@ -517,8 +517,8 @@ def test_hostile_receivers_through_the_service(
             hooks = _hooks(voice_server, big, lambda d: d and d[0]["state"] == "delivered")
     assert hooks[0]["state"] == "delivered", hooks
     assert sent[0] < 64 << 20, sent[0]
-    # Read whole, the answer alone would add 200 MB.
     print(f"server grew {plain[0] >> 20} MB with a plain receiver, {grown[0] >> 20} MB with 200 MB answered")
+    # Read whole, the answer alone would add 200 MB.
     assert grown[0] - plain[0] < 64 << 20, (plain[0], grown[0])
 
 
